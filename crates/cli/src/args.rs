@@ -1,0 +1,86 @@
+//! The command line's shape. Doc comments here are the `--help` text.
+
+use anchorsync_core::anchor::AnchorSource;
+use anchorsync_core::convert::IdentifierForm;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Make on-premises Active Directory the source of the users that Microsoft 365 (Entra ID) and your
+/// identity provider (HENNGE Access Control, ...) already hold, without breaking sign-in.
+///
+/// anchorsync inventories AD and the tenant, predicts what Entra will do for every user (hard match,
+/// soft match, conflict, duplicate...), fixes the ImmutableIDs with a journal that can undo, verifies,
+/// and synchronises.
+#[derive(Debug, Parser)]
+#[command(
+    name = "anchorsync",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every command.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert an identifier between its forms: GUID, ImmutableID, hex, LDAP filter escape, SID.
+    ///
+    /// The input form is detected; `--from` names it when detection cannot decide. Every form of the
+    /// value is printed. A cloud ImmutableID that is not canonical Base64 is refused: no AD value
+    /// encodes to it. Exit status 2 when the value is not an identifier.
+    #[command(
+        after_help = "Examples:\n  anchorsync convert 88666888-0101-1111-bbbb-1234567890ab\n  \
+                            anchorsync convert iGhmiAEBERG7uxI0VniQqw== --format json\n  \
+                            anchorsync convert AQUAAAAAAAUVAAAAyY/ygNpbGR4L6toDTgQAAA==\n  \
+                            anchorsync convert --from text E10023"
+    )]
+    Convert(ConvertArgs),
+    /// Check values against the sourceAnchor rules.
+    ///
+    /// Fewer than 60 characters where each character outside a-z A-Z 0-9 counts 3; for string sources
+    /// none of \ ! # $ % & * + / = ? ^ ` { } | ~ < > ( ) ' ; : , [ ] " @ _; never `$` or `_` (Graph);
+    /// unique among the values given, with values that differ only by case flagged. Exit status 1 when
+    /// any value is invalid.
+    CheckAnchor(CheckAnchorArgs),
+}
+
+/// Text for people or JSON for programs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text.
+    #[default]
+    Text,
+    /// JSON on stdout.
+    Json,
+}
+
+/// `anchorsync convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// The value: a GUID, ImmutableID, 32 hex digits, `\XX` LDAP escape, SID, or Base64 of an objectSid.
+    pub value: String,
+    /// Read the value as this form instead of detecting it (`text`: a string to Base64-encode).
+    #[arg(long, value_enum)]
+    pub from: Option<IdentifierForm>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `anchorsync check-anchor`.
+#[derive(Debug, Args)]
+pub struct CheckAnchorArgs {
+    /// The values to check.
+    #[arg(required = true)]
+    pub values: Vec<String>,
+    /// Where the values come from: `auto` reads canonical Base64 of 16 bytes, or with `+ / =` in it,
+    /// as an encoded binary attribute, and anything else as a string attribute used as is.
+    #[arg(long, value_enum, default_value_t)]
+    pub source: AnchorSource,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}

@@ -1,0 +1,15 @@
+//! One module per command; `run` dispatches.
+
+mod check_anchor;
+mod convert;
+
+use crate::args::{Cli, Command};
+use crate::exit::ExitStatus;
+
+/// Runs the command the user asked for.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    match cli.command {
+        Command::Convert(args) => convert::run(&args),
+        Command::CheckAnchor(args) => check_anchor::run(&args),
+    }
+}

@@ -1,0 +1,36 @@
+//! Exit statuses and the hints printed under an error.
+
+use std::process::ExitCode;
+
+/// What the process tells its caller, like `diff`: 0 in order, 1 differences found, 2 error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Everything is in order.
+    Success,
+    /// The command ran and found something that needs attention.
+    Attention,
+    /// The command could not do its job.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        match status {
+            ExitStatus::Success => ExitCode::from(0),
+            ExitStatus::Attention => ExitCode::from(1),
+            ExitStatus::Error => ExitCode::from(2),
+        }
+    }
+}
+
+/// Hints for an error: every error in the chain that knows how it could be fixed says so.
+pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
+    error
+        .chain()
+        .filter_map(|cause| {
+            cause
+                .downcast_ref::<anchorsync_core::convert::ConvertError>()
+                .and_then(anchorsync_core::convert::ConvertError::hint)
+        })
+        .collect()
+}

@@ -1,0 +1,54 @@
+//! `anchorsync`: the command line. It parses arguments, runs one command, and turns the outcome into an
+//! exit status: 0 when everything is in order, 1 when differences or conflicts were found, 2 on an error.
+
+mod args;
+mod commands;
+mod exit;
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use clap::Parser as _;
+
+use crate::exit::{ExitStatus, hints_for_error};
+
+fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap prints help and version to stdout with status 0, usage errors to stderr with 2.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitStatus::Error.into()
+            } else {
+                ExitStatus::Success.into()
+            };
+        }
+    };
+    match commands::run(cli) {
+        Ok(status) => status.into(),
+        Err(error) => {
+            if is_broken_pipe(&error) {
+                return ExitStatus::Success.into();
+            }
+            let mut stderr = std::io::stderr().lock();
+            let _ = writeln!(stderr, "error: {error}");
+            for cause in error.chain().skip(1) {
+                let _ = writeln!(stderr, "  caused by: {cause}");
+            }
+            for hint in hints_for_error(&error) {
+                let _ = writeln!(stderr, "\nhint: {hint}");
+            }
+            ExitStatus::Error.into()
+        }
+    }
+}
+
+/// A closed stdout (`anchorsync ... | head`) is not an error worth reporting.
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

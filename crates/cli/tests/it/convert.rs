@@ -1,0 +1,145 @@
+//! `anchorsync convert` (issue 2).
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn anchorsync() -> Command {
+    Command::cargo_bin("anchorsync").unwrap()
+}
+
+fn convert_json(value: &str) -> Value {
+    let output = anchorsync()
+        .args(["convert", value, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{value}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn immutable_id_to_guid_and_back_issue_2() {
+    let json = convert_json("iGhmiAEBERG7uxI0VniQqw==");
+    assert_eq!(json["guid"], "88666888-0101-1111-bbbb-1234567890ab");
+    assert_eq!(json["hex"], "8868668801011111bbbb1234567890ab");
+    assert_eq!(
+        json["ldapFilter"],
+        r"\88\68\66\88\01\01\11\11\BB\BB\12\34\56\78\90\AB"
+    );
+    assert_eq!(json["canonical"], true);
+    assert_eq!(json["sid"], Value::Null);
+    let keys: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "guid",
+            "immutableId",
+            "hex",
+            "ldapFilter",
+            "sid",
+            "text",
+            "canonical"
+        ]
+    );
+    for guid in [
+        "88666888-0101-1111-bbbb-1234567890ab",
+        "{88666888-0101-1111-BBBB-1234567890AB}",
+        "88666888-0101-1111-BBBB-1234567890AB",
+    ] {
+        assert_eq!(
+            convert_json(guid)["immutableId"],
+            "iGhmiAEBERG7uxI0VniQqw==",
+            "{guid}"
+        );
+    }
+    assert_eq!(
+        convert_json("{F7CC07D7-7C15-447D-876D-C01B0E5A9E38}")["immutableId"],
+        "1wfM9xV8fUSHbcAbDlqeOA=="
+    );
+}
+
+#[test]
+fn object_sid_base64_gives_the_sid_string() {
+    let json = convert_json("AQUAAAAAAAUVAAAAyY/ygNpbGR4L6toDTgQAAA==");
+    assert_eq!(json["sid"], "S-1-5-21-2163380169-504978394-64678411-1102");
+    assert_eq!(json["guid"], Value::Null);
+    assert_eq!(
+        convert_json("S-1-5-21-2163380169-504978394-64678411-1102")["immutableId"],
+        "AQUAAAAAAAUVAAAAyY/ygNpbGR4L6toDTgQAAA=="
+    );
+}
+
+#[test]
+fn reverse_base64_text_for_string_attributes() {
+    assert_eq!(convert_json("5bGx55Sw5aSq6YOO")["text"], "山田太郎");
+    let output = anchorsync()
+        .args(["convert", "--from", "text", "E10023", "--format", "json"])
+        .output()
+        .unwrap();
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["immutableId"], "RTEwMDIz");
+}
+
+#[test]
+fn malformed_values_exit_2_with_the_reason() {
+    let cases = [
+        ("260051", "length 6 is not a multiple of 4"),
+        ("iGhmiAEBERG7uxI0VniQqw", "padding is missing"),
+        ("iGhmiAEBERG7uxI0VniQq_==", "base64url"),
+        ("iGhmiAEBERG7uxI0VniQq-==", "base64url"),
+        ("qgCqABG7IszdM0TuRO5E7g==x", "`x` follows the `=` padding"),
+        ("qgCqABG7IszdM0TuRO5E7g===", "more `=` padding"),
+        ("88666888-0101-1111-bbbb-1234567890", "not a GUID"),
+        ("S-1-5-21-abc", "not a sub-authority"),
+        (r"\88\6", "not `\\` followed by two hexadecimal digits"),
+        ("hello world", "not in the Base64 alphabet"),
+    ];
+    for (value, reason) in cases {
+        let output = anchorsync().args(["convert", value]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        assert!(output.stdout.is_empty(), "{value}: nothing on stdout");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(reason),
+            "{value}: expected `{reason}` in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn ambiguous_value_is_reported_not_guessed() {
+    // Base64 of 16 bytes that are both a GUID and a two-sub-authority SID.
+    let output = anchorsync()
+        .args(["convert", "AQIAAAAAAAUVAAAA6AMAAA=="])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("ambiguous"), "{stderr}");
+    assert!(stderr.contains("--from sid-base64"), "{stderr}");
+}
+
+#[test]
+fn text_output_names_the_form_read() {
+    let output = anchorsync()
+        .args(["convert", "8868668801011111bbbb1234567890ab"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.contains("read as      hexadecimal bytes"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("guid         88666888-0101-1111-bbbb-1234567890ab"),
+        "{stdout}"
+    );
+}

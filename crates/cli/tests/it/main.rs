@@ -1,0 +1,4 @@
+//! Command-line tests: the binary run as a user runs it (one test binary, style.md §14).
+
+mod check_anchor;
+mod convert;

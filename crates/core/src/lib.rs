@@ -1,0 +1,23 @@
+//! The pure domain of anchorsync.
+//!
+//! This crate owns what is true whatever the transport: the forms of a sourceAnchor and how to convert
+//! between them ([`identifier`], [`convert`]), the rules a sourceAnchor must follow ([`anchor`]), the
+//! on-premises and cloud user models ([`directory`], [`tenant`]), the match engine and plans. It does no
+//! I/O and has no async: connectors translate LDAP and HTTP into these types, and the command line wires
+//! them together. Time is always an argument.
+#![deny(missing_docs)]
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::indexing_slicing
+)]
+
+pub mod anchor;
+pub mod convert;
+pub mod directory;
+pub mod identifier;
+pub mod progress;
+pub mod secret;
+pub mod tenant;

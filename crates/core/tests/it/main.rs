@@ -1,0 +1,3 @@
+//! Integration tests of the core: one test binary (style.md §14).
+
+mod vectors;

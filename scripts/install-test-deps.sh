@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian packages the tests need, when they are missing.
+set -euo pipefail
+
+packages=()
+need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || packages+=("$1"); }
+
+if [ ${#packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "error: the tests need the Debian packages: ${packages[*]}" >&2
+        echo "hint: run this script as root, or install them with: sudo apt-get install ${packages[*]}" >&2
+        exit 2
+    fi
+    echo "installing: ${packages[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
+fi
