@@ -301,7 +301,9 @@ impl OnPremUser {
                 StandardField::UserAccountControl => {
                     user.user_account_control = fields
                         .number(values)?
-                        .map(|value| u32::try_from(value).map_err(|_| fields.not_number(value.to_string())))
+                        .map(|value| {
+                            u32::try_from(value).map_err(|_| fields.not_number(value.to_string()))
+                        })
                         .transpose()?;
                 }
                 StandardField::UsnChanged => user.usn_changed = fields.number(values)?,
@@ -446,7 +448,10 @@ impl StandardField {
             ("userAccountControl", StandardField::UserAccountControl),
             ("uSNChanged", StandardField::UsnChanged),
             ("distinguishedName", StandardField::DistinguishedName),
-            ("userPrincipalName", StandardField::Text(T::UserPrincipalName)),
+            (
+                "userPrincipalName",
+                StandardField::Text(T::UserPrincipalName),
+            ),
             ("sAMAccountName", StandardField::Text(T::SamAccountName)),
             ("mail", StandardField::Text(T::Mail)),
             ("mailNickname", StandardField::Text(T::MailNickname)),
@@ -496,7 +501,9 @@ impl FieldReader<'_> {
     }
 
     fn single_text(&self, values: Vec<Vec<u8>>) -> Result<Option<String>, EntryError> {
-        self.single(values)?.map(|bytes| self.text(bytes)).transpose()
+        self.single(values)?
+            .map(|bytes| self.text(bytes))
+            .transpose()
     }
 
     fn texts(&self, values: Vec<Vec<u8>>) -> Result<Vec<String>, EntryError> {
@@ -511,7 +518,12 @@ impl FieldReader<'_> {
                 trimmed
                     .parse::<u64>()
                     .ok()
-                    .or_else(|| trimmed.parse::<i32>().ok().map(|n| u64::from(n.cast_unsigned())))
+                    .or_else(|| {
+                        trimmed
+                            .parse::<i32>()
+                            .ok()
+                            .map(|n| u64::from(n.cast_unsigned()))
+                    })
                     .ok_or_else(|| self.not_number(text.clone()))
             })
             .transpose()
