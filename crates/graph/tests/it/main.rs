@@ -1,1 +1,6 @@
-//! Client-to-twin tests.
+//! The Graph client against the Graph twin, over HTTP on a free port (issue 4). No mock inside the
+//! process: every request crosses a socket to a `TwinServer` that enforces Graph's rules.
+
+mod auth;
+mod support;
+mod users_read;
