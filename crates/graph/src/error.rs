@@ -280,6 +280,15 @@ impl ServiceError {
             .filter_map(|detail| detail.target.as_deref())
     }
 
+    /// The ids of the objects that already hold the value (`ConflictingObjects` details), when
+    /// Graph names them.
+    pub fn conflicting_objects(&self) -> impl Iterator<Item = &str> {
+        self.details
+            .iter()
+            .filter(|detail| detail.code.eq_ignore_ascii_case("ConflictingObjects"))
+            .filter_map(|detail| detail.target.as_deref())
+    }
+
     fn hint(&self) -> Option<String> {
         match (self.status, self.code.as_str()) {
             (401, _) => Some(
