@@ -24,7 +24,8 @@ pub enum GraphError {
     Token(Box<TokenError>),
     /// Graph kept answering 429/503/504 (or could not be reached) until the retry budget was spent.
     #[error(
-        "`{request}`: gave up after {attempts} attempts; the last answer was {last}{}",
+        "`{request}`: gave up after {attempts} attempt{}; the last answer was {last}{}",
+        if *.attempts == 1 { "" } else { "s" },
         request_id_suffix(.request_id.as_deref())
     )]
     GaveUp {

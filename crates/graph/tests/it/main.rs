@@ -2,6 +2,11 @@
 //! process: every request crosses a socket to a `TwinServer` that enforces Graph's rules.
 
 mod auth;
+mod batch;
+mod directory;
+mod logs;
+mod snapshot;
 mod support;
+mod throttling;
 mod users_read;
 mod users_write;
