@@ -182,7 +182,10 @@ pub(crate) async fn get_role_assignment(
 /// The `features` of `onPremisesDirectorySynchronizationFeature`, in the CSDL's order, with the
 /// values a tenant has when nothing was changed (graph.md §4's GET example).
 const FEATURES: &[(&str, bool)] = &[
-    ("allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled", false),
+    (
+        "allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled",
+        false,
+    ),
     ("blockCloudObjectTakeoverThroughHardMatchEnabled", false),
     ("blockSoftMatchEnabled", false),
     ("bypassDirSyncOverridesEnabled", false),
@@ -233,7 +236,10 @@ fn feature(sync: Option<&OnPremisesSynchronization>, name: &str, default: bool) 
 fn render_sync(tenant_id: &str, sync: Option<&OnPremisesSynchronization>) -> Value {
     let mut features = Map::new();
     for (name, default) in FEATURES {
-        features.insert((*name).to_owned(), Value::from(feature(sync, name, *default)));
+        features.insert(
+            (*name).to_owned(),
+            Value::from(feature(sync, name, *default)),
+        );
     }
     let prevention = sync
         .and_then(|sync| sync.configuration.as_ref())
@@ -363,14 +369,20 @@ pub(crate) async fn update_sync(
                     }
                     let features = &mut sync.features;
                     match *canonical {
-                        "blockSoftMatchEnabled" => features.block_soft_match_enabled = Some(enabled),
+                        "blockSoftMatchEnabled" => {
+                            features.block_soft_match_enabled = Some(enabled)
+                        }
                         "blockCloudObjectTakeoverThroughHardMatchEnabled" => {
                             features.block_cloud_object_takeover_through_hard_match_enabled =
                                 Some(enabled);
                         }
-                        "softMatchOnUpnEnabled" => features.soft_match_on_upn_enabled = Some(enabled),
+                        "softMatchOnUpnEnabled" => {
+                            features.soft_match_on_upn_enabled = Some(enabled)
+                        }
                         other => {
-                            features.other.insert(other.to_owned(), Value::from(enabled));
+                            features
+                                .other
+                                .insert(other.to_owned(), Value::from(enabled));
                         }
                     }
                 }

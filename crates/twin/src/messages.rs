@@ -258,12 +258,14 @@ pub(crate) fn read_only(property: &str) -> GraphError {
 /// 400: a value the property does not take, or a missing required property (observed for invalid
 /// values; [UNCONFIRMED] for missing ones).
 pub(crate) fn invalid_value(property: &str, resource: &str) -> GraphError {
-    let message = format!("Invalid value specified for property '{property}' of resource '{resource}'.");
-    GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message.clone()).detail(
-        "InvalidValue",
-        message,
-        property,
+    let message =
+        format!("Invalid value specified for property '{property}' of resource '{resource}'.");
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        message.clone(),
     )
+    .detail("InvalidValue", message, property)
 }
 
 /// 400: a property the type does not have, in a write. [UNCONFIRMED]
@@ -308,14 +310,19 @@ pub(crate) fn password_complexity() -> GraphError {
 /// `ConflictingObjects` detail naming the other object's id is [UNCONFIRMED] (truncated in the
 /// observed body).
 pub(crate) fn conflict(property: &str, other_object_id: &str) -> GraphError {
-    let message = format!("Another object with the same value for property {property} already exists.");
-    GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message.clone())
-        .detail("ObjectConflict", message, property)
-        .detail(
-            "ConflictingObjects",
-            format!("Conflicting object: {other_object_id}"),
-            other_object_id,
-        )
+    let message =
+        format!("Another object with the same value for property {property} already exists.");
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        message.clone(),
+    )
+    .detail("ObjectConflict", message, property)
+    .detail(
+        "ConflictingObjects",
+        format!("Conflicting object: {other_object_id}"),
+        other_object_id,
+    )
 }
 
 /// 400: writing an on-premises-mastered property of a synced user (observed).
@@ -348,7 +355,12 @@ pub(crate) fn role_assignment_filter_required() -> GraphError {
 }
 
 /// 429 from an exhausted budget. Message observed; headers per graph.md §6.2.
-pub(crate) fn throttled(client_id: &str, retry_after: u64, scope: &str, information: &str) -> GraphError {
+pub(crate) fn throttled(
+    client_id: &str,
+    retry_after: u64,
+    scope: &str,
+    information: &str,
+) -> GraphError {
     GraphError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "TooManyRequests",
@@ -484,7 +496,9 @@ pub(crate) fn invalid_scope(scope: &str) -> TokenError {
         StatusCode::BAD_REQUEST,
         "invalid_scope",
         70011,
-        format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+        format!(
+            "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+        ),
     )
 }
 
@@ -518,7 +532,9 @@ pub(crate) fn unsupported_assertion_type(kind: &str) -> TokenError {
         StatusCode::BAD_REQUEST,
         "invalid_client",
         50012,
-        format!("The client_assertion_type '{kind}' is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."),
+        format!(
+            "The client_assertion_type '{kind}' is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."
+        ),
     )
 }
 
@@ -576,6 +592,8 @@ pub(crate) fn assertion_audience(audience: &str) -> TokenError {
         StatusCode::UNAUTHORIZED,
         "invalid_client",
         50013,
-        format!("Assertion failed signature validation. [Reason - The audience '{audience}' is not the token endpoint of this tenant.]"),
+        format!(
+            "Assertion failed signature validation. [Reason - The audience '{audience}' is not the token endpoint of this tenant.]"
+        ),
     )
 }

@@ -136,8 +136,13 @@ pub(crate) async fn list(
         position += 1;
     }
     // `$count=true` without `ConsistencyLevel: eventual` is silently ignored (graph.md §1.4).
-    let count = (options.count && context.eventual)
-        .then(|| directory.users.values().filter(|user| matches(user)).count());
+    let count = (options.count && context.eventual).then(|| {
+        directory
+            .users
+            .values()
+            .filter(|user| matches(user))
+            .count()
+    });
     drop(directory);
     let mut body = Map::new();
     body.insert(
@@ -215,7 +220,9 @@ pub(crate) async fn get(
     let options = QueryOptions::parse(query.as_deref(), Accepts::SELECT_ONLY)?;
     let selection = selection(options.select.as_deref(), false)?;
     let directory = twin.directory();
-    let user = directory.user(&key).ok_or_else(|| messages::not_found(&key))?;
+    let user = directory
+        .user(&key)
+        .ok_or_else(|| messages::not_found(&key))?;
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
@@ -342,7 +349,9 @@ fn memberships(
         return Err(messages::cast_needs_advanced());
     }
     let directory = twin.directory();
-    let user = directory.user(key).ok_or_else(|| messages::not_found(key))?;
+    let user = directory
+        .user(key)
+        .ok_or_else(|| messages::not_found(key))?;
     let roles: Vec<Value> = directory
         .roles_of(&user.id)
         .into_iter()
