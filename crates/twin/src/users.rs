@@ -17,7 +17,7 @@ use crate::filter::{self, Filter, UserSchema};
 use crate::messages;
 use crate::properties::{self, NOT_ON_LIST, UserProperty};
 use crate::query::{Accepts, QueryOptions};
-use crate::response::{context_url, graph_json, no_content};
+use crate::response::{context_url, entity, graph_json, no_content};
 use crate::roles;
 use crate::rules;
 use crate::state::Twin;
@@ -252,16 +252,11 @@ pub(crate) async fn create(
         clock::rfc3339(context.now),
     )?;
     let selection = selection(None, false)?;
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        context_url(&context.graph_root, "users/$entity"),
-    );
-    body.extend(render(&user, &selection));
+    let body = Value::Object(render(&user, &selection));
     let location = format!("{}/users/{}", context.graph_root, user.id);
     directory.insert_user(user);
     drop(directory);
-    let mut response = graph_json(StatusCode::CREATED, &Value::Object(body));
+    let mut response = entity(StatusCode::CREATED, &context.graph_root, "users", body);
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
