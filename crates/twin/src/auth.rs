@@ -183,7 +183,8 @@ pub(crate) async fn token(
     } else {
         Vec::new()
     };
-    let grant = form_value(&form, "grant_type").ok_or_else(|| messages::missing_parameter("grant_type"))?;
+    let grant =
+        form_value(&form, "grant_type").ok_or_else(|| messages::missing_parameter("grant_type"))?;
     if grant != "client_credentials" {
         return Err(messages::unsupported_grant_type(grant));
     }
@@ -256,7 +257,10 @@ pub(crate) async fn token(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, no-cache"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
     headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
     Ok(response)
 }
@@ -340,7 +344,9 @@ fn check_assertion(
         return Err(messages::assertion_audience(&audience));
     }
     let valid_from = claims.nbf.unwrap_or(0);
-    let in_range = claims.exp.is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
+    let in_range = claims
+        .exp
+        .is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
         && valid_from <= now + ASSERTION_SKEW_SECONDS;
     if !in_range {
         return Err(messages::assertion_time_range(now, claims.nbf, claims.exp));
@@ -358,7 +364,11 @@ fn audience_is_token_endpoint(twin: &Twin, audience: &str, headers: &HeaderMap) 
     let twin_origin = format!("http://{host}/");
     let Some(rest) = audience
         .strip_prefix("https://login.microsoftonline.com/")
-        .or_else(|| (!host.is_empty()).then(|| audience.strip_prefix(&twin_origin)).flatten())
+        .or_else(|| {
+            (!host.is_empty())
+                .then(|| audience.strip_prefix(&twin_origin))
+                .flatten()
+        })
     else {
         return false;
     };
@@ -371,7 +381,11 @@ fn audience_is_token_endpoint(twin: &Twin, audience: &str, headers: &HeaderMap) 
 }
 
 /// Middleware: 401 without a valid bearer token; otherwise the [`Caller`] becomes an extension.
-pub(crate) async fn authenticate(State(twin): State<Twin>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn authenticate(
+    State(twin): State<Twin>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     match caller(&twin, request.headers()) {
         Ok(caller) => {
             request.extensions_mut().insert(caller);
@@ -442,7 +456,10 @@ mod tests {
         assert!(check_scope("https://graph.microsoft.com/.default", "t").is_ok());
         assert!(check_scope("https://graph.microsoft.com//.default", "t").is_ok());
         assert!(check_scope("00000003-0000-0000-c000-000000000000/.default", "t").is_ok());
-        assert_eq!(check_scope("User.Read.All", "t").unwrap_err().aadsts, 1_002_012);
+        assert_eq!(
+            check_scope("User.Read.All", "t").unwrap_err().aadsts,
+            1_002_012
+        );
         assert_eq!(
             check_scope(
                 "https://graph.microsoft.com/.default https://management.azure.com/.default",

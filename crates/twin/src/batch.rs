@@ -64,7 +64,9 @@ fn parse(body: &[u8]) -> Result<Vec<InnerRequest>, GraphError> {
     let mut ids: HashSet<String> = HashSet::new();
     for request in requests {
         let Value::Object(request) = request else {
-            return Err(messages::batch_malformed("every request must be a JSON object"));
+            return Err(messages::batch_malformed(
+                "every request must be a JSON object",
+            ));
         };
         let id = match field(request, "id") {
             Some(Value::String(id)) if !id.is_empty() => id.clone(),
@@ -83,7 +85,9 @@ fn parse(body: &[u8]) -> Result<Vec<InnerRequest>, GraphError> {
             )));
         };
         let Some(Value::String(url)) = field(request, "url") else {
-            return Err(messages::batch_malformed(&format!("request `{id}` needs a `url`")));
+            return Err(messages::batch_malformed(&format!(
+                "request `{id}` needs a `url`"
+            )));
         };
         let headers = match field(request, "headers") {
             Some(Value::Object(headers)) => headers.clone(),
@@ -97,7 +101,11 @@ fn parse(body: &[u8]) -> Result<Vec<InnerRequest>, GraphError> {
         let depends_on = match field(request, "dependsOn") {
             Some(Value::Array(ids)) => ids
                 .iter()
-                .map(|id| id.as_str().map(str::to_owned).unwrap_or_else(|| id.to_string()))
+                .map(|id| {
+                    id.as_str()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| id.to_string())
+                })
                 .collect(),
             None | Some(Value::Null) => Vec::new(),
             Some(_) => {
@@ -111,7 +119,9 @@ fn parse(body: &[u8]) -> Result<Vec<InnerRequest>, GraphError> {
             method: method.to_ascii_uppercase(),
             url: url.clone(),
             headers,
-            body: field(request, "body").filter(|body| !body.is_null()).cloned(),
+            body: field(request, "body")
+                .filter(|body| !body.is_null())
+                .cloned(),
             depends_on,
         });
     }
@@ -141,7 +151,9 @@ fn run_order(requests: &[InnerRequest]) -> Result<Vec<usize>, GraphError> {
                     .all(|dependency| done.iter().any(|d| d.eq_ignore_ascii_case(dependency)))
         });
         let Some((index, request)) = ready else {
-            return Err(messages::batch_malformed("the `dependsOn` references form a cycle"));
+            return Err(messages::batch_malformed(
+                "the `dependsOn` references form a cycle",
+            ));
         };
         order.push(index);
         done.push(request.id.clone());
@@ -162,10 +174,7 @@ fn item(id: &str, status: StatusCode, headers: Map<String, Value>, body: Option<
 
 fn error_item(id: &str, error: &GraphError) -> Value {
     let mut headers = Map::new();
-    headers.insert(
-        "Content-Type".into(),
-        Value::from("application/json"),
-    );
+    headers.insert("Content-Type".into(), Value::from("application/json"));
     item(id, error.status, headers, Some(error.body()))
 }
 
@@ -190,7 +199,14 @@ fn inner_request(
     let method = Method::from_bytes(request.method.as_bytes())
         .ok()
         .filter(|method| {
-            [Method::GET, Method::POST, Method::PATCH, Method::PUT, Method::DELETE].contains(method)
+            [
+                Method::GET,
+                Method::POST,
+                Method::PATCH,
+                Method::PUT,
+                Method::DELETE,
+            ]
+            .contains(method)
         })
         .ok_or_else(messages::method_not_allowed)?;
     if request.url.contains("://") {
@@ -221,7 +237,10 @@ fn inner_request(
         builder = builder.header(header::AUTHORIZATION, authorization.clone());
     }
     for (name, value) in &request.headers {
-        let value = value.as_str().map(str::to_owned).unwrap_or_else(|| value.to_string());
+        let value = value
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| value.to_string());
         let name = HeaderName::from_bytes(name.as_bytes());
         let value = HeaderValue::from_str(&value);
         match (name, value) {
@@ -239,7 +258,10 @@ fn inner_request(
         None => Body::empty(),
     };
     let mut inner = builder.body(body).map_err(|_| {
-        messages::batch_malformed(&format!("the `url` of request `{}` is not valid", request.id))
+        messages::batch_malformed(&format!(
+            "the `url` of request `{}` is not valid",
+            request.id
+        ))
     })?;
     inner.extensions_mut().insert(origin.clone());
     Ok(inner)
@@ -299,9 +321,9 @@ pub(crate) async fn batch(
             continue;
         };
         let failed_dependency = request.depends_on.iter().any(|dependency| {
-            statuses.iter().any(|(id, status)| {
-                id.eq_ignore_ascii_case(dependency) && !status.is_success()
-            })
+            statuses
+                .iter()
+                .any(|(id, status)| id.eq_ignore_ascii_case(dependency) && !status.is_success())
         });
         let value = if failed_dependency {
             error_item(&request.id, &messages::failed_dependency())

@@ -115,7 +115,8 @@ pub struct TestCertificate {
 impl TestCertificate {
     /// Generates a 2048-bit RSA key and a certificate for `common_name`, valid for two days.
     pub fn generate(common_name: &str) -> Result<Self, CertificateError> {
-        let dir = std::env::temp_dir().join(format!("anchorsync-twin-cert-{}", uuid::Uuid::new_v4()));
+        let dir =
+            std::env::temp_dir().join(format!("anchorsync-twin-cert-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).map_err(|source| CertificateError::Io {
             path: dir.clone(),
             source,
@@ -134,16 +135,36 @@ impl TestCertificate {
         openssl(
             "req",
             &[
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "2",
-                "-subj", &subject, "-keyout", path(&key), "-out", path(&cert),
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-sha256",
+                "-days",
+                "2",
+                "-subj",
+                &subject,
+                "-keyout",
+                path(&key),
+                "-out",
+                path(&cert),
             ],
         )?;
         let passout = format!("pass:{password}");
         openssl(
             "pkcs12",
             &[
-                "pkcs12", "-export", "-inkey", path(&key), "-in", path(&cert), "-out",
-                path(&pfx), "-passout", &passout,
+                "pkcs12",
+                "-export",
+                "-inkey",
+                path(&key),
+                "-in",
+                path(&cert),
+                "-out",
+                path(&pfx),
+                "-passout",
+                &passout,
             ],
         )?;
         let read = |file: &Path| {

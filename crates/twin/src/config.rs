@@ -142,13 +142,19 @@ impl AppClient {
             client_id: client_id.into(),
             secret: Some(Secret::new(secret)),
             certificate_pem: None,
-            permissions: STANDARD_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect(),
+            permissions: STANDARD_PERMISSIONS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
             directory_role: None,
         }
     }
 
     /// An app that authenticates with a certificate and holds [`STANDARD_PERMISSIONS`].
-    pub fn with_certificate(client_id: impl Into<String>, certificate_pem: impl Into<String>) -> Self {
+    pub fn with_certificate(
+        client_id: impl Into<String>,
+        certificate_pem: impl Into<String>,
+    ) -> Self {
         Self {
             certificate_pem: Some(certificate_pem.into()),
             secret: None,
@@ -354,7 +360,10 @@ impl ClientFile {
             secret,
             certificate_pem,
             permissions: self.permissions.unwrap_or_else(|| {
-                STANDARD_PERMISSIONS.iter().map(|p| (*p).to_owned()).collect()
+                STANDARD_PERMISSIONS
+                    .iter()
+                    .map(|p| (*p).to_owned())
+                    .collect()
             }),
             directory_role: self.directory_role,
         })
@@ -428,7 +437,9 @@ impl From<FaultsFile> for Faults {
         Self {
             throttle_rate: rate(file.throttle_rate),
             unavailable_rate: rate(file.unavailable_rate),
-            retry_after_seconds: file.retry_after_seconds.unwrap_or(default.retry_after_seconds),
+            retry_after_seconds: file
+                .retry_after_seconds
+                .unwrap_or(default.retry_after_seconds),
             latency: Duration::from_millis(file.latency_ms.unwrap_or(0)),
             seed: file.seed.unwrap_or(default.seed),
         }
@@ -467,9 +478,18 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(config.tenant_id.as_deref(), Some("t"));
         assert_eq!(config.advanced_query, AdvancedQueryMode::Lenient);
-        assert_eq!(config.clients[0].secret.as_ref().unwrap().expose(), "env-secret");
-        assert_eq!(config.clients[0].permissions.len(), STANDARD_PERMISSIONS.len());
-        assert_eq!(config.clients[1].secret.as_ref().unwrap().expose(), "file-secret");
+        assert_eq!(
+            config.clients[0].secret.as_ref().unwrap().expose(),
+            "env-secret"
+        );
+        assert_eq!(
+            config.clients[0].permissions.len(),
+            STANDARD_PERMISSIONS.len()
+        );
+        assert_eq!(
+            config.clients[1].secret.as_ref().unwrap().expose(),
+            "file-secret"
+        );
         assert_eq!(config.clients[1].permissions, vec!["User.Read.All"]);
         assert_eq!(config.throttling.write_budget, 5);
         assert_eq!(config.throttling.write_window, Duration::from_millis(500));

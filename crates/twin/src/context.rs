@@ -54,7 +54,11 @@ fn graph_root(headers: &HeaderMap, request: &Request) -> String {
 
 /// Middleware: builds the [`RequestContext`], runs the rest of the stack inside it, and stamps the
 /// ids on the response.
-pub(crate) async fn with_context(State(twin): State<Twin>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn with_context(
+    State(twin): State<Twin>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
     let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = headers

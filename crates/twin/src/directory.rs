@@ -18,7 +18,7 @@ use crate::error::GraphError;
 use crate::filter::{Filter, RoleAssignmentSchema};
 use crate::messages;
 use crate::query::{Accepts, QueryOptions};
-use crate::response::{context_url, graph_json, no_content};
+use crate::response::{collection, entity, no_content};
 use crate::state::Twin;
 
 fn other_or_null(other: &Map<String, Value>, name: &str) -> Value {
@@ -55,13 +55,7 @@ pub(crate) async fn list_domains(
     caller.require(auth::READ_DOMAINS)?;
     QueryOptions::parse(query.as_deref(), Accepts::SELECT_ONLY)?;
     let domains: Vec<Value> = twin.directory().domains.iter().map(render_domain).collect();
-    Ok(graph_json(
-        StatusCode::OK,
-        &json!({
-            "@odata.context": context_url(&context.graph_root, "domains"),
-            "value": domains,
-        }),
-    ))
+    Ok(collection(&context.graph_root, "domains", domains))
 }
 
 /// `GET /domains/{id}`.
@@ -78,15 +72,12 @@ pub(crate) async fn get_domain(
         .iter()
         .find(|domain| domain.id.eq_ignore_ascii_case(&id))
         .ok_or_else(|| messages::not_found(&id))?;
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        context_url(&context.graph_root, "domains/$entity"),
-    );
-    if let Value::Object(fields) = render_domain(domain) {
-        body.extend(fields);
-    }
-    Ok(graph_json(StatusCode::OK, &Value::Object(body)))
+    Ok(entity(
+        StatusCode::OK,
+        &context.graph_root,
+        "domains",
+        render_domain(domain),
+    ))
 }
 
 fn render_assignment(assignment: &RoleAssignment) -> Value {
@@ -142,12 +133,10 @@ pub(crate) async fn list_role_assignments(
         .filter(|assignment| filter.matches(&|path| assignment_value(assignment, path)))
         .map(render_assignment)
         .collect();
-    Ok(graph_json(
-        StatusCode::OK,
-        &json!({
-            "@odata.context": context_url(&context.graph_root, "roleManagement/directory/roleAssignments"),
-            "value": assignments,
-        }),
+    Ok(collection(
+        &context.graph_root,
+        "roleManagement/directory/roleAssignments",
+        assignments,
     ))
 }
 
@@ -165,24 +154,21 @@ pub(crate) async fn get_role_assignment(
         .iter()
         .find(|assignment| assignment.id == id)
         .ok_or_else(|| messages::not_found(&id))?;
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        context_url(
-            &context.graph_root,
-            "roleManagement/directory/roleAssignments/$entity",
-        ),
-    );
-    if let Value::Object(fields) = render_assignment(assignment) {
-        body.extend(fields);
-    }
-    Ok(graph_json(StatusCode::OK, &Value::Object(body)))
+    Ok(entity(
+        StatusCode::OK,
+        &context.graph_root,
+        "roleManagement/directory/roleAssignments",
+        render_assignment(assignment),
+    ))
 }
 
 /// The `features` of `onPremisesDirectorySynchronizationFeature`, in the CSDL's order, with the
 /// values a tenant has when nothing was changed (graph.md §4's GET example).
 const FEATURES: &[(&str, bool)] = &[
-    ("allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled", false),
+    (
+        "allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled",
+        false,
+    ),
     ("blockCloudObjectTakeoverThroughHardMatchEnabled", false),
     ("blockSoftMatchEnabled", false),
     ("bypassDirSyncOverridesEnabled", false),
@@ -233,7 +219,10 @@ fn feature(sync: Option<&OnPremisesSynchronization>, name: &str, default: bool) 
 fn render_sync(tenant_id: &str, sync: Option<&OnPremisesSynchronization>) -> Value {
     let mut features = Map::new();
     for (name, default) in FEATURES {
-        features.insert((*name).to_owned(), Value::from(feature(sync, name, *default)));
+        features.insert(
+            (*name).to_owned(),
+            Value::from(feature(sync, name, *default)),
+        );
     }
     let prevention = sync
         .and_then(|sync| sync.configuration.as_ref())
@@ -271,12 +260,10 @@ pub(crate) async fn list_sync(
         twin.tenant_id(),
         twin.directory().on_premises_synchronization.as_ref(),
     );
-    Ok(graph_json(
-        StatusCode::OK,
-        &json!({
-            "@odata.context": context_url(&context.graph_root, "directory/onPremisesSynchronization"),
-            "value": [sync],
-        }),
+    Ok(collection(
+        &context.graph_root,
+        "directory/onPremisesSynchronization",
+        vec![sync],
     ))
 }
 
@@ -298,21 +285,16 @@ pub(crate) async fn get_sync(
     if !id.eq_ignore_ascii_case(&sync_id(&twin)) {
         return Err(messages::not_found(&id));
     }
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        context_url(
-            &context.graph_root,
-            "directory/onPremisesSynchronization/$entity",
-        ),
-    );
-    if let Value::Object(fields) = render_sync(
+    let sync = render_sync(
         twin.tenant_id(),
         twin.directory().on_premises_synchronization.as_ref(),
-    ) {
-        body.extend(fields);
-    }
-    Ok(graph_json(StatusCode::OK, &Value::Object(body)))
+    );
+    Ok(entity(
+        StatusCode::OK,
+        &context.graph_root,
+        "directory/onPremisesSynchronization",
+        sync,
+    ))
 }
 
 const SYNC_RESOURCE: &str = "OnPremisesDirectorySynchronization";
@@ -363,14 +345,20 @@ pub(crate) async fn update_sync(
                     }
                     let features = &mut sync.features;
                     match *canonical {
-                        "blockSoftMatchEnabled" => features.block_soft_match_enabled = Some(enabled),
+                        "blockSoftMatchEnabled" => {
+                            features.block_soft_match_enabled = Some(enabled)
+                        }
                         "blockCloudObjectTakeoverThroughHardMatchEnabled" => {
                             features.block_cloud_object_takeover_through_hard_match_enabled =
                                 Some(enabled);
                         }
-                        "softMatchOnUpnEnabled" => features.soft_match_on_upn_enabled = Some(enabled),
+                        "softMatchOnUpnEnabled" => {
+                            features.soft_match_on_upn_enabled = Some(enabled)
+                        }
                         other => {
-                            features.other.insert(other.to_owned(), Value::from(enabled));
+                            features
+                                .other
+                                .insert(other.to_owned(), Value::from(enabled));
                         }
                     }
                 }

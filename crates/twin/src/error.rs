@@ -13,8 +13,7 @@ use crate::clock;
 use crate::context;
 
 /// The `Content-Type` Graph sends with JSON bodies.
-pub(crate) const GRAPH_JSON: &str =
-    "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+pub(crate) const GRAPH_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 /// A Graph error: `{"error":{"code","message","innerError":{...},"details"?}}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -114,7 +113,13 @@ impl GraphError {
 
 impl std::fmt::Display for GraphError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -167,7 +172,11 @@ impl TokenError {
 
 impl std::fmt::Display for TokenError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: AADSTS{}: {}", self.error, self.aadsts, self.description)
+        write!(
+            f,
+            "{}: AADSTS{}: {}",
+            self.error, self.aadsts, self.description
+        )
     }
 }
 

@@ -591,7 +591,9 @@ impl Parser<'_, '_> {
             Subject::Count(path) => (path.clone(), FilterKind::Number),
             Subject::Property(path) => (
                 path.clone(),
-                self.schema.resolve(path).map_or(FilterKind::Other, |(_, kind)| kind),
+                self.schema
+                    .resolve(path)
+                    .map_or(FilterKind::Other, |(_, kind)| kind),
             ),
         }
     }
@@ -601,7 +603,9 @@ impl Parser<'_, '_> {
             Some(Token::Str(text)) => Ok(Literal::String(text)),
             Some(Token::Number(number)) => Ok(Literal::Number(number)),
             Some(Token::DateTime(text)) => Ok(Literal::DateTime(text)),
-            Some(Token::Word(word)) if word.eq_ignore_ascii_case("true") => Ok(Literal::Boolean(true)),
+            Some(Token::Word(word)) if word.eq_ignore_ascii_case("true") => {
+                Ok(Literal::Boolean(true))
+            }
             Some(Token::Word(word)) if word.eq_ignore_ascii_case("false") => {
                 Ok(Literal::Boolean(false))
             }
@@ -684,7 +688,11 @@ fn resource_name(schema: &dyn Schema) -> String {
     })
 }
 
-fn check_types(kind: FilterKind, literal: &Literal, comparison: Comparison) -> Result<(), GraphError> {
+fn check_types(
+    kind: FilterKind,
+    literal: &Literal,
+    comparison: Comparison,
+) -> Result<(), GraphError> {
     let compatible = match (kind, literal) {
         (_, Literal::Null) => matches!(comparison, Comparison::Eq | Comparison::Ne),
         (FilterKind::String, Literal::String(_)) => true,
@@ -803,7 +811,9 @@ impl Filter {
     ) -> (Value, bool) {
         match subject {
             Subject::Variable => match item {
-                Some((path, value)) => (value.clone(), self.case_sensitive.iter().any(|p| p == path)),
+                Some((path, value)) => {
+                    (value.clone(), self.case_sensitive.iter().any(|p| p == path))
+                }
                 None => (Value::Null, false),
             },
             Subject::Count(path) => {
@@ -939,7 +949,9 @@ pub(crate) fn user_gate(property: &str, operation: Use, mode: AdvancedQueryMode)
         ("onPremisesLastSyncDateTime" | "createdDateTime", Use::Eq | Use::In | Use::Range) => {
             disputed
         }
-        (p, Use::Eq | Use::In | Use::StartsWith | Use::Range) if ADVANCED_PROPERTIES.contains(&p) => {
+        (p, Use::Eq | Use::In | Use::StartsWith | Use::Range)
+            if ADVANCED_PROPERTIES.contains(&p) =>
+        {
             Gate::Advanced
         }
         _ => Gate::Unsupported,
@@ -956,7 +968,10 @@ pub(crate) fn check_user_gates(
     for usage in &filter.usages {
         let gate = user_gate(&usage.property, usage.operation, mode);
         if gate == Gate::Unsupported {
-            return Err(messages::unsupported_filter_property(&usage.property, "User"));
+            return Err(messages::unsupported_filter_property(
+                &usage.property,
+                "User",
+            ));
         }
         if advanced {
             continue;
@@ -1002,24 +1017,60 @@ mod tests {
             "proxyAddresses": ["SMTP:obrien@contoso.com", "smtp:ob@sales.contoso.com"],
             "onPremisesExtensionAttributes": {"extensionAttribute1": "E10023"},
         });
-        assert!(user_matches("userPrincipalName eq 'o''brien@contoso.com'", &user));
-        assert!(user_matches("mail eq null and accountEnabled eq true", &user));
-        assert!(user_matches("not(startsWith(userPrincipalName, 'x'))", &user));
-        assert!(user_matches("endsWith(userPrincipalName,'@contoso.com')", &user));
-        assert!(user_matches("userPrincipalName in ('a@b.c', 'O''BRIEN@contoso.com')", &user));
-        assert!(user_matches("proxyAddresses/any(p:p eq 'smtp:OBRIEN@contoso.com')", &user));
-        assert!(user_matches("proxyAddresses/any (x: startsWith(x, 'smtp:ob@'))", &user));
+        assert!(user_matches(
+            "userPrincipalName eq 'o''brien@contoso.com'",
+            &user
+        ));
+        assert!(user_matches(
+            "mail eq null and accountEnabled eq true",
+            &user
+        ));
+        assert!(user_matches(
+            "not(startsWith(userPrincipalName, 'x'))",
+            &user
+        ));
+        assert!(user_matches(
+            "endsWith(userPrincipalName,'@contoso.com')",
+            &user
+        ));
+        assert!(user_matches(
+            "userPrincipalName in ('a@b.c', 'O''BRIEN@contoso.com')",
+            &user
+        ));
+        assert!(user_matches(
+            "proxyAddresses/any(p:p eq 'smtp:OBRIEN@contoso.com')",
+            &user
+        ));
+        assert!(user_matches(
+            "proxyAddresses/any (x: startsWith(x, 'smtp:ob@'))",
+            &user
+        ));
         assert!(user_matches("proxyAddresses/$count eq 2", &user));
-        assert!(user_matches("userPrincipalName ge 'n' and userPrincipalName le 'p'", &user));
+        assert!(user_matches(
+            "userPrincipalName ge 'n' and userPrincipalName le 'p'",
+            &user
+        ));
         assert!(user_matches(
             "onPremisesExtensionAttributes/extensionAttribute1 eq 'e10023'",
             &user
         ));
-        assert!(user_matches("onPremisesImmutableId eq 'iGhmiAEBERG7uxI0VniQqw=='", &user));
+        assert!(user_matches(
+            "onPremisesImmutableId eq 'iGhmiAEBERG7uxI0VniQqw=='",
+            &user
+        ));
         // The sourceAnchor is case-sensitive.
-        assert!(!user_matches("onPremisesImmutableId eq 'IGHMIAEBERG7UXI0VNIQQW=='", &user));
-        assert!(user_matches("mail ne 'x' or accountEnabled eq false", &user));
-        assert!(!user_matches("(mail eq 'x' or accountEnabled eq false)", &user));
+        assert!(!user_matches(
+            "onPremisesImmutableId eq 'IGHMIAEBERG7UXI0VNIQQW=='",
+            &user
+        ));
+        assert!(user_matches(
+            "mail ne 'x' or accountEnabled eq false",
+            &user
+        ));
+        assert!(!user_matches(
+            "(mail eq 'x' or accountEnabled eq false)",
+            &user
+        ));
     }
 
     #[test]
@@ -1035,7 +1086,11 @@ mod tests {
             "Could not find a property named 'nope' on type 'microsoft.graph.user'."
         );
         let error = Filter::parse("accountEnabled eq 'yes'", &UserSchema).unwrap_err();
-        assert!(error.message.starts_with("A binary operator with incompatible types"));
+        assert!(
+            error
+                .message
+                .starts_with("A binary operator with incompatible types")
+        );
     }
 
     #[test]
@@ -1048,7 +1103,9 @@ mod tests {
         assert!(check("userPrincipalName eq 'a@b.c'", false, strict).is_ok());
         assert!(check("proxyAddresses/any(p:p eq 'smtp:a@b.c')", false, strict).is_ok());
         assert_eq!(
-            check("endsWith(mail, 'b.c')", false, strict).unwrap_err().message,
+            check("endsWith(mail, 'b.c')", false, strict)
+                .unwrap_err()
+                .message,
             messages::advanced_operator("endsWith").message
         );
         assert!(check("endsWith(mail, 'b.c')", true, strict).is_ok());
@@ -1061,7 +1118,9 @@ mod tests {
             "Unsupported or invalid query filter clause specified for property 'onPremisesSamAccountName' of resource 'User'."
         );
         assert_eq!(
-            check("not(displayName eq 'x')", false, lenient).unwrap_err().message,
+            check("not(displayName eq 'x')", false, lenient)
+                .unwrap_err()
+                .message,
             messages::advanced_operator("not").message
         );
         assert!(check("endsWith(displayName, 'x')", true, strict).is_err());

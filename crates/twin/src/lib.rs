@@ -35,7 +35,7 @@
 //! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table, 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded | §6.2 |
 //! | State loads from and saves to the tenant snapshot format | design.md |
 //!
-//! Every error text lives in `messages.rs`, marked observed, OData, or **[UNCONFIRMED]** where
+//! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where
 //! graph.md found no source and the twin chose a Graph-style text: the federated onPremisesImmutableId
 //! refusal, the unverified UPN domain, missing required properties, the role-assignment filter
 //! requirement, `$batch` envelope errors and 424, the paging-token error, the `ConflictingObjects`

@@ -1,7 +1,7 @@
 //! Every error text the twin sends, in one place.
 //!
 //! Texts marked **observed** were seen in Graph or Entra responses quoted by graph.md or the issue
-//! threads it cites; **OData** texts come from the OData library Graph runs on; **[UNCONFIRMED]**
+//! threads it cites; **OData** texts come from the OData library Graph runs on; **\[UNCONFIRMED\]**
 //! texts are the twin's own plausible Graph-style choice where graph.md found no source. Clients
 //! must not branch on messages (Graph's own advice, graph.md §6.1), only on status and `code`.
 
@@ -40,7 +40,7 @@ pub(crate) fn token_invalid_audience() -> GraphError {
     unauthenticated("Access token validation failure. Invalid audience.")
 }
 
-/// 401: an expired token. [UNCONFIRMED] (commonly reported wording).
+/// 401: an expired token. \[UNCONFIRMED\] (commonly reported wording).
 pub(crate) fn token_expired() -> GraphError {
     unauthenticated("Lifetime validation failed, the token is expired.")
 }
@@ -101,7 +101,7 @@ pub(crate) fn count_segment_unsupported() -> GraphError {
     )
 }
 
-/// 400: `$top` outside 1..=999. Text observed; code [UNCONFIRMED].
+/// 400: `$top` outside 1..=999. Text observed; code \[UNCONFIRMED\].
 pub(crate) fn invalid_page_size(value: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -143,7 +143,7 @@ pub(crate) fn search_needs_eventual() -> GraphError {
 }
 
 /// 400: the `memberOf/microsoft.graph.directoryRole` cast without advanced query parameters.
-/// [UNCONFIRMED] (graph.md §3: the cast needs them; the text is the twin's).
+/// \[UNCONFIRMED\] (graph.md §3: the cast needs them; the text is the twin's).
 pub(crate) fn cast_needs_advanced() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -152,7 +152,7 @@ pub(crate) fn cast_needs_advanced() -> GraphError {
     )
 }
 
-/// 400: a `$filter` that does not parse. [UNCONFIRMED] (OData's syntax error under Graph's prefix).
+/// 400: a `$filter` that does not parse. \[UNCONFIRMED\] (OData's syntax error under Graph's prefix).
 pub(crate) fn filter_syntax(position: usize, filter: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -190,7 +190,7 @@ pub(crate) fn select_not_on_list() -> GraphError {
     )
 }
 
-/// 400: a system query option the resource does not take. [UNCONFIRMED]
+/// 400: a system query option the resource does not take. \[UNCONFIRMED\]
 pub(crate) fn query_option_unsupported(name: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -210,7 +210,7 @@ pub(crate) fn query_option_twice(name: &str) -> GraphError {
     )
 }
 
-/// 400: a query option value that is not of its type. [UNCONFIRMED]
+/// 400: a query option value that is not of its type. \[UNCONFIRMED\]
 pub(crate) fn invalid_query_value(name: &str, value: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -228,7 +228,7 @@ pub(crate) fn twin_unsupported(feature: &str) -> GraphError {
     )
 }
 
-/// 400: a `$skiptoken` the twin did not issue. [UNCONFIRMED]
+/// 400: a `$skiptoken` the twin did not issue. \[UNCONFIRMED\]
 pub(crate) fn invalid_skiptoken() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -256,17 +256,19 @@ pub(crate) fn read_only(property: &str) -> GraphError {
 }
 
 /// 400: a value the property does not take, or a missing required property (observed for invalid
-/// values; [UNCONFIRMED] for missing ones).
+/// values; \[UNCONFIRMED\] for missing ones).
 pub(crate) fn invalid_value(property: &str, resource: &str) -> GraphError {
-    let message = format!("Invalid value specified for property '{property}' of resource '{resource}'.");
-    GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message.clone()).detail(
-        "InvalidValue",
-        message,
-        property,
+    let message =
+        format!("Invalid value specified for property '{property}' of resource '{resource}'.");
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        message.clone(),
     )
+    .detail("InvalidValue", message, property)
 }
 
-/// 400: a property the type does not have, in a write. [UNCONFIRMED]
+/// 400: a property the type does not have, in a write. \[UNCONFIRMED\]
 pub(crate) fn invalid_property(property: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -284,7 +286,7 @@ pub(crate) fn properties_invalid() -> GraphError {
     )
 }
 
-/// 400: a user principal name outside the tenant's verified domains. [UNCONFIRMED] (Azure AD Graph
+/// 400: a user principal name outside the tenant's verified domains. \[UNCONFIRMED\] (Azure AD Graph
 /// wording).
 pub(crate) fn upn_domain_invalid() -> GraphError {
     let message = "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.";
@@ -295,7 +297,7 @@ pub(crate) fn upn_domain_invalid() -> GraphError {
     )
 }
 
-/// 400: a password the tenant's policy refuses. [UNCONFIRMED]
+/// 400: a password the tenant's policy refuses. \[UNCONFIRMED\]
 pub(crate) fn password_complexity() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -305,17 +307,22 @@ pub(crate) fn password_complexity() -> GraphError {
 }
 
 /// 400: a uniqueness conflict. Message and `ObjectConflict` detail observed; the
-/// `ConflictingObjects` detail naming the other object's id is [UNCONFIRMED] (truncated in the
+/// `ConflictingObjects` detail naming the other object's id is \[UNCONFIRMED\] (truncated in the
 /// observed body).
 pub(crate) fn conflict(property: &str, other_object_id: &str) -> GraphError {
-    let message = format!("Another object with the same value for property {property} already exists.");
-    GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message.clone())
-        .detail("ObjectConflict", message, property)
-        .detail(
-            "ConflictingObjects",
-            format!("Conflicting object: {other_object_id}"),
-            other_object_id,
-        )
+    let message =
+        format!("Another object with the same value for property {property} already exists.");
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        message.clone(),
+    )
+    .detail("ObjectConflict", message, property)
+    .detail(
+        "ConflictingObjects",
+        format!("Conflicting object: {other_object_id}"),
+        other_object_id,
+    )
 }
 
 /// 400: writing an on-premises-mastered property of a synced user (observed).
@@ -328,7 +335,7 @@ pub(crate) fn mastered_property() -> GraphError {
 }
 
 /// 400: changing the `onPremisesImmutableId` of a user whose UPN is in a federated domain.
-/// [UNCONFIRMED] (graph.md §1.8: refused, exact text unknown).
+/// \[UNCONFIRMED\] (graph.md §1.8: refused, exact text unknown).
 pub(crate) fn federated_immutable_id() -> GraphError {
     let message = "Unable to update property 'onPremisesImmutableId' of a user whose userPrincipalName is in a federated domain. Move the userPrincipalName to a managed domain first.";
     GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message).detail(
@@ -338,7 +345,7 @@ pub(crate) fn federated_immutable_id() -> GraphError {
     )
 }
 
-/// 400: listing role assignments without `$filter`. [UNCONFIRMED] (graph.md §3: 400, text unknown).
+/// 400: listing role assignments without `$filter`. \[UNCONFIRMED\] (graph.md §3: 400, text unknown).
 pub(crate) fn role_assignment_filter_required() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -348,7 +355,12 @@ pub(crate) fn role_assignment_filter_required() -> GraphError {
 }
 
 /// 429 from an exhausted budget. Message observed; headers per graph.md §6.2.
-pub(crate) fn throttled(client_id: &str, retry_after: u64, scope: &str, information: &str) -> GraphError {
+pub(crate) fn throttled(
+    client_id: &str,
+    retry_after: u64,
+    scope: &str,
+    information: &str,
+) -> GraphError {
     GraphError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "TooManyRequests",
@@ -373,7 +385,7 @@ pub(crate) fn injected_throttle(client_id: &str, retry_after: u64) -> GraphError
     .header(axum::http::header::RETRY_AFTER, retry_after.to_string())
 }
 
-/// 503 injected at random. Code from Graph's error list; text [UNCONFIRMED].
+/// 503 injected at random. Code from Graph's error list; text \[UNCONFIRMED\].
 pub(crate) fn unavailable(retry_after: u64) -> GraphError {
     GraphError::new(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -383,7 +395,7 @@ pub(crate) fn unavailable(retry_after: u64) -> GraphError {
     .header(axum::http::header::RETRY_AFTER, retry_after.to_string())
 }
 
-/// 400: a `$batch` body that is not a batch. [UNCONFIRMED]
+/// 400: a `$batch` body that is not a batch. \[UNCONFIRMED\]
 pub(crate) fn batch_malformed(reason: &str) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -392,7 +404,7 @@ pub(crate) fn batch_malformed(reason: &str) -> GraphError {
     )
 }
 
-/// 400: more than 20 requests in a batch. [UNCONFIRMED]
+/// 400: more than 20 requests in a batch. \[UNCONFIRMED\]
 pub(crate) fn batch_too_many(count: usize) -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -401,7 +413,7 @@ pub(crate) fn batch_too_many(count: usize) -> GraphError {
     )
 }
 
-/// 424 for a request whose dependency failed. [UNCONFIRMED]
+/// 424 for a request whose dependency failed. \[UNCONFIRMED\]
 pub(crate) fn failed_dependency() -> GraphError {
     GraphError::new(
         StatusCode::FAILED_DEPENDENCY,
@@ -434,7 +446,7 @@ pub(crate) fn missing_parameter(name: &str) -> TokenError {
     )
 }
 
-/// AADSTS70003: a grant type other than client credentials. [UNCONFIRMED] wording.
+/// AADSTS70003: a grant type other than client credentials. \[UNCONFIRMED\] wording.
 pub(crate) fn unsupported_grant_type(grant: &str) -> TokenError {
     TokenError::new(
         StatusCode::BAD_REQUEST,
@@ -484,7 +496,9 @@ pub(crate) fn invalid_scope(scope: &str) -> TokenError {
         StatusCode::BAD_REQUEST,
         "invalid_scope",
         70011,
-        format!("The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."),
+        format!(
+            "The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+        ),
     )
 }
 
@@ -512,17 +526,19 @@ pub(crate) fn unknown_resource(resource: &str, tenant: &str) -> TokenError {
     )
 }
 
-/// AADSTS50012: an assertion type other than jwt-bearer. [UNCONFIRMED] wording.
+/// AADSTS50012: an assertion type other than jwt-bearer. \[UNCONFIRMED\] wording.
 pub(crate) fn unsupported_assertion_type(kind: &str) -> TokenError {
     TokenError::new(
         StatusCode::BAD_REQUEST,
         "invalid_client",
         50012,
-        format!("The client_assertion_type '{kind}' is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."),
+        format!(
+            "The client_assertion_type '{kind}' is not supported. Use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'."
+        ),
     )
 }
 
-/// AADSTS50027: an assertion that is not a JWT (observed code; wording [UNCONFIRMED]).
+/// AADSTS50027: an assertion that is not a JWT (observed code; wording \[UNCONFIRMED\]).
 pub(crate) fn malformed_assertion(reason: &str) -> TokenError {
     TokenError::new(
         StatusCode::BAD_REQUEST,
@@ -533,7 +549,7 @@ pub(crate) fn malformed_assertion(reason: &str) -> TokenError {
 }
 
 /// AADSTS700027: an assertion signed by an unregistered key, or with a bad signature (observed
-/// code; wording [UNCONFIRMED]).
+/// code; wording \[UNCONFIRMED\]).
 pub(crate) fn invalid_assertion_signature(reason: &str, thumbprint: &str) -> TokenError {
     TokenError::new(
         StatusCode::UNAUTHORIZED,
@@ -560,7 +576,7 @@ pub(crate) fn assertion_time_range(now: u64, nbf: Option<u64>, exp: Option<u64>)
     )
 }
 
-/// AADSTS700021: `iss`/`sub` not the client id (observed code; wording [UNCONFIRMED]).
+/// AADSTS700021: `iss`/`sub` not the client id (observed code; wording \[UNCONFIRMED\]).
 pub(crate) fn assertion_client_mismatch() -> TokenError {
     TokenError::new(
         StatusCode::BAD_REQUEST,
@@ -570,12 +586,14 @@ pub(crate) fn assertion_client_mismatch() -> TokenError {
     )
 }
 
-/// AADSTS50013: `aud` not this token endpoint. [UNCONFIRMED]
+/// AADSTS50013: `aud` not this token endpoint. \[UNCONFIRMED\]
 pub(crate) fn assertion_audience(audience: &str) -> TokenError {
     TokenError::new(
         StatusCode::UNAUTHORIZED,
         "invalid_client",
         50013,
-        format!("Assertion failed signature validation. [Reason - The audience '{audience}' is not the token endpoint of this tenant.]"),
+        format!(
+            "Assertion failed signature validation. [Reason - The audience '{audience}' is not the token endpoint of this tenant.]"
+        ),
     )
 }

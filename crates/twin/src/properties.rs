@@ -102,7 +102,7 @@ const fn s(name: &'static str, flags: u16, max_length: usize) -> UserProperty {
     }
 }
 
-use Kind::{Boolean, DateTime, Int32, Object, Objects, Strings, String as Str};
+use Kind::{Boolean, DateTime, Int32, Object, Objects, String as Str, Strings};
 
 /// Every property of `user`, in the CSDL's order (`id` and `deletedDateTime` come from its base
 /// types).
@@ -236,7 +236,9 @@ pub(crate) fn get(user: &CloudUser, property: &UserProperty) -> Value {
         "userType" => string(user.user_type.as_ref()),
         "createdDateTime" => string(user.created_date_time.as_ref()),
         "onPremisesImmutableId" => string(user.on_premises_immutable_id.as_ref()),
-        "onPremisesSyncEnabled" => user.on_premises_sync_enabled.map_or(Value::Null, Value::from),
+        "onPremisesSyncEnabled" => user
+            .on_premises_sync_enabled
+            .map_or(Value::Null, Value::from),
         "onPremisesSecurityIdentifier" => string(user.on_premises_security_identifier.as_ref()),
         "onPremisesDistinguishedName" => string(user.on_premises_distinguished_name.as_ref()),
         "onPremisesSamAccountName" => string(user.on_premises_sam_account_name.as_ref()),

@@ -152,9 +152,9 @@ impl QueryOptions {
 
     /// The scan position a `$skiptoken` stands for (0 without one).
     pub(crate) fn start(&self) -> Result<usize, GraphError> {
-        self.skiptoken
-            .as_deref()
-            .map_or(Ok(0), |token| decode_skiptoken(token).ok_or_else(messages::invalid_skiptoken))
+        self.skiptoken.as_deref().map_or(Ok(0), |token| {
+            decode_skiptoken(token).ok_or_else(messages::invalid_skiptoken)
+        })
     }
 }
 
@@ -198,7 +198,10 @@ mod tests {
         assert_eq!(options.select.as_deref(), Some("id"));
         assert_eq!(
             options.next_link("http://h/v1.0", "/users", 7),
-            format!("http://h/v1.0/users?$top=5&%24select=id&foo=1&$skiptoken={}", encode_skiptoken(7))
+            format!(
+                "http://h/v1.0/users?$top=5&%24select=id&foo=1&$skiptoken={}",
+                encode_skiptoken(7)
+            )
         );
         let error = QueryOptions::parse(Some("$top=1000"), accepts).unwrap_err();
         assert_eq!(

@@ -2,7 +2,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
 use crate::error::GRAPH_JSON;
 
@@ -23,4 +23,33 @@ pub(crate) fn no_content() -> Response {
 /// `{root}/$metadata#{fragment}`.
 pub(crate) fn context_url(graph_root: &str, fragment: &str) -> Value {
     Value::from(format!("{graph_root}/$metadata#{fragment}"))
+}
+
+/// One entity: `@odata.context` (`…#{fragment}/$entity`) first, then its properties.
+pub(crate) fn entity(
+    status: StatusCode,
+    graph_root: &str,
+    fragment: &str,
+    fields: Value,
+) -> Response {
+    let mut body = Map::new();
+    body.insert(
+        "@odata.context".into(),
+        context_url(graph_root, &format!("{fragment}/$entity")),
+    );
+    if let Value::Object(fields) = fields {
+        body.extend(fields);
+    }
+    graph_json(status, &Value::Object(body))
+}
+
+/// A collection that fits one page: `@odata.context` and `value`.
+pub(crate) fn collection(graph_root: &str, fragment: &str, values: Vec<Value>) -> Response {
+    graph_json(
+        StatusCode::OK,
+        &json!({
+            "@odata.context": context_url(graph_root, fragment),
+            "value": values,
+        }),
+    )
 }

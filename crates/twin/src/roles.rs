@@ -27,31 +27,156 @@ const PRIVILEGED_AUTHENTICATION_ADMINISTRATOR: &str = "7be44c8a-adaf-4e2a-84d6-a
 const USER_ADMINISTRATOR: &str = "fe930be7-5e62-47db-91af-98c3a49a38b1";
 
 const BUILT_IN: &[BuiltInRole] = &[
-    role(GLOBAL_ADMINISTRATOR, "Global Administrator", "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.", Tier::Privileged),
-    role(PRIVILEGED_AUTHENTICATION_ADMINISTRATOR, "Privileged Authentication Administrator", "Can access to view, set and reset authentication method information for any user (admin or non-admin).", Tier::Privileged),
-    role("e8611ab8-c189-46e8-94e1-60213ab1f814", "Privileged Role Administrator", "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.", Tier::Privileged),
-    role("c4e39bd9-1100-46d3-8c65-fb160da0071f", "Authentication Administrator", "Can access to view, set and reset authentication method information for any non-admin user.", Tier::Privileged),
-    role("194ae4cb-b126-40b2-bd5b-6091b380977d", "Security Administrator", "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365.", Tier::Privileged),
-    role("8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2", "Hybrid Identity Administrator", "Can manage Active Directory to Microsoft Entra cloud provisioning, Microsoft Entra Connect, and federation settings.", Tier::Privileged),
-    role("29232cdf-9323-42fd-ade2-1d097af3e4de", "Exchange Administrator", "Can manage all aspects of the Exchange product.", Tier::Privileged),
-    role("f28a1f50-f6e7-4571-818b-6a12f2af6b6c", "SharePoint Administrator", "Can manage all aspects of the SharePoint service.", Tier::Privileged),
-    role("9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3", "Application Administrator", "Can create and manage all aspects of app registrations and enterprise apps.", Tier::Privileged),
-    role("158c047a-c907-4556-b7ef-446551a6b5f7", "Cloud Application Administrator", "Can create and manage all aspects of app registrations and enterprise apps except App Proxy.", Tier::Privileged),
-    role("b1be1c3e-b65d-4f19-8427-f6fa0d97feb9", "Conditional Access Administrator", "Can manage Conditional Access capabilities.", Tier::Privileged),
-    role("b0f54661-2d74-4c50-afa3-1ec803f12efe", "Billing Administrator", "Can perform common billing related tasks like updating payment information.", Tier::Privileged),
-    role("f2ef992c-3afb-46b9-b7cf-a126ee74c451", "Global Reader", "Can read everything that a Global Administrator can, but not update anything.", Tier::Privileged),
-    role("5d6b6bb7-de71-4623-b4af-96380a352509", "Security Reader", "Can read security information and reports in Microsoft Entra ID and Office 365.", Tier::Privileged),
-    role("69091246-20e8-4a56-aa4d-066075b2a7a8", "Teams Administrator", "Can manage the Microsoft Teams service.", Tier::Privileged),
-    role("9360feb5-f418-4baa-8175-e2a00bac4301", "Directory Writers", "Can read and write basic directory information. For granting access to applications, not intended for users.", Tier::Privileged),
-    role(USER_ADMINISTRATOR, "User Administrator", "Can manage all aspects of users and groups, including resetting passwords for limited admins.", Tier::Lesser),
-    role("729827e3-9c14-49f7-bb1b-9608f156bbb8", "Helpdesk Administrator", "Can reset passwords for non-administrators and Helpdesk Administrators.", Tier::Lesser),
-    role("966707d0-3269-4727-9be2-8c3a10f19b9d", "Password Administrator", "Can reset passwords for non-administrators and Password Administrators.", Tier::Lesser),
-    role("fdd7a751-b60b-444a-984c-02652fe8fa1c", "Groups Administrator", "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.", Tier::Lesser),
-    role("88d8e3e3-8f55-4a1e-953a-9b9898b8876b", "Directory Readers", "Can read basic directory information. Commonly used to grant directory read access to applications and guests.", Tier::Lesser),
-    role("95e79109-95c0-4d8e-aee3-d01accf2d47b", "Guest Inviter", "Can invite guest users independent of the 'members can invite guests' setting.", Tier::Lesser),
-    role("790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b", "Message Center Reader", "Can read messages and updates for their organization in Office 365 Message Center only.", Tier::Lesser),
-    role("4a5d8f65-41da-4de4-8968-e035b65339cf", "Reports Reader", "Can read sign-in and audit reports.", Tier::Lesser),
-    role("75934031-6c7e-415a-99d7-48dbd49e875e", "Usage Summary Reports Reader", "Can see only tenant level aggregates in Microsoft 365 Usage Analytics and Productivity Score.", Tier::Lesser),
+    role(
+        GLOBAL_ADMINISTRATOR,
+        "Global Administrator",
+        "Can manage all aspects of Microsoft Entra ID and Microsoft services that use Microsoft Entra identities.",
+        Tier::Privileged,
+    ),
+    role(
+        PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+        "Privileged Authentication Administrator",
+        "Can access to view, set and reset authentication method information for any user (admin or non-admin).",
+        Tier::Privileged,
+    ),
+    role(
+        "e8611ab8-c189-46e8-94e1-60213ab1f814",
+        "Privileged Role Administrator",
+        "Can manage role assignments in Microsoft Entra ID, and all aspects of Privileged Identity Management.",
+        Tier::Privileged,
+    ),
+    role(
+        "c4e39bd9-1100-46d3-8c65-fb160da0071f",
+        "Authentication Administrator",
+        "Can access to view, set and reset authentication method information for any non-admin user.",
+        Tier::Privileged,
+    ),
+    role(
+        "194ae4cb-b126-40b2-bd5b-6091b380977d",
+        "Security Administrator",
+        "Can read security information and reports, and manage configuration in Microsoft Entra ID and Office 365.",
+        Tier::Privileged,
+    ),
+    role(
+        "8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2",
+        "Hybrid Identity Administrator",
+        "Can manage Active Directory to Microsoft Entra cloud provisioning, Microsoft Entra Connect, and federation settings.",
+        Tier::Privileged,
+    ),
+    role(
+        "29232cdf-9323-42fd-ade2-1d097af3e4de",
+        "Exchange Administrator",
+        "Can manage all aspects of the Exchange product.",
+        Tier::Privileged,
+    ),
+    role(
+        "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+        "SharePoint Administrator",
+        "Can manage all aspects of the SharePoint service.",
+        Tier::Privileged,
+    ),
+    role(
+        "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c3",
+        "Application Administrator",
+        "Can create and manage all aspects of app registrations and enterprise apps.",
+        Tier::Privileged,
+    ),
+    role(
+        "158c047a-c907-4556-b7ef-446551a6b5f7",
+        "Cloud Application Administrator",
+        "Can create and manage all aspects of app registrations and enterprise apps except App Proxy.",
+        Tier::Privileged,
+    ),
+    role(
+        "b1be1c3e-b65d-4f19-8427-f6fa0d97feb9",
+        "Conditional Access Administrator",
+        "Can manage Conditional Access capabilities.",
+        Tier::Privileged,
+    ),
+    role(
+        "b0f54661-2d74-4c50-afa3-1ec803f12efe",
+        "Billing Administrator",
+        "Can perform common billing related tasks like updating payment information.",
+        Tier::Privileged,
+    ),
+    role(
+        "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+        "Global Reader",
+        "Can read everything that a Global Administrator can, but not update anything.",
+        Tier::Privileged,
+    ),
+    role(
+        "5d6b6bb7-de71-4623-b4af-96380a352509",
+        "Security Reader",
+        "Can read security information and reports in Microsoft Entra ID and Office 365.",
+        Tier::Privileged,
+    ),
+    role(
+        "69091246-20e8-4a56-aa4d-066075b2a7a8",
+        "Teams Administrator",
+        "Can manage the Microsoft Teams service.",
+        Tier::Privileged,
+    ),
+    role(
+        "9360feb5-f418-4baa-8175-e2a00bac4301",
+        "Directory Writers",
+        "Can read and write basic directory information. For granting access to applications, not intended for users.",
+        Tier::Privileged,
+    ),
+    role(
+        USER_ADMINISTRATOR,
+        "User Administrator",
+        "Can manage all aspects of users and groups, including resetting passwords for limited admins.",
+        Tier::Lesser,
+    ),
+    role(
+        "729827e3-9c14-49f7-bb1b-9608f156bbb8",
+        "Helpdesk Administrator",
+        "Can reset passwords for non-administrators and Helpdesk Administrators.",
+        Tier::Lesser,
+    ),
+    role(
+        "966707d0-3269-4727-9be2-8c3a10f19b9d",
+        "Password Administrator",
+        "Can reset passwords for non-administrators and Password Administrators.",
+        Tier::Lesser,
+    ),
+    role(
+        "fdd7a751-b60b-444a-984c-02652fe8fa1c",
+        "Groups Administrator",
+        "Members of this role can create/manage groups, create/manage groups settings like naming and expiration policies, and view groups activity and audit reports.",
+        Tier::Lesser,
+    ),
+    role(
+        "88d8e3e3-8f55-4a1e-953a-9b9898b8876b",
+        "Directory Readers",
+        "Can read basic directory information. Commonly used to grant directory read access to applications and guests.",
+        Tier::Lesser,
+    ),
+    role(
+        "95e79109-95c0-4d8e-aee3-d01accf2d47b",
+        "Guest Inviter",
+        "Can invite guest users independent of the 'members can invite guests' setting.",
+        Tier::Lesser,
+    ),
+    role(
+        "790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b",
+        "Message Center Reader",
+        "Can read messages and updates for their organization in Office 365 Message Center only.",
+        Tier::Lesser,
+    ),
+    role(
+        "4a5d8f65-41da-4de4-8968-e035b65339cf",
+        "Reports Reader",
+        "Can read sign-in and audit reports.",
+        Tier::Lesser,
+    ),
+    role(
+        "75934031-6c7e-415a-99d7-48dbd49e875e",
+        "Usage Summary Reports Reader",
+        "Can see only tenant level aggregates in Microsoft 365 Usage Analytics and Productivity Score.",
+        Tier::Lesser,
+    ),
 ];
 
 const fn role(
@@ -148,7 +273,10 @@ mod tests {
         assert!(!may_manage(None, &helpdesk));
         assert!(may_manage(Some("User Administrator"), &helpdesk));
         assert!(!may_manage(Some("User Administrator"), &global));
-        assert!(may_manage(Some("Privileged Authentication Administrator"), &global));
+        assert!(may_manage(
+            Some("Privileged Authentication Administrator"),
+            &global
+        ));
         assert!(may_manage(Some(GLOBAL_ADMINISTRATOR), &global));
         // An unknown role counts as privileged.
         assert!(!may_manage(Some("User Administrator"), &["not-a-role"]));

@@ -55,8 +55,8 @@ pub(crate) fn changes(body: Map<String, Value>) -> Result<Vec<Change>, GraphErro
 
 const UPN_SPECIALS: &[char] = &['\'', '.', '-', '_', '!', '#', '^', '~'];
 const NICKNAME_SPECIALS: &[char] = &[
-    '!', '#', '$', '%', '&', '\'', '*', '+', '-', '/', '=', '?', '^', '_', '`', '{', '|', '}',
-    '~', '.',
+    '!', '#', '$', '%', '&', '\'', '*', '+', '-', '/', '=', '?', '^', '_', '`', '{', '|', '}', '~',
+    '.',
 ];
 
 fn valid_upn(upn: &str) -> bool {
@@ -85,13 +85,23 @@ fn valid_address(address: &str) -> bool {
 }
 
 fn valid_value(property: &UserProperty, value: &Value) -> bool {
-    let length_ok = |text: &str| property.max_length.is_none_or(|max| text.chars().count() <= max);
+    let length_ok = |text: &str| {
+        property
+            .max_length
+            .is_none_or(|max| text.chars().count() <= max)
+    };
     match (property.kind, value) {
         // Properties Graph requires a value for cannot be cleared.
-        (_, Value::Null) => !matches!(
-            property.name,
-            "displayName" | "userPrincipalName" | "mailNickname" | "accountEnabled" | "passwordProfile"
-        ) && property.kind != Kind::Strings,
+        (_, Value::Null) => {
+            !matches!(
+                property.name,
+                "displayName"
+                    | "userPrincipalName"
+                    | "mailNickname"
+                    | "accountEnabled"
+                    | "passwordProfile"
+            ) && property.kind != Kind::Strings
+        }
         (Kind::String, Value::String(text)) => {
             length_ok(text)
                 && match property.name {
@@ -99,22 +109,28 @@ fn valid_value(property: &UserProperty, value: &Value) -> bool {
                     "mail" => valid_address(text),
                     "mailNickname" => {
                         !text.is_empty()
-                            && text
-                                .chars()
-                                .all(|c| c.is_ascii_alphanumeric() || NICKNAME_SPECIALS.contains(&c))
+                            && text.chars().all(|c| {
+                                c.is_ascii_alphanumeric() || NICKNAME_SPECIALS.contains(&c)
+                            })
                     }
                     // graph.md §1.3: "The `$` and `_` characters can't be used"; an empty string is
                     // not a way to clear it (only JSON null is; the PowerShell SDK bug of sending "").
                     "onPremisesImmutableId" => {
-                        !text.is_empty() && !text.contains(['$', '_']) && !text.chars().any(char::is_whitespace)
+                        !text.is_empty()
+                            && !text.contains(['$', '_'])
+                            && !text.chars().any(char::is_whitespace)
                     }
-                    "usageLocation" => text.len() == 2 && text.chars().all(|c| c.is_ascii_alphabetic()),
+                    "usageLocation" => {
+                        text.len() == 2 && text.chars().all(|c| c.is_ascii_alphabetic())
+                    }
                     "displayName" => !text.trim().is_empty(),
                     _ => true,
                 }
         }
         (Kind::Boolean, Value::Bool(_)) => true,
-        (Kind::Int32, Value::Number(number)) => number.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        (Kind::Int32, Value::Number(number)) => {
+            number.as_i64().is_some_and(|n| i32::try_from(n).is_ok())
+        }
         (Kind::DateTime, Value::String(text)) => looks_like_datetime(text),
         (Kind::Strings, Value::Array(values)) => {
             let max_items = match property.name {
@@ -136,7 +152,9 @@ fn valid_value(property: &UserProperty, value: &Value) -> bool {
                     .and_then(|n| n.parse::<u8>().ok())
                     .is_some_and(|n| (1..=15).contains(&n))
                     && (value.is_null()
-                        || value.as_str().is_some_and(|text| text.chars().count() <= 1024))
+                        || value
+                            .as_str()
+                            .is_some_and(|text| text.chars().count() <= 1024))
             }),
             "passwordProfile" => fields.iter().all(|(key, value)| match key.as_str() {
                 "password" => value.is_string(),
@@ -157,7 +175,9 @@ fn looks_like_datetime(text: &str) -> bool {
         && bytes.get(4) == Some(&b'-')
         && bytes.get(7) == Some(&b'-')
         && bytes.get(10) == Some(&b'T')
-        && (text.ends_with('Z') || text.contains('+') || text.get(19..).is_some_and(|t| t.contains('-')))
+        && (text.ends_with('Z')
+            || text.contains('+')
+            || text.get(19..).is_some_and(|t| t.contains('-')))
 }
 
 /// Three of the four character classes and at least 8 characters, like Entra's default policy.
@@ -218,7 +238,8 @@ fn check_directory_rules(
     if upn_changed && !domain.is_some_and(|domain| domain.is_verified) {
         return Err(messages::upn_domain_invalid());
     }
-    if domain.is_some_and(|domain| domain.is_federated()) && user.on_premises_immutable_id.is_none() {
+    if domain.is_some_and(|domain| domain.is_federated()) && user.on_premises_immutable_id.is_none()
+    {
         return Err(messages::properties_invalid());
     }
     if let Some(conflict) = directory.conflict(user, itself) {
@@ -251,7 +272,11 @@ pub(crate) fn create(
     check_values(&changes)?;
     let has_password = changes.iter().any(|change| {
         change.property.name == "passwordProfile"
-            && change.value.get("password").and_then(Value::as_str).is_some()
+            && change
+                .value
+                .get("password")
+                .and_then(Value::as_str)
+                .is_some()
     });
     if !has_password {
         return Err(messages::invalid_value("passwordProfile", "User"));
@@ -350,10 +375,16 @@ mod tests {
     #[test]
     fn immutable_id_values() {
         let property = properties::find("onPremisesImmutableId").unwrap();
-        assert!(valid_value(property, &Value::from("iGhmiAEBERG7uxI0VniQqw==")));
+        assert!(valid_value(
+            property,
+            &Value::from("iGhmiAEBERG7uxI0VniQqw==")
+        ));
         assert!(valid_value(property, &Value::Null));
         assert!(!valid_value(property, &Value::from("")));
-        assert!(!valid_value(property, &Value::from("iGhmiAEBERG7uxI0VniQqw_")));
+        assert!(!valid_value(
+            property,
+            &Value::from("iGhmiAEBERG7uxI0VniQqw_")
+        ));
         assert!(!valid_value(property, &Value::from("a$b")));
     }
 

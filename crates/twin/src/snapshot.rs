@@ -71,9 +71,10 @@ pub fn write_snapshot(path: &Path, snapshot: &TenantSnapshot) -> Result<(), Snap
         .parent()
         .filter(|parent| !parent.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .map_or_else(|| "snapshot".into(), |name| name.to_string_lossy().into_owned());
+    let file_name = path.file_name().map_or_else(
+        || "snapshot".into(),
+        |name| name.to_string_lossy().into_owned(),
+    );
     let temporary = directory.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary).map_err(io("write", &temporary))?;

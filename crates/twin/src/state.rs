@@ -113,10 +113,12 @@ impl Twin {
             .unwrap_or_else(|| DEFAULT_TENANT_ID.to_owned());
         let mut clients: Vec<RegisteredClient> = Vec::with_capacity(config.clients.len());
         for client in &config.clients {
-            if clients
-                .iter()
-                .any(|known| known.config.client_id.eq_ignore_ascii_case(&client.client_id))
-            {
+            if clients.iter().any(|known| {
+                known
+                    .config
+                    .client_id
+                    .eq_ignore_ascii_case(&client.client_id)
+            }) {
                 return Err(TwinError::DuplicateClient(client.client_id.clone()));
             }
             let certificates = match &client.certificate_pem {
@@ -139,8 +141,11 @@ impl Twin {
         let throttle = Throttle::new(&config.throttling);
         let dice = Dice::new(config.faults.seed);
         // A fresh key per twin: tokens never outlive the process that issued them.
-        let signing_key = [uuid::Uuid::new_v4().into_bytes(), uuid::Uuid::new_v4().into_bytes()]
-            .concat();
+        let signing_key = [
+            uuid::Uuid::new_v4().into_bytes(),
+            uuid::Uuid::new_v4().into_bytes(),
+        ]
+        .concat();
         Ok(Self {
             shared: Arc::new(Shared {
                 tenant_id,
@@ -197,7 +202,10 @@ impl Twin {
     }
 
     pub(crate) fn dice(&self) -> MutexGuard<'_, Dice> {
-        self.shared.dice.lock().unwrap_or_else(PoisonError::into_inner)
+        self.shared
+            .dice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn signing_key(&self) -> &[u8] {

@@ -253,7 +253,11 @@ pub(crate) async fn throttle(
             return messages::unavailable(faults.retry_after_seconds).into_response();
         }
     }
-    let cost = cost(request.method(), request.uri().path(), request.uri().query());
+    let cost = cost(
+        request.method(),
+        request.uri().path(),
+        request.uri().query(),
+    );
     let user_count = twin.directory().users.len();
     let now = twin.clock().now();
     let is_read = request.method() == Method::GET;
@@ -300,10 +304,19 @@ mod tests {
         assert_eq!(cost(&get, "/users", Some("$select=id")).units, 1);
         assert_eq!(cost(&get, "/users", Some("%24select=id&$top=5")).units, 1);
         assert_eq!(cost(&get, "/users/x/memberOf", None).units, 2);
-        assert_eq!(cost(&get, "/domains", None), Cost { units: 1, writes: 0 });
+        assert_eq!(
+            cost(&get, "/domains", None),
+            Cost {
+                units: 1,
+                writes: 0
+            }
+        );
         assert_eq!(
             cost(&Method::PATCH, "/users/x", None),
-            Cost { units: 1, writes: 1 }
+            Cost {
+                units: 1,
+                writes: 1
+            }
         );
     }
 
@@ -315,10 +328,19 @@ mod tests {
             ..Throttling::default()
         };
         let mut throttle = Throttle::new(&config);
-        let write = Cost { units: 1, writes: 1 };
+        let write = Cost {
+            units: 1,
+            writes: 1,
+        };
         let t0 = UNIX_EPOCH + Duration::from_secs(1000);
-        assert!(matches!(throttle.charge("a", write, 1, false, t0), Verdict::Allowed { .. }));
-        assert!(matches!(throttle.charge("a", write, 1, false, t0), Verdict::Allowed { .. }));
+        assert!(matches!(
+            throttle.charge("a", write, 1, false, t0),
+            Verdict::Allowed { .. }
+        ));
+        assert!(matches!(
+            throttle.charge("a", write, 1, false, t0),
+            Verdict::Allowed { .. }
+        ));
         assert_eq!(
             throttle.charge("a", write, 1, false, t0),
             Verdict::Throttled {
@@ -328,9 +350,15 @@ mod tests {
             }
         );
         // Another app has its own budget.
-        assert!(matches!(throttle.charge("b", write, 1, false, t0), Verdict::Allowed { .. }));
+        assert!(matches!(
+            throttle.charge("b", write, 1, false, t0),
+            Verdict::Allowed { .. }
+        ));
         let later = t0 + Duration::from_secs(5);
-        assert!(matches!(throttle.charge("a", write, 1, false, later), Verdict::Allowed { .. }));
+        assert!(matches!(
+            throttle.charge("a", write, 1, false, later),
+            Verdict::Allowed { .. }
+        ));
     }
 
     #[test]

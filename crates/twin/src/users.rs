@@ -17,7 +17,7 @@ use crate::filter::{self, Filter, UserSchema};
 use crate::messages;
 use crate::properties::{self, NOT_ON_LIST, UserProperty};
 use crate::query::{Accepts, QueryOptions};
-use crate::response::{context_url, graph_json, no_content};
+use crate::response::{context_url, entity, graph_json, no_content};
 use crate::roles;
 use crate::rules;
 use crate::state::Twin;
@@ -136,8 +136,13 @@ pub(crate) async fn list(
         position += 1;
     }
     // `$count=true` without `ConsistencyLevel: eventual` is silently ignored (graph.md §1.4).
-    let count = (options.count && context.eventual)
-        .then(|| directory.users.values().filter(|user| matches(user)).count());
+    let count = (options.count && context.eventual).then(|| {
+        directory
+            .users
+            .values()
+            .filter(|user| matches(user))
+            .count()
+    });
     drop(directory);
     let mut body = Map::new();
     body.insert(
@@ -215,7 +220,9 @@ pub(crate) async fn get(
     let options = QueryOptions::parse(query.as_deref(), Accepts::SELECT_ONLY)?;
     let selection = selection(options.select.as_deref(), false)?;
     let directory = twin.directory();
-    let user = directory.user(&key).ok_or_else(|| messages::not_found(&key))?;
+    let user = directory
+        .user(&key)
+        .ok_or_else(|| messages::not_found(&key))?;
     let mut body = Map::new();
     body.insert(
         "@odata.context".into(),
@@ -245,16 +252,11 @@ pub(crate) async fn create(
         clock::rfc3339(context.now),
     )?;
     let selection = selection(None, false)?;
-    let mut body = Map::new();
-    body.insert(
-        "@odata.context".into(),
-        context_url(&context.graph_root, "users/$entity"),
-    );
-    body.extend(render(&user, &selection));
+    let body = Value::Object(render(&user, &selection));
     let location = format!("{}/users/{}", context.graph_root, user.id);
     directory.insert_user(user);
     drop(directory);
-    let mut response = graph_json(StatusCode::CREATED, &Value::Object(body));
+    let mut response = entity(StatusCode::CREATED, &context.graph_root, "users", body);
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
     }
@@ -342,7 +344,9 @@ fn memberships(
         return Err(messages::cast_needs_advanced());
     }
     let directory = twin.directory();
-    let user = directory.user(key).ok_or_else(|| messages::not_found(key))?;
+    let user = directory
+        .user(key)
+        .ok_or_else(|| messages::not_found(key))?;
     let roles: Vec<Value> = directory
         .roles_of(&user.id)
         .into_iter()

@@ -44,7 +44,8 @@ fn env(name: &str) -> Option<String> {
 
 /// Without `--config`: one app registration from the environment.
 fn default_config() -> anyhow::Result<TwinConfig> {
-    let client_id = env("ANCHORSYNC_TWIN_CLIENT_ID").unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
+    let client_id =
+        env("ANCHORSYNC_TWIN_CLIENT_ID").unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
     let secret = match (
         env("ANCHORSYNC_TWIN_CLIENT_SECRET"),
         env("ANCHORSYNC_TWIN_CLIENT_SECRET_FILE"),
@@ -93,7 +94,10 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on `{}`", args.listen))?;
-        let address = listener.local_addr().context("cannot read the listening address")?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        let shutdown = shutdown_signal()?;
         let root = format!("http://{address}");
         let mut stderr = std::io::stderr().lock();
         writeln!(
@@ -115,7 +119,7 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         writeln!(stdout, "{root}/v1.0")?;
         stdout.flush()?;
         drop(stdout);
-        anchorsync_twin::serve(listener, twin.clone(), shutdown_signal())
+        anchorsync_twin::serve(listener, twin.clone(), shutdown)
             .await
             .context("the twin's server failed")
     })?;
@@ -126,28 +130,29 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
-/// SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
+/// SIGINT or SIGTERM. The handlers are installed now, before the address is announced, so a signal
+/// sent as soon as the twin answers is never lost.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
+        eprintln!("twin: stopping");
+    })
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
         let _ = tokio::signal::ctrl_c().await;
-    }
-    eprintln!("twin: stopping");
+        eprintln!("twin: stopping");
+    })
 }
 
 fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {

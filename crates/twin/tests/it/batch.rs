@@ -47,7 +47,10 @@ async fn a_batch_answers_each_request_with_its_own_status() {
     assert!(by_id(&responses, "2").get("body").is_none());
     assert_eq!(by_id(&responses, "3")["body"]["jobTitle"], "Lead");
     assert_eq!(by_id(&responses, "4")["status"], 404);
-    assert_eq!(by_id(&responses, "4")["body"]["error"]["code"], "Request_ResourceNotFound");
+    assert_eq!(
+        by_id(&responses, "4")["body"]["error"]["code"],
+        "Request_ResourceNotFound"
+    );
     assert_eq!(by_id(&responses, "5")["status"], 424);
     assert_eq!(by_id(&responses, "6")["status"], 200);
     assert_eq!(by_id(&responses, "6")["body"], USER_COUNT.to_string());
@@ -62,10 +65,25 @@ async fn malformed_batches_are_refused_whole() {
     let get = |id: String| json!({"id": id, "method": "GET", "url": "/domains"});
     let too_many: Vec<Value> = (0..21).map(|n| get(n.to_string())).collect();
     let reply = batch(&harness, &token, json!({ "requests": too_many })).await;
-    assert_graph_error(&reply, 400, "BadRequest", "Number of requests in the batch is 21; the limit is 20.");
+    assert_graph_error(
+        &reply,
+        400,
+        "BadRequest",
+        "Number of requests in the batch is 21; the limit is 20.",
+    );
     let twenty: Vec<Value> = (0..20).map(|n| get(n.to_string())).collect();
-    assert_eq!(batch(&harness, &token, json!({ "requests": twenty })).await.status, 200);
-    let duplicate = batch(&harness, &token, json!({"requests": [get("a".into()), get("A".into())]})).await;
+    assert_eq!(
+        batch(&harness, &token, json!({ "requests": twenty }))
+            .await
+            .status,
+        200
+    );
+    let duplicate = batch(
+        &harness,
+        &token,
+        json!({"requests": [get("a".into()), get("A".into())]}),
+    )
+    .await;
     assert_eq!(duplicate.status, 400, "ids are unique case-insensitively");
     let unknown_dependency = batch(
         &harness,
@@ -84,7 +102,10 @@ async fn malformed_batches_are_refused_whole() {
     )
     .await;
     assert_eq!(cycle.status, 400);
-    assert_eq!(batch(&harness, &token, json!({"nope": []})).await.status, 400);
+    assert_eq!(
+        batch(&harness, &token, json!({"nope": []})).await.status,
+        400
+    );
     let unauthenticated = batch(&harness, "", json!({"requests": [get("1".into())]})).await;
     assert_eq!(unauthenticated.status, 401);
 }
@@ -108,11 +129,18 @@ async fn each_inner_request_is_throttled_on_its_own() {
     assert_eq!(reply.status, 200, "{}", reply.text);
     let responses = reply.json();
     let statuses: Vec<u64> = (0..5)
-        .map(|n| by_id(&responses, &n.to_string())["status"].as_u64().unwrap())
+        .map(|n| {
+            by_id(&responses, &n.to_string())["status"]
+                .as_u64()
+                .unwrap()
+        })
         .collect();
     assert_eq!(statuses, [204, 204, 204, 429, 429]);
     let throttled = by_id(&responses, "3");
     assert_eq!(throttled["headers"]["Retry-After"], "50");
-    assert_eq!(throttled["headers"]["x-ms-throttle-information"], "WriteLimitExceeded");
+    assert_eq!(
+        throttled["headers"]["x-ms-throttle-information"],
+        "WriteLimitExceeded"
+    );
     assert_eq!(throttled["body"]["error"]["code"], "TooManyRequests");
 }

@@ -51,7 +51,11 @@ fn load_schema() -> Schema {
     let wrapped = format!("<extract>{text}</extract>");
     let document = roxmltree::Document::parse(&wrapped).unwrap();
     let mut schema = Schema::default();
-    for node in document.root_element().children().filter(|n| n.is_element()) {
+    for node in document
+        .root_element()
+        .children()
+        .filter(|n| n.is_element())
+    {
         let name = node.attribute("Name").unwrap().to_owned();
         match node.tag_name().name() {
             "EntityType" | "ComplexType" => {
@@ -64,8 +68,12 @@ fn load_schema() -> Schema {
                         nullable: property.attribute("Nullable") != Some("false"),
                     })
                     .collect();
-                let base = node.attribute("BaseType").map(|base| unqualified(base).to_owned());
-                schema.types.insert(name, StructuredType { base, properties });
+                let base = node
+                    .attribute("BaseType")
+                    .map(|base| unqualified(base).to_owned());
+                schema
+                    .types
+                    .insert(name, StructuredType { base, properties });
             }
             "EnumType" => {
                 let members = node
@@ -97,9 +105,18 @@ impl Schema {
     }
 
     /// Checks an object against a structured type; `complete` also requires every property.
-    fn check_object(&self, value: &Value, type_name: &str, path: &str, complete: bool, errors: &mut Vec<String>) {
+    fn check_object(
+        &self,
+        value: &Value,
+        type_name: &str,
+        path: &str,
+        complete: bool,
+        errors: &mut Vec<String>,
+    ) {
         let Some(object) = value.as_object() else {
-            errors.push(format!("{path}: expected a `{type_name}` object, got {value}"));
+            errors.push(format!(
+                "{path}: expected a `{type_name}` object, got {value}"
+            ));
             return;
         };
         let properties = self.properties(type_name);
@@ -115,33 +132,52 @@ impl Schema {
                     &format!("{path}.{key}"),
                     errors,
                 ),
-                None => errors.push(format!("{path}: `{key}` is not a property of `{type_name}`")),
+                None => errors.push(format!(
+                    "{path}: `{key}` is not a property of `{type_name}`"
+                )),
             }
         }
         if complete {
             for property in properties {
                 if !object.contains_key(&property.name) {
-                    errors.push(format!("{path}: `{}` of `{type_name}` is missing", property.name));
+                    errors.push(format!(
+                        "{path}: `{}` of `{type_name}` is missing",
+                        property.name
+                    ));
                 }
             }
         }
     }
 
-    fn check_value(&self, value: &Value, type_name: &str, nullable: bool, path: &str, errors: &mut Vec<String>) {
-        if let Some(inner) = type_name.strip_prefix("Collection(").and_then(|t| t.strip_suffix(')')) {
+    fn check_value(
+        &self,
+        value: &Value,
+        type_name: &str,
+        nullable: bool,
+        path: &str,
+        errors: &mut Vec<String>,
+    ) {
+        if let Some(inner) = type_name
+            .strip_prefix("Collection(")
+            .and_then(|t| t.strip_suffix(')'))
+        {
             match value.as_array() {
                 Some(items) => {
                     for (index, item) in items.iter().enumerate() {
                         self.check_value(item, inner, false, &format!("{path}[{index}]"), errors);
                     }
                 }
-                None => errors.push(format!("{path}: expected a collection of `{inner}`, got {value}")),
+                None => errors.push(format!(
+                    "{path}: expected a collection of `{inner}`, got {value}"
+                )),
             }
             return;
         }
         if value.is_null() {
             if !nullable {
-                errors.push(format!("{path}: null, but `{type_name}` is not nullable here"));
+                errors.push(format!(
+                    "{path}: null, but `{type_name}` is not nullable here"
+                ));
             }
             return;
         }
@@ -154,7 +190,9 @@ impl Schema {
             other => {
                 let name = unqualified(other);
                 if let Some(members) = self.enums.get(name) {
-                    value.as_str().is_some_and(|member| members.iter().any(|m| m == member))
+                    value
+                        .as_str()
+                        .is_some_and(|member| members.iter().any(|m| m == member))
                 } else if self.types.contains_key(name) {
                     self.check_object(value, name, path, true, errors);
                     true
@@ -194,7 +232,11 @@ async fn users_conform_with_every_property_selected() {
         .iter()
         .map(|property| property.name.clone())
         .collect();
-    assert!(every.len() > 80, "the extract lists {} user properties", every.len());
+    assert!(
+        every.len() > 80,
+        "the extract lists {} user properties",
+        every.len()
+    );
     let harness = start();
     let token = harness.token(APP).await;
     // Give one user values in complex and collection properties too.
@@ -213,11 +255,15 @@ async fn users_conform_with_every_property_selected() {
     assert_eq!(patch.status, 204, "{}", patch.text);
     let select = every.join(",");
     for id in [ALICE, BOB, CAROL, DAVE, OBRIEN] {
-        let reply = harness.get(&format!("/users/{id}?$select={select}"), &token).await;
+        let reply = harness
+            .get(&format!("/users/{id}?$select={select}"), &token)
+            .await;
         assert_eq!(reply.status, 200, "{}", reply.text);
         assert_conforms(&schema, &reply.json(), "user", true);
     }
-    let created = harness.post("/users", &token, new_user("csdl@contoso.com")).await;
+    let created = harness
+        .post("/users", &token, new_user("csdl@contoso.com"))
+        .await;
     assert_conforms(&schema, &created.json(), "user", false);
     // Lists with the default set and with a selection conform too.
     let page = harness.get("/users?$top=999", &token).await.json();
@@ -230,20 +276,38 @@ async fn users_conform_with_every_property_selected() {
         .filter(|name| {
             !matches!(
                 *name,
-                "aboutMe" | "birthday" | "hireDate" | "interests" | "mySite" | "pastProjects"
-                    | "preferredName" | "responsibilities" | "schools" | "skills" | "mailboxSettings"
+                "aboutMe"
+                    | "birthday"
+                    | "hireDate"
+                    | "interests"
+                    | "mySite"
+                    | "pastProjects"
+                    | "preferredName"
+                    | "responsibilities"
+                    | "schools"
+                    | "skills"
+                    | "mailboxSettings"
             )
         })
         .collect();
     let page = harness
-        .get(&format!("/users?$top=20&$select={}", collection_safe.join(",")), &token)
+        .get(
+            &format!("/users?$top=20&$select={}", collection_safe.join(",")),
+            &token,
+        )
         .await;
     assert_eq!(page.status, 200, "{}", page.text);
     for user in page.json()["value"].as_array().unwrap() {
         assert_conforms(&schema, user, "user", false);
     }
     // Nothing outside the schema can be selected.
-    assert_eq!(harness.get("/users?$select=sAMAccountName", &token).await.status, 400);
+    assert_eq!(
+        harness
+            .get("/users?$select=sAMAccountName", &token)
+            .await
+            .status,
+        400
+    );
 }
 
 #[tokio::test]
@@ -251,26 +315,51 @@ async fn domains_role_assignments_roles_and_sync_settings_conform() {
     let schema = load_schema();
     let harness = start();
     let token = harness.token(APP).await;
-    for domain in harness.get("/domains", &token).await.json()["value"].as_array().unwrap() {
+    for domain in harness.get("/domains", &token).await.json()["value"]
+        .as_array()
+        .unwrap()
+    {
         assert_conforms(&schema, domain, "domain", true);
     }
-    assert_conforms(&schema, &harness.get("/domains/fabrikam.com", &token).await.json(), "domain", true);
+    assert_conforms(
+        &schema,
+        &harness.get("/domains/fabrikam.com", &token).await.json(),
+        "domain",
+        true,
+    );
     let assignments = harness
-        .get(&format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{DAVE}'"), &token)
+        .get(
+            &format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{DAVE}'"),
+            &token,
+        )
         .await
         .json();
     for assignment in assignments["value"].as_array().unwrap() {
         assert_conforms(&schema, assignment, "unifiedRoleAssignment", true);
     }
-    let roles = harness.get(&format!("/users/{DAVE}/memberOf"), &token).await.json();
+    let roles = harness
+        .get(&format!("/users/{DAVE}/memberOf"), &token)
+        .await
+        .json();
     for role in roles["value"].as_array().unwrap() {
         assert_eq!(role["@odata.type"], "#microsoft.graph.directoryRole");
         assert_conforms(&schema, role, "directoryRole", true);
     }
-    let sync = harness.get("/directory/onPremisesSynchronization", &token).await.json();
-    assert_conforms(&schema, &sync["value"][0], "onPremisesDirectorySynchronization", true);
+    let sync = harness
+        .get("/directory/onPremisesSynchronization", &token)
+        .await
+        .json();
+    assert_conforms(
+        &schema,
+        &sync["value"][0],
+        "onPremisesDirectorySynchronization",
+        true,
+    );
     let item = harness
-        .get(&format!("/directory/onPremisesSynchronization/{TENANT}"), &token)
+        .get(
+            &format!("/directory/onPremisesSynchronization/{TENANT}"),
+            &token,
+        )
         .await
         .json();
     assert_conforms(&schema, &item, "onPremisesDirectorySynchronization", true);

@@ -48,7 +48,10 @@ async fn unknown_paths_and_methods_get_graph_errors() {
     let (status, _, body) = send(&twin, get("/v1.0/groupz", &token)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["error"]["code"], "BadRequest");
-    assert_eq!(body["error"]["message"], "Resource not found for the segment 'groupz'.");
+    assert_eq!(
+        body["error"]["message"],
+        "Resource not found for the segment 'groupz'."
+    );
     let put = Request::put(format!("/v1.0/users/{ALICE}"))
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .body(Body::from("{}"))
@@ -61,7 +64,10 @@ async fn unknown_paths_and_methods_get_graph_errors() {
     );
     let (status, _, body) = send(&twin, get("/beta/users", &token)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["error"]["message"], "Resource not found for the segment 'beta'.");
+    assert_eq!(
+        body["error"]["message"],
+        "Resource not found for the segment 'beta'."
+    );
 }
 
 #[tokio::test]
@@ -70,7 +76,10 @@ async fn context_and_next_links_use_the_address_the_caller_used() {
     let token = token(&twin).await;
     let (status, headers, body) = send(&twin, get("/v1.0/users?$top=2&$select=id", &token)).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["@odata.context"], "http://twin.test/v1.0/$metadata#users(id)");
+    assert_eq!(
+        body["@odata.context"],
+        "http://twin.test/v1.0/$metadata#users(id)"
+    );
     assert!(
         body["@odata.nextLink"]
             .as_str()

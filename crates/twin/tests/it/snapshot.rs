@@ -25,7 +25,11 @@ async fn snapshot_serve_snapshot_again_round_trips() {
     let harness = start();
     let token = harness.token(APP).await;
     let reply = harness
-        .patch(&format!("/users/{ALICE}"), &token, json!({"jobTitle": "Lead", "city": "Osaka"}))
+        .patch(
+            &format!("/users/{ALICE}"),
+            &token,
+            json!({"jobTitle": "Lead", "city": "Osaka"}),
+        )
         .await;
     assert_eq!(reply.status, 204);
     let changed = harness.server.snapshot();
@@ -46,8 +50,16 @@ fn bad_snapshot_files_are_named_with_line_and_column() {
     let path = dir.path().join("broken.json");
     std::fs::write(&path, "{\n  \"users\": [\n    {\"id\": 5}\n  ]\n}\n").unwrap();
     let error = read_snapshot(&path).unwrap_err().to_string();
-    assert!(error.starts_with(&format!("`{}` is not a tenant snapshot (line 3,", path.display())), "{error}");
-    let missing = read_snapshot(&dir.path().join("missing.json")).unwrap_err().to_string();
+    assert!(
+        error.starts_with(&format!(
+            "`{}` is not a tenant snapshot (line 3,",
+            path.display()
+        )),
+        "{error}"
+    );
+    let missing = read_snapshot(&dir.path().join("missing.json"))
+        .unwrap_err()
+        .to_string();
     assert!(missing.starts_with("cannot read"), "{missing}");
 }
 

@@ -3,9 +3,7 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anchorsync_twin::{
-    AppClient, Clock, TenantSnapshot, TestCertificate, TwinConfig, TwinServer,
-};
+use anchorsync_twin::{AppClient, Clock, TenantSnapshot, TestCertificate, TwinConfig, TwinServer};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -117,7 +115,11 @@ pub fn tenant_json() -> Value {
                 "onPremisesLastSyncDateTime": "2024-05-01T00:00:00Z",
             }),
         ),
-        user(DAVE, "dave@contoso.com", json!({"mail": "dave@contoso.com", "proxyAddresses": ["SMTP:dave@contoso.com"]})),
+        user(
+            DAVE,
+            "dave@contoso.com",
+            json!({"mail": "dave@contoso.com", "proxyAddresses": ["SMTP:dave@contoso.com"]}),
+        ),
         user(HELEN, "helen@contoso.com", json!({})),
         user(
             OBRIEN,
@@ -225,8 +227,14 @@ impl Reply {
     pub fn error(&self) -> (String, String) {
         let json = self.json();
         (
-            json["error"]["code"].as_str().unwrap_or_default().to_owned(),
-            json["error"]["message"].as_str().unwrap_or_default().to_owned(),
+            json["error"]["code"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            json["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
         )
     }
 }
@@ -301,7 +309,8 @@ impl Harness {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.call(reqwest::Method::GET, path, token, None, &[]).await
+        self.call(reqwest::Method::GET, path, token, None, &[])
+            .await
     }
 
     /// GET with `ConsistencyLevel: eventual`.
@@ -327,7 +336,8 @@ impl Harness {
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Reply {
-        self.call(reqwest::Method::DELETE, path, token, None, &[]).await
+        self.call(reqwest::Method::DELETE, path, token, None, &[])
+            .await
     }
 }
 

@@ -18,7 +18,9 @@ async fn the_write_budget_answers_429_until_it_refills() {
     };
     let harness = start_at(tenant(), config, clock.clone());
     let token = harness.token(APP).await;
-    let paths: Vec<String> = (0..4).map(|n| format!("/users/user{n:03}@contoso.com")).collect();
+    let paths: Vec<String> = (0..4)
+        .map(|n| format!("/users/user{n:03}@contoso.com"))
+        .collect();
     let patch = |n: usize| harness.patch(&paths[n], &token, json!({"jobTitle": "x"}));
     for n in 0..3 {
         let reply = patch(n).await;
@@ -30,7 +32,9 @@ async fn the_write_budget_answers_429_until_it_refills() {
         &throttled,
         429,
         "TooManyRequests",
-        &format!("Too many requests from Identifier:{APP} under category:throttle.aad.ags.appId.large. Please try again later."),
+        &format!(
+            "Too many requests from Identifier:{APP} under category:throttle.aad.ags.appId.large. Please try again later."
+        ),
     );
     // One write refills every 50 s.
     assert_eq!(throttled.header("retry-after"), Some("50"));
@@ -38,12 +42,22 @@ async fn the_write_budget_answers_429_until_it_refills() {
         throttled.header("x-ms-throttle-scope"),
         Some(format!("Tenant_Application/Write/{APP}/{TENANT}").as_str())
     );
-    assert_eq!(throttled.header("x-ms-throttle-information"), Some("WriteLimitExceeded"));
+    assert_eq!(
+        throttled.header("x-ms-throttle-information"),
+        Some("WriteLimitExceeded")
+    );
     // Reads still pass; another app has its own budget.
     assert_eq!(harness.get("/domains", &token).await.status, 200);
     let other = harness.token(USER_ADMIN_APP).await;
     assert_eq!(
-        harness.patch("/users/user005@contoso.com", &other, json!({"jobTitle": "x"})).await.status,
+        harness
+            .patch(
+                "/users/user005@contoso.com",
+                &other,
+                json!({"jobTitle": "x"})
+            )
+            .await
+            .status,
         204
     );
     clock.advance(Duration::from_secs(49));
@@ -74,7 +88,10 @@ async fn resource_units_follow_the_cost_table() {
     assert_eq!(second.header("x-ms-throttle-limit-percentage"), Some("1.0"));
     let throttled = harness.get("/users?$top=50", &token).await;
     assert_eq!(throttled.status, 429, "{}", throttled.text);
-    assert_eq!(throttled.header("x-ms-throttle-information"), Some("ResourceUnitLimitExceeded"));
+    assert_eq!(
+        throttled.header("x-ms-throttle-information"),
+        Some("ResourceUnitLimitExceeded")
+    );
     assert_eq!(
         throttled.header("x-ms-throttle-scope"),
         Some(format!("Tenant_Application/Read/{APP}/{TENANT}").as_str())
@@ -133,5 +150,8 @@ async fn injected_faults_are_seeded_and_reproducible() {
     }
     let first = statuses(42).await;
     assert_eq!(first, statuses(42).await);
-    assert!(first.contains(&200) && first.contains(&429) && first.contains(&503), "{first:?}");
+    assert!(
+        first.contains(&200) && first.contains(&429) && first.contains(&503),
+        "{first:?}"
+    );
 }

@@ -19,7 +19,10 @@ fn assert_aadsts(reply: &Reply, status: u16, error: &str, code: u64) {
         "{description}"
     );
     assert!(description.contains("\r\nTrace ID: "), "{description}");
-    assert!(description.contains("\r\nCorrelation ID: "), "{description}");
+    assert!(
+        description.contains("\r\nCorrelation ID: "),
+        "{description}"
+    );
     assert!(json["timestamp"].is_string() && json["trace_id"].is_string());
 }
 
@@ -79,20 +82,54 @@ async fn token_errors_are_aadsts_bodies() {
         }
         form
     };
-    let cases: Vec<(Vec<(&str, String)>, u16, &str, u64)> = vec![
-        (base(&[("client_secret", "wrong")]), 401, "invalid_client", 7_000_215),
-        (base(&[("client_secret", "")]), 401, "invalid_client", 7_000_218),
-        (base(&[("client_id", "9f9f9f9f-0000-4000-8000-000000000000")]), 400, "unauthorized_client", 700_016),
-        (base(&[("scope", "")]), 400, "invalid_request", 900_144),
-        (base(&[("grant_type", "password")]), 400, "unsupported_grant_type", 70003),
-        (base(&[("scope", "User.Read.All")]), 400, "invalid_scope", 1_002_012),
+    type Form = Vec<(&'static str, String)>;
+    let cases: Vec<(Form, u16, &str, u64)> = vec![
         (
-            base(&[("scope", "https://graph.microsoft.com/.default https://management.azure.com/.default")]),
+            base(&[("client_secret", "wrong")]),
+            401,
+            "invalid_client",
+            7_000_215,
+        ),
+        (
+            base(&[("client_secret", "")]),
+            401,
+            "invalid_client",
+            7_000_218,
+        ),
+        (
+            base(&[("client_id", "9f9f9f9f-0000-4000-8000-000000000000")]),
+            400,
+            "unauthorized_client",
+            700_016,
+        ),
+        (base(&[("scope", "")]), 400, "invalid_request", 900_144),
+        (
+            base(&[("grant_type", "password")]),
+            400,
+            "unsupported_grant_type",
+            70003,
+        ),
+        (
+            base(&[("scope", "User.Read.All")]),
+            400,
+            "invalid_scope",
+            1_002_012,
+        ),
+        (
+            base(&[(
+                "scope",
+                "https://graph.microsoft.com/.default https://management.azure.com/.default",
+            )]),
             400,
             "invalid_scope",
             70011,
         ),
-        (base(&[("scope", "https://management.azure.com/.default")]), 400, "invalid_resource", 500_011),
+        (
+            base(&[("scope", "https://management.azure.com/.default")]),
+            400,
+            "invalid_resource",
+            500_011,
+        ),
     ];
     for (form, status, error, code) in cases {
         let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -103,7 +140,12 @@ async fn token_errors_are_aadsts_bodies() {
     let reply = harness
         .token_request_to(
             &other_tenant,
-            &[("client_id", APP), ("scope", GRAPH_SCOPE), ("client_secret", &good_secret), ("grant_type", "client_credentials")],
+            &[
+                ("client_id", APP),
+                ("scope", GRAPH_SCOPE),
+                ("client_secret", &good_secret),
+                ("grant_type", "client_credentials"),
+            ],
         )
         .await;
     assert_aadsts(&reply, 400, "invalid_request", 90002);
@@ -164,19 +206,42 @@ async fn certificate_assertions_ps256_and_rs256_are_verified() {
     let official = format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token");
     let twin_url = harness.server.token_url();
     // The current documentation: PS256 with x5t#S256, audience login.microsoftonline.com.
-    let ps256 = assertion(certificate, Algorithm::PS256, "x5t#S256", claims(&official, epoch()));
+    let ps256 = assertion(
+        certificate,
+        Algorithm::PS256,
+        "x5t#S256",
+        claims(&official, epoch()),
+    );
     let reply = assertion_reply(&harness, &ps256, JWT_BEARER).await;
     assert_eq!(reply.status, 200, "{}", reply.text);
     let token = reply.json()["access_token"].as_str().unwrap().to_owned();
     assert_eq!(harness.get("/domains", &token).await.status, 200);
     // The older documentation: RS256 with x5t, audience the URL the client posts to.
-    let rs256 = assertion(certificate, Algorithm::RS256, "x5t", claims(&twin_url, epoch()));
-    assert_eq!(assertion_reply(&harness, &rs256, JWT_BEARER).await.status, 200);
+    let rs256 = assertion(
+        certificate,
+        Algorithm::RS256,
+        "x5t",
+        claims(&twin_url, epoch()),
+    );
+    assert_eq!(
+        assertion_reply(&harness, &rs256, JWT_BEARER).await.status,
+        200
+    );
 
     // Refusals.
     let other = TestCertificate::generate("not-registered").unwrap();
-    let unknown_key = assertion(&other, Algorithm::PS256, "x5t#S256", claims(&official, epoch()));
-    assert_aadsts(&assertion_reply(&harness, &unknown_key, JWT_BEARER).await, 401, "invalid_client", 700_027);
+    let unknown_key = assertion(
+        &other,
+        Algorithm::PS256,
+        "x5t#S256",
+        claims(&official, epoch()),
+    );
+    assert_aadsts(
+        &assertion_reply(&harness, &unknown_key, JWT_BEARER).await,
+        401,
+        "invalid_client",
+        700_027,
+    );
     // Signed by another key but claiming the registered thumbprint.
     let mut forged_header = Header::new(Algorithm::PS256);
     forged_header.x5t_s256 = Some(certificate.thumbprints.x5t_s256.clone());
@@ -186,23 +251,56 @@ async fn certificate_assertions_ps256_and_rs256_are_verified() {
         &EncodingKey::from_rsa_pem(other.private_key_pem.as_bytes()).unwrap(),
     )
     .unwrap();
-    assert_aadsts(&assertion_reply(&harness, &forged, JWT_BEARER).await, 401, "invalid_client", 700_027);
+    assert_aadsts(
+        &assertion_reply(&harness, &forged, JWT_BEARER).await,
+        401,
+        "invalid_client",
+        700_027,
+    );
     let wrong_audience = assertion(
         certificate,
         Algorithm::PS256,
         "x5t#S256",
-        claims("https://login.microsoftonline.com/other/oauth2/v2.0/token", epoch()),
+        claims(
+            "https://login.microsoftonline.com/other/oauth2/v2.0/token",
+            epoch(),
+        ),
     );
-    assert_aadsts(&assertion_reply(&harness, &wrong_audience, JWT_BEARER).await, 401, "invalid_client", 50013);
+    assert_aadsts(
+        &assertion_reply(&harness, &wrong_audience, JWT_BEARER).await,
+        401,
+        "invalid_client",
+        50013,
+    );
     let mut wrong_issuer = claims(&official, epoch());
     wrong_issuer["iss"] = json!(APP);
     let wrong_issuer = assertion(certificate, Algorithm::PS256, "x5t#S256", wrong_issuer);
-    assert_aadsts(&assertion_reply(&harness, &wrong_issuer, JWT_BEARER).await, 400, "invalid_client", 700_021);
-    assert_aadsts(&assertion_reply(&harness, &ps256, "urn:other").await, 400, "invalid_client", 50012);
-    assert_aadsts(&assertion_reply(&harness, "not-a-jwt", JWT_BEARER).await, 400, "invalid_request", 50027);
+    assert_aadsts(
+        &assertion_reply(&harness, &wrong_issuer, JWT_BEARER).await,
+        400,
+        "invalid_client",
+        700_021,
+    );
+    assert_aadsts(
+        &assertion_reply(&harness, &ps256, "urn:other").await,
+        400,
+        "invalid_client",
+        50012,
+    );
+    assert_aadsts(
+        &assertion_reply(&harness, "not-a-jwt", JWT_BEARER).await,
+        400,
+        "invalid_request",
+        50027,
+    );
     // Time moves on: the 10-minute assertion (plus 5 minutes of skew) has expired.
     clock.advance(Duration::from_secs(16 * 60));
-    assert_aadsts(&assertion_reply(&harness, &ps256, JWT_BEARER).await, 400, "invalid_client", 700_024);
+    assert_aadsts(
+        &assertion_reply(&harness, &ps256, JWT_BEARER).await,
+        400,
+        "invalid_client",
+        700_024,
+    );
 }
 
 #[tokio::test]
@@ -210,8 +308,18 @@ async fn graph_refuses_missing_malformed_foreign_and_expired_tokens() {
     let clock = Clock::manual(epoch());
     let harness = start_at(tenant(), config(), clock.clone());
     let empty = harness.get("/users", "").await;
-    assert_graph_error(&empty, 401, "InvalidAuthenticationToken", "Access token is empty.");
-    assert!(empty.header("www-authenticate").unwrap().starts_with("Bearer"));
+    assert_graph_error(
+        &empty,
+        401,
+        "InvalidAuthenticationToken",
+        "Access token is empty.",
+    );
+    assert!(
+        empty
+            .header("www-authenticate")
+            .unwrap()
+            .starts_with("Bearer")
+    );
     let garbage = harness.get("/users", "garbage").await;
     assert_graph_error(
         &garbage,
@@ -246,22 +354,38 @@ async fn missing_permissions_are_403_authorization_request_denied() {
     assert_eq!(harness.get("/users", &reader).await.status, 200);
     let denied = "Insufficient privileges to complete the operation.";
     assert_graph_error(
-        &harness.patch(&format!("/users/{ALICE}"), &reader, json!({"jobTitle": "x"})).await,
-        403,
-        "Authorization_RequestDenied",
-        denied,
-    );
-    assert_graph_error(&harness.get("/domains", &reader).await, 403, "Authorization_RequestDenied", denied);
-    assert_graph_error(
         &harness
-            .get("/roleManagement/directory/roleAssignments?$filter=principalId eq 'x'", &reader)
+            .patch(
+                &format!("/users/{ALICE}"),
+                &reader,
+                json!({"jobTitle": "x"}),
+            )
             .await,
         403,
         "Authorization_RequestDenied",
         denied,
     );
     assert_graph_error(
-        &harness.get("/directory/onPremisesSynchronization", &reader).await,
+        &harness.get("/domains", &reader).await,
+        403,
+        "Authorization_RequestDenied",
+        denied,
+    );
+    assert_graph_error(
+        &harness
+            .get(
+                "/roleManagement/directory/roleAssignments?$filter=principalId eq 'x'",
+                &reader,
+            )
+            .await,
+        403,
+        "Authorization_RequestDenied",
+        denied,
+    );
+    assert_graph_error(
+        &harness
+            .get("/directory/onPremisesSynchronization", &reader)
+            .await,
         403,
         "Authorization_RequestDenied",
         denied,
@@ -287,6 +411,9 @@ async fn error_bodies_carry_the_request_and_client_request_ids() {
         "Request_ResourceNotFound",
         "Resource '00000000-dead-4000-8000-000000000000' does not exist or one of its queried reference-property objects are not present.",
     );
-    assert_eq!(reply.json()["error"]["innerError"]["client-request-id"], "my-correlation-id");
+    assert_eq!(
+        reply.json()["error"]["innerError"]["client-request-id"],
+        "my-correlation-id"
+    );
     assert_eq!(reply.header("client-request-id"), Some("my-correlation-id"));
 }

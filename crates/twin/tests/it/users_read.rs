@@ -9,7 +9,12 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 fn keys(value: &Value) -> Vec<&str> {
-    value.as_object().unwrap().keys().map(String::as_str).collect()
+    value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 fn upns(reply: &Reply) -> Vec<String> {
@@ -101,14 +106,22 @@ async fn select_returns_exactly_the_selected_properties() {
         "NotImplemented",
         "This operation target is not yet supported.",
     );
-    assert_eq!(harness.get(&format!("/users/{ALICE}?$select=skills"), &token).await.status, 200);
+    assert_eq!(
+        harness
+            .get(&format!("/users/{ALICE}?$select=skills"), &token)
+            .await
+            .status,
+        200
+    );
 }
 
 #[tokio::test]
 async fn paging_follows_opaque_next_links_to_the_end() {
     let harness = start();
     let token = harness.token(APP).await;
-    let first = harness.get("/users?$select=id,userPrincipalName", &token).await;
+    let first = harness
+        .get("/users?$select=id,userPrincipalName", &token)
+        .await;
     assert_eq!(first.status, 200, "{}", first.text);
     // Default page size 100.
     assert_eq!(first.json()["value"].as_array().unwrap().len(), 100);
@@ -120,10 +133,16 @@ async fn paging_follows_opaque_next_links_to_the_end() {
         let json = page.json();
         for user in json["value"].as_array().unwrap() {
             assert_eq!(keys(user), ["id", "userPrincipalName"]);
-            assert!(seen.insert(user["id"].as_str().unwrap().to_owned()), "duplicate");
+            assert!(
+                seen.insert(user["id"].as_str().unwrap().to_owned()),
+                "duplicate"
+            );
         }
         if let Some(link) = json["@odata.nextLink"].as_str() {
-            assert!(link.starts_with(&format!("{}/users?", harness.server.base_url())), "{link}");
+            assert!(
+                link.starts_with(&format!("{}/users?", harness.server.base_url())),
+                "{link}"
+            );
             assert!(link.contains("$select=id,userPrincipalName") && link.contains("$skiptoken="));
             next = Some(harness.get(link, &token).await);
         }
@@ -146,7 +165,9 @@ async fn paging_follows_opaque_next_links_to_the_end() {
     }
     assert_eq!(sales, FILLER_USERS / 2);
     assert_graph_error(
-        &harness.get("/users?$skiptoken=RFNwdAIAAQAAAD8", &token).await,
+        &harness
+            .get("/users?$skiptoken=RFNwdAIAAQAAAD8", &token)
+            .await,
         400,
         "Directory_ExpiredPageToken",
         "The specified page token value has expired and can no longer be included in your request.",
@@ -172,9 +193,15 @@ async fn top_skip_and_count_follow_the_documented_answers() {
         "'$skip' is not supported by the service.",
     );
     // $count=true without the header is silently ignored.
-    let ignored = harness.get("/users?$count=true&$top=1", &token).await.json();
+    let ignored = harness
+        .get("/users?$count=true&$top=1", &token)
+        .await
+        .json();
     assert!(ignored.get("@odata.count").is_none());
-    let counted = harness.get_eventual("/users?$count=true&$top=1", &token).await.json();
+    let counted = harness
+        .get_eventual("/users?$count=true&$top=1", &token)
+        .await
+        .json();
     assert_eq!(counted["@odata.count"], USER_COUNT);
     assert_eq!(keys(&counted)[1], "@odata.count");
     // /users/$count needs the header and answers text/plain.
@@ -186,10 +213,18 @@ async fn top_skip_and_count_follow_the_documented_answers() {
     );
     let count = harness.get_eventual("/users/$count", &token).await;
     assert_eq!(count.status, 200);
-    assert!(count.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(
+        count
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
     assert_eq!(count.text, USER_COUNT.to_string());
     let filtered = harness
-        .get_eventual("/users/$count?$filter=endsWith(mail,'@contoso.com')", &token)
+        .get_eventual(
+            "/users/$count?$filter=endsWith(mail,'@contoso.com')",
+            &token,
+        )
         .await;
     assert_eq!(filtered.text, "3");
 }
@@ -200,19 +235,40 @@ async fn filters_match_like_graph() {
     let token = harness.token(APP).await;
     let find = |filter: &str| format!("/users?$filter={filter}&$select=userPrincipalName");
     let cases: &[(&str, &[&str])] = &[
-        ("userPrincipalName eq 'ALICE@contoso.com'", &["alice@contoso.com"]),
-        ("userPrincipalName eq 'o''brien@contoso.com'", &["o'brien@contoso.com"]),
+        (
+            "userPrincipalName eq 'ALICE@contoso.com'",
+            &["alice@contoso.com"],
+        ),
+        (
+            "userPrincipalName eq 'o''brien@contoso.com'",
+            &["o'brien@contoso.com"],
+        ),
         ("startsWith(userPrincipalName,'b')", &["bob@fabrikam.com"]),
         (
             "userPrincipalName in ('bob@fabrikam.com','dave@contoso.com')",
             &["bob@fabrikam.com", "dave@contoso.com"],
         ),
-        ("proxyAddresses/any(p:p eq 'smtp:alice@contoso.onmicrosoft.com')", &["alice@contoso.com"]),
+        (
+            "proxyAddresses/any(p:p eq 'smtp:alice@contoso.onmicrosoft.com')",
+            &["alice@contoso.com"],
+        ),
         // Lower-case smtp: also finds the primary, as community scripts rely on.
-        ("proxyAddresses/any(x:x eq 'smtp:carol@contoso.com')", &["carol@contoso.com"]),
-        ("accountEnabled eq true and startsWith(displayName,'car')", &["carol@contoso.com"]),
-        ("displayName eq 'alice' or displayName eq 'dave'", &["alice@contoso.com", "dave@contoso.com"]),
-        ("id eq '11111111-0000-4000-8000-000000000004'", &["dave@contoso.com"]),
+        (
+            "proxyAddresses/any(x:x eq 'smtp:carol@contoso.com')",
+            &["carol@contoso.com"],
+        ),
+        (
+            "accountEnabled eq true and startsWith(displayName,'car')",
+            &["carol@contoso.com"],
+        ),
+        (
+            "displayName eq 'alice' or displayName eq 'dave'",
+            &["alice@contoso.com", "dave@contoso.com"],
+        ),
+        (
+            "id eq '11111111-0000-4000-8000-000000000004'",
+            &["dave@contoso.com"],
+        ),
     ];
     for (filter, expected) in cases {
         let reply = harness.get(&find(filter), &token).await;
@@ -221,34 +277,63 @@ async fn filters_match_like_graph() {
     }
     // Advanced operators need ConsistencyLevel: eventual and $count=true.
     let advanced = [
-        ("endsWith(userPrincipalName,'@fabrikam.com')", "endsWith", vec!["bob@fabrikam.com"]),
-        ("userPrincipalName ne 'x@y.z' and startsWith(userPrincipalName,'a')", "ne", vec!["alice@contoso.com"]),
-        ("not(startsWith(userPrincipalName,'user')) and startsWith(displayName,'he')", "not", vec!["helen@contoso.com"]),
-        ("proxyAddresses/any(p:endsWith(p,'@fabrikam.com'))", "endsWith", vec!["bob@fabrikam.com"]),
+        (
+            "endsWith(userPrincipalName,'@fabrikam.com')",
+            "endsWith",
+            vec!["bob@fabrikam.com"],
+        ),
+        (
+            "userPrincipalName ne 'x@y.z' and startsWith(userPrincipalName,'a')",
+            "ne",
+            vec!["alice@contoso.com"],
+        ),
+        (
+            "not(startsWith(userPrincipalName,'user')) and startsWith(displayName,'he')",
+            "not",
+            vec!["helen@contoso.com"],
+        ),
+        (
+            "proxyAddresses/any(p:endsWith(p,'@fabrikam.com'))",
+            "endsWith",
+            vec!["bob@fabrikam.com"],
+        ),
     ];
     for (filter, operator, expected) in advanced {
         assert_graph_error(
             &harness.get(&find(filter), &token).await,
             400,
             "Request_UnsupportedQuery",
-            &format!("Operator '{operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"),
+            &format!(
+                "Operator '{operator}' is not supported because the required parameters might be missing. Try adding $count=true query parameter and ConsistencyLevel:eventual header. Refer to https://aka.ms/graph-docs/advanced-queries for more information"
+            ),
         );
         // The header alone is not enough.
-        assert_eq!(harness.get_eventual(&find(filter), &token).await.status, 400, "{filter}");
-        let reply = harness.get_eventual(&format!("{}&$count=true", find(filter)), &token).await;
+        assert_eq!(
+            harness.get_eventual(&find(filter), &token).await.status,
+            400,
+            "{filter}"
+        );
+        let reply = harness
+            .get_eventual(&format!("{}&$count=true", find(filter)), &token)
+            .await;
         assert_eq!(reply.status, 200, "{filter}: {}", reply.text);
         assert_eq!(upns(&reply), expected, "{filter}");
         assert_eq!(reply.json()["@odata.count"], expected.len());
     }
     let nulls = harness
         .get_eventual(
-            &format!("{}&$count=true", find("mail eq null and startsWith(userPrincipalName,'o')")),
+            &format!(
+                "{}&$count=true",
+                find("mail eq null and startsWith(userPrincipalName,'o')")
+            ),
             &token,
         )
         .await;
     assert_eq!(upns(&nulls), ["o'brien@contoso.com"]);
     assert_graph_error(
-        &harness.get(&find("onPremisesSamAccountName eq 'carol'"), &token).await,
+        &harness
+            .get(&find("onPremisesSamAccountName eq 'carol'"), &token)
+            .await,
         400,
         "Request_UnsupportedQuery",
         "Unsupported or invalid query filter clause specified for property 'onPremisesSamAccountName' of resource 'User'.",
@@ -273,17 +358,25 @@ async fn immutable_id_filters_depend_on_the_strictness_and_on_encoding_plus() {
         "Request_UnsupportedQuery",
         "Unsupported or invalid query filter clause specified for property 'onPremisesImmutableId' of resource 'User'.",
     );
-    let reply = strict.get_eventual(&format!("{filter}&$count=true"), &token).await;
+    let reply = strict
+        .get_eventual(&format!("{filter}&$count=true"), &token)
+        .await;
     assert_eq!(upns(&reply), ["carol@contoso.com"]);
     // Case-sensitive, like the sourceAnchor.
     let upper = "/users?$filter=onPremisesImmutableId eq 'IGHMIAEBERG7UXI0VNIQQW=='&$count=true";
-    assert_eq!(strict.get_eventual(upper, &token).await.json()["value"], json!([]));
+    assert_eq!(
+        strict.get_eventual(upper, &token).await.json()["value"],
+        json!([])
+    );
 
     let mut config = config();
     config.advanced_query = AdvancedQueryMode::Lenient;
     let lenient = start_with(tenant(), config);
     let token = lenient.token(APP).await;
-    assert_eq!(upns(&lenient.get(filter, &token).await), ["carol@contoso.com"]);
+    assert_eq!(
+        upns(&lenient.get(filter, &token).await),
+        ["carol@contoso.com"]
+    );
     // A `+` left unencoded arrives as a space and matches nothing; `%2B` matches.
     let raw_plus = "/users?$filter=onPremisesImmutableId eq '+D9q4TtdW06deixqiw5/EQ=='&$select=userPrincipalName";
     let url = format!("{}{raw_plus}", lenient.server.base_url());
@@ -297,7 +390,10 @@ async fn immutable_id_filters_depend_on_the_strictness_and_on_encoding_plus() {
         .unwrap();
     assert_eq!(reply_upns(response).await, Vec::<String>::new());
     let encoded = raw_plus.replace('+', "%2B");
-    assert_eq!(upns(&lenient.get(&encoded, &token).await), ["o'brien@contoso.com"]);
+    assert_eq!(
+        upns(&lenient.get(&encoded, &token).await),
+        ["o'brien@contoso.com"]
+    );
 }
 
 async fn reply_upns(response: reqwest::Response) -> Vec<String> {
@@ -310,9 +406,17 @@ async fn users_are_found_by_id_or_user_principal_name() {
     let token = harness.token(APP).await;
     let by_upn = harness.get("/users/BOB@fabrikam.com", &token).await;
     assert_eq!(by_upn.json()["id"], BOB);
-    let by_id = harness.get(&format!("/users/{}", BOB.to_uppercase()), &token).await;
+    let by_id = harness
+        .get(&format!("/users/{}", BOB.to_uppercase()), &token)
+        .await;
     assert_eq!(by_id.json()["userPrincipalName"], "bob@fabrikam.com");
     let quoted = harness.get("/users/o'brien@contoso.com", &token).await;
     assert_eq!(quoted.json()["id"], OBRIEN);
-    assert_eq!(harness.get("/users/nobody@contoso.com", &token).await.status, 404);
+    assert_eq!(
+        harness
+            .get("/users/nobody@contoso.com", &token)
+            .await
+            .status,
+        404
+    );
 }

@@ -54,9 +54,22 @@ async fn post_creates_a_user_with_its_proxy_address() {
         reply.header("location"),
         Some(format!("{}/users/{id}", harness.server.base_url()).as_str())
     );
-    let stored = select(&harness, &token, id, "proxyAddresses,passwordProfile,createdDateTime,userType").await;
-    assert_eq!(stored["proxyAddresses"], json!(["SMTP:new.user@contoso.com"]));
-    assert_eq!(stored["passwordProfile"], Value::Null, "the password is never returned");
+    let stored = select(
+        &harness,
+        &token,
+        id,
+        "proxyAddresses,passwordProfile,createdDateTime,userType",
+    )
+    .await;
+    assert_eq!(
+        stored["proxyAddresses"],
+        json!(["SMTP:new.user@contoso.com"])
+    );
+    assert_eq!(
+        stored["passwordProfile"],
+        Value::Null,
+        "the password is never returned"
+    );
     assert_eq!(stored["userType"], "Member");
     assert!(stored["createdDateTime"].as_str().unwrap().ends_with('Z'));
     assert_eq!(harness.server.snapshot().users.len(), USER_COUNT + 1);
@@ -66,7 +79,13 @@ async fn post_creates_a_user_with_its_proxy_address() {
 async fn post_enforces_the_create_requirements() {
     let harness = start();
     let token = harness.token(APP).await;
-    for missing in ["accountEnabled", "displayName", "mailNickname", "passwordProfile", "userPrincipalName"] {
+    for missing in [
+        "accountEnabled",
+        "displayName",
+        "mailNickname",
+        "passwordProfile",
+        "userPrincipalName",
+    ] {
         let mut body = new_user("req@contoso.com");
         body.as_object_mut().unwrap().remove(missing);
         let reply = harness.post("/users", &token, body).await;
@@ -76,7 +95,10 @@ async fn post_enforces_the_create_requirements() {
             "Request_BadRequest",
             &format!("Invalid value specified for property '{missing}' of resource 'User'."),
         );
-        assert_eq!(details(&reply), [("InvalidValue".to_owned(), missing.to_owned())]);
+        assert_eq!(
+            details(&reply),
+            [("InvalidValue".to_owned(), missing.to_owned())]
+        );
     }
     let mut weak = new_user("weak@contoso.com");
     weak["passwordProfile"]["password"] = json!("password");
@@ -88,7 +110,12 @@ async fn post_enforces_the_create_requirements() {
     );
     let unverified = "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.";
     for upn in ["x@unverified.example", "x@nowhere.example"] {
-        assert_graph_error(&harness.post("/users", &token, new_user(upn)).await, 400, "Request_BadRequest", unverified);
+        assert_graph_error(
+            &harness.post("/users", &token, new_user(upn)).await,
+            400,
+            "Request_BadRequest",
+            unverified,
+        );
     }
     let mut bad_upn = new_user("bad name@contoso.com");
     bad_upn["mailNickname"] = json!("badname");
@@ -108,13 +135,23 @@ async fn post_enforces_the_create_requirements() {
     );
     assert_graph_error(
         &harness
-            .call(reqwest::Method::POST, "/users", &token, None, &[("content-type", "application/json")])
+            .call(
+                reqwest::Method::POST,
+                "/users",
+                &token,
+                None,
+                &[("content-type", "application/json")],
+            )
             .await,
         400,
         "BadRequest",
         "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
     );
-    assert_eq!(harness.server.snapshot().users.len(), USER_COUNT, "nothing was created");
+    assert_eq!(
+        harness.server.snapshot().users.len(),
+        USER_COUNT,
+        "nothing was created"
+    );
 }
 
 #[tokio::test]
@@ -122,7 +159,9 @@ async fn a_federated_upn_requires_an_immutable_id() {
     let harness = start();
     let token = harness.token(APP).await;
     assert_graph_error(
-        &harness.post("/users", &token, new_user("fed@fabrikam.com")).await,
+        &harness
+            .post("/users", &token, new_user("fed@fabrikam.com"))
+            .await,
         400,
         "Request_BadRequest",
         INVALID_VALUES,
@@ -133,7 +172,11 @@ async fn a_federated_upn_requires_an_immutable_id() {
     // Moving a managed user without an anchor into the federated domain is refused too.
     assert_graph_error(
         &harness
-            .patch(&format!("/users/{ALICE}"), &token, json!({"userPrincipalName": "alice@fabrikam.com"}))
+            .patch(
+                &format!("/users/{ALICE}"),
+                &token,
+                json!({"userPrincipalName": "alice@fabrikam.com"}),
+            )
             .await,
         400,
         "Request_BadRequest",
@@ -145,7 +188,9 @@ async fn a_federated_upn_requires_an_immutable_id() {
 async fn unique_values_conflict_with_object_conflict_details() {
     let harness = start();
     let token = harness.token(APP).await;
-    let duplicate_upn = harness.post("/users", &token, new_user("ALICE@contoso.com")).await;
+    let duplicate_upn = harness
+        .post("/users", &token, new_user("ALICE@contoso.com"))
+        .await;
     assert_graph_error(
         &duplicate_upn,
         400,
@@ -175,7 +220,11 @@ async fn unique_values_conflict_with_object_conflict_details() {
     assert_eq!(harness.post("/users", &token, other_case).await.status, 201);
     // mail against another object's proxy address: refused, and proxyAddresses left alone.
     let taken = harness
-        .patch(&format!("/users/{DAVE}"), &token, json!({"mail": "ALICE@contoso.onmicrosoft.com"}))
+        .patch(
+            &format!("/users/{DAVE}"),
+            &token,
+            json!({"mail": "ALICE@contoso.onmicrosoft.com"}),
+        )
         .await;
     assert_graph_error(
         &taken,
@@ -183,7 +232,10 @@ async fn unique_values_conflict_with_object_conflict_details() {
         "Request_BadRequest",
         "Another object with the same value for property proxyAddresses already exists.",
     );
-    assert_eq!(details(&taken)[0], ("ObjectConflict".to_owned(), "proxyAddresses".to_owned()));
+    assert_eq!(
+        details(&taken)[0],
+        ("ObjectConflict".to_owned(), "proxyAddresses".to_owned())
+    );
     let dave = select(&harness, &token, DAVE, "mail,proxyAddresses").await;
     assert_eq!(dave["mail"], "dave@contoso.com");
     assert_eq!(dave["proxyAddresses"], json!(["SMTP:dave@contoso.com"]));
@@ -194,7 +246,11 @@ async fn mail_updates_recompute_proxy_addresses() {
     let harness = start();
     let token = harness.token(APP).await;
     let reply = harness
-        .patch(&format!("/users/{ALICE}"), &token, json!({"mail": "alice.ng@contoso.com"}))
+        .patch(
+            &format!("/users/{ALICE}"),
+            &token,
+            json!({"mail": "alice.ng@contoso.com"}),
+        )
         .await;
     assert_eq!(reply.status, 204, "{}", reply.text);
     assert!(reply.text.is_empty());
@@ -209,7 +265,11 @@ async fn mail_updates_recompute_proxy_addresses() {
     );
     assert_graph_error(
         &harness
-            .patch(&format!("/users/{ALICE}"), &token, json!({"proxyAddresses": ["SMTP:x@contoso.com"]}))
+            .patch(
+                &format!("/users/{ALICE}"),
+                &token,
+                json!({"proxyAddresses": ["SMTP:x@contoso.com"]}),
+            )
             .await,
         400,
         "Request_BadRequest",
@@ -223,7 +283,9 @@ async fn immutable_id_values_and_clearing() {
     let token = harness.token(APP).await;
     let path = format!("/users/{OBRIEN}");
     for bad in ["has$dollar", "has_underscore", ""] {
-        let reply = harness.patch(&path, &token, json!({"onPremisesImmutableId": bad})).await;
+        let reply = harness
+            .patch(&path, &token, json!({"onPremisesImmutableId": bad}))
+            .await;
         assert_graph_error(
             &reply,
             400,
@@ -232,20 +294,32 @@ async fn immutable_id_values_and_clearing() {
         );
     }
     // An empty string does not clear it (the PowerShell SDK bug): refused, value kept.
-    assert_eq!(harness.patch(&path, &token, json!({"onPremisesImmutableId": ""})).await.status, 400);
+    assert_eq!(
+        harness
+            .patch(&path, &token, json!({"onPremisesImmutableId": ""}))
+            .await
+            .status,
+        400
+    );
     assert_eq!(
         select(&harness, &token, OBRIEN, "onPremisesImmutableId").await["onPremisesImmutableId"],
         "+D9q4TtdW06deixqiw5/EQ=="
     );
     // An explicit JSON null clears it.
-    let cleared = harness.patch(&path, &token, json!({"onPremisesImmutableId": null})).await;
+    let cleared = harness
+        .patch(&path, &token, json!({"onPremisesImmutableId": null}))
+        .await;
     assert_eq!(cleared.status, 204, "{}", cleared.text);
     assert_eq!(
         select(&harness, &token, OBRIEN, "onPremisesImmutableId").await["onPremisesImmutableId"],
         Value::Null
     );
     let set = harness
-        .patch(&path, &token, json!({"onPremisesImmutableId": "bmV3LWFuY2hvcg=="}))
+        .patch(
+            &path,
+            &token,
+            json!({"onPremisesImmutableId": "bmV3LWFuY2hvcg=="}),
+        )
         .await;
     assert_eq!(set.status, 204, "{}", set.text);
 }
@@ -257,7 +331,9 @@ async fn the_federated_upn_workaround_end_to_end() {
     let path = format!("/users/{BOB}");
     let new_anchor = "d3JpdHRlbi1ieS1hbmNob3JzeW5j";
     // A federated user's anchor cannot be changed (nor cleared) in place.
-    let refused = harness.patch(&path, &token, json!({"onPremisesImmutableId": new_anchor})).await;
+    let refused = harness
+        .patch(&path, &token, json!({"onPremisesImmutableId": new_anchor}))
+        .await;
     assert_graph_error(
         &refused,
         400,
@@ -265,7 +341,10 @@ async fn the_federated_upn_workaround_end_to_end() {
         "Unable to update property 'onPremisesImmutableId' of a user whose userPrincipalName is in a federated domain. Move the userPrincipalName to a managed domain first.",
     );
     assert_eq!(
-        harness.patch(&path, &token, json!({"onPremisesImmutableId": null})).await.status,
+        harness
+            .patch(&path, &token, json!({"onPremisesImmutableId": null}))
+            .await
+            .status,
         400
     );
     // Nor in the same PATCH that moves the UPN out.
@@ -290,16 +369,38 @@ async fn the_federated_upn_workaround_end_to_end() {
         let reply = harness.patch(&path, &token, step.clone()).await;
         assert_eq!(reply.status, 204, "{step}: {}", reply.text);
     }
-    let bob = select(&harness, &token, BOB, "userPrincipalName,onPremisesImmutableId").await;
+    let bob = select(
+        &harness,
+        &token,
+        BOB,
+        "userPrincipalName,onPremisesImmutableId",
+    )
+    .await;
     assert_eq!(bob["userPrincipalName"], "bob@fabrikam.com");
     assert_eq!(bob["onPremisesImmutableId"], new_anchor);
     // Clearing on the managed domain, then moving back: the federated UPN needs an anchor.
     harness
-        .patch(&path, &token, json!({"userPrincipalName": "bob@contoso.onmicrosoft.com"}))
+        .patch(
+            &path,
+            &token,
+            json!({"userPrincipalName": "bob@contoso.onmicrosoft.com"}),
+        )
         .await;
-    assert_eq!(harness.patch(&path, &token, json!({"onPremisesImmutableId": null})).await.status, 204);
+    assert_eq!(
+        harness
+            .patch(&path, &token, json!({"onPremisesImmutableId": null}))
+            .await
+            .status,
+        204
+    );
     assert_graph_error(
-        &harness.patch(&path, &token, json!({"userPrincipalName": "bob@fabrikam.com"})).await,
+        &harness
+            .patch(
+                &path,
+                &token,
+                json!({"userPrincipalName": "bob@fabrikam.com"}),
+            )
+            .await,
         400,
         "Request_BadRequest",
         INVALID_VALUES,
@@ -317,22 +418,46 @@ async fn synced_users_refuse_on_premises_mastered_properties() {
         json!({"userPrincipalName": "carol2@contoso.com"}),
         json!({"jobTitle": "x", "usageLocation": "US"}),
     ] {
-        assert_graph_error(&harness.patch(&path, &token, body).await, 400, "Request_BadRequest", MASTERED);
+        assert_graph_error(
+            &harness.patch(&path, &token, body).await,
+            400,
+            "Request_BadRequest",
+            MASTERED,
+        );
     }
-    assert_eq!(harness.patch(&path, &token, json!({"usageLocation": "US"})).await.status, 204);
+    assert_eq!(
+        harness
+            .patch(&path, &token, json!({"usageLocation": "US"}))
+            .await
+            .status,
+        204
+    );
     assert_graph_error(
-        &harness.patch(&path, &token, json!({"onPremisesSecurityIdentifier": "S-1-5-21-1"})).await,
+        &harness
+            .patch(
+                &path,
+                &token,
+                json!({"onPremisesSecurityIdentifier": "S-1-5-21-1"}),
+            )
+            .await,
         400,
         "Request_BadRequest",
         "Property 'onPremisesSecurityIdentifier' is read-only and cannot be set.",
     );
     assert_graph_error(
-        &harness.patch(&path, &token, json!({"favouriteColour": "blue"})).await,
+        &harness
+            .patch(&path, &token, json!({"favouriteColour": "blue"}))
+            .await,
         400,
         "Request_BadRequest",
         "Invalid property 'favouriteColour'.",
     );
-    assert_graph_error(&harness.delete(&path, &token).await, 400, "Request_BadRequest", MASTERED);
+    assert_graph_error(
+        &harness.delete(&path, &token).await,
+        400,
+        "Request_BadRequest",
+        MASTERED,
+    );
 }
 
 #[tokio::test]
@@ -344,33 +469,68 @@ async fn admin_protected_users_need_an_app_with_a_higher_role() {
     let dave = format!("/users/{DAVE}");
     let helen = format!("/users/{HELEN}");
     // Non-sensitive properties of an admin are fine for any app with the permission.
-    assert_eq!(harness.patch(&dave, &app, json!({"jobTitle": "CEO"})).await.status, 204);
+    assert_eq!(
+        harness
+            .patch(&dave, &app, json!({"jobTitle": "CEO"}))
+            .await
+            .status,
+        204
+    );
     // Sensitive ones of a Global Administrator need Privileged Authentication Administrator.
     for token in [&app, &user_admin] {
         assert_graph_error(
-            &harness.patch(&dave, token, json!({"accountEnabled": false})).await,
+            &harness
+                .patch(&dave, token, json!({"accountEnabled": false}))
+                .await,
             403,
             "Authorization_RequestDenied",
             DENIED,
         );
         assert_graph_error(
-            &harness.patch(&dave, token, json!({"onPremisesImmutableId": "ZGF2ZQ=="})).await,
+            &harness
+                .patch(&dave, token, json!({"onPremisesImmutableId": "ZGF2ZQ=="}))
+                .await,
             403,
             "Authorization_RequestDenied",
             DENIED,
         );
     }
-    assert_eq!(harness.patch(&dave, &privileged, json!({"onPremisesImmutableId": "ZGF2ZQ=="})).await.status, 204);
+    assert_eq!(
+        harness
+            .patch(
+                &dave,
+                &privileged,
+                json!({"onPremisesImmutableId": "ZGF2ZQ=="})
+            )
+            .await
+            .status,
+        204
+    );
     // A Helpdesk Administrator is within a User Administrator's reach.
-    assert_eq!(harness.patch(&helen, &app, json!({"accountEnabled": false})).await.status, 403);
-    assert_eq!(harness.patch(&helen, &user_admin, json!({"accountEnabled": false})).await.status, 204);
+    assert_eq!(
+        harness
+            .patch(&helen, &app, json!({"accountEnabled": false}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        harness
+            .patch(&helen, &user_admin, json!({"accountEnabled": false}))
+            .await
+            .status,
+        204
+    );
     // Deleting an admin is protected the same way.
     assert_eq!(harness.delete(&dave, &app).await.status, 403);
     assert_eq!(harness.delete(&dave, &privileged).await.status, 204);
     assert_eq!(harness.get(&dave, &app).await.status, 404);
     // Its role assignment went with it.
     let roles = harness
-        .get(&format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{DAVE}'"), &app)
+        .get(
+            &format!("/roleManagement/directory/roleAssignments?$filter=principalId eq '{DAVE}'"),
+            &app,
+        )
         .await;
     assert_eq!(roles.json()["value"], json!([]));
 }
@@ -381,7 +541,19 @@ async fn delete_then_get_is_404() {
     let token = harness.token(APP).await;
     let reply = harness.delete("/users/user007@contoso.com", &token).await;
     assert_eq!(reply.status, 204, "{}", reply.text);
-    assert_eq!(harness.get("/users/user007@contoso.com", &token).await.status, 404);
-    assert_eq!(harness.delete("/users/user007@contoso.com", &token).await.status, 404);
+    assert_eq!(
+        harness
+            .get("/users/user007@contoso.com", &token)
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        harness
+            .delete("/users/user007@contoso.com", &token)
+            .await
+            .status,
+        404
+    );
     assert_eq!(harness.server.snapshot().users.len(), USER_COUNT - 1);
 }
