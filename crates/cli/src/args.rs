@@ -49,6 +49,37 @@ pub enum Command {
     /// rehearsals and tests.
     #[command(subcommand)]
     Twin(TwinCommand),
+    /// Write a snapshot of one side to a file, to plan offline or rehearse against the twin.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+/// `anchorsync snapshot ...`: one subcommand per source.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// The tenant from Microsoft Graph (or a twin): users, domains, role assignments and the
+    /// synchronisation settings, in Graph's own JSON shapes, sorted.
+    ///
+    /// Connection settings come from the `[graph]` section of `anchorsync.toml`. The file is
+    /// written whole or not at all; it can be served by `anchorsync twin serve --state FILE` and
+    /// read by `plan --cloud FILE`. A tenant that refuses `onPremisesSynchronization` to the app
+    /// gives a warning, not an error.
+    #[command(
+        after_help = "Examples:\n  anchorsync snapshot cloud -o tenant.json\n  \
+                      anchorsync snapshot cloud --config prod.toml -o tenant.json"
+    )]
+    Cloud(SnapshotCloudArgs),
+}
+
+/// `anchorsync snapshot cloud`.
+#[derive(Debug, Args)]
+pub struct SnapshotCloudArgs {
+    /// Where to write the snapshot; stdout when absent.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// The configuration file (default: `anchorsync.toml` in the current directory).
+    #[arg(long, value_name = "FILE", env = "ANCHORSYNC_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// `anchorsync twin ...`.

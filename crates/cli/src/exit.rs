@@ -31,6 +31,16 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
             cause
                 .downcast_ref::<anchorsync_core::convert::ConvertError>()
                 .and_then(anchorsync_core::convert::ConvertError::hint)
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<anchorsync_graph::GraphError>()
+                        .and_then(anchorsync_graph::GraphError::hint)
+                })
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<anchorsync_graph::ConfigError>()
+                        .and_then(anchorsync_graph::ConfigError::hint)
+                })
         })
         .collect()
 }

@@ -158,7 +158,8 @@ pub enum ConfigError {
 }
 
 impl ConfigError {
-    pub(crate) fn hint(&self) -> Option<String> {
+    /// How to fix it, when we know.
+    pub fn hint(&self) -> Option<String> {
         match self {
             Self::CredentialCount => Some(
                 "a certificate is the safer choice for production: `certificate_file = \"anchorsync.pem\"`".to_owned(),

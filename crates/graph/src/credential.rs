@@ -75,7 +75,8 @@ pub enum CredentialError {
 }
 
 impl CredentialError {
-    pub(crate) fn hint(&self) -> Option<String> {
+    /// How to fix it, when we know.
+    pub fn hint(&self) -> Option<String> {
         match self {
             Self::NoPrivateKey => Some(
                 "put the certificate and its private key in one PEM file; decrypt an encrypted key with \

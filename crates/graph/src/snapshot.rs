@@ -28,6 +28,7 @@ impl GraphClient {
         let mut warnings = Vec::new();
         reporter.on_start("reading domains", None);
         let mut domains = self.list_domains().await?;
+        reporter.on_advance(domains.len() as u64);
         reporter.on_finish();
         domains.sort_by(|a, b| a.id.cmp(&b.id));
 

@@ -2,6 +2,7 @@
 
 mod check_anchor;
 mod convert;
+mod snapshot;
 mod twin;
 
 use crate::args::{Cli, Command};
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
         Command::Twin(command) => twin::run(command),
+        Command::Snapshot(command) => snapshot::run(command),
     }
 }

@@ -2,4 +2,5 @@
 
 mod check_anchor;
 mod convert;
+mod snapshot;
 mod twin;
