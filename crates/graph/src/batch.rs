@@ -195,16 +195,25 @@ impl GraphClient {
             })
             .collect();
         let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
-        let mut in_flight: JoinSet<(Vec<usize>, CallOutcome)> = JoinSet::new();
+        let mut in_flight: JoinSet<(Vec<usize>, bool, CallOutcome)> = JoinSet::new();
         let mut window = concurrency;
+        // When Graph last throttled this run, and for how long.
+        let mut last_throttle: Option<(Instant, Duration)> = None;
+        // Set while Graph throttles this run: how many requests the next batch may carry.
+        let mut budget: Option<Probe> = None;
         let mut last_note: Option<Instant> = None;
+        let write = slots
+            .iter()
+            .any(|slot| slot.request.method != Method::GET);
+        let gate = self.gate(write);
         loop {
-            while in_flight.len() < window {
-                let Some(chunk) = pack(&mut queue) else { break };
-                let write = chunk
-                    .iter()
-                    .filter_map(|index| slots.get(*index))
-                    .any(|slot| slot.request.method != Method::GET);
+            // Nothing is sent into a closed gate: batches queued behind it would all leave at once
+            // when it opens, and all but the first would meet the same empty budget.
+            while in_flight.len() < window && !gate.is_closed() {
+                let (limit, probing) = budget
+                    .as_ref()
+                    .map_or((MAX_BATCH_SIZE, false), Probe::next_size);
+                let Some(chunk) = pack(&mut queue, limit) else { break };
                 let payload = wire_payload(&chunk, &slots);
                 for index in &chunk {
                     if let Some(slot) = slots.get(*index) {
@@ -217,13 +226,25 @@ impl GraphClient {
                 let client = self.clone();
                 in_flight.spawn(async move {
                     let outcome = client.send_batch(payload, write).await;
-                    (chunk, outcome)
+                    (chunk, probing, outcome)
                 });
             }
-            let Some(joined) = in_flight.join_next().await else {
+            if in_flight.is_empty() {
+                if queue.is_empty() {
+                    break;
+                }
+                gate.pass().await;
+                continue;
+            }
+            let waiting = !queue.is_empty() && in_flight.len() < window;
+            let joined = tokio::select! {
+                joined = in_flight.join_next() => joined,
+                _ = gate.pass(), if waiting && gate.is_closed() => continue,
+            };
+            let Some(joined) = joined else {
                 break;
             };
-            let Ok((chunk, outcome)) = joined else {
+            let Ok((chunk, probing, outcome)) = joined else {
                 // A task only ends this way if it panicked, which the crate's lints rule out.
                 continue;
             };
@@ -231,11 +252,25 @@ impl GraphClient {
             let throttled = again
                 .iter()
                 .any(|(_, why)| matches!(why, Again::Throttled(_)));
-            window = if throttled {
-                (window / 2).max(1)
-            } else {
-                (window + 1).min(concurrency)
-            };
+            let refused = again
+                .iter()
+                .filter(|(_, why)| matches!(why, Again::Throttled(_)))
+                .count();
+            let admitted = chunk.len() - refused;
+            // Like TCP: one batch at a time after a 429, one more only once a whole Retry-After
+            // period has passed without one.
+            let calm = last_throttle.is_none_or(|(at, delay)| at.elapsed() > delay * 2);
+            if throttled {
+                window = 1;
+                budget
+                    .get_or_insert_with(Probe::default)
+                    .on_throttled(admitted);
+            } else if calm {
+                window = (window + 1).min(concurrency);
+                budget = None;
+            } else if let Some(probe) = budget.as_mut() {
+                probe.on_clean(admitted, probing);
+            }
             if again.is_empty() {
                 continue;
             }
@@ -254,11 +289,10 @@ impl GraphClient {
                 })
                 .max()
                 .unwrap_or_default();
-            let write = again
-                .iter()
-                .filter_map(|(index, _)| slots.get(*index))
-                .any(|slot| slot.request.method != Method::GET);
-            self.gate(write).close_for(delay);
+            gate.close_for(delay);
+            if throttled {
+                last_throttle = Some((Instant::now(), delay.max(Duration::from_millis(100))));
+            }
             if throttled
                 && delay >= Duration::from_secs(1)
                 && last_note.is_none_or(|at| at.elapsed() >= NOTE_INTERVAL)
@@ -637,15 +671,16 @@ fn dependency_groups(requests: &[BatchRequest]) -> Result<Vec<Vec<usize>>, Graph
     Ok(groups)
 }
 
-/// The next batch: one group with dependencies on its own ("fully sequential"), or up to 20
-/// independent requests ("fully parallel"), as Graph asks.
-fn pack(queue: &mut VecDeque<Vec<usize>>) -> Option<Vec<usize>> {
+/// The next batch: one group with dependencies on its own ("fully sequential"), or up to `limit`
+/// (at most 20) independent requests ("fully parallel"), as Graph asks.
+fn pack(queue: &mut VecDeque<Vec<usize>>, limit: usize) -> Option<Vec<usize>> {
     let first = queue.pop_front()?;
     if first.len() > 1 {
         return Some(first);
     }
+    let limit = limit.clamp(1, MAX_BATCH_SIZE);
     let mut chunk = first;
-    while chunk.len() < MAX_BATCH_SIZE {
+    while chunk.len() < limit {
         match queue.front() {
             Some(next) if next.len() == 1 => {
                 if let Some(next) = queue.pop_front() {
@@ -656,6 +691,46 @@ fn pack(queue: &mut VecDeque<Vec<usize>>) -> Option<Vec<usize>> {
         }
     }
     Some(chunk)
+}
+
+/// While Graph throttles a run, each Retry-After period admits about as many requests as the one
+/// before. The next batches carry that many; beyond it a small probe (a tenth, doubling while it
+/// passes) finds out whether the budget grew, so that a refusal costs a few 429s, not twenty.
+#[derive(Debug, Default)]
+struct Probe {
+    /// Requests admitted between the last two 429s.
+    admitted_last: usize,
+    /// Requests admitted since the last 429.
+    admitted_now: usize,
+    /// The size of the next probe.
+    probe: usize,
+}
+
+impl Probe {
+    /// The next batch's size, and whether it is a probe.
+    fn next_size(&self) -> (usize, bool) {
+        if self.admitted_now < self.admitted_last {
+            ((self.admitted_last - self.admitted_now).min(MAX_BATCH_SIZE), false)
+        } else {
+            (self.probe.clamp(1, MAX_BATCH_SIZE), true)
+        }
+    }
+
+    fn on_clean(&mut self, admitted: usize, probing: bool) {
+        self.admitted_now += admitted;
+        if probing {
+            self.probe = (self.probe * 2).clamp(1, MAX_BATCH_SIZE);
+        }
+    }
+
+    fn on_throttled(&mut self, admitted: usize) {
+        self.admitted_now += admitted;
+        if self.admitted_now > 0 {
+            self.admitted_last = self.admitted_now;
+        }
+        self.admitted_now = 0;
+        self.probe = (self.admitted_last / 10).clamp(1, MAX_BATCH_SIZE);
+    }
 }
 
 /// The items going again, in their dependency groups: an item travels with every queued item it
@@ -732,7 +807,7 @@ mod tests {
     fn independent_requests_pack_by_twenty() {
         let groups = dependency_groups(&patch(45)).unwrap();
         let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
-        let sizes: Vec<usize> = std::iter::from_fn(|| pack(&mut queue)).map(|c| c.len()).collect();
+        let sizes: Vec<usize> = std::iter::from_fn(|| pack(&mut queue, MAX_BATCH_SIZE)).map(|c| c.len()).collect();
         assert_eq!(sizes, [20, 20, 5]);
     }
 
@@ -744,9 +819,9 @@ mod tests {
         let groups = dependency_groups(&requests).unwrap();
         assert_eq!(groups, vec![vec![0], vec![1, 2, 3], vec![4]]);
         let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
-        assert_eq!(pack(&mut queue), Some(vec![0]));
-        assert_eq!(pack(&mut queue), Some(vec![1, 2, 3]));
-        assert_eq!(pack(&mut queue), Some(vec![4]));
+        assert_eq!(pack(&mut queue, MAX_BATCH_SIZE), Some(vec![0]));
+        assert_eq!(pack(&mut queue, MAX_BATCH_SIZE), Some(vec![1, 2, 3]));
+        assert_eq!(pack(&mut queue, MAX_BATCH_SIZE), Some(vec![4]));
     }
 
     #[test]

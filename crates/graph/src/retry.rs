@@ -83,6 +83,14 @@ impl Gate {
         }
     }
 
+    /// Whether requests are held back now.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some_and(|until| until > Instant::now())
+    }
+
     /// Waits until the gate is open; true when it had to wait.
     pub(crate) async fn pass(&self) -> bool {
         let mut waited = false;
