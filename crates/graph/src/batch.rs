@@ -3,10 +3,11 @@
 //! that depend on each other in the same batch, sends several batches at once, and sends again only
 //! the requests that were answered 429, 503 or 504, after their own `Retry-After`.
 //!
-//! Throttling adapts like TCP congestion control: a batch with a 429 halves the number of batches
-//! in flight, a batch without one raises it by one, up to the configured concurrency. Together with
-//! the shared [`Gate`](crate::retry::Gate) this keeps the write budget used to the full while few
-//! requests are refused.
+//! Throttling is met the way Graph asks, and without wasting the budget: after a 429, nothing more is
+//! sent until its `Retry-After` has passed (the shared [`Gate`](crate::retry::Gate)); then one batch
+//! at a time, carrying as many requests as the previous `Retry-After` period admitted, followed by a
+//! small probe that finds out whether more would pass. Once a whole period passes without a 429, the
+//! configured concurrency comes back, one batch at a time. docs/PERFORMANCE.md has the numbers.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -216,10 +217,10 @@ impl GraphClient {
                 let Some(chunk) = pack(&mut queue, limit) else { break };
                 let payload = wire_payload(&chunk, &slots);
                 for index in &chunk {
-                    if let Some(slot) = slots.get(*index) {
-                        if slot.transient_attempts + slot.throttles > 0 {
-                            self.inner.counters.retries.increment();
-                        }
+                    if let Some(slot) = slots.get(*index)
+                        && slot.transient_attempts + slot.throttles > 0
+                    {
+                        self.inner.counters.retries.increment();
                     }
                 }
                 self.inner.counters.batch_items.add(chunk.len() as u64);
@@ -484,10 +485,10 @@ impl GraphClient {
         };
         let mut answered: HashMap<usize, WireResponse> = HashMap::new();
         for response in answer.responses {
-            if let Ok(index) = response.id.parse::<usize>() {
-                if chunk.contains(&index) {
-                    answered.insert(index, response);
-                }
+            if let Ok(index) = response.id.parse::<usize>()
+                && chunk.contains(&index)
+            {
+                answered.insert(index, response);
             }
         }
         // Dependencies first, so a 424 knows whether its dependency goes again.
@@ -632,10 +633,10 @@ fn dependency_groups(requests: &[BatchRequest]) -> Result<Vec<Vec<usize>>, Graph
             if up == index {
                 break;
             }
-            if let Some(&grand) = parent.get(up) {
-                if let Some(slot) = parent.get_mut(index) {
-                    *slot = grand;
-                }
+            if let Some(&grand) = parent.get(up)
+                && let Some(slot) = parent.get_mut(index)
+            {
+                *slot = grand;
             }
             index = up;
         }
@@ -839,6 +840,63 @@ mod tests {
         assert_eq!(
             error.to_string(),
             "$batch: 21 requests depend on each other (starting with request 0); a batch holds at most 20"
+        );
+    }
+
+    #[test]
+    fn probes_follow_what_the_last_period_admitted() {
+        let mut probe = Probe::default();
+        // The first 429 of a run: 7 requests of that batch passed.
+        probe.on_throttled(7);
+        assert_eq!(probe.next_size(), (7, false));
+        probe.on_clean(7, false);
+        // Beyond what passed last time: a probe, doubling while it passes.
+        assert_eq!(probe.next_size(), (1, true));
+        probe.on_clean(1, true);
+        assert_eq!(probe.next_size(), (2, true));
+        probe.on_clean(2, true);
+        assert_eq!(probe.next_size(), (4, true));
+        // 10 passed in this period before the next 429.
+        probe.on_throttled(0);
+        assert_eq!(probe.next_size(), (10, false));
+        probe.on_clean(10, false);
+        assert_eq!(probe.next_size(), (1, true));
+        // A period that admitted 40: batches of 20, then a probe of 4.
+        let mut probe = Probe {
+            admitted_last: 40,
+            ..Probe::default()
+        };
+        probe.on_throttled(0);
+        assert_eq!(probe.next_size(), (20, false));
+        probe.on_clean(20, false);
+        assert_eq!(probe.next_size(), (20, false));
+        probe.on_clean(20, false);
+        assert_eq!(probe.next_size(), (4, true));
+        assert_eq!(pack(&mut (0..30).map(|i| vec![i]).collect(), 4).map(|c| c.len()), Some(4));
+    }
+
+    #[test]
+    fn retried_items_travel_with_the_items_they_wait_for() {
+        let mut requests = patch(4);
+        requests[2] = requests[2].clone().depends_on(1);
+        let slots: Vec<Slot> = requests
+            .into_iter()
+            .map(|request| Slot {
+                request,
+                transient_attempts: 0,
+                throttles: 0,
+                result: None,
+            })
+            .collect();
+        let again = vec![
+            (0, Again::Throttled(None)),
+            (1, Again::Throttled(None)),
+            (2, Again::Dependency),
+            (3, Again::Transient(None, "503".to_owned())),
+        ];
+        assert_eq!(
+            regroup(&[0, 1, 2, 3], &again, &slots),
+            vec![vec![0], vec![1, 2], vec![3]]
         );
     }
 

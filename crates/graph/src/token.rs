@@ -84,10 +84,10 @@ impl TokenSource {
         counters: &Counters,
     ) -> Result<Secret, GraphError> {
         let mut cached = self.cached.lock().await;
-        if let Some(token) = cached.as_ref() {
-            if Instant::now() < token.refresh_at {
-                return Ok(token.access_token.clone());
-            }
+        if let Some(token) = cached.as_ref()
+            && Instant::now() < token.refresh_at
+        {
+            return Ok(token.access_token.clone());
         }
         let fresh = self.fetch(http, policy, counters).await?;
         let access_token = fresh.access_token.clone();
