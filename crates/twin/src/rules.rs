@@ -14,6 +14,7 @@
 //!    onPremisesSecurityIdentifier stay unique (`ObjectConflict`).
 
 use anchorsync_core::tenant::CloudUser;
+use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -29,10 +30,15 @@ pub(crate) struct Change {
     pub value: Value,
 }
 
-/// The body of a POST or PATCH: a JSON object.
-pub(crate) fn parse_body(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+/// The body of a POST or PATCH: a JSON object sent as `application/json` (Graph's own error for a
+/// missing `Content-Type` asks for both).
+pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("json"));
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) if is_json => Ok(map),
         _ => Err(messages::invalid_json()),
     }
 }

@@ -147,6 +147,16 @@ async fn post_enforces_the_create_requirements() {
         "BadRequest",
         "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
     );
+    // JSON without `Content-Type: application/json` is refused the same way.
+    let untyped = harness
+        .http
+        .post(format!("{}/users", harness.server.base_url()))
+        .bearer_auth(&token)
+        .body(new_user("untyped@contoso.com").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply(untyped).await.error().0, "BadRequest");
     assert_eq!(
         harness.server.snapshot().users.len(),
         USER_COUNT,
