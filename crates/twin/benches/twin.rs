@@ -117,13 +117,25 @@ async fn main() {
     }
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(read, users);
-    println!("page through all users ($top=999): {seconds:.2} s, {}", rate(read, seconds));
+    println!(
+        "page through all users ($top=999): {seconds:.2} s, {}",
+        rate(read, seconds)
+    );
 
     // Filter lookups: one user by UPN, by proxy address, by anchor.
     for (name, filter) in [
-        ("userPrincipalName eq", "userPrincipalName eq 'user{n}@contoso.com'"),
-        ("proxyAddresses/any eq", "proxyAddresses/any(p:p eq 'smtp:user{n}@contoso.com')"),
-        ("onPremisesImmutableId eq", "onPremisesImmutableId eq 'anchor{n:08}AAAAAAAAAA%3D%3D'"),
+        (
+            "userPrincipalName eq",
+            "userPrincipalName eq 'user{n}@contoso.com'",
+        ),
+        (
+            "proxyAddresses/any eq",
+            "proxyAddresses/any(p:p eq 'smtp:user{n}@contoso.com')",
+        ),
+        (
+            "onPremisesImmutableId eq",
+            "onPremisesImmutableId eq 'anchor{n:08}AAAAAAAAAA%3D%3D'",
+        ),
         ("displayName eq (scanned)", "displayName eq 'User {n}'"),
     ] {
         let lookups = 50;
@@ -177,7 +189,10 @@ async fn main() {
         task.await.unwrap();
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("PATCH /users/{{upn}}, 8 in flight: {}", rate(patches, seconds));
+    println!(
+        "PATCH /users/{{upn}}, 8 in flight: {}",
+        rate(patches, seconds)
+    );
 
     // The same in $batch of 20, 4 batches in flight.
     let started = Instant::now();
@@ -214,6 +229,9 @@ async fn main() {
         task.await.unwrap();
     }
     let seconds = started.elapsed().as_secs_f64();
-    println!("PATCH in $batch of 20, 4 batches in flight: {}", rate(patches, seconds));
+    println!(
+        "PATCH in $batch of 20, 4 batches in flight: {}",
+        rate(patches, seconds)
+    );
     drop(Arc::try_unwrap(server).ok());
 }

@@ -769,18 +769,20 @@ fn index_keys(expr: &Expr) -> Option<Vec<IndexKey>> {
             .into_iter()
             .map(|value| index_key(property, value))
             .collect(),
-        Expr::Any(collection, predicate) if collection == "proxyAddresses" => match predicate.as_ref() {
-            Expr::Compare(Subject::Variable, Comparison::Eq, Literal::String(value)) => {
-                Some(vec![IndexKey::ProxyAddress(value.clone())])
+        Expr::Any(collection, predicate) if collection == "proxyAddresses" => {
+            match predicate.as_ref() {
+                Expr::Compare(Subject::Variable, Comparison::Eq, Literal::String(value)) => {
+                    Some(vec![IndexKey::ProxyAddress(value.clone())])
+                }
+                Expr::In(Subject::Variable, literals) => Some(
+                    string_literals(literals)?
+                        .into_iter()
+                        .map(|value| IndexKey::ProxyAddress(value.to_owned()))
+                        .collect(),
+                ),
+                _ => None,
             }
-            Expr::In(Subject::Variable, literals) => Some(
-                string_literals(literals)?
-                    .into_iter()
-                    .map(|value| IndexKey::ProxyAddress(value.to_owned()))
-                    .collect(),
-            ),
-            _ => None,
-        },
+        }
         Expr::And(a, b) => index_keys(a).or_else(|| index_keys(b)),
         Expr::Or(a, b) => {
             let mut keys = index_keys(a)?;
@@ -1178,7 +1180,10 @@ mod tests {
                 IndexKey::Id("2".into()),
             ])
         );
-        assert_eq!(keys("userPrincipalName eq 'a@b.c' or displayName eq 'x'"), None);
+        assert_eq!(
+            keys("userPrincipalName eq 'a@b.c' or displayName eq 'x'"),
+            None
+        );
         assert_eq!(keys("not(onPremisesImmutableId eq 'x')"), None);
         assert_eq!(keys("startsWith(userPrincipalName,'a')"), None);
     }

@@ -32,7 +32,10 @@ pub(crate) struct Change {
 
 /// The body of a POST or PATCH: a JSON object sent as `application/json` (Graph's own error for a
 /// missing `Content-Type` asks for both).
-pub(crate) fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+pub(crate) fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, GraphError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())

@@ -152,7 +152,11 @@ pub(crate) async fn list(
             .filter_map(|position| directory.users.get_index(*position))
             .filter(|(_, user)| matches(user))
             .count(),
-        None => directory.users.values().filter(|user| matches(user)).count(),
+        None => directory
+            .users
+            .values()
+            .filter(|user| matches(user))
+            .count(),
     });
     drop(directory);
     let mut body = Map::new();
@@ -211,7 +215,11 @@ async fn count(
             .filter_map(|position| directory.users.get_index(position))
             .filter(|(_, user)| matches(user))
             .count(),
-        None => directory.users.values().filter(|user| matches(user)).count(),
+        None => directory
+            .users
+            .values()
+            .filter(|user| matches(user))
+            .count(),
     };
     drop(directory);
     let mut response = (StatusCode::OK, count.to_string()).into_response();
