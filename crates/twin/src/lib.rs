@@ -63,7 +63,12 @@
 //! - **Deleting** a user removes it (no deleted-items container) together with its role
 //!   assignments; a synced user cannot be deleted.
 //! - `$orderby`, `$expand` and `$search` are answered 400 (twin limitation), `$search` after the
-//!   documented header check.
+//!   documented header check. `$select` is applied to users; on domains, role assignments, memberOf
+//!   and the synchronisation settings it is accepted and the whole entity returned.
+//! - Filters that pin `id`, `userPrincipalName`, a proxy address, `onPremisesImmutableId` or
+//!   `onPremisesSecurityIdentifier` (also inside `and`/`or`) are answered from the uniqueness
+//!   indexes; other filters scan the tenant (about 1.3 µs per user, `docs/PERFORMANCE.md`).
+//! - `POST` and `PATCH` bodies must be JSON sent as `application/json`.
 //!
 //! Tokens are HS256 JWTs signed with a key made at start-up: they are as opaque to clients as
 //! Entra's and die with the process. Secrets are held in [`anchorsync_core::secret::Secret`] and never
