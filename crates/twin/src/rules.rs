@@ -3,7 +3,8 @@
 //!
 //! 1. every property exists (`Invalid property`) and is writable (`is read-only`);
 //! 2. a synced user's on-premises-mastered properties are refused;
-//! 3. sensitive properties of a user holding a directory role need an app with a higher role (403);
+//! 3. sensitive properties of a user holding a directory role need an app with a higher role, and
+//!    a password needs an app whose service principal may reset passwords at all (403);
 //! 4. values are well formed (types, lengths, UPN characters, `$`/`_` in `onPremisesImmutableId`,
 //!    an empty string is not a way to clear it: only JSON `null` is);
 //! 5. `onPremisesImmutableId` cannot change while the user's UPN is in a federated domain;
@@ -313,6 +314,12 @@ pub(crate) fn update(
 ) -> Result<CloudUser, GraphError> {
     if existing.is_synced() && changes.iter().any(|change| change.property.has(MASTERED)) {
         return Err(messages::mastered_property());
+    }
+    let sets_password = changes
+        .iter()
+        .any(|change| change.property.name == "passwordProfile");
+    if sets_password && !roles::may_set_passwords(caller.directory_role.as_deref()) {
+        return Err(messages::insufficient_privileges());
     }
     if changes.iter().any(|change| change.property.has(SENSITIVE)) {
         let roles = directory.roles_of(&existing.id);

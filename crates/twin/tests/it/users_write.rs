@@ -531,6 +531,31 @@ async fn admin_protected_users_need_an_app_with_a_higher_role() {
             .status,
         204
     );
+    // Passwords need a password-resetting role even on users without a role.
+    let password = json!({"passwordProfile": {"password": "N3w-Passw0rd!x", "forceChangePasswordNextSignIn": true}});
+    let alice = format!("/users/{ALICE}");
+    assert_eq!(
+        harness.patch(&alice, &app, password.clone()).await.status,
+        403
+    );
+    assert_eq!(
+        harness
+            .patch(&alice, &user_admin, password.clone())
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        harness
+            .patch(&dave, &user_admin, password.clone())
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        harness.patch(&dave, &privileged, password).await.status,
+        204
+    );
     // Deleting an admin is protected the same way.
     assert_eq!(harness.delete(&dave, &app).await.status, 403);
     assert_eq!(harness.delete(&dave, &privileged).await.status, 204);
