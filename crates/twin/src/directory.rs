@@ -8,7 +8,7 @@ use anchorsync_core::tenant::{Domain, OnPremisesSynchronization, RoleAssignment}
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
@@ -19,6 +19,7 @@ use crate::filter::{Filter, RoleAssignmentSchema};
 use crate::messages;
 use crate::query::{Accepts, QueryOptions};
 use crate::response::{collection, entity, no_content};
+use crate::rules;
 use crate::state::Twin;
 
 fn other_or_null(other: &Map<String, Value>, name: &str) -> Value {
@@ -304,15 +305,14 @@ pub(crate) async fn update_sync(
     State(twin): State<Twin>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
     caller.require(auth::WRITE_SYNC)?;
     if !id.eq_ignore_ascii_case(&sync_id(&twin)) {
         return Err(messages::not_found(&id));
     }
-    let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&body) else {
-        return Err(messages::invalid_json());
-    };
+    let body = rules::parse_body(&headers, &body)?;
     let mut directory = twin.directory_mut();
     let mut sync = directory
         .on_premises_synchronization

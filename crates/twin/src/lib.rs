@@ -28,7 +28,7 @@
 //! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | §1.6, §8.2 |
 //! | UPN characters and a verified domain; federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | §1.7, §1.8, §8.3, §8.6 |
 //! | Read-only properties refused; on-premises-mastered properties of synced users refused | §1.8, §8.4, §8.5 |
-//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403 | §1.8, §8.7 |
+//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | §1.3, §1.8, §8.7 |
 //! | A `mail` update makes it the primary `SMTP:` proxy address | §1.6 |
 //! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | §2, §3, §4 |
 //! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own | §6.3 |
@@ -63,7 +63,12 @@
 //! - **Deleting** a user removes it (no deleted-items container) together with its role
 //!   assignments; a synced user cannot be deleted.
 //! - `$orderby`, `$expand` and `$search` are answered 400 (twin limitation), `$search` after the
-//!   documented header check.
+//!   documented header check. `$select` is applied to users; on domains, role assignments, memberOf
+//!   and the synchronisation settings it is accepted and the whole entity returned.
+//! - Filters that pin `id`, `userPrincipalName`, a proxy address, `onPremisesImmutableId` or
+//!   `onPremisesSecurityIdentifier` (also inside `and`/`or`) are answered from the uniqueness
+//!   indexes; other filters scan the tenant (about 1.3 µs per user, `docs/PERFORMANCE.md`).
+//! - `POST` and `PATCH` bodies must be JSON sent as `application/json`.
 //!
 //! Tokens are HS256 JWTs signed with a key made at start-up: they are as opaque to clients as
 //! Entra's and die with the process. Secrets are held in [`anchorsync_core::secret::Secret`] and never

@@ -224,6 +224,24 @@ pub(crate) fn may_manage(app_role: Option<&str>, target_roles: &[&str]) -> bool 
     app == Some(USER_ADMINISTRATOR) && target_tier == Tier::Lesser
 }
 
+/// Roles that may reset passwords at all (graph.md §1.3: app-only password updates need a
+/// permission **and** at least such a role).
+const PASSWORD_ROLES: &[&str] = &[
+    GLOBAL_ADMINISTRATOR,
+    PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,
+    USER_ADMINISTRATOR,
+    "c4e39bd9-1100-46d3-8c65-fb160da0071f", // Authentication Administrator
+    "729827e3-9c14-49f7-bb1b-9608f156bbb8", // Helpdesk Administrator
+    "966707d0-3269-4727-9be2-8c3a10f19b9d", // Password Administrator
+];
+
+/// Whether an app whose service principal holds `app_role` may set passwords (`passwordProfile`).
+pub(crate) fn may_set_passwords(app_role: Option<&str>) -> bool {
+    app_role
+        .and_then(template_id)
+        .is_some_and(|role| PASSWORD_ROLES.contains(&role))
+}
+
 /// The `directoryRole` object `memberOf` lists for a role assignment's `roleDefinitionId`.
 ///
 /// An activated directory role has its own object id in Entra; the twin derives a stable one from
@@ -280,6 +298,14 @@ mod tests {
         assert!(may_manage(Some(GLOBAL_ADMINISTRATOR), &global));
         // An unknown role counts as privileged.
         assert!(!may_manage(Some("User Administrator"), &["not-a-role"]));
+    }
+
+    #[test]
+    fn passwords_need_a_password_role() {
+        assert!(!may_set_passwords(None));
+        assert!(!may_set_passwords(Some("Global Reader")));
+        assert!(may_set_passwords(Some("Helpdesk Administrator")));
+        assert!(may_set_passwords(Some(USER_ADMINISTRATOR)));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //!
 //! 1. every property exists (`Invalid property`) and is writable (`is read-only`);
 //! 2. a synced user's on-premises-mastered properties are refused;
-//! 3. sensitive properties of a user holding a directory role need an app with a higher role (403);
+//! 3. sensitive properties of a user holding a directory role need an app with a higher role, and
+//!    a password needs an app whose service principal may reset passwords at all (403);
 //! 4. values are well formed (types, lengths, UPN characters, `$`/`_` in `onPremisesImmutableId`,
 //!    an empty string is not a way to clear it: only JSON `null` is);
 //! 5. `onPremisesImmutableId` cannot change while the user's UPN is in a federated domain;
@@ -14,6 +15,7 @@
 //!    onPremisesSecurityIdentifier stay unique (`ObjectConflict`).
 
 use anchorsync_core::tenant::CloudUser;
+use axum::http::{HeaderMap, header};
 use serde_json::{Map, Value};
 
 use crate::auth::Caller;
@@ -29,10 +31,18 @@ pub(crate) struct Change {
     pub value: Value,
 }
 
-/// The body of a POST or PATCH: a JSON object.
-pub(crate) fn parse_body(body: &[u8]) -> Result<Map<String, Value>, GraphError> {
+/// The body of a POST or PATCH: a JSON object sent as `application/json` (Graph's own error for a
+/// missing `Content-Type` asks for both).
+pub(crate) fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Map<String, Value>, GraphError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().contains("json"));
     match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(map)) => Ok(map),
+        Ok(Value::Object(map)) if is_json => Ok(map),
         _ => Err(messages::invalid_json()),
     }
 }
@@ -304,6 +314,12 @@ pub(crate) fn update(
 ) -> Result<CloudUser, GraphError> {
     if existing.is_synced() && changes.iter().any(|change| change.property.has(MASTERED)) {
         return Err(messages::mastered_property());
+    }
+    let sets_password = changes
+        .iter()
+        .any(|change| change.property.name == "passwordProfile");
+    if sets_password && !roles::may_set_passwords(caller.directory_role.as_deref()) {
+        return Err(messages::insufficient_privileges());
     }
     if changes.iter().any(|change| change.property.has(SENSITIVE)) {
         let roles = directory.roles_of(&existing.id);

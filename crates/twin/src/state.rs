@@ -14,6 +14,7 @@ use jsonwebtoken::DecodingKey;
 use crate::certificate::{self, Thumbprints};
 use crate::clock::Clock;
 use crate::config::{AppClient, DEFAULT_TENANT_ID, TwinConfig};
+use crate::filter::IndexKey;
 use crate::throttle::{Dice, Throttle};
 
 /// Why a twin could not be built from a snapshot and a configuration.
@@ -370,6 +371,31 @@ impl Directory {
                 holder: holder.clone(),
             })
         })
+    }
+
+    /// The positions (in snapshot order) of the users holding any of `keys`.
+    pub(crate) fn candidates(&self, keys: &[IndexKey]) -> Vec<usize> {
+        let mut positions: Vec<usize> = keys
+            .iter()
+            .filter_map(|key| {
+                let id = match key {
+                    IndexKey::Id(id) => {
+                        return self
+                            .users
+                            .get_index_of(id.as_str())
+                            .or_else(|| self.users.get_index_of(&id.to_ascii_lowercase()));
+                    }
+                    IndexKey::UserPrincipalName(upn) => self.by_upn.get(&upn.to_lowercase()),
+                    IndexKey::ProxyAddress(address) => self.by_proxy.get(&proxy_key(address)),
+                    IndexKey::ImmutableId(anchor) => self.by_immutable_id.get(anchor),
+                    IndexKey::SecurityIdentifier(sid) => self.by_sid.get(&sid.to_uppercase()),
+                }?;
+                self.users.get_index_of(id.as_str())
+            })
+            .collect();
+        positions.sort_unstable();
+        positions.dedup();
+        positions
     }
 
     /// A user by object id or user principal name.

@@ -5,7 +5,7 @@ use anchorsync_core::tenant::CloudUser;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
@@ -122,10 +122,21 @@ pub(crate) async fn list(
             .is_none_or(|filter| filter.matches(&|path| path_value(user, path)))
     };
     let directory = twin.directory();
+    // Filters that pin an indexed value visit only the users holding it.
+    let candidates = filter
+        .as_ref()
+        .and_then(Filter::index_keys)
+        .map(|keys| directory.candidates(&keys));
+    let positions: Box<dyn Iterator<Item = usize>> = match &candidates {
+        Some(positions) => Box::new(positions.iter().copied().filter(move |p| *p >= start)),
+        None => Box::new(start..directory.users.len()),
+    };
     let mut page = Vec::with_capacity(top.min(directory.users.len()));
     let mut next = None;
-    let mut position = start;
-    while let Some((_, user)) = directory.users.get_index(position) {
+    for position in positions {
+        let Some((_, user)) = directory.users.get_index(position) else {
+            break;
+        };
         if matches(user) {
             if page.len() == top {
                 next = Some(position);
@@ -133,15 +144,19 @@ pub(crate) async fn list(
             }
             page.push(Value::Object(render(user, &selection)));
         }
-        position += 1;
     }
     // `$count=true` without `ConsistencyLevel: eventual` is silently ignored (graph.md §1.4).
-    let count = (options.count && context.eventual).then(|| {
-        directory
+    let count = (options.count && context.eventual).then(|| match &candidates {
+        Some(positions) => positions
+            .iter()
+            .filter_map(|position| directory.users.get_index(*position))
+            .filter(|(_, user)| matches(user))
+            .count(),
+        None => directory
             .users
             .values()
             .filter(|user| matches(user))
-            .count()
+            .count(),
     });
     drop(directory);
     let mut body = Map::new();
@@ -187,16 +202,26 @@ async fn count(
     )?;
     check_search(&options, &context)?;
     let filter = user_filter(&twin, &options, true)?;
-    let count = twin
-        .directory()
-        .users
-        .values()
-        .filter(|user| {
-            filter
-                .as_ref()
-                .is_none_or(|filter| filter.matches(&|path| path_value(user, path)))
-        })
-        .count();
+    let matches = |user: &CloudUser| {
+        filter
+            .as_ref()
+            .is_none_or(|filter| filter.matches(&|path| path_value(user, path)))
+    };
+    let directory = twin.directory();
+    let count = match filter.as_ref().and_then(Filter::index_keys) {
+        Some(keys) => directory
+            .candidates(&keys)
+            .into_iter()
+            .filter_map(|position| directory.users.get_index(position))
+            .filter(|(_, user)| matches(user))
+            .count(),
+        None => directory
+            .users
+            .values()
+            .filter(|user| matches(user))
+            .count(),
+    };
+    drop(directory);
     let mut response = (StatusCode::OK, count.to_string()).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -240,10 +265,11 @@ pub(crate) async fn create(
     State(twin): State<Twin>,
     Extension(context): Extension<RequestContext>,
     Extension(caller): Extension<Caller>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
     caller.require(auth::WRITE_USERS)?;
-    let changes = rules::changes(rules::parse_body(&body)?)?;
+    let changes = rules::changes(rules::parse_body(&headers, &body)?)?;
     let mut directory = twin.directory_mut();
     let user = rules::create(
         &directory,
@@ -268,6 +294,7 @@ pub(crate) async fn update(
     State(twin): State<Twin>,
     Extension(caller): Extension<Caller>,
     Path(key): Path<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, GraphError> {
     caller.require(auth::UPDATE_USERS)?;
@@ -276,7 +303,7 @@ pub(crate) async fn update(
         .user(&key)
         .cloned()
         .ok_or_else(|| messages::not_found(&key))?;
-    let changes = rules::changes(rules::parse_body(&body)?)?;
+    let changes = rules::changes(rules::parse_body(&headers, &body)?)?;
     let updated = rules::update(&directory, &caller, &existing, changes)?;
     directory.replace_user(updated);
     Ok(no_content())

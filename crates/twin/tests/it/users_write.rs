@@ -147,6 +147,16 @@ async fn post_enforces_the_create_requirements() {
         "BadRequest",
         "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
     );
+    // JSON without `Content-Type: application/json` is refused the same way.
+    let untyped = harness
+        .http
+        .post(format!("{}/users", harness.server.base_url()))
+        .bearer_auth(&token)
+        .body(new_user("untyped@contoso.com").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply(untyped).await.error().0, "BadRequest");
     assert_eq!(
         harness.server.snapshot().users.len(),
         USER_COUNT,
@@ -519,6 +529,31 @@ async fn admin_protected_users_need_an_app_with_a_higher_role() {
             .patch(&helen, &user_admin, json!({"accountEnabled": false}))
             .await
             .status,
+        204
+    );
+    // Passwords need a password-resetting role even on users without a role.
+    let password = json!({"passwordProfile": {"password": "N3w-Passw0rd!x", "forceChangePasswordNextSignIn": true}});
+    let alice = format!("/users/{ALICE}");
+    assert_eq!(
+        harness.patch(&alice, &app, password.clone()).await.status,
+        403
+    );
+    assert_eq!(
+        harness
+            .patch(&alice, &user_admin, password.clone())
+            .await
+            .status,
+        204
+    );
+    assert_eq!(
+        harness
+            .patch(&dave, &user_admin, password.clone())
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        harness.patch(&dave, &privileged, password).await.status,
         204
     );
     // Deleting an admin is protected the same way.
