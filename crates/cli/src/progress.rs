@@ -58,7 +58,10 @@ impl Reporter for StderrReporter {
             .unwrap_or_else(PoisonError::into_inner)
             .take();
         if let (false, Some(stage)) = (self.quiet, stage) {
-            self.line(&format!("{stage}: {} done", self.done.load(Ordering::Relaxed)));
+            self.line(&format!(
+                "{stage}: {} done",
+                self.done.load(Ordering::Relaxed)
+            ));
         }
     }
 }

@@ -75,7 +75,10 @@ struct Progress {
 
 impl Reporter for Progress {
     fn on_advance(&self, done: u64) {
-        let total = self.done.fetch_add(done, std::sync::atomic::Ordering::Relaxed) + done;
+        let total = self
+            .done
+            .fetch_add(done, std::sync::atomic::Ordering::Relaxed)
+            + done;
         let mut last = self.last.lock().expect("progress lock");
         if last.elapsed() >= Duration::from_secs(15) {
             *last = Instant::now();
@@ -152,7 +155,12 @@ fn main() {
     let failed: Vec<String> = results
         .iter()
         .enumerate()
-        .filter_map(|(n, result)| result.as_ref().err().map(|error| format!("user {n}: {error}")))
+        .filter_map(|(n, result)| {
+            result
+                .as_ref()
+                .err()
+                .map(|error| format!("user {n}: {error}"))
+        })
         .collect();
     let snapshot = server.snapshot();
     let wrong = (0..users)
@@ -167,18 +175,29 @@ fn main() {
 
     let accepted = stats.batch_items - stats.throttled - stats.unavailable;
     println!("users                     {users}");
-    println!("write budget              {budget} per {} s", window.as_secs_f64());
+    println!(
+        "write budget              {budget} per {} s",
+        window.as_secs_f64()
+    );
     println!("client concurrency        {concurrency}");
     println!("total time                {elapsed:.1} s");
     println!("budget-limited optimum    {optimum:.1} s  ((users - budget) / (budget / window))");
     println!(
         "time / optimum            {:.3}",
-        if optimum > 0.0 { elapsed / optimum } else { f64::NAN }
+        if optimum > 0.0 {
+            elapsed / optimum
+        } else {
+            f64::NAN
+        }
     );
     println!("writes per second         {:.2}", users as f64 / elapsed);
     println!(
         "optimum writes per second {:.2}",
-        if optimum > 0.0 { users as f64 / optimum } else { f64::NAN }
+        if optimum > 0.0 {
+            users as f64 / optimum
+        } else {
+            f64::NAN
+        }
     );
     println!("$batch calls              {}", stats.requests);
     println!("requests in batches       {}", stats.batch_items);

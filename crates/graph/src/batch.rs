@@ -203,9 +203,7 @@ impl GraphClient {
         // Set while Graph throttles this run: how many requests the next batch may carry.
         let mut budget: Option<Probe> = None;
         let mut last_note: Option<Instant> = None;
-        let write = slots
-            .iter()
-            .any(|slot| slot.request.method != Method::GET);
+        let write = slots.iter().any(|slot| slot.request.method != Method::GET);
         let gate = self.gate(write);
         loop {
             // Nothing is sent into a closed gate: batches queued behind it would all leave at once
@@ -214,7 +212,9 @@ impl GraphClient {
                 let (limit, probing) = budget
                     .as_ref()
                     .map_or((MAX_BATCH_SIZE, false), Probe::next_size);
-                let Some(chunk) = pack(&mut queue, limit) else { break };
+                let Some(chunk) = pack(&mut queue, limit) else {
+                    break;
+                };
                 let payload = wire_payload(&chunk, &slots);
                 for index in &chunk {
                     if let Some(slot) = slots.get(*index)
@@ -414,7 +414,10 @@ impl GraphClient {
             } => {
                 counters.unavailable.add(chunk.len() as u64);
                 Some((
-                    Again::Transient(retry::retry_after(headers), format!("HTTP {status} to the $batch")),
+                    Again::Transient(
+                        retry::retry_after(headers),
+                        format!("HTTP {status} to the $batch"),
+                    ),
                     *status == 503,
                 ))
             }
@@ -436,16 +439,23 @@ impl GraphClient {
                     None,
                 );
                 for index in chunk {
-                    finish(slots, *index, Err(GraphError::Service(Box::new(error.clone()))), reporter);
+                    finish(
+                        slots,
+                        *index,
+                        Err(GraphError::Service(Box::new(error.clone()))),
+                        reporter,
+                    );
                 }
                 return again;
             }
-            CallOutcome::NotSent(error) => {
-                Some((Again::Transient(None, retry::describe_transport(error)), true))
-            }
-            CallOutcome::Lost(error) => {
-                Some((Again::Transient(None, retry::describe_transport(error)), false))
-            }
+            CallOutcome::NotSent(error) => Some((
+                Again::Transient(None, retry::describe_transport(error)),
+                true,
+            )),
+            CallOutcome::Lost(error) => Some((
+                Again::Transient(None, retry::describe_transport(error)),
+                false,
+            )),
             CallOutcome::Token(error) => {
                 let text = error.to_string();
                 for index in chunk {
@@ -465,7 +475,15 @@ impl GraphClient {
         };
         if let Some((why, not_processed)) = whole {
             for index in chunk {
-                self.retry_or_finish(*index, why.clone(), not_processed, &policy, slots, &mut again, reporter);
+                self.retry_or_finish(
+                    *index,
+                    why.clone(),
+                    not_processed,
+                    &policy,
+                    slots,
+                    &mut again,
+                    reporter,
+                );
             }
             return again;
         }
@@ -523,12 +541,28 @@ impl GraphClient {
                 ),
                 429 => {
                     counters.throttled.increment();
-                    self.retry_or_finish(*index, Again::Throttled(retry_after), true, &policy, slots, &mut again, reporter);
+                    self.retry_or_finish(
+                        *index,
+                        Again::Throttled(retry_after),
+                        true,
+                        &policy,
+                        slots,
+                        &mut again,
+                        reporter,
+                    );
                 }
                 status @ (503 | 504) => {
                     counters.unavailable.increment();
                     let why = Again::Transient(retry_after, format!("HTTP {status}"));
-                    self.retry_or_finish(*index, why, status == 503, &policy, slots, &mut again, reporter);
+                    self.retry_or_finish(
+                        *index,
+                        why,
+                        status == 503,
+                        &policy,
+                        slots,
+                        &mut again,
+                        reporter,
+                    );
                 }
                 424 if slots.get(*index).is_some_and(|slot| {
                     slot.request
@@ -550,7 +584,12 @@ impl GraphClient {
                         response.body.as_ref(),
                         header(&headers, "request-id").map(str::to_owned),
                     );
-                    finish(slots, *index, Err(GraphError::Service(Box::new(error))), reporter);
+                    finish(
+                        slots,
+                        *index,
+                        Err(GraphError::Service(Box::new(error))),
+                        reporter,
+                    );
                 }
             }
         }
@@ -711,7 +750,10 @@ impl Probe {
     /// The next batch's size, and whether it is a probe.
     fn next_size(&self) -> (usize, bool) {
         if self.admitted_now < self.admitted_last {
-            ((self.admitted_last - self.admitted_now).min(MAX_BATCH_SIZE), false)
+            (
+                (self.admitted_last - self.admitted_now).min(MAX_BATCH_SIZE),
+                false,
+            )
         } else {
             (self.probe.clamp(1, MAX_BATCH_SIZE), true)
         }
@@ -808,7 +850,9 @@ mod tests {
     fn independent_requests_pack_by_twenty() {
         let groups = dependency_groups(&patch(45)).unwrap();
         let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
-        let sizes: Vec<usize> = std::iter::from_fn(|| pack(&mut queue, MAX_BATCH_SIZE)).map(|c| c.len()).collect();
+        let sizes: Vec<usize> = std::iter::from_fn(|| pack(&mut queue, MAX_BATCH_SIZE))
+            .map(|c| c.len())
+            .collect();
         assert_eq!(sizes, [20, 20, 5]);
     }
 
@@ -829,11 +873,18 @@ mod tests {
     fn forward_dependencies_and_long_chains_are_refused() {
         let mut requests = patch(2);
         requests[0] = requests[0].clone().depends_on(1);
-        assert!(matches!(dependency_groups(&requests), Err(GraphError::InvalidBatch(_))));
+        assert!(matches!(
+            dependency_groups(&requests),
+            Err(GraphError::InvalidBatch(_))
+        ));
         let requests: Vec<BatchRequest> = (0..21)
             .map(|i| {
                 let request = BatchRequest::delete(format!("/users/{i}"));
-                if i > 0 { request.depends_on(i - 1) } else { request }
+                if i > 0 {
+                    request.depends_on(i - 1)
+                } else {
+                    request
+                }
             })
             .collect();
         let error = dependency_groups(&requests).unwrap_err();
@@ -872,7 +923,10 @@ mod tests {
         assert_eq!(probe.next_size(), (20, false));
         probe.on_clean(20, false);
         assert_eq!(probe.next_size(), (4, true));
-        assert_eq!(pack(&mut (0..30).map(|i| vec![i]).collect(), 4).map(|c| c.len()), Some(4));
+        assert_eq!(
+            pack(&mut (0..30).map(|i| vec![i]).collect(), 4).map(|c| c.len()),
+            Some(4)
+        );
     }
 
     #[test]

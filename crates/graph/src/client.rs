@@ -79,7 +79,6 @@ impl Call {
         self.body = Some(body);
         self
     }
-
 }
 
 /// A successful answer.
@@ -277,10 +276,7 @@ impl GraphClient {
                         "graph request"
                     );
                     if (200..300).contains(&status) {
-                        return Ok(Answer {
-                            body,
-                            request_id,
-                        });
+                        return Ok(Answer { body, request_id });
                     }
                     let retry_after = retry::retry_after(&headers);
                     match status {
@@ -377,7 +373,10 @@ impl GraphClient {
     }
 
     /// [`GraphClient::call`] and parse the JSON answer.
-    pub(crate) async fn call_json<T: DeserializeOwned>(&self, call: &Call) -> Result<T, GraphError> {
+    pub(crate) async fn call_json<T: DeserializeOwned>(
+        &self,
+        call: &Call,
+    ) -> Result<T, GraphError> {
         let answer = self.call(call).await?;
         serde_json::from_slice(&answer.body).map_err(|source| GraphError::Decode {
             request: RequestName::new(&call.method, self.display_path(&call.target)),

@@ -362,12 +362,15 @@ impl GraphConfig {
                     (None, None) => None,
                 };
                 let bytes = read(path)?;
-                let certificate =
-                    ClientCertificate::from_bytes(&bytes, password.as_ref(), self.assertion_algorithm)
-                        .map_err(|source| ConfigError::Certificate {
-                            path: base_dir.join(path),
-                            source,
-                        })?;
+                let certificate = ClientCertificate::from_bytes(
+                    &bytes,
+                    password.as_ref(),
+                    self.assertion_algorithm,
+                )
+                .map_err(|source| ConfigError::Certificate {
+                    path: base_dir.join(path),
+                    source,
+                })?;
                 Credential::Certificate(Box::new(certificate))
             }
             _ => return Err(ConfigError::CredentialCount),
@@ -422,7 +425,10 @@ impl GraphConfig {
             client_id: self.client_id.clone(),
             token_url,
             graph_url: graph_url.trim_end_matches('/').to_owned(),
-            scope: self.scope.clone().unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
+            scope: self
+                .scope
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SCOPE.to_owned()),
             credential,
             extra_ca_pem,
             timeout: Duration::from_secs(self.timeout_seconds.unwrap_or(100).max(1)),
@@ -486,7 +492,9 @@ mod tests {
             "tenant_id = \"contoso.onmicrosoft.com\"\nclient_id = \"app\"\nclient_secret_env = \"S\"\n",
         );
         let settings = config
-            .resolve(Path::new("."), &|name| (name == "S").then(|| "hunter2".to_owned()))
+            .resolve(Path::new("."), &|name| {
+                (name == "S").then(|| "hunter2".to_owned())
+            })
             .unwrap();
         assert_eq!(
             settings.token_url,
@@ -516,7 +524,8 @@ mod tests {
 
     #[test]
     fn missing_env_is_named() {
-        let config = section("tenant_id = \"t\"\nclient_id = \"a\"\nclient_secret_env = \"NOPE\"\n");
+        let config =
+            section("tenant_id = \"t\"\nclient_id = \"a\"\nclient_secret_env = \"NOPE\"\n");
         let error = config.resolve(Path::new("."), &|_| None).unwrap_err();
         assert_eq!(
             error.to_string(),

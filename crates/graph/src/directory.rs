@@ -90,13 +90,13 @@ impl GraphClient {
             let response = result?;
             let path = role_assignments_path(principal_id);
             let page: Page<RoleAssignment> =
-                serde_json::from_value(response.body.unwrap_or(Value::Null)).map_err(
-                    |source| GraphError::Decode {
+                serde_json::from_value(response.body.unwrap_or(Value::Null)).map_err(|source| {
+                    GraphError::Decode {
                         request: RequestName::new(&Method::GET, path),
                         request_id: None,
                         source,
-                    },
-                )?;
+                    }
+                })?;
             assignments.extend(page.value);
             if let Some(link) = page.next_link {
                 // A principal with more assignments than a page: read the rest directly.

@@ -445,14 +445,18 @@ impl TokenError {
             700_016 => {
                 "no app registration with this `client_id` exists in the tenant: check `client_id` and `tenant_id`, and that the app was consented in this tenant"
             }
-            90_002 | 900_023 => "the tenant was not found: check `tenant_id` (a GUID or a verified domain name)",
+            90_002 | 900_023 => {
+                "the tenant was not found: check `tenant_id` (a GUID or a verified domain name)"
+            }
             700_027 | 700_024 | 700_023 => {
                 "the client assertion was refused: upload the certificate (the public part) to the app registration, and check the machine's clock"
             }
             70_011 | 1_002_012 | 500_011 => {
                 "`scope` must name one resource followed by `/.default`, for Microsoft Graph `https://graph.microsoft.com/.default`"
             }
-            7_000_218 => "the request had no credential: set `client_secret_env`, `client_secret_file` or `certificate_file`",
+            7_000_218 => {
+                "the request had no credential: set `client_secret_env`, `client_secret_file` or `certificate_file`"
+            }
             _ => return None,
         };
         Some(hint.to_owned())
@@ -500,18 +504,28 @@ mod tests {
     #[test]
     fn service_error_names_request_code_conflict_and_request_id() {
         let body = br#"{"error":{"code":"Request_BadRequest","message":"Another object with the same value for property userPrincipalName already exists.","innerError":{"date":"2024-01-01T00:00:00","request-id":"r-1","client-request-id":"c-1"},"details":[{"code":"ObjectConflict","message":"x","target":"userPrincipalName"}]}}"#;
-        let error = ServiceError::from_body(patch("/users/u1"), 400, body, None, Some("c-1".into()));
+        let error =
+            ServiceError::from_body(patch("/users/u1"), 400, body, None, Some("c-1".into()));
         assert_eq!(
             error.to_string(),
             "`PATCH /users/u1` answered 400 `Request_BadRequest`: Another object with the same value for property \
              userPrincipalName already exists (ObjectConflict on `userPrincipalName`) (request-id `r-1`)"
         );
-        assert_eq!(error.conflicting_properties().collect::<Vec<_>>(), ["userPrincipalName"]);
+        assert_eq!(
+            error.conflicting_properties().collect::<Vec<_>>(),
+            ["userPrincipalName"]
+        );
     }
 
     #[test]
     fn non_json_error_body_still_gives_an_error() {
-        let error = ServiceError::from_body(patch("/users/u1"), 502, b"Bad Gateway", Some("r".into()), None);
+        let error = ServiceError::from_body(
+            patch("/users/u1"),
+            502,
+            b"Bad Gateway",
+            Some("r".into()),
+            None,
+        );
         assert_eq!(error.code, "unknownError");
         assert_eq!(error.message, "Bad Gateway");
     }

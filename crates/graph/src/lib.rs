@@ -44,7 +44,9 @@ pub use config::{
     ClientSettings, ConfigError, DEFAULT_AUTHORITY, DEFAULT_GRAPH_URL, DEFAULT_SCOPE, GraphConfig,
     RetryPolicy,
 };
-pub use credential::{AssertionAlgorithm, ClientCertificate, Credential, CredentialError, Thumbprints};
+pub use credential::{
+    AssertionAlgorithm, ClientCertificate, Credential, CredentialError, Thumbprints,
+};
 pub use directory::DirectoryObject;
 pub use error::{ErrorDetail, GraphError, RequestName, ServiceError, TokenError};
 pub use retry::ClientStats;

@@ -78,7 +78,10 @@ impl Filter {
 
     /// `collection/any(x:x eq 'value')`, for string collections such as `proxyAddresses`.
     pub fn any_eq(collection: &str, value: &str) -> Self {
-        Self(format!("{collection}/any(x:x eq {})", string_literal(value)))
+        Self(format!(
+            "{collection}/any(x:x eq {})",
+            string_literal(value)
+        ))
     }
 
     /// `(self) and (other)`.
@@ -149,7 +152,10 @@ impl Query {
     pub fn to_query_string(&self) -> String {
         let mut pairs: Vec<String> = Vec::new();
         if !self.select.is_empty() {
-            pairs.push(format!("$select={}", encode_query_value(&self.select.join(","))));
+            pairs.push(format!(
+                "$select={}",
+                encode_query_value(&self.select.join(","))
+            ));
         }
         if let Some(filter) = &self.filter {
             pairs.push(format!("$filter={}", encode_query_value(filter.as_str())));
@@ -184,7 +190,10 @@ mod tests {
     #[test]
     fn base64_survives_encoding() {
         let query = Query::default()
-            .filter(Filter::eq("onPremisesImmutableId", "+D9q4TtdW06deixqiw5/EQ=="))
+            .filter(Filter::eq(
+                "onPremisesImmutableId",
+                "+D9q4TtdW06deixqiw5/EQ==",
+            ))
             .advanced();
         assert_eq!(
             query.to_query_string(),

@@ -24,7 +24,9 @@ pub(crate) fn backoff(policy: &RetryPolicy) -> impl Iterator<Item = Duration> + 
         .with_min_delay(policy.base_delay)
         .with_max_delay(policy.max_delay)
         .with_jitter()
-        .with_max_times(usize::try_from(policy.max_attempts.saturating_sub(1)).unwrap_or(usize::MAX))
+        .with_max_times(
+            usize::try_from(policy.max_attempts.saturating_sub(1)).unwrap_or(usize::MAX),
+        )
         .build()
 }
 
@@ -193,7 +195,9 @@ mod tests {
         assert_eq!(delays.len(), 3);
         // Jitter adds up to the delay itself: [100, 200), [200, 400), [400, 800).
         for (delay, base) in delays.iter().zip([100u64, 200, 400]) {
-            assert!(*delay >= Duration::from_millis(base) && *delay < Duration::from_millis(base * 2));
+            assert!(
+                *delay >= Duration::from_millis(base) && *delay < Duration::from_millis(base * 2)
+            );
         }
     }
 

@@ -165,7 +165,9 @@ impl TokenSource {
                 Err(error) => (retry::describe_transport(&error), None),
             };
             // The token endpoint changes nothing: every failure to answer may be retried.
-            let Some(delay) = retry_after.or_else(|| backoff.next()).filter(|_| attempts < policy.max_attempts)
+            let Some(delay) = retry_after
+                .or_else(|| backoff.next())
+                .filter(|_| attempts < policy.max_attempts)
             else {
                 return Err(GraphError::GaveUp {
                     request: name,
@@ -205,7 +207,13 @@ mod tests {
 
     #[test]
     fn margin_is_five_minutes_or_a_fifth() {
-        assert_eq!(refresh_margin(Duration::from_secs(3599)), Duration::from_secs(300));
-        assert_eq!(refresh_margin(Duration::from_secs(10)), Duration::from_secs(2));
+        assert_eq!(
+            refresh_margin(Duration::from_secs(3599)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            refresh_margin(Duration::from_secs(10)),
+            Duration::from_secs(2)
+        );
     }
 }

@@ -158,7 +158,10 @@ impl NewUser {
         body.insert("accountEnabled".into(), self.account_enabled.into());
         body.insert("displayName".into(), self.display_name.clone().into());
         body.insert("mailNickname".into(), self.mail_nickname.clone().into());
-        body.insert("userPrincipalName".into(), self.user_principal_name.clone().into());
+        body.insert(
+            "userPrincipalName".into(),
+            self.user_principal_name.clone().into(),
+        );
         body.insert(
             "passwordProfile".into(),
             json!({ "forceChangePasswordNextSignIn": true, "password": self.password.expose() }),
@@ -236,7 +239,10 @@ impl GraphClient {
     }
 
     /// Every user with the snapshot's properties ([`USER_SELECT`]).
-    pub async fn list_all_users(&self, reporter: &dyn Reporter) -> Result<Vec<CloudUser>, GraphError> {
+    pub async fn list_all_users(
+        &self,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<CloudUser>, GraphError> {
         let query = Query::select(USER_SELECT).top(self.settings().page_size);
         self.list_users(&query, reporter).await
     }
@@ -285,7 +291,8 @@ impl GraphClient {
 
     /// `PATCH /users/{key}`.
     pub async fn update_user(&self, key: &UserKey, patch: &UserPatch) -> Result<(), GraphError> {
-        let call = Call::new(Method::PATCH, key.path()).body(Value::Object(patch.as_json().clone()));
+        let call =
+            Call::new(Method::PATCH, key.path()).body(Value::Object(patch.as_json().clone()));
         self.call(&call).await.map(|_| ())
     }
 
@@ -297,7 +304,9 @@ impl GraphClient {
     ) -> Result<Vec<Result<(), GraphError>>, GraphError> {
         let requests = updates
             .iter()
-            .map(|(key, patch)| BatchRequest::patch(key.path(), Value::Object(patch.as_json().clone())))
+            .map(|(key, patch)| {
+                BatchRequest::patch(key.path(), Value::Object(patch.as_json().clone()))
+            })
             .collect();
         reporter.on_start("PATCH users", Some(updates.len() as u64));
         let results = self.batch(requests, reporter).await;

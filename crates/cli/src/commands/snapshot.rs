@@ -62,8 +62,7 @@ fn cloud(args: &SnapshotCloudArgs) -> anyhow::Result<ExitStatus> {
 
 /// Pretty JSON with a final newline.
 fn snapshot_bytes(snapshot: &TenantSnapshot) -> anyhow::Result<Vec<u8>> {
-    let mut bytes =
-        serde_json::to_vec_pretty(snapshot).context("cannot serialise the snapshot")?;
+    let mut bytes = serde_json::to_vec_pretty(snapshot).context("cannot serialise the snapshot")?;
     bytes.push(b'\n');
     Ok(bytes)
 }

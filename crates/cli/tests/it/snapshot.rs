@@ -126,9 +126,17 @@ fn snapshot_serve_snapshot_gives_the_same_file_issue_4() {
         .arg(&second_file)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let second = std::fs::read(&second_file).unwrap();
-    assert_eq!(String::from_utf8(second).unwrap(), String::from_utf8(first.clone()).unwrap());
+    assert_eq!(
+        String::from_utf8(second).unwrap(),
+        String::from_utf8(first.clone()).unwrap()
+    );
 
     // Without `-o`, the same bytes on stdout.
     let output = snapshot_cloud(&config, SECRET).output().unwrap();
@@ -142,7 +150,11 @@ fn a_refused_synchronisation_read_warns_and_still_writes_issue_4() {
     let server = twin(seed());
     let config = write_config(dir.path(), &server, NO_SYNC_APP);
     let file = dir.path().join("tenant.json");
-    let output = snapshot_cloud(&config, SECRET).arg("-o").arg(&file).output().unwrap();
+    let output = snapshot_cloud(&config, SECRET)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(
@@ -168,11 +180,20 @@ fn a_wrong_secret_fails_with_aadsts_and_keeps_the_old_file_issue_4() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("error: cannot read the tenant from `http://127.0.0.1:"), "{stderr}");
+    assert!(
+        stderr.contains("error: cannot read the tenant from `http://127.0.0.1:"),
+        "{stderr}"
+    );
     assert!(stderr.contains("(AADSTS7000215)"), "{stderr}");
-    assert!(stderr.contains("hint: the client secret is wrong or expired"), "{stderr}");
+    assert!(
+        stderr.contains("hint: the client secret is wrong or expired"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("not-the-secret"), "{stderr}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous snapshot\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "previous snapshot\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(Result::ok)
@@ -200,8 +221,13 @@ fn no_graph_section_or_no_secret_is_explained_issue_4() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
-        stderr.contains("environment variable `ANCHORSYNC_TEST_GRAPH_SECRET` (named in `[graph]`) is not set"),
+        stderr.contains(
+            "environment variable `ANCHORSYNC_TEST_GRAPH_SECRET` (named in `[graph]`) is not set"
+        ),
         "{stderr}"
     );
-    assert!(stderr.contains("hint: export ANCHORSYNC_TEST_GRAPH_SECRET="), "{stderr}");
+    assert!(
+        stderr.contains("hint: export ANCHORSYNC_TEST_GRAPH_SECRET="),
+        "{stderr}"
+    );
 }

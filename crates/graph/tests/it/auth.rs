@@ -126,7 +126,10 @@ async fn an_unregistered_certificate_gets_its_aadsts_code_issue_4() {
         panic!("expected a token error, got {error:?}")
     };
     assert_eq!(token.aadsts, Some(700_027), "{error}");
-    assert!(error.hint().unwrap().contains("upload the certificate"), "{error}");
+    assert!(
+        error.hint().unwrap().contains("upload the certificate"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -12,7 +12,10 @@ async fn per_item_failures_come_back_in_order_issue_4() {
     let server = start();
     let client = client(&server, APP);
     let requests = vec![
-        BatchRequest::patch(format!("/users/{}", filler_id(1)), json!({"department": "Ops"})),
+        BatchRequest::patch(
+            format!("/users/{}", filler_id(1)),
+            json!({"department": "Ops"}),
+        ),
         // UPN of someone else: 400 ObjectConflict.
         BatchRequest::patch(
             format!("/users/{}", filler_id(2)),
@@ -27,15 +30,19 @@ async fn per_item_failures_come_back_in_order_issue_4() {
     let conflict = results[1].as_ref().unwrap_err();
     assert_eq!(conflict.conflicts(), ["userPrincipalName"]);
     assert!(
-        conflict
-            .to_string()
-            .starts_with(&format!("`PATCH /users/{}` answered 400 `Request_BadRequest`", filler_id(2))),
+        conflict.to_string().starts_with(&format!(
+            "`PATCH /users/{}` answered 400 `Request_BadRequest`",
+            filler_id(2)
+        )),
         "{conflict}"
     );
     assert!(results[2].as_ref().unwrap_err().is_not_found());
     let alice = results[3].as_ref().unwrap();
     assert_eq!(alice.body.as_ref().unwrap()["mail"], "alice@contoso.com");
-    assert_eq!(stored_user(&server, &filler_id(1)).department.as_deref(), Some("Ops"));
+    assert_eq!(
+        stored_user(&server, &filler_id(1)).department.as_deref(),
+        Some("Ops")
+    );
 }
 
 #[tokio::test]
@@ -43,22 +50,44 @@ async fn a_failed_dependency_answers_424_and_spares_the_rest_issue_4() {
     let server = start();
     let client = client(&server, APP);
     let requests = vec![
-        BatchRequest::patch(format!("/users/{}", filler_id(3)), json!({"department": "A"})),
+        BatchRequest::patch(
+            format!("/users/{}", filler_id(3)),
+            json!({"department": "A"}),
+        ),
         // Fails: the mail belongs to Alice.
-        BatchRequest::patch(format!("/users/{}", filler_id(4)), json!({"mail": "alice@contoso.com"}))
-            .depends_on(0),
+        BatchRequest::patch(
+            format!("/users/{}", filler_id(4)),
+            json!({"mail": "alice@contoso.com"}),
+        )
+        .depends_on(0),
         // Would succeed, but depends on the failure.
-        BatchRequest::patch(format!("/users/{}", filler_id(5)), json!({"department": "C"}))
-            .depends_on(1),
-        BatchRequest::patch(format!("/users/{}", filler_id(6)), json!({"department": "D"})),
+        BatchRequest::patch(
+            format!("/users/{}", filler_id(5)),
+            json!({"department": "C"}),
+        )
+        .depends_on(1),
+        BatchRequest::patch(
+            format!("/users/{}", filler_id(6)),
+            json!({"department": "D"}),
+        ),
     ];
     let results = client.batch(requests, &NoProgress).await.unwrap();
     assert_eq!(results[0].as_ref().unwrap().status, 204);
-    assert_eq!(results[1].as_ref().unwrap_err().conflicts(), ["proxyAddresses"]);
+    assert_eq!(
+        results[1].as_ref().unwrap_err().conflicts(),
+        ["proxyAddresses"]
+    );
     assert_eq!(results[2].as_ref().unwrap_err().status(), Some(424));
     assert_eq!(results[3].as_ref().unwrap().status, 204);
-    assert_eq!(stored_user(&server, &filler_id(5)).department.as_deref(), Some("Support"), "not run");
-    assert_eq!(stored_user(&server, &filler_id(6)).department.as_deref(), Some("D"));
+    assert_eq!(
+        stored_user(&server, &filler_id(5)).department.as_deref(),
+        Some("Support"),
+        "not run"
+    );
+    assert_eq!(
+        stored_user(&server, &filler_id(6)).department.as_deref(),
+        Some("D")
+    );
 }
 
 #[tokio::test]
@@ -79,8 +108,15 @@ async fn a_hundred_updates_go_in_batches_of_twenty_issue_4() {
     assert_eq!(client.stats().batch_items, 100);
     let snapshot = server.snapshot();
     for n in 0..100 {
-        let user = snapshot.users.iter().find(|user| user.id == filler_id(n)).unwrap();
-        assert_eq!(user.employee_id.as_deref(), Some(format!("E{n:05}").as_str()));
+        let user = snapshot
+            .users
+            .iter()
+            .find(|user| user.id == filler_id(n))
+            .unwrap();
+        assert_eq!(
+            user.employee_id.as_deref(),
+            Some(format!("E{n:05}").as_str())
+        );
     }
 }
 
@@ -91,7 +127,10 @@ async fn a_federated_change_as_one_sequential_batch_issue_4() {
     let client = client(&server, APP);
     let path = format!("/users/{BOB}");
     let requests = vec![
-        BatchRequest::patch(&path, json!({"userPrincipalName": "bob@contoso.onmicrosoft.com"})),
+        BatchRequest::patch(
+            &path,
+            json!({"userPrincipalName": "bob@contoso.onmicrosoft.com"}),
+        ),
         BatchRequest::patch(&path, json!({"onPremisesImmutableId": "Qm9iLW5ldw=="})).depends_on(0),
         BatchRequest::patch(&path, json!({"userPrincipalName": "bob@fabrikam.com"})).depends_on(1),
     ];
@@ -99,7 +138,10 @@ async fn a_federated_change_as_one_sequential_batch_issue_4() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let bob = stored_user(&server, BOB);
     assert_eq!(bob.user_principal_name.as_deref(), Some("bob@fabrikam.com"));
-    assert_eq!(bob.on_premises_immutable_id.as_deref(), Some("Qm9iLW5ldw=="));
+    assert_eq!(
+        bob.on_premises_immutable_id.as_deref(),
+        Some("Qm9iLW5ldw==")
+    );
 }
 
 #[tokio::test]
@@ -108,7 +150,10 @@ async fn batches_the_client_cannot_send_are_refused_before_sending_issue_4() {
     let client = client(&server, APP);
     let error = client
         .batch(
-            vec![BatchRequest::get("/domains").depends_on(1), BatchRequest::get("/domains")],
+            vec![
+                BatchRequest::get("/domains").depends_on(1),
+                BatchRequest::get("/domains"),
+            ],
             &NoProgress,
         )
         .await

@@ -32,7 +32,12 @@ impl Write for Capture {
 #[test]
 fn logs_carry_request_ids_and_no_secret_issue_4() {
     let output = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "logs::captured_logs", "--ignored", "--test-threads=1"])
+        .args([
+            "--exact",
+            "logs::captured_logs",
+            "--ignored",
+            "--test-threads=1",
+        ])
         .output()
         .unwrap();
     assert!(
@@ -65,7 +70,10 @@ async fn captured_logs() {
     with_secret.list_domains().await.unwrap();
     with_secret
         .update_users(
-            &[(UserKey::Id(filler_id(1)), UserPatch::new().set("department", "Logs"))],
+            &[(
+                UserKey::Id(filler_id(1)),
+                UserPatch::new().set("department", "Logs"),
+            )],
             &NoProgress,
         )
         .await
@@ -78,8 +86,13 @@ async fn captured_logs() {
     ))
     .unwrap();
     assert!(wrong.list_domains().await.is_err());
-    let pem = format!("{}{}", certificate().certificate_pem, certificate().private_key_pem);
-    let certificate = ClientCertificate::from_pem(pem.as_bytes(), AssertionAlgorithm::Ps256).unwrap();
+    let pem = format!(
+        "{}{}",
+        certificate().certificate_pem,
+        certificate().private_key_pem
+    );
+    let certificate =
+        ClientCertificate::from_pem(pem.as_bytes(), AssertionAlgorithm::Ps256).unwrap();
     let with_certificate = GraphClient::new(settings_with(
         &server,
         CERT_APP,

@@ -14,7 +14,10 @@ fn to_bytes(snapshot: &TenantSnapshot) -> Vec<u8> {
 #[tokio::test]
 async fn snapshot_serve_snapshot_gives_the_same_bytes_issue_4() {
     let first_server = start();
-    let first = client(&first_server, APP).read_snapshot(&NoProgress).await.unwrap();
+    let first = client(&first_server, APP)
+        .read_snapshot(&NoProgress)
+        .await
+        .unwrap();
     assert!(first.warnings.is_empty(), "{:?}", first.warnings);
     let snapshot = &first.snapshot;
     assert_eq!(snapshot.users.len(), USER_COUNT);
@@ -22,20 +25,39 @@ async fn snapshot_serve_snapshot_gives_the_same_bytes_issue_4() {
     assert_eq!(snapshot.role_assignments.len(), 2);
     assert!(snapshot.on_premises_synchronization.is_some());
     // Sorted, whatever order the tenant keeps.
-    assert!(snapshot.users.windows(2).all(|pair| pair[0].id < pair[1].id));
-    assert!(snapshot.domains.windows(2).all(|pair| pair[0].id < pair[1].id));
+    assert!(
+        snapshot
+            .users
+            .windows(2)
+            .all(|pair| pair[0].id < pair[1].id)
+    );
+    assert!(
+        snapshot
+            .domains
+            .windows(2)
+            .all(|pair| pair[0].id < pair[1].id)
+    );
 
     let bytes = to_bytes(snapshot);
     let served: TenantSnapshot = serde_json::from_slice(&bytes).unwrap();
     let second_server = TwinServer::start(served, config()).unwrap();
-    let second = client(&second_server, APP).read_snapshot(&NoProgress).await.unwrap();
-    assert_eq!(String::from_utf8(to_bytes(&second.snapshot)).unwrap(), String::from_utf8(bytes).unwrap());
+    let second = client(&second_server, APP)
+        .read_snapshot(&NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(to_bytes(&second.snapshot)).unwrap(),
+        String::from_utf8(bytes).unwrap()
+    );
 }
 
 #[tokio::test]
 async fn a_refused_synchronisation_read_is_a_warning_issue_4() {
     let server = start();
-    let read = client(&server, NO_SYNC_APP).read_snapshot(&NoProgress).await.unwrap();
+    let read = client(&server, NO_SYNC_APP)
+        .read_snapshot(&NoProgress)
+        .await
+        .unwrap();
     assert_eq!(read.snapshot.on_premises_synchronization, None);
     assert_eq!(read.snapshot.users.len(), USER_COUNT);
     assert_eq!(read.warnings.len(), 1);

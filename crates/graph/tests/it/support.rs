@@ -93,9 +93,17 @@ pub fn tenant_json() -> Value {
                    "onPremisesSecurityIdentifier": "S-1-5-21-2163380169-504978394-64678411-1102",
                    "onPremisesSamAccountName": "carol"}),
         ),
-        user(DAVE, "dave@contoso.com", json!({"mail": "dave@contoso.com", "proxyAddresses": ["SMTP:dave@contoso.com"]})),
+        user(
+            DAVE,
+            "dave@contoso.com",
+            json!({"mail": "dave@contoso.com", "proxyAddresses": ["SMTP:dave@contoso.com"]}),
+        ),
         user(HELEN, "helen@contoso.com", json!({})),
-        user(OBRIEN, "o'brien@contoso.com", json!({"onPremisesImmutableId": OBRIEN_ANCHOR})),
+        user(
+            OBRIEN,
+            "o'brien@contoso.com",
+            json!({"onPremisesImmutableId": OBRIEN_ANCHOR}),
+        ),
     ];
     for n in 0..FILLER_USERS {
         users.push(user(
@@ -153,11 +161,13 @@ pub fn config() -> TwinConfig {
             AppClient::with_secret(PRIVILEGED_APP, secret(PRIVILEGED_APP))
                 .directory_role("Privileged Authentication Administrator"),
         )
-        .with_client(AppClient::with_secret(NO_SYNC_APP, secret(NO_SYNC_APP)).permissions([
-            "User.ReadWrite.All",
-            "Domain.Read.All",
-            "RoleManagement.Read.Directory",
-        ]))
+        .with_client(
+            AppClient::with_secret(NO_SYNC_APP, secret(NO_SYNC_APP)).permissions([
+                "User.ReadWrite.All",
+                "Domain.Read.All",
+                "RoleManagement.Read.Directory",
+            ]),
+        )
         .with_client(AppClient::with_certificate(
             CERT_APP,
             certificate().certificate_pem.clone(),
@@ -190,10 +200,18 @@ pub fn fast_retries() -> RetryPolicy {
 
 /// Settings for `client_id` with its secret, pointed at `server`.
 pub fn settings(server: &TwinServer, client_id: &str) -> ClientSettings {
-    settings_with(server, client_id, Credential::Secret(Secret::new(secret(client_id))))
+    settings_with(
+        server,
+        client_id,
+        Credential::Secret(Secret::new(secret(client_id))),
+    )
 }
 
-pub fn settings_with(server: &TwinServer, client_id: &str, credential: Credential) -> ClientSettings {
+pub fn settings_with(
+    server: &TwinServer,
+    client_id: &str,
+    credential: Credential,
+) -> ClientSettings {
     ClientSettings::new(server.tenant_id(), client_id, credential)
         .endpoints(&server.root_url(), &server.base_url())
         .retry(fast_retries())

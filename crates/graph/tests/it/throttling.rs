@@ -43,7 +43,11 @@ fn department_updates(count: usize, value: &str) -> Vec<(UserKey, UserPatch)> {
 fn assert_departments(server: &TwinServer, count: usize, value: &str) {
     let snapshot = server.snapshot();
     for n in 0..count {
-        let user = snapshot.users.iter().find(|user| user.id == filler_id(n)).unwrap();
+        let user = snapshot
+            .users
+            .iter()
+            .find(|user| user.id == filler_id(n))
+            .unwrap();
         assert_eq!(
             user.department.as_deref(),
             Some(format!("{value}-{n}").as_str()),
@@ -64,7 +68,10 @@ async fn throttled_batch_items_are_retried_after_retry_after_issue_4() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     let stats = client.stats();
     assert!(stats.throttled > 0, "the budget was exceeded: {stats:?}");
-    assert!(stats.retries >= stats.throttled, "every 429 was retried: {stats:?}");
+    assert!(
+        stats.retries >= stats.throttled,
+        "every 429 was retried: {stats:?}"
+    );
     assert_departments(&server, 60, "T");
 }
 
@@ -89,12 +96,26 @@ async fn spent_throttle_retries_give_up_naming_the_request_issue_4() {
     }))
     .unwrap();
     let updates = department_updates(2, "G");
-    client.update_user(&updates[0].0, &updates[0].1).await.unwrap();
-    let error = client.update_user(&updates[1].0, &updates[1].1).await.unwrap_err();
-    let GraphError::GaveUp { request, request_id, .. } = &error else {
+    client
+        .update_user(&updates[0].0, &updates[0].1)
+        .await
+        .unwrap();
+    let error = client
+        .update_user(&updates[1].0, &updates[1].1)
+        .await
+        .unwrap_err();
+    let GraphError::GaveUp {
+        request,
+        request_id,
+        ..
+    } = &error
+    else {
         panic!("expected GaveUp, got {error:?}")
     };
-    assert_eq!(request.to_string(), format!("PATCH /users/{}", filler_id(1)));
+    assert_eq!(
+        request.to_string(),
+        format!("PATCH /users/{}", filler_id(1))
+    );
     assert!(request_id.is_some());
     assert!(
         error.to_string().starts_with(&format!(
@@ -109,7 +130,12 @@ async fn spent_throttle_retries_give_up_naming_the_request_issue_4() {
         .update_users(&department_updates(3, "H"), &NoProgress)
         .await
         .unwrap();
-    assert!(results.iter().all(|result| matches!(result, Err(GraphError::GaveUp { .. }))), "{results:?}");
+    assert!(
+        results
+            .iter()
+            .all(|result| matches!(result, Err(GraphError::GaveUp { .. }))),
+        "{results:?}"
+    );
 }
 
 #[tokio::test]
@@ -164,7 +190,12 @@ async fn a_service_that_stays_unavailable_is_given_up_on_issue_4() {
     };
     assert_eq!(*attempts, fast_retries().max_attempts);
     assert_eq!(last, "HTTP 503");
-    assert!(error.to_string().starts_with("`GET /domains`: gave up after 6 attempts"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("`GET /domains`: gave up after 6 attempts"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -180,9 +211,17 @@ async fn a_post_refused_with_503_is_sent_again_and_creates_one_user_issue_4() {
         ..fast_retries()
     }))
     .unwrap();
-    let user = NewUser::new("frank@contoso.com", "Frank", "frank", Secret::new("xWwvJ]6NMw+bWH-d"));
+    let user = NewUser::new(
+        "frank@contoso.com",
+        "Frank",
+        "frank",
+        Secret::new("xWwvJ]6NMw+bWH-d"),
+    );
     client.create_user(&user).await.unwrap();
-    assert!(client.stats().unavailable > 0, "the dice gave no 503: pick another seed");
+    assert!(
+        client.stats().unavailable > 0,
+        "the dice gave no 503: pick another seed"
+    );
     let created = server
         .snapshot()
         .users

@@ -22,7 +22,10 @@ async fn listing_follows_next_links_to_the_last_page_issue_4() {
     assert_eq!(client.stats().requests, USER_COUNT.div_ceil(10) as u64);
     // $select brings the properties the snapshot needs.
     let obrien = users.iter().find(|user| user.id == OBRIEN).unwrap();
-    assert_eq!(obrien.on_premises_immutable_id.as_deref(), Some(OBRIEN_ANCHOR));
+    assert_eq!(
+        obrien.on_premises_immutable_id.as_deref(),
+        Some(OBRIEN_ANCHOR)
+    );
     assert_eq!(obrien.usage_location.as_deref(), Some("JP"));
 }
 
@@ -30,15 +33,30 @@ async fn listing_follows_next_links_to_the_last_page_issue_4() {
 async fn immutable_id_with_plus_and_slash_is_found_exactly_issue_4() {
     let server = start();
     let client = client(&server, APP);
-    let found = client.find_users_by_immutable_id(OBRIEN_ANCHOR).await.unwrap();
+    let found = client
+        .find_users_by_immutable_id(OBRIEN_ANCHOR)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].id, OBRIEN);
     // The comparison is case-sensitive, like the sourceAnchor.
     let lower = OBRIEN_ANCHOR.to_lowercase();
-    assert!(client.find_users_by_immutable_id(&lower).await.unwrap().is_empty());
+    assert!(
+        client
+            .find_users_by_immutable_id(&lower)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A `+` decoded as a space would not match either.
     let spaced = OBRIEN_ANCHOR.replace('+', " ");
-    assert!(client.find_users_by_immutable_id(&spaced).await.unwrap().is_empty());
+    assert!(
+        client
+            .find_users_by_immutable_id(&spaced)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -54,7 +72,10 @@ async fn quotes_in_filter_values_are_doubled_issue_4() {
         Filter::eq("userPrincipalName", "o'brien@contoso.com")
             .or(Filter::starts_with("userPrincipalName", "alice@")),
     );
-    assert_eq!(client.list_users(&either, &NoProgress).await.unwrap().len(), 2);
+    assert_eq!(
+        client.list_users(&either, &NoProgress).await.unwrap().len(),
+        2
+    );
 }
 
 #[tokio::test]
@@ -79,7 +100,10 @@ async fn strict_twin_refuses_an_advanced_filter_without_consistency_level_issue_
     let error = client.list_users(&query, &NoProgress).await.unwrap_err();
     assert_eq!(error.status(), Some(400));
     assert_eq!(error.code(), Some("Request_UnsupportedQuery"));
-    let found = client.list_users(&query.advanced(), &NoProgress).await.unwrap();
+    let found = client
+        .list_users(&query.advanced(), &NoProgress)
+        .await
+        .unwrap();
     assert_eq!(found.len(), 1);
 }
 

@@ -22,7 +22,10 @@ async fn a_taken_user_principal_name_surfaces_object_conflict_issue_4() {
     let server = start();
     let client = client(&server, APP);
     let error = client
-        .update_user(&id(&plain()), &UserPatch::new().user_principal_name("alice@contoso.com"))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().user_principal_name("alice@contoso.com"),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(400));
@@ -33,7 +36,9 @@ async fn a_taken_user_principal_name_surfaces_object_conflict_issue_4() {
     assert!(service.request_id.is_some());
     assert!(error.hint().unwrap().contains("`userPrincipalName`"));
     assert_eq!(
-        stored_user(&server, &plain()).user_principal_name.as_deref(),
+        stored_user(&server, &plain())
+            .user_principal_name
+            .as_deref(),
         Some("user000@contoso.com"),
         "nothing changed"
     );
@@ -49,7 +54,10 @@ async fn a_taken_immutable_id_and_a_taken_mail_conflict_issue_4() {
         .unwrap_err();
     assert_eq!(error.conflicts(), ["onPremisesImmutableId"]);
     let error = client
-        .update_user(&id(&plain()), &UserPatch::new().mail(Some("alice@contoso.com")))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().mail(Some("alice@contoso.com")),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.conflicts(), ["proxyAddresses"]);
@@ -60,7 +68,10 @@ async fn a_mail_update_recomputes_proxy_addresses_issue_4() {
     let server = start();
     let client = client(&server, APP);
     client
-        .update_user(&id(ALICE), &UserPatch::new().mail(Some("alice.ng@contoso.com")))
+        .update_user(
+            &id(ALICE),
+            &UserPatch::new().mail(Some("alice.ng@contoso.com")),
+        )
         .await
         .unwrap();
     let alice = client.get_user(&id(ALICE)).await.unwrap();
@@ -85,21 +96,32 @@ async fn clearing_the_immutable_id_sends_an_explicit_null_issue_4() {
         .await
         .unwrap();
     assert_eq!(
-        stored_user(&server, &plain()).on_premises_immutable_id.as_deref(),
+        stored_user(&server, &plain())
+            .on_premises_immutable_id
+            .as_deref(),
         Some("aGVsZW4tYW5jaG9y")
     );
     client.set_immutable_id(&id(&plain()), None).await.unwrap();
-    assert_eq!(stored_user(&server, &plain()).on_premises_immutable_id, None);
+    assert_eq!(
+        stored_user(&server, &plain()).on_premises_immutable_id,
+        None
+    );
     // An empty string would be refused by Graph; the patch turns it into null.
     client
         .set_immutable_id(&id(&plain()), Some("aGVsZW4tYW5jaG9y"))
         .await
         .unwrap();
     client
-        .update_user(&id(&plain()), &UserPatch::new().set("onPremisesImmutableId", ""))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().set("onPremisesImmutableId", ""),
+        )
         .await
         .unwrap();
-    assert_eq!(stored_user(&server, &plain()).on_premises_immutable_id, None);
+    assert_eq!(
+        stored_user(&server, &plain()).on_premises_immutable_id,
+        None
+    );
 }
 
 #[tokio::test]
@@ -125,9 +147,15 @@ async fn a_federated_user_principal_name_requires_an_immutable_id_on_create_issu
 
     let with = without.immutable_id("ZXJpbi1hbmNob3I=");
     let erin = client.create_user(&with).await.unwrap();
-    assert_eq!(erin.user_principal_name.as_deref(), Some("erin@fabrikam.com"));
+    assert_eq!(
+        erin.user_principal_name.as_deref(),
+        Some("erin@fabrikam.com")
+    );
     let stored = stored_user(&server, &erin.id);
-    assert_eq!(stored.on_premises_immutable_id.as_deref(), Some("ZXJpbi1hbmNob3I="));
+    assert_eq!(
+        stored.on_premises_immutable_id.as_deref(),
+        Some("ZXJpbi1hbmNob3I=")
+    );
 
     client.delete_user(&id(&erin.id)).await.unwrap();
     assert!(client.find_user(&id(&erin.id)).await.unwrap().is_none());
@@ -138,7 +166,10 @@ async fn an_unverified_domain_is_refused_issue_4() {
     let server = start();
     let client = client(&server, APP);
     let error = client
-        .update_user(&id(&plain()), &UserPatch::new().user_principal_name("user000@unverified.example"))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().user_principal_name("user000@unverified.example"),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(400));
@@ -156,12 +187,19 @@ async fn federated_immutable_id_changes_through_the_initial_domain_issue_4() {
         .unwrap_err();
     assert_eq!(error.status(), Some(400));
     assert_eq!(
-        stored_user(&server, BOB).on_premises_immutable_id.as_deref(),
+        stored_user(&server, BOB)
+            .on_premises_immutable_id
+            .as_deref(),
         Some(BOB_ANCHOR)
     );
     // Through the initial domain: UPN out, set, UPN back.
     client
-        .set_immutable_id_federated(BOB, "bob@fabrikam.com", "contoso.onmicrosoft.com", new_anchor)
+        .set_immutable_id_federated(
+            BOB,
+            "bob@fabrikam.com",
+            "contoso.onmicrosoft.com",
+            new_anchor,
+        )
         .await
         .unwrap();
     let bob = stored_user(&server, BOB);
@@ -175,7 +213,12 @@ async fn a_failed_federated_change_restores_the_user_principal_name_issue_4() {
     let client = client(&server, APP);
     // O'Brien already holds this anchor: the middle step fails, the UPN must come back.
     let error = client
-        .set_immutable_id_federated(BOB, "bob@fabrikam.com", "contoso.onmicrosoft.com", OBRIEN_ANCHOR)
+        .set_immutable_id_federated(
+            BOB,
+            "bob@fabrikam.com",
+            "contoso.onmicrosoft.com",
+            OBRIEN_ANCHOR,
+        )
         .await
         .unwrap_err();
     let WorkaroundError::SetRestored { source, .. } = &error else {
@@ -197,16 +240,24 @@ async fn the_temporary_user_principal_name_taken_changes_nothing_issue_4() {
     let client = client(&server, APP);
     // Someone already holds bob@contoso.onmicrosoft.com.
     client
-        .update_user(&id(&plain()), &UserPatch::new().user_principal_name("bob@contoso.onmicrosoft.com"))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().user_principal_name("bob@contoso.onmicrosoft.com"),
+        )
         .await
         .unwrap();
     let error = client
         .set_immutable_id_federated(BOB, "bob@fabrikam.com", "contoso.onmicrosoft.com", "Qm9i")
         .await
         .unwrap_err();
-    assert!(matches!(error, WorkaroundError::MoveOut { .. }), "{error:?}");
+    assert!(
+        matches!(error, WorkaroundError::MoveOut { .. }),
+        "{error:?}"
+    );
     assert_eq!(
-        stored_user(&server, BOB).on_premises_immutable_id.as_deref(),
+        stored_user(&server, BOB)
+            .on_premises_immutable_id
+            .as_deref(),
         Some(BOB_ANCHOR)
     );
 }
@@ -221,7 +272,11 @@ async fn an_administrator_is_protected_from_an_app_without_a_role_issue_4() {
         .unwrap_err();
     assert_eq!(error.status(), Some(403));
     assert_eq!(error.code(), Some("Authorization_RequestDenied"));
-    assert!(error.hint().unwrap().contains("directory role"), "{:?}", error.hint());
+    assert!(
+        error.hint().unwrap().contains("directory role"),
+        "{:?}",
+        error.hint()
+    );
     assert_eq!(stored_user(&server, DAVE).on_premises_immutable_id, None);
     // Non-sensitive properties stay writable.
     client
@@ -235,7 +290,9 @@ async fn an_administrator_is_protected_from_an_app_without_a_role_issue_4() {
         .await
         .unwrap();
     assert_eq!(
-        stored_user(&server, DAVE).on_premises_immutable_id.as_deref(),
+        stored_user(&server, DAVE)
+            .on_premises_immutable_id
+            .as_deref(),
         Some("ZGF2ZS1hbmNob3I=")
     );
 }
@@ -249,12 +306,20 @@ async fn a_synced_user_refuses_on_premises_mastered_properties_issue_4() {
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(400));
-    assert!(error.to_string().contains("on-premises mastered"), "{error}");
+    assert!(
+        error.to_string().contains("on-premises mastered"),
+        "{error}"
+    );
     let error = client
-        .update_user(&id(&plain()), &UserPatch::new().set("onPremisesSyncEnabled", true))
+        .update_user(
+            &id(&plain()),
+            &UserPatch::new().set("onPremisesSyncEnabled", true),
+        )
         .await
         .unwrap_err();
     assert_eq!(error.status(), Some(400));
-    let GraphError::Service(service) = &error else { panic!() };
+    let GraphError::Service(service) = &error else {
+        panic!()
+    };
     assert!(service.message.contains("read-only"), "{}", service.message);
 }
