@@ -161,6 +161,17 @@ struct Slot {
     result: Option<Result<BatchResponse, GraphError>>,
 }
 
+impl Slot {
+    fn new(request: BatchRequest) -> Self {
+        Self {
+            request,
+            transient_attempts: 0,
+            throttles: 0,
+            result: None,
+        }
+    }
+}
+
 /// Why an item goes back into the queue.
 #[derive(Clone)]
 enum Again {
@@ -186,15 +197,7 @@ impl GraphClient {
     ) -> Result<Vec<Result<BatchResponse, GraphError>>, GraphError> {
         let groups = dependency_groups(&requests)?;
         let concurrency = self.settings().concurrency.max(1);
-        let mut slots: Vec<Slot> = requests
-            .into_iter()
-            .map(|request| Slot {
-                request,
-                transient_attempts: 0,
-                throttles: 0,
-                result: None,
-            })
-            .collect();
+        let mut slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
         let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
         let mut in_flight: JoinSet<(Vec<usize>, bool, CallOutcome)> = JoinSet::new();
         let mut window = concurrency;
@@ -933,15 +936,7 @@ mod tests {
     fn retried_items_travel_with_the_items_they_wait_for() {
         let mut requests = patch(4);
         requests[2] = requests[2].clone().depends_on(1);
-        let slots: Vec<Slot> = requests
-            .into_iter()
-            .map(|request| Slot {
-                request,
-                transient_attempts: 0,
-                throttles: 0,
-                result: None,
-            })
-            .collect();
+        let slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
         let again = vec![
             (0, Again::Throttled(None)),
             (1, Again::Throttled(None)),
@@ -958,15 +953,7 @@ mod tests {
     fn wire_format_has_headers_and_local_dependencies() {
         let mut requests = patch(2);
         requests[1] = requests[1].clone().depends_on(0);
-        let slots: Vec<Slot> = requests
-            .into_iter()
-            .map(|request| Slot {
-                request,
-                transient_attempts: 0,
-                throttles: 0,
-                result: None,
-            })
-            .collect();
+        let slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
         assert_eq!(
             wire_payload(&[0, 1], &slots),
             serde_json::json!({"requests":[

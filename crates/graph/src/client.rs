@@ -103,11 +103,11 @@ enum Attempt {
 
 /// A page of a listing.
 #[derive(Deserialize)]
-struct Page<T> {
+pub(crate) struct Page<T> {
     #[serde(default = "Vec::new")]
-    value: Vec<T>,
+    pub value: Vec<T>,
     #[serde(default, rename = "@odata.nextLink")]
-    next_link: Option<String>,
+    pub next_link: Option<String>,
 }
 
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<String> {

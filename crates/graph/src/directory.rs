@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::batch::BatchRequest;
-use crate::client::{Call, GraphClient, Target};
+use crate::client::{Call, GraphClient, Page, Target};
 use crate::error::{GraphError, RequestName};
 use crate::odata::{self, Filter, Query};
 use crate::users::UserKey;
@@ -39,14 +39,6 @@ impl DirectoryObject {
             .as_deref()
             .is_some_and(|kind| kind.eq_ignore_ascii_case("#microsoft.graph.directoryRole"))
     }
-}
-
-#[derive(Deserialize)]
-struct Page<T> {
-    #[serde(default = "Vec::new")]
-    value: Vec<T>,
-    #[serde(default, rename = "@odata.nextLink")]
-    next_link: Option<String>,
 }
 
 const ROLE_ASSIGNMENTS: &str = "/roleManagement/directory/roleAssignments";

@@ -106,18 +106,12 @@ async fn a_hundred_updates_go_in_batches_of_twenty_issue_4() {
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(client.stats().requests, 5, "5 $batch calls of 20");
     assert_eq!(client.stats().batch_items, 100);
-    let snapshot = server.snapshot();
-    for n in 0..100 {
-        let user = snapshot
-            .users
-            .iter()
-            .find(|user| user.id == filler_id(n))
-            .unwrap();
-        assert_eq!(
-            user.employee_id.as_deref(),
-            Some(format!("E{n:05}").as_str())
-        );
-    }
+    assert_fillers(
+        &server,
+        100,
+        |user| user.employee_id.as_deref(),
+        |n| format!("E{n:05}"),
+    );
 }
 
 #[tokio::test]

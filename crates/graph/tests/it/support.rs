@@ -230,3 +230,25 @@ pub fn stored_user(server: &TwinServer, id: &str) -> anchorsync_core::tenant::Cl
         .find(|user| user.id == id)
         .unwrap_or_else(|| panic!("no user `{id}` in the twin"))
 }
+
+/// Asserts that filler user `n` holds `expected(n)` in the property `read` reads, for `0..count`.
+pub fn assert_fillers(
+    server: &TwinServer,
+    count: usize,
+    read: impl Fn(&anchorsync_core::tenant::CloudUser) -> Option<&str>,
+    expected: impl Fn(usize) -> String,
+) {
+    let snapshot = server.snapshot();
+    for n in 0..count {
+        let user = snapshot
+            .users
+            .iter()
+            .find(|user| user.id == filler_id(n))
+            .unwrap_or_else(|| panic!("user {n} is gone"));
+        assert_eq!(
+            read(user),
+            Some(expected(n).as_str()),
+            "user {n} lost its update"
+        );
+    }
+}

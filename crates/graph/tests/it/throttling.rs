@@ -41,19 +41,12 @@ fn department_updates(count: usize, value: &str) -> Vec<(UserKey, UserPatch)> {
 }
 
 fn assert_departments(server: &TwinServer, count: usize, value: &str) {
-    let snapshot = server.snapshot();
-    for n in 0..count {
-        let user = snapshot
-            .users
-            .iter()
-            .find(|user| user.id == filler_id(n))
-            .unwrap();
-        assert_eq!(
-            user.department.as_deref(),
-            Some(format!("{value}-{n}").as_str()),
-            "user {n} lost"
-        );
-    }
+    assert_fillers(
+        server,
+        count,
+        |user| user.department.as_deref(),
+        |n| format!("{value}-{n}"),
+    );
 }
 
 #[tokio::test]
