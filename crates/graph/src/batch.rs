@@ -150,6 +150,8 @@ enum CallOutcome {
     },
     NotSent(reqwest::Error),
     Lost(reqwest::Error),
+    /// The server's certificate was refused: no retry can help.
+    Untrusted(String),
     Token(GraphError),
 }
 
@@ -362,7 +364,10 @@ impl GraphClient {
                     Err(error) => CallOutcome::Lost(error),
                 }
             }
-            Err(error) if error.is_connect() => CallOutcome::NotSent(error),
+            Err(error) if error.is_connect() => match retry::untrusted_certificate(&error) {
+                Some(reason) => CallOutcome::Untrusted(reason),
+                None => CallOutcome::NotSent(error),
+            },
             Err(error) => CallOutcome::Lost(error),
         };
         drop(permit);
@@ -459,6 +464,19 @@ impl GraphClient {
                 Again::Transient(None, retry::describe_transport(error)),
                 false,
             )),
+            CallOutcome::Untrusted(reason) => {
+                for index in chunk {
+                    let error = GraphError::Untrusted {
+                        request: RequestName::new(
+                            &Method::POST,
+                            format!("{}/$batch", self.settings().graph_url),
+                        ),
+                        reason: reason.clone(),
+                    };
+                    finish(slots, *index, Err(error), reporter);
+                }
+                return again;
+            }
             CallOutcome::Token(error) => {
                 let text = error.to_string();
                 for index in chunk {

@@ -339,6 +339,12 @@ impl GraphClient {
                     }
                 }
                 Attempt::NotSent(error) => {
+                    if let Some(reason) = retry::untrusted_certificate(&error) {
+                        return Err(GraphError::Untrusted {
+                            request: name,
+                            reason,
+                        });
+                    }
                     (retry::describe_transport(&error), None, backoff.next())
                 }
                 Attempt::Lost(error) => {

@@ -54,6 +54,17 @@ pub enum GraphError {
         /// The `client-request-id` we sent, to quote to Microsoft support.
         client_request_id: String,
     },
+    /// The server's TLS certificate is not trusted. Verification is never turned off; a private CA
+    /// (a TLS-inspecting proxy, a test endpoint) is added with `ca_file`.
+    #[error(
+        "`{request}`: the TLS certificate of the server is not trusted ({reason}); certificate verification stays on"
+    )]
+    Untrusted {
+        /// `METHOD url`.
+        request: RequestName,
+        /// The verifier's words.
+        reason: String,
+    },
     /// The answer was not the JSON Graph documents.
     #[error("`{request}`: the answer is not the JSON Graph sends{}", request_id_suffix(.request_id.as_deref()))]
     Decode {
@@ -138,6 +149,12 @@ impl GraphError {
             Self::OutcomeUnknown { .. } => Some(
                 "read the object back (for example with `anchorsync snapshot cloud`) before trying again, \
                  so that it is not created twice"
+                    .to_owned(),
+            ),
+            Self::Untrusted { .. } => Some(
+                "if a proxy or a test endpoint presents a certificate from a private CA, add that CA (PEM) \
+                 with `ca_file` in the `[graph]` section; otherwise, check that `authority` and `graph_url` \
+                 name the real service"
                     .to_owned(),
             ),
             Self::Credential(error) => error.hint(),

@@ -66,6 +66,28 @@ pub(crate) fn describe_transport(error: &reqwest::Error) -> String {
     }
 }
 
+/// The TLS verifier's refusal of the server's certificate, when that is why `error` happened: no
+/// retry can fix it, and it must never be worked around by turning verification off.
+pub(crate) fn untrusted_certificate(error: &reqwest::Error) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        if let Some(tls @ rustls::Error::InvalidCertificate(_)) =
+            current.downcast_ref::<rustls::Error>()
+        {
+            return Some(tls.to_string());
+        }
+        // An `io::Error` hides the error it wraps from `source()`: look inside it.
+        cause = match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+    }
+    None
+}
+
 /// Holds requests of one kind back until Graph's `Retry-After` has passed.
 #[derive(Debug, Default)]
 pub(crate) struct Gate {

@@ -162,7 +162,15 @@ impl TokenSource {
                     }
                     (format!("HTTP {status}"), retry_after)
                 }
-                Err(error) => (retry::describe_transport(&error), None),
+                Err(error) => {
+                    if let Some(reason) = retry::untrusted_certificate(&error) {
+                        return Err(GraphError::Untrusted {
+                            request: name,
+                            reason,
+                        });
+                    }
+                    (retry::describe_transport(&error), None)
+                }
             };
             // The token endpoint changes nothing: every failure to answer may be retried.
             let Some(delay) = retry_after

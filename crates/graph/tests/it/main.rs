@@ -8,5 +8,6 @@ mod logs;
 mod snapshot;
 mod support;
 mod throttling;
+mod tls;
 mod users_read;
 mod users_write;
