@@ -1,6 +1,7 @@
 //! Throttling and unavailability (issue 4): 429 with Retry-After retried, for single requests and
 //! for `$batch` items; injected 503s retried; bounded attempts with an error naming the request;
-//! a `POST` refused with 503 is sent again and creates one user. Budgets are small so that no test
+//! a `POST` refused with 503 is sent again and creates one user, one that got no answer is not. Budgets
+//! are small so that no test
 //! waits more than a few Retry-After seconds.
 
 use std::time::Duration;
@@ -222,4 +223,85 @@ async fn a_post_refused_with_503_is_sent_again_and_creates_one_user_issue_4() {
         .filter(|user| user.user_principal_name.as_deref() == Some("frank@contoso.com"))
         .count();
     assert_eq!(created, 1);
+}
+
+#[tokio::test]
+async fn a_post_without_an_answer_is_not_sent_again_issue_4() {
+    // Every request takes 400 ms in the twin; the client waits 50 ms: nothing comes back.
+    let server = start_with(with_faults(Faults {
+        latency: Duration::from_millis(400),
+        ..Faults::default()
+    }));
+    let mut settings = settings(&server, APP).retry(RetryPolicy {
+        max_attempts: 2,
+        ..fast_retries()
+    });
+    settings.timeout = Duration::from_millis(50);
+    let client = GraphClient::new(settings).unwrap();
+    // The token endpoint has no added latency: the token comes.
+    let user = NewUser::new(
+        "gina@contoso.com",
+        "Gina",
+        "gina",
+        Secret::new("xWwvJ]6NMw+bWH-d"),
+    );
+    let error = client.create_user(&user).await.unwrap_err();
+    let GraphError::OutcomeUnknown {
+        request, reason, ..
+    } = &error
+    else {
+        panic!("expected OutcomeUnknown, got {error:?}")
+    };
+    assert_eq!(request.to_string(), "POST /users");
+    assert!(reason.contains("timeout"), "{reason}");
+    assert!(
+        error
+            .to_string()
+            .contains("not retried because `POST` is not idempotent"),
+        "{error}"
+    );
+    assert_eq!(client.stats().requests, 1, "sent once");
+
+    // A PATCH is idempotent: it is sent again, up to max_attempts.
+    let error = client
+        .update_user(
+            &UserKey::Id(filler_id(1)),
+            &UserPatch::new().set("department", "X"),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::GaveUp { attempts: 2, .. }),
+        "{error:?}"
+    );
+
+    // In a batch, each request is judged alone.
+    let results = client
+        .batch(
+            vec![
+                anchorsync_graph::BatchRequest::post(
+                    "/users",
+                    serde_json::json!({"accountEnabled": true, "displayName": "H", "mailNickname": "h",
+                        "userPrincipalName": "h@contoso.com",
+                        "passwordProfile": {"password": "xWwvJ]6NMw+bWH-d"}}),
+                ),
+                anchorsync_graph::BatchRequest::patch(
+                    format!("/users/{}", filler_id(2)),
+                    serde_json::json!({"department": "Y"}),
+                ),
+            ],
+            &NoProgress,
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(results[0], Err(GraphError::OutcomeUnknown { .. })),
+        "{:?}",
+        results[0]
+    );
+    assert!(
+        matches!(results[1], Err(GraphError::GaveUp { attempts: 2, .. })),
+        "{:?}",
+        results[1]
+    );
 }
