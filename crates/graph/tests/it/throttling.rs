@@ -1,8 +1,7 @@
 //! Throttling and unavailability (issue 4): 429 with Retry-After retried, for single requests and
 //! for `$batch` items; injected 503s retried; bounded attempts with an error naming the request;
-//! a `POST` refused with 503 is sent again and creates one user, one that got no answer is not. Budgets
-//! are small so that no test
-//! waits more than a few Retry-After seconds.
+//! a `POST` refused with 503 is sent again and creates one user, one that got no answer is not.
+//! Budgets are small so that no test waits more than a few Retry-After seconds.
 
 use std::time::Duration;
 
