@@ -110,7 +110,7 @@ start() {
 
     local password
     password="Adm1n-$(openssl rand -hex 12)"
-    (umask 077 && printf '%s\n' "$password" >"$dir/admin.password")
+    (umask 077 && printf '%s' "$password" >"$dir/admin.password")  # no newline: `ldapsearch -y` sends the file as it is
     local bulk=${ANCHORSYNC_DC_BULK_USERS:-1500}
 
     # The fixture generator is built while Samba provisions.

@@ -255,19 +255,43 @@ impl Fixture {
         for n in 0..8 {
             let sam = format!("sales{n:02}");
             let cn = format!("Sales Person {n:02}");
-            fixture.add_user(index, "Sales", &cn, "Sales", &format!("Person {n:02}"), &sam, "Osaka");
+            fixture.add_user(
+                index,
+                "Sales",
+                &cn,
+                "Sales",
+                &format!("Person {n:02}"),
+                &sam,
+                "Osaka",
+            );
             index += 1;
         }
         for n in 0..5 {
             let sam = format!("intern{n:02}");
             let cn = format!("Intern {n:02}");
-            fixture.add_user(index, "Interns", &cn, "Intern", &format!("{n:02}"), &sam, "Osaka");
+            fixture.add_user(
+                index,
+                "Interns",
+                &cn,
+                "Intern",
+                &format!("{n:02}"),
+                &sam,
+                "Osaka",
+            );
             index += 1;
         }
         for n in 0..4 {
             let sam = format!("excluded{n:02}");
             let cn = format!("Excluded {n:02}");
-            fixture.add_user(index, "Excluded", &cn, "Excluded", &format!("{n:02}"), &sam, "Nagoya");
+            fixture.add_user(
+                index,
+                "Excluded",
+                &cn,
+                "Excluded",
+                &format!("{n:02}"),
+                &sam,
+                "Nagoya",
+            );
             index += 1;
         }
         // DN edge cases: escaped characters in the RDN.
@@ -284,7 +308,15 @@ impl Fixture {
         for n in 0..bulk_users {
             let sam = format!("bulk{n:06}");
             let cn = format!("Bulk User {n:06}");
-            fixture.add_user(index, "Bulk", &cn, "Bulk", &format!("User {n:06}"), &sam, "Sapporo");
+            fixture.add_user(
+                index,
+                "Bulk",
+                &cn,
+                "Bulk",
+                &format!("User {n:06}"),
+                &sam,
+                "Sapporo",
+            );
             index += 1;
         }
         fixture.add_groups();
@@ -340,7 +372,14 @@ impl Fixture {
             proxy_addresses.iter().map(|a| text(a.clone())).collect(),
         );
         object.set("mailNickname", vec![text(sam)]);
-        object.set("title", vec![text(if index % 2 == 0 { "Engineer" } else { "Consultant" })]);
+        object.set(
+            "title",
+            vec![text(if index % 2 == 0 {
+                "Engineer"
+            } else {
+                "Consultant"
+            })],
+        );
         object.set("department", vec![text(ou)]);
         object.set("employeeID", vec![text(format!("E{index:06}"))]);
         object.set("employeeNumber", vec![text(format!("{}", 100_000 + index))]);
@@ -394,7 +433,11 @@ impl Fixture {
             ("Tokyo Interns", tokyo_interns.clone(), vec![]),
             ("Tokyo Staff", tokyo_direct.clone(), vec!["Tokyo Interns"]),
             ("Europe Staff", europe.clone(), vec![]),
-            ("All Staff", sales_lead.clone(), vec!["Tokyo Staff", "Europe Staff"]),
+            (
+                "All Staff",
+                sales_lead.clone(),
+                vec!["Tokyo Staff", "Europe Staff"],
+            ),
             ("Empty Group", vec![], vec![]),
         ];
         for (cn, users, nested) in &groups {

@@ -1,0 +1,1 @@
+//! Export-Csv reader (in progress).
