@@ -3,7 +3,8 @@
 //! It owns the `[ad]` configuration ([`config`]), a bound connection with failover between domain
 //! controllers and the paged read of the users in scope ([`connection`]), delta reads with DirSync or
 //! `uSNChanged` ([`delta`]), the compare-and-set write of the anchor attribute ([`write`]), and the
-//! offline inputs: LDIF and `Get-ADUser | Export-Csv` files ([`export_csv`]). Every reader produces
+//! offline inputs: LDIF ([`ldif`], reader and writer) and `Get-ADUser | Export-Csv` files
+//! ([`export_csv`]), recognised by [`file`]. Every reader produces
 //! [`anchorsync_core::directory::DirectoryEntry`] values whose attribute values are bytes, so a GUID or
 //! SID is never mistaken for text; the core types them.
 #![deny(
@@ -20,6 +21,8 @@ pub mod delta;
 pub mod dn;
 pub mod entry;
 pub mod export_csv;
+pub mod file;
+pub mod ldif;
 pub mod write;
 
 use std::path::PathBuf;

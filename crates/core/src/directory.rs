@@ -15,33 +15,28 @@ pub const UAC_ACCOUNTDISABLE: u32 = 0x0002;
 
 /// An attribute name, compared case-insensitively as LDAP does, spelled as it was first written.
 #[derive(Clone)]
-pub struct AttributeName {
-    spelling: String,
-    key: String,
-}
+pub struct AttributeName(String);
 
 impl AttributeName {
     /// Wraps a name as written.
     pub fn new(spelling: impl Into<String>) -> Self {
-        let spelling = spelling.into();
-        let key = spelling.to_ascii_lowercase();
-        Self { spelling, key }
+        Self(spelling.into())
     }
 
     /// The spelling as first written (`objectGUID`).
     pub fn as_str(&self) -> &str {
-        &self.spelling
+        &self.0
     }
 
-    /// The lowercase form used for comparison.
-    pub fn key(&self) -> &str {
-        &self.key
+    /// Whether this is `name`, compared case-insensitively.
+    pub fn is(&self, name: &str) -> bool {
+        self.0.eq_ignore_ascii_case(name)
     }
 }
 
 impl PartialEq for AttributeName {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.0.eq_ignore_ascii_case(&other.0)
     }
 }
 impl Eq for AttributeName {}
@@ -52,17 +47,20 @@ impl PartialOrd for AttributeName {
 }
 impl Ord for AttributeName {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.key.cmp(&other.key)
+        // Case-insensitive without allocating: names are compared on every insert and lookup.
+        let left = self.0.bytes().map(|b| b.to_ascii_lowercase());
+        let right = other.0.bytes().map(|b| b.to_ascii_lowercase());
+        left.cmp(right)
     }
 }
 impl fmt::Display for AttributeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.spelling)
+        f.write_str(&self.0)
     }
 }
 impl fmt::Debug for AttributeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&self.spelling, f)
+        fmt::Debug::fmt(&self.0, f)
     }
 }
 
@@ -268,82 +266,53 @@ pub struct OnPremUser {
 
 impl OnPremUser {
     /// Types a directory entry. Attributes outside [`STANDARD_ATTRIBUTES`] land in `extra`.
+    ///
+    /// One pass over the attributes: this runs once per user on million-user inventories.
     pub fn from_entry(entry: DirectoryEntry) -> Result<Self, EntryError> {
-        let identifier = |attribute: &str, source| EntryError::Identifier {
-            dn: entry.dn.clone(),
-            attribute: attribute.to_owned(),
-            source,
-        };
-        let object_guid = entry
-            .single("objectGUID")?
-            .map(|bytes| {
-                ObjectGuid::try_from_ad_bytes(bytes).map_err(|e| identifier("objectGUID", e))
-            })
-            .transpose()?;
-        let object_sid = entry
-            .single("objectSid")?
-            .map(|bytes| Sid::from_bytes(bytes).map_err(|e| identifier("objectSid", e)))
-            .transpose()?;
-        let number = |name: &str| -> Result<Option<u64>, EntryError> {
-            entry
-                .single_text(name)?
-                .map(|text| {
-                    // userAccountControl is written signed by some tools (-2147483646).
-                    text.trim()
-                        .parse::<u64>()
-                        .or_else(|_| text.trim().parse::<i32>().map(|n| u64::from(n as u32)))
-                        .map_err(|_| EntryError::NotNumber {
-                            dn: entry.dn.clone(),
-                            attribute: name.to_owned(),
-                            value: text.clone(),
-                        })
-                })
-                .transpose()
-        };
-        let user_account_control = number("userAccountControl")?
-            .map(|value| {
-                u32::try_from(value).map_err(|_| EntryError::NotNumber {
-                    dn: entry.dn.clone(),
-                    attribute: "userAccountControl".to_owned(),
-                    value: value.to_string(),
-                })
-            })
-            .transpose()?;
-        let user = Self {
-            object_guid,
-            consistency_guid: entry.single("mS-DS-ConsistencyGuid")?.map(<[u8]>::to_vec),
-            object_sid,
-            user_principal_name: entry.single_text("userPrincipalName")?,
-            sam_account_name: entry.single_text("sAMAccountName")?,
-            mail: entry.single_text("mail")?,
-            proxy_addresses: entry.texts("proxyAddresses")?,
-            mail_nickname: entry.single_text("mailNickname")?,
-            display_name: entry.single_text("displayName")?,
-            given_name: entry.single_text("givenName")?,
-            surname: entry.single_text("sn")?,
-            title: entry.single_text("title")?,
-            department: entry.single_text("department")?,
-            employee_id: entry.single_text("employeeID")?,
-            employee_number: entry.single_text("employeeNumber")?,
-            telephone_number: entry.single_text("telephoneNumber")?,
-            mobile: entry.single_text("mobile")?,
-            office: entry.single_text("physicalDeliveryOfficeName")?,
-            user_account_control,
-            when_changed: entry.single_text("whenChanged")?,
-            usn_changed: number("uSNChanged")?,
-            extra: BTreeMap::new(),
-            dn: String::new(),
-        };
         let DirectoryEntry { dn, attributes } = entry;
-        let extra = attributes
-            .into_iter()
-            .filter(|(name, _)| {
-                !STANDARD_ATTRIBUTES
-                    .iter()
-                    .any(|standard| standard.eq_ignore_ascii_case(name.as_str()))
-            })
-            .collect();
-        Ok(Self { dn, extra, ..user })
+        let mut user = Self::default();
+        for (name, values) in attributes {
+            let field = StandardField::of(&name);
+            let Some(field) = field else {
+                user.extra.insert(name, values);
+                continue;
+            };
+            let fields = FieldReader {
+                dn: &dn,
+                name: name.as_str(),
+            };
+            match field {
+                StandardField::ObjectGuid => {
+                    user.object_guid = fields
+                        .single(values)?
+                        .map(|bytes| {
+                            ObjectGuid::try_from_ad_bytes(&bytes).map_err(|e| fields.identifier(e))
+                        })
+                        .transpose()?;
+                }
+                StandardField::ConsistencyGuid => user.consistency_guid = fields.single(values)?,
+                StandardField::ObjectSid => {
+                    user.object_sid = fields
+                        .single(values)?
+                        .map(|bytes| Sid::from_bytes(&bytes).map_err(|e| fields.identifier(e)))
+                        .transpose()?;
+                }
+                StandardField::ProxyAddresses => user.proxy_addresses = fields.texts(values)?,
+                StandardField::UserAccountControl => {
+                    user.user_account_control = fields
+                        .number(values)?
+                        .map(|value| {
+                            u32::try_from(value).map_err(|_| fields.not_number(value.to_string()))
+                        })
+                        .transpose()?;
+                }
+                StandardField::UsnChanged => user.usn_changed = fields.number(values)?,
+                StandardField::DistinguishedName => {}
+                StandardField::Text(slot) => *slot.of(&mut user) = fields.single_text(values)?,
+            }
+        }
+        user.dn = dn;
+        Ok(user)
     }
 
     /// The entry this user was read from, with attributes in their schema spelling; `from_entry` of the
@@ -410,6 +379,170 @@ impl OnPremUser {
             return values.clone();
         }
         self.to_entry().values(name).to_vec()
+    }
+}
+
+/// Which typed field a standard attribute fills.
+#[derive(Clone, Copy)]
+enum StandardField {
+    ObjectGuid,
+    ConsistencyGuid,
+    ObjectSid,
+    ProxyAddresses,
+    UserAccountControl,
+    UsnChanged,
+    DistinguishedName,
+    Text(TextField),
+}
+
+/// The single-valued text attributes.
+#[derive(Clone, Copy)]
+enum TextField {
+    UserPrincipalName,
+    SamAccountName,
+    Mail,
+    MailNickname,
+    DisplayName,
+    GivenName,
+    Surname,
+    Title,
+    Department,
+    EmployeeId,
+    EmployeeNumber,
+    TelephoneNumber,
+    Mobile,
+    Office,
+    WhenChanged,
+}
+
+impl TextField {
+    fn of(self, user: &mut OnPremUser) -> &mut Option<String> {
+        match self {
+            Self::UserPrincipalName => &mut user.user_principal_name,
+            Self::SamAccountName => &mut user.sam_account_name,
+            Self::Mail => &mut user.mail,
+            Self::MailNickname => &mut user.mail_nickname,
+            Self::DisplayName => &mut user.display_name,
+            Self::GivenName => &mut user.given_name,
+            Self::Surname => &mut user.surname,
+            Self::Title => &mut user.title,
+            Self::Department => &mut user.department,
+            Self::EmployeeId => &mut user.employee_id,
+            Self::EmployeeNumber => &mut user.employee_number,
+            Self::TelephoneNumber => &mut user.telephone_number,
+            Self::Mobile => &mut user.mobile,
+            Self::Office => &mut user.office,
+            Self::WhenChanged => &mut user.when_changed,
+        }
+    }
+}
+
+impl StandardField {
+    fn of(name: &AttributeName) -> Option<Self> {
+        use TextField as T;
+        const TABLE: &[(&str, StandardField)] = &[
+            ("objectGUID", StandardField::ObjectGuid),
+            ("mS-DS-ConsistencyGuid", StandardField::ConsistencyGuid),
+            ("objectSid", StandardField::ObjectSid),
+            ("proxyAddresses", StandardField::ProxyAddresses),
+            ("userAccountControl", StandardField::UserAccountControl),
+            ("uSNChanged", StandardField::UsnChanged),
+            ("distinguishedName", StandardField::DistinguishedName),
+            (
+                "userPrincipalName",
+                StandardField::Text(T::UserPrincipalName),
+            ),
+            ("sAMAccountName", StandardField::Text(T::SamAccountName)),
+            ("mail", StandardField::Text(T::Mail)),
+            ("mailNickname", StandardField::Text(T::MailNickname)),
+            ("displayName", StandardField::Text(T::DisplayName)),
+            ("givenName", StandardField::Text(T::GivenName)),
+            ("sn", StandardField::Text(T::Surname)),
+            ("title", StandardField::Text(T::Title)),
+            ("department", StandardField::Text(T::Department)),
+            ("employeeID", StandardField::Text(T::EmployeeId)),
+            ("employeeNumber", StandardField::Text(T::EmployeeNumber)),
+            ("telephoneNumber", StandardField::Text(T::TelephoneNumber)),
+            ("mobile", StandardField::Text(T::Mobile)),
+            ("physicalDeliveryOfficeName", StandardField::Text(T::Office)),
+            ("whenChanged", StandardField::Text(T::WhenChanged)),
+        ];
+        TABLE
+            .iter()
+            .find(|(spelling, _)| name.is(spelling))
+            .map(|(_, field)| *field)
+    }
+}
+
+/// Reads the values of one attribute of one entry, with errors that name both.
+struct FieldReader<'a> {
+    dn: &'a str,
+    name: &'a str,
+}
+
+impl FieldReader<'_> {
+    fn single(&self, mut values: Vec<Vec<u8>>) -> Result<Option<Vec<u8>>, EntryError> {
+        match values.len() {
+            0 => Ok(None),
+            1 => Ok(values.pop()),
+            count => Err(EntryError::MultipleValues {
+                dn: self.dn.to_owned(),
+                attribute: self.name.to_owned(),
+                count,
+            }),
+        }
+    }
+
+    fn text(&self, bytes: Vec<u8>) -> Result<String, EntryError> {
+        String::from_utf8(bytes).map_err(|_| EntryError::NotText {
+            dn: self.dn.to_owned(),
+            attribute: self.name.to_owned(),
+        })
+    }
+
+    fn single_text(&self, values: Vec<Vec<u8>>) -> Result<Option<String>, EntryError> {
+        self.single(values)?
+            .map(|bytes| self.text(bytes))
+            .transpose()
+    }
+
+    fn texts(&self, values: Vec<Vec<u8>>) -> Result<Vec<String>, EntryError> {
+        values.into_iter().map(|bytes| self.text(bytes)).collect()
+    }
+
+    fn number(&self, values: Vec<Vec<u8>>) -> Result<Option<u64>, EntryError> {
+        self.single_text(values)?
+            .map(|text| {
+                let trimmed = text.trim();
+                // userAccountControl is written signed by some tools (-2147483646).
+                trimmed
+                    .parse::<u64>()
+                    .ok()
+                    .or_else(|| {
+                        trimmed
+                            .parse::<i32>()
+                            .ok()
+                            .map(|n| u64::from(n.cast_unsigned()))
+                    })
+                    .ok_or_else(|| self.not_number(text.clone()))
+            })
+            .transpose()
+    }
+
+    fn not_number(&self, value: String) -> EntryError {
+        EntryError::NotNumber {
+            dn: self.dn.to_owned(),
+            attribute: self.name.to_owned(),
+            value,
+        }
+    }
+
+    fn identifier(&self, source: IdentifierError) -> EntryError {
+        EntryError::Identifier {
+            dn: self.dn.to_owned(),
+            attribute: self.name.to_owned(),
+            source,
+        }
     }
 }
 

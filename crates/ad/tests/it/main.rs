@@ -3,6 +3,7 @@
 
 mod delta;
 mod export_csv;
+mod file;
 mod read;
 mod write;
 

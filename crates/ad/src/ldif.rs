@@ -1,0 +1,603 @@
+//! LDIF (RFC 2849) content records: reading what `ldapsearch -LLL`, `ldapsearch` and `ldifde -f`
+//! write, and writing entries back.
+//!
+//! Reading is binary-safe: `attr:: Base64` values are decoded to bytes and plain values are kept as the
+//! bytes written, so a GUID is never taken for text. What the reader accepts:
+//!
+//! - folded lines (a line starting with one space continues the previous one), CRLF or LF line ends,
+//!   a UTF-8 byte-order mark, `#` comments (folded ones too), an optional `version: 1` line;
+//! - `ldifde`'s `changetype: add` (the record is read as content); any other change type is refused;
+//! - `ldapsearch`'s trailer (`search: 2` / `result: 0 Success`) and search references (`ref: ...`),
+//!   which are skipped;
+//! - attribute options (`userCertificate;binary`): the option is dropped from the name.
+//!
+//! What it refuses, with the file and line: a record without `dn`, a line without `:`, bad Base64,
+//! `attr:< URL` values (anchorsync never fetches files or URLs named inside an input), text that is not
+//! UTF-8 where text is required (DNs, attribute names).
+
+use std::fmt;
+use std::io::{self, Write};
+
+use anchorsync_core::directory::{AttributeName, DirectoryEntry, is_binary_attribute};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+/// Where in which file an LDIF problem is, and what it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{source_name}` line {line}: {kind}")]
+pub struct LdifError {
+    /// The file (or other source) being read.
+    pub source_name: String,
+    /// The 1-based line the problem starts on.
+    pub line: usize,
+    /// What is wrong.
+    pub kind: LdifErrorKind,
+}
+
+/// What is wrong with an LDIF line or record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LdifErrorKind {
+    /// A record whose first line is not `dn:`.
+    MissingDn {
+        /// The line found instead.
+        found: String,
+    },
+    /// A line with no `:` separating attribute and value.
+    MissingColon {
+        /// The start of the line.
+        found: String,
+    },
+    /// An empty attribute name.
+    EmptyAttributeName,
+    /// A `::` value that is not valid Base64.
+    BadBase64 {
+        /// The attribute.
+        attribute: String,
+    },
+    /// A `:<` URL value.
+    UrlValue {
+        /// The attribute.
+        attribute: String,
+    },
+    /// A change record other than `add`.
+    ChangeRecord {
+        /// The change type.
+        changetype: String,
+    },
+    /// A DN or attribute name that is not UTF-8.
+    NotUtf8 {
+        /// What was not UTF-8.
+        what: &'static str,
+    },
+    /// A `version:` other than 1.
+    Version {
+        /// The version found.
+        found: String,
+    },
+    /// A continuation line (starting with a space) with nothing to continue.
+    DanglingContinuation,
+}
+
+impl fmt::Display for LdifErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MissingDn { found } => write!(
+                f,
+                "a record must start with `dn:`, found `{found}` (is a blank line missing between two entries?)"
+            ),
+            Self::MissingColon { found } => {
+                write!(
+                    f,
+                    "expected `attribute: value`, found `{found}` with no `:`"
+                )
+            }
+            Self::EmptyAttributeName => write!(f, "the attribute name before `:` is empty"),
+            Self::BadBase64 { attribute } => {
+                write!(f, "the `::` value of `{attribute}` is not valid Base64")
+            }
+            Self::UrlValue { attribute } => write!(
+                f,
+                "`{attribute}:<` names a file or URL to read the value from; anchorsync does not follow \
+                 references inside an input, so put the value itself in the file"
+            ),
+            Self::ChangeRecord { changetype } => write!(
+                f,
+                "`changetype: {changetype}` is a change record; an inventory needs content records (entries \
+                 as `ldapsearch` or `ldifde -f` export them)"
+            ),
+            Self::NotUtf8 { what } => write!(f, "the {what} is not UTF-8"),
+            Self::Version { found } => {
+                write!(
+                    f,
+                    "`version: {found}` is not supported; only LDIF version 1 exists"
+                )
+            }
+            Self::DanglingContinuation => write!(
+                f,
+                "a line starting with a space continues the previous line, but there is none"
+            ),
+        }
+    }
+}
+
+/// One logical line: its first physical line number and its bytes with folding undone.
+struct LogicalLine<'a> {
+    line: usize,
+    bytes: std::borrow::Cow<'a, [u8]>,
+}
+
+/// Splits input into logical lines, grouped into records (runs separated by blank lines). Comments are
+/// dropped here, with their continuations.
+struct Records<'a> {
+    input: &'a [u8],
+    position: usize,
+    line: usize,
+}
+
+impl<'a> Records<'a> {
+    fn new(input: &'a [u8]) -> Self {
+        let input = input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input);
+        Self {
+            input,
+            position: 0,
+            line: 0,
+        }
+    }
+
+    /// The next physical line without its line end, and its 1-based number.
+    fn physical(&mut self) -> Option<(usize, &'a [u8])> {
+        let rest = self.input.get(self.position..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        let (line, advance) = match memchr(b'\n', rest) {
+            Some(end) => (rest.get(..end).unwrap_or_default(), end + 1),
+            None => (rest, rest.len()),
+        };
+        self.position += advance;
+        self.line += 1;
+        Some((self.line, line.strip_suffix(b"\r").unwrap_or(line)))
+    }
+
+    fn peek_is_continuation(&self) -> bool {
+        self.input
+            .get(self.position)
+            .is_some_and(|byte| *byte == b' ')
+    }
+
+    /// The next record's logical lines, or `None` at the end.
+    fn next_record(
+        &mut self,
+        source_name: &str,
+    ) -> Option<Result<Vec<LogicalLine<'a>>, LdifError>> {
+        let mut lines: Vec<LogicalLine<'a>> = Vec::new();
+        while let Some((number, physical)) = self.physical() {
+            if physical.is_empty() {
+                if lines.is_empty() {
+                    continue;
+                }
+                return Some(Ok(lines));
+            }
+            if physical.first() == Some(&b' ') {
+                // A continuation of a comment was consumed with its comment, so this one is dangling.
+                return Some(Err(LdifError {
+                    source_name: source_name.to_owned(),
+                    line: number,
+                    kind: LdifErrorKind::DanglingContinuation,
+                }));
+            }
+            let comment = physical.first() == Some(&b'#');
+            let mut bytes = std::borrow::Cow::Borrowed(physical);
+            while self.peek_is_continuation() {
+                let Some((_, continuation)) = self.physical() else {
+                    break;
+                };
+                if !comment {
+                    bytes
+                        .to_mut()
+                        .extend_from_slice(continuation.get(1..).unwrap_or_default());
+                }
+            }
+            if !comment {
+                lines.push(LogicalLine {
+                    line: number,
+                    bytes,
+                });
+            }
+        }
+        (!lines.is_empty()).then_some(Ok(lines))
+    }
+}
+
+fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
+    haystack.iter().position(|byte| *byte == needle)
+}
+
+/// An attribute line split into name and value.
+struct AttributeLine {
+    name: String,
+    value: Vec<u8>,
+}
+
+fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<AttributeLine, LdifError> {
+    let error = |kind| LdifError {
+        source_name: source_name.to_owned(),
+        line: line.line,
+        kind,
+    };
+    let bytes = line.bytes.as_ref();
+    let Some(colon) = memchr(b':', bytes) else {
+        let found = String::from_utf8_lossy(bytes.get(..60).unwrap_or(bytes)).into_owned();
+        return Err(error(LdifErrorKind::MissingColon { found }));
+    };
+    let description = bytes.get(..colon).unwrap_or_default();
+    let description = std::str::from_utf8(description).map_err(|_| {
+        error(LdifErrorKind::NotUtf8 {
+            what: "attribute name",
+        })
+    })?;
+    // Options such as `;binary` do not change which attribute this is.
+    let name = description.split(';').next().unwrap_or_default().trim();
+    if name.is_empty() {
+        return Err(error(LdifErrorKind::EmptyAttributeName));
+    }
+    let rest = bytes.get(colon + 1..).unwrap_or_default();
+    let value = match rest.first() {
+        Some(b':') => {
+            let encoded: Vec<u8> = rest
+                .get(1..)
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .filter(|byte| !byte.is_ascii_whitespace())
+                .collect();
+            STANDARD.decode(&encoded).map_err(|_| {
+                error(LdifErrorKind::BadBase64 {
+                    attribute: name.to_owned(),
+                })
+            })?
+        }
+        Some(b'<') => {
+            return Err(error(LdifErrorKind::UrlValue {
+                attribute: name.to_owned(),
+            }));
+        }
+        _ => {
+            let start = rest
+                .iter()
+                .position(|byte| *byte != b' ')
+                .unwrap_or(rest.len());
+            rest.get(start..).unwrap_or_default().to_vec()
+        }
+    };
+    Ok(AttributeLine {
+        name: name.to_owned(),
+        value,
+    })
+}
+
+/// One entry and the line its record starts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LdifEntry {
+    /// The line of the record's `dn:`.
+    pub line: usize,
+    /// The entry.
+    pub entry: DirectoryEntry,
+}
+
+/// Reads content records one at a time from LDIF held in memory.
+pub struct LdifReader<'a> {
+    records: Records<'a>,
+    source_name: String,
+    first: bool,
+    failed: bool,
+}
+
+impl<'a> LdifReader<'a> {
+    /// A reader over LDIF bytes; `source_name` (usually the file path) goes into every error.
+    pub fn new(input: &'a [u8], source_name: impl Into<String>) -> Self {
+        Self {
+            records: Records::new(input),
+            source_name: source_name.into(),
+            first: true,
+            failed: false,
+        }
+    }
+
+    fn entry(&self, lines: Vec<LogicalLine<'_>>) -> Result<Option<LdifEntry>, LdifError> {
+        let mut lines = lines.into_iter().peekable();
+        let Some(first) = lines.next() else {
+            return Ok(None);
+        };
+        let head = split_attribute(&first, &self.source_name)?;
+        if ["search", "result", "ref"]
+            .iter()
+            .any(|skip| head.name.eq_ignore_ascii_case(skip))
+        {
+            // `ldapsearch` without -LLL: the result trailer and search references are not entries.
+            return Ok(None);
+        }
+        if !head.name.eq_ignore_ascii_case("dn") {
+            let found = String::from_utf8_lossy(first.bytes.as_ref())
+                .chars()
+                .take(60)
+                .collect();
+            return Err(LdifError {
+                source_name: self.source_name.clone(),
+                line: first.line,
+                kind: LdifErrorKind::MissingDn { found },
+            });
+        }
+        let dn = String::from_utf8(head.value).map_err(|_| LdifError {
+            source_name: self.source_name.clone(),
+            line: first.line,
+            kind: LdifErrorKind::NotUtf8 { what: "DN" },
+        })?;
+        let mut entry = DirectoryEntry::new(dn);
+        for line in lines {
+            let attribute = split_attribute(&line, &self.source_name)?;
+            if attribute.name.eq_ignore_ascii_case("changetype") {
+                let changetype = String::from_utf8_lossy(&attribute.value).trim().to_owned();
+                if changetype.eq_ignore_ascii_case("add") {
+                    continue;
+                }
+                return Err(LdifError {
+                    source_name: self.source_name.clone(),
+                    line: line.line,
+                    kind: LdifErrorKind::ChangeRecord { changetype },
+                });
+            }
+            entry
+                .attributes
+                .entry(AttributeName::new(attribute.name))
+                .or_default()
+                .push(attribute.value);
+        }
+        Ok(Some(LdifEntry {
+            line: first.line,
+            entry,
+        }))
+    }
+}
+
+impl Iterator for LdifReader<'_> {
+    type Item = Result<LdifEntry, LdifError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            let mut lines = match self.records.next_record(&self.source_name)? {
+                Ok(lines) => lines,
+                Err(error) => {
+                    self.failed = true;
+                    return Some(Err(error));
+                }
+            };
+            if std::mem::take(&mut self.first) {
+                let version = lines.first().and_then(|line| {
+                    let (head, rest) = line.bytes.split_at_checked(8)?;
+                    head.eq_ignore_ascii_case(b"version:")
+                        .then_some((line.line, rest))
+                });
+                if let Some((version_line, rest)) = version {
+                    let found = String::from_utf8_lossy(rest).trim().to_owned();
+                    if found != "1" {
+                        self.failed = true;
+                        return Some(Err(LdifError {
+                            source_name: self.source_name.clone(),
+                            line: version_line,
+                            kind: LdifErrorKind::Version { found },
+                        }));
+                    }
+                    lines.remove(0);
+                    if lines.is_empty() {
+                        continue;
+                    }
+                }
+            }
+            match self.entry(lines) {
+                Ok(Some(entry)) => return Some(Ok(entry)),
+                Ok(None) => continue,
+                Err(error) => {
+                    self.failed = true;
+                    return Some(Err(error));
+                }
+            }
+        }
+    }
+}
+
+/// Reads every entry, or the first error: never a partial list.
+pub fn read_entries(input: &[u8], source_name: &str) -> Result<Vec<LdifEntry>, LdifError> {
+    LdifReader::new(input, source_name).collect()
+}
+
+/// Lines longer than this are folded when written, as `ldapsearch` does.
+const FOLD_WIDTH: usize = 76;
+
+/// Whether a value can be written as is (RFC 2849 SAFE-STRING), or needs `::` Base64.
+fn is_safe_string(value: &[u8]) -> bool {
+    let Some(first) = value.first() else {
+        return true;
+    };
+    let safe_init = !matches!(first, b' ' | b':' | b'<');
+    let safe_rest = value
+        .iter()
+        .all(|byte| byte.is_ascii() && !matches!(byte, b'\0' | b'\n' | b'\r'));
+    safe_init && safe_rest && value.last() != Some(&b' ')
+}
+
+/// Writes LDIF content records.
+pub struct LdifWriter<W: Write> {
+    out: W,
+}
+
+impl<W: Write> LdifWriter<W> {
+    /// Starts a file: `version: 1` and a comment saying what wrote it.
+    pub fn new(mut out: W, comment: &str) -> io::Result<Self> {
+        writeln!(out, "version: 1")?;
+        for line in comment.lines() {
+            writeln!(out, "# {line}")?;
+        }
+        writeln!(out)?;
+        Ok(Self { out })
+    }
+
+    /// Writes one entry and the blank line that ends it. Binary attributes are always Base64; other
+    /// values only when RFC 2849 requires it (non-ASCII, leading space, colon or `<`...).
+    pub fn write_entry(&mut self, entry: &DirectoryEntry) -> io::Result<()> {
+        self.write_line("dn", entry.dn.as_bytes(), false)?;
+        for (name, values) in &entry.attributes {
+            let binary = is_binary_attribute(name.as_str());
+            for value in values {
+                self.write_line(name.as_str(), value, binary)?;
+            }
+        }
+        writeln!(self.out)
+    }
+
+    fn write_line(&mut self, name: &str, value: &[u8], binary: bool) -> io::Result<()> {
+        let line = if !binary && is_safe_string(value) {
+            let mut line = format!("{name}:");
+            if !value.is_empty() {
+                line.push(' ');
+                // Safe strings are ASCII.
+                line.push_str(&String::from_utf8_lossy(value));
+            }
+            line
+        } else {
+            format!("{name}:: {}", STANDARD.encode(value))
+        };
+        // Fold on character boundaries; only ASCII reaches here, but stay safe.
+        let mut chars = line.chars().peekable();
+        let mut width = 0;
+        let mut buffer = String::with_capacity(line.len() + line.len() / FOLD_WIDTH * 3);
+        while let Some(c) = chars.next() {
+            buffer.push(c);
+            width += 1;
+            if width == FOLD_WIDTH && chars.peek().is_some() {
+                buffer.push_str("\n ");
+                width = 1;
+            }
+        }
+        writeln!(self.out, "{buffer}")
+    }
+
+    /// Flushes and returns the underlying writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LDAPSEARCH: &str = "# extended LDIF\n#\n# LDAPv3\n# base <DC=corp,DC=example,DC=com> with scope subtree\n\
+# filter: (sAMAccountName=alice)\n#\n\n# Alice Ng, Users, corp.example.com\ndn: CN=Alice Ng,CN=Users,DC=corp,DC=exa\n mple,DC=com\n\
+objectGUID:: mZeh1yjb0EeY7h1stUOPIQ==\nsAMAccountName: alice\ndisplayName:: 5bGx55Sw5aSq6YOO\nproxyAddresses: SMTP:alice@example.com\n\
+proxyAddresses: smtp:a@example.com\n\n# search reference\nref: ldap://DomainDnsZones.corp.example.com/DC=DomainDnsZones,DC=corp,DC=example,DC=com\n\n\
+# search result\nsearch: 2\nresult: 0 Success\n\n# numResponses: 2\n# numEntries: 1\n";
+
+    #[test]
+    fn reads_ldapsearch_output_with_comments_folding_and_trailer() {
+        let entries = read_entries(LDAPSEARCH.as_bytes(), "alice.ldif").unwrap();
+        assert_eq!(entries.len(), 1);
+        let entry = &entries[0].entry;
+        assert_eq!(entries[0].line, 9);
+        assert_eq!(entry.dn, "CN=Alice Ng,CN=Users,DC=corp,DC=example,DC=com");
+        assert_eq!(entry.values("objectguid")[0].len(), 16);
+        assert_eq!(entry.values("displayName")[0], "山田太郎".as_bytes());
+        assert_eq!(entry.values("proxyAddresses").len(), 2);
+    }
+
+    #[test]
+    fn reads_ldifde_with_crlf_bom_and_changetype_add() {
+        let input = "\u{feff}dn: CN=Bob,OU=Tokyo,DC=corp,DC=example,DC=com\r\nchangetype: add\r\nmail: bob@example.com\r\n\r\n";
+        let entries = read_entries(input.as_bytes(), "bob.ldf").unwrap();
+        assert_eq!(entries[0].entry.values("mail")[0], b"bob@example.com");
+        assert!(entries[0].entry.values("changetype").is_empty());
+    }
+
+    #[test]
+    fn errors_name_file_and_line() {
+        let cases = [
+            ("dn: CN=A\nmail bob\n", 2, "no `:`"),
+            ("dn: CN=A\nobjectGUID:: not*base64\n", 2, "not valid Base64"),
+            (
+                "dn: CN=A\njpegPhoto:< file:///etc/passwd\n",
+                2,
+                "does not follow references",
+            ),
+            ("mail: a@b\n", 1, "must start with `dn:`"),
+            ("dn: CN=A\nchangetype: modify\n", 2, "change record"),
+            ("version: 2\n\ndn: CN=A\n", 1, "version"),
+            ("\n ab\n", 2, "continues the previous line"),
+        ];
+        for (input, line, message) in cases {
+            let error = read_entries(input.as_bytes(), "in.ldif").unwrap_err();
+            assert_eq!(error.line, line, "{input:?}");
+            let text = error.to_string();
+            assert!(
+                text.starts_with(&format!("`in.ldif` line {line}: ")),
+                "{text}"
+            );
+            assert!(text.contains(message), "{text}");
+        }
+    }
+
+    #[test]
+    fn written_entries_read_back_byte_exact() {
+        let mut entry = DirectoryEntry::new("CN=Ｔａｒｏ 山田,OU=東京,DC=corp,DC=example,DC=com");
+        entry.push("objectGUID", b"0123456789abcdef".to_vec()); // valid UTF-8, still written as Base64
+        entry.push("description", " leading space");
+        entry.push("info", ":colon first");
+        entry.push("title", "a".repeat(200));
+        entry.push("mail", "");
+        let mut writer = LdifWriter::new(Vec::new(), "test").unwrap();
+        writer.write_entry(&entry).unwrap();
+        let bytes = writer.finish().unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(
+            text.contains("objectGUID:: MDEyMzQ1Njc4OWFiY2RlZg=="),
+            "{text}"
+        );
+        assert!(text.lines().all(|line| line.len() <= FOLD_WIDTH), "{text}");
+        let back = read_entries(&bytes, "written").unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].entry, entry);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_entry_round_trips(
+            dn in "[A-Za-z=, 山田\\-]{1,80}",
+            attributes in proptest::collection::btree_map(
+                "[a-zA-Z][a-zA-Z0-9-]{0,20}",
+                proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..120), 1..4),
+                0..8,
+            ),
+        ) {
+            let mut entry = DirectoryEntry::new(dn);
+            for (name, values) in attributes {
+                // Names differing only by case are one attribute in LDAP.
+                if entry.attributes.contains_key(&AttributeName::new(name.clone())) || name.eq_ignore_ascii_case("dn")
+                    || name.eq_ignore_ascii_case("changetype") || name.eq_ignore_ascii_case("version") {
+                    continue;
+                }
+                for value in values {
+                    entry.push(&name, value);
+                }
+            }
+            let mut writer = LdifWriter::new(Vec::new(), "proptest").unwrap();
+            writer.write_entry(&entry).unwrap();
+            let bytes = writer.finish().unwrap();
+            let back = read_entries(&bytes, "proptest").unwrap();
+            proptest::prop_assert_eq!(back.len(), 1);
+            proptest::prop_assert_eq!(&back[0].entry, &entry);
+        }
+    }
+}
