@@ -21,6 +21,9 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// The configuration file (default: `anchorsync.toml` in the current directory).
+    #[arg(long, global = true, env = "ANCHORSYNC_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Every command.
@@ -45,6 +48,9 @@ pub enum Command {
     /// unique among the values given, with values that differ only by case flagged. Exit status 1 when
     /// any value is invalid.
     CheckAnchor(CheckAnchorArgs),
+    /// Save what a source holds now, to plan offline or share with a colleague.
+    #[command(subcommand_required = true)]
+    Snapshot(SnapshotArgs),
 }
 
 /// Text for people or JSON for programs.
@@ -83,4 +89,34 @@ pub struct CheckAnchorArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+}
+
+/// `anchorsync snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// What to snapshot.
+    #[command(subcommand)]
+    pub command: SnapshotCommand,
+}
+
+/// The sources a snapshot can be taken of.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// The users in scope, read from a domain controller (the `[ad]` section), as LDIF.
+    ///
+    /// Every attribute anchorsync reads is written, binary ones in Base64, sorted by DN; read back
+    /// with `--ad FILE` it gives the same users as the live read.
+    #[command(
+        after_help = "Examples:\n  anchorsync snapshot ad -o corp-users.ldif\n  \
+                            anchorsync --config lab.toml snapshot ad | less"
+    )]
+    Ad(SnapshotAdArgs),
+}
+
+/// `anchorsync snapshot ad`.
+#[derive(Debug, Args)]
+pub struct SnapshotAdArgs {
+    /// Write to this file (replaced whole, never half-written) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
 }

@@ -3,7 +3,9 @@
 
 mod args;
 mod commands;
+mod config;
 mod exit;
+mod progress;
 
 use std::io::Write as _;
 use std::process::ExitCode;

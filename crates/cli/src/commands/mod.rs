@@ -2,6 +2,7 @@
 
 mod check_anchor;
 mod convert;
+mod snapshot;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -11,5 +12,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args, cli.config.as_deref()),
     }
 }

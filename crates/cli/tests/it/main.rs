@@ -2,3 +2,4 @@
 
 mod check_anchor;
 mod convert;
+mod snapshot;
