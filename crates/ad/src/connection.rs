@@ -245,7 +245,7 @@ impl AdConnection {
         Error::Search {
             server: self.server.clone(),
             base: base.to_owned(),
-            source,
+            source: Box::new(source),
         }
     }
 
@@ -327,7 +327,7 @@ async fn connect_one(
     }
     let connect_error = |source| Error::Connect {
         server: url.to_owned(),
-        source,
+        source: Box::new(source),
     };
     // The connect timeout covers TCP; the TLS handshake (and StartTLS) is bounded here too.
     let connecting = LdapConnAsync::with_settings(settings, url);
@@ -366,6 +366,6 @@ mod tests {
             "(&(objectCategory=person)(objectClass=user)(department=Sales)\
              (memberOf:1.2.840.113556.1.4.1941:=CN=Sales \\28JP\\29\\5c, All,OU=Groups,DC=corp))"
         );
-        assert!(ldap3::parse_filter(&scope_filter(&config)).is_ok());
+        assert!(ldap3::parse_filter(scope_filter(&config)).is_ok());
     }
 }

@@ -52,7 +52,7 @@ pub enum Error {
         server: String,
         /// The cause.
         #[source]
-        source: ldap3::LdapError,
+        source: Box<ldap3::LdapError>,
     },
     /// The server refused the bind.
     #[error("`{server}` refused the bind as `{bind}` (LDAP result {rc}): {text}")]
@@ -81,7 +81,7 @@ pub enum Error {
         base: String,
         /// The cause.
         #[source]
-        source: ldap3::LdapError,
+        source: Box<ldap3::LdapError>,
     },
     /// The server sent an entry that is not well-formed BER.
     #[error(transparent)]
@@ -129,7 +129,7 @@ pub enum Error {
         attribute: String,
         /// The cause.
         #[source]
-        source: ldap3::LdapError,
+        source: Box<ldap3::LdapError>,
     },
 }
 

@@ -91,7 +91,7 @@ impl AdConnection {
                 server: self.server.clone(),
                 dn: dn.to_owned(),
                 attribute: attribute.to_owned(),
-                source,
+                source: Box::new(source),
             })?;
         match result.rc {
             0 => Ok(expected.map(<[u8]>::to_vec)),
@@ -103,14 +103,14 @@ impl AdConnection {
                     server: self.server.clone(),
                     dn: dn.to_owned(),
                     attribute: attribute.to_owned(),
-                    source: ldap3::LdapError::LdapResult { result },
+                    source: Box::new(ldap3::LdapError::LdapResult { result }),
                 })
             }
             _ => Err(Error::Write {
                 server: self.server.clone(),
                 dn: dn.to_owned(),
                 attribute: attribute.to_owned(),
-                source: ldap3::LdapError::LdapResult { result },
+                source: Box::new(ldap3::LdapError::LdapResult { result }),
             }),
         }
     }

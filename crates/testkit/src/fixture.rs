@@ -374,7 +374,7 @@ impl Fixture {
         object.set("mailNickname", vec![text(sam)]);
         object.set(
             "title",
-            vec![text(if index % 2 == 0 {
+            vec![text(if index.is_multiple_of(2) {
                 "Engineer"
             } else {
                 "Consultant"

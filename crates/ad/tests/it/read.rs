@@ -7,7 +7,6 @@ use anchorsync_ad::Error;
 use anchorsync_core::directory::OnPremUser;
 use anchorsync_core::progress::NoProgress;
 use anchorsync_testkit::TestDirectory;
-use base64::Engine as _;
 
 use crate::{config, connect};
 
@@ -134,7 +133,7 @@ async fn binary_and_unicode_values_are_byte_exact_issue_3() {
         );
         assert_eq!(
             entry.values("objectSid"),
-            &[fixture_user.object_sid.clone()]
+            std::slice::from_ref(&fixture_user.object_sid)
         );
         utf8_sids += usize::from(std::str::from_utf8(&fixture_user.object_sid).is_ok());
         let consistency: Vec<Vec<u8>> = fixture_user.consistency_guid.iter().cloned().collect();
@@ -191,40 +190,28 @@ async fn binary_and_unicode_values_are_byte_exact_issue_3() {
     for entry in special {
         let from_ldapsearch = printed
             .iter()
-            .find(|(dn, _)| dn.eq_ignore_ascii_case(&entry.dn))
+            .find(|printed| printed.dn.eq_ignore_ascii_case(&entry.dn))
             .unwrap_or_else(|| panic!("ldapsearch did not print {}", entry.dn));
         for attribute in ["objectGUID", "objectSid", "mS-DS-ConsistencyGuid"] {
-            let theirs: Vec<&Vec<u8>> = from_ldapsearch
-                .1
-                .iter()
-                .filter(|(name, _)| name.eq_ignore_ascii_case(attribute))
-                .map(|(_, value)| value)
-                .collect();
-            let ours: Vec<&Vec<u8>> = entry.values(attribute).iter().collect();
-            assert_eq!(ours, theirs, "{attribute} of {}", entry.dn);
+            assert_eq!(
+                entry.values(attribute),
+                from_ldapsearch.values(attribute),
+                "{attribute} of {}",
+                entry.dn
+            );
         }
     }
 }
 
-/// Runs `ldapsearch -LLL` and returns (dn, [(attribute, bytes)]) per entry. `-o ldif-wrap=no` keeps
-/// each value on one line; `::` values are Base64.
+/// Runs `ldapsearch -LLL` and reads what it prints with anchorsync's LDIF reader.
 fn ldapsearch(
     directory: &TestDirectory,
     base: &str,
     attributes: &[&str],
-) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
+) -> Vec<anchorsync_core::directory::DirectoryEntry> {
     let output = Command::new("ldapsearch")
         .env("LDAPTLS_CACERT", &directory.ca_file)
-        .args([
-            "-LLL",
-            "-x",
-            "-o",
-            "ldif-wrap=no",
-            "-H",
-            &directory.url,
-            "-D",
-            &directory.bind_dn,
-        ])
+        .args(["-LLL", "-x", "-H", &directory.url, "-D", &directory.bind_dn])
         .arg("-y")
         .arg(&directory.password_file)
         .args(["-b", base, "(objectClass=user)"])
@@ -236,27 +223,10 @@ fn ldapsearch(
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let decode = |line: &str| -> (String, Vec<u8>) {
-        if let Some((name, value)) = line.split_once(":: ") {
-            (
-                name.to_owned(),
-                base64::engine::general_purpose::STANDARD
-                    .decode(value)
-                    .unwrap(),
-            )
-        } else {
-            let (name, value) = line.split_once(": ").unwrap();
-            (name.to_owned(), value.as_bytes().to_vec())
-        }
-    };
-    text.split("\n\n")
-        .filter(|block| !block.trim().is_empty())
-        .map(|block| {
-            let mut lines = block.lines();
-            let (_, dn) = decode(lines.next().unwrap());
-            (String::from_utf8(dn).unwrap(), lines.map(decode).collect())
-        })
+    anchorsync_ad::ldif::read_entries(&output.stdout, "ldapsearch")
+        .unwrap()
+        .into_iter()
+        .map(|item| item.entry)
         .collect()
 }
 

@@ -1,6 +1,5 @@
 //! `anchorsync snapshot ad`: the users in scope, read from a domain controller, as LDIF.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anchorsync_ad::AdConnection;
