@@ -155,8 +155,21 @@ impl TestDirectory {
         dn
     }
 
-    /// Creates a user `CN=<cn>` in `ou` with a few attributes and returns its DN.
+    /// Creates a user `CN=<cn>` in `ou` with a few attributes and returns its DN. The
+    /// sAMAccountName (unique in the whole domain, at most 20 characters) is `sam` shortened, with a
+    /// suffix unique to this run, so tests can run again against the same DC.
     pub async fn add_user(&self, ldap: &mut Ldap, ou: &str, cn: &str, sam: &str) -> String {
+        static USERS: AtomicU32 = AtomicU32::new(0);
+        let n = USERS.fetch_add(1, Ordering::Relaxed);
+        let prefix: String = sam
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(8)
+            .collect();
+        let unique =
+            (u128::from(std::process::id()) << 20 ^ unique_suffix() ^ u128::from(n)) as u32;
+        let sam = format!("{prefix}-{unique:08x}");
+        let sam = sam.as_str();
         let dn = format!("CN={cn},{ou}");
         let upn = format!("{sam}@corp.example.com");
         let smtp = format!("SMTP:{sam}@example.com");
