@@ -28,6 +28,9 @@ base_dn=DC=corp,DC=example,DC=com
 # on every run.
 domain_sid=S-1-5-21-1094795585-1111638594-1128481603
 lock_file=/tmp/anchorsync-samba-dc.lock
+# A throwaway DC needs no fsync: without it, provisioning and seeding no longer crawl while a build
+# writes to the same disk (`ldb:nosync` below for the LDB databases, this for the TDB files).
+export TDB_NO_FSYNC=1
 
 log() { echo "samba-dc: $*" >&2; }
 die() { echo "samba-dc: error: $*" >&2; exit 2; }
@@ -102,6 +105,9 @@ start() {
     fi
     dir=$(cd "$dir" && pwd)
     touch "$dir/.anchorsync-dc"
+    # A start that fails half-way gives back the address and removes the directory.
+    cleanup_dir=$dir
+    trap '[ -z "${cleanup_dir:-}" ] || stop "$cleanup_dir" >/dev/null 2>&1 || true' EXIT
     local started=$SECONDS
     local address
     address=$(claim_address)
@@ -124,6 +130,7 @@ start() {
         --domain-sid="$domain_sid" --adminpass="$password" --backend-store=mdb \
         --option="interfaces=$address" --option="bind interfaces only=yes" \
         --option="server services=ldap kdc" \
+        --option="ldb:nosync=true" \
         --option="log file=$dir/log/%m.log" --option="pid directory=$dir/run" \
         --option="ncalrpc dir=$dir/run/ncalrpc" \
         --option="winbindd socket directory=$dir/run/winbindd" \
@@ -144,7 +151,8 @@ start() {
         "$dir/private/sam.ldb" "$dir/fixture.json" 2>&1 | sed 's/^/samba-dc: /' >&2
     local seeded=$SECONDS
 
-    samba --configfile="$dir/etc/smb.conf" --daemon
+    # No inherited stdout: `dir=$(samba-dc.sh start)` must not wait for the daemon.
+    samba --configfile="$dir/etc/smb.conf" --daemon </dev/null >>"$dir/log/samba-start.log" 2>&1
     local url="ldaps://$address"
     local ready=
     for _ in $(seq 1 150); do
@@ -168,6 +176,7 @@ export ANCHORSYNC_TEST_LDAP_BULK_USERS='$bulk'
 EOF
     log "ready on $url: provisioning $((provisioned - started)) s, seeding $((seeded - provisioned)) s (with the generator's build), start $((SECONDS - seeded)) s"
     log "settings: source $dir/env; stop with: scripts/samba-dc.sh stop $dir"
+    cleanup_dir=
     echo "$dir"
 }
 
