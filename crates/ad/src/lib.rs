@@ -2,9 +2,9 @@
 //!
 //! It owns the `[ad]` configuration ([`config`]), a bound connection with failover between domain
 //! controllers and the paged read of the users in scope ([`connection`]), delta reads with DirSync or
-//! `uSNChanged` ([`delta`]), the compare-and-set write of the anchor attribute ([`write`]), and the
+//! `uSNChanged` ([`delta`]), the compare-and-set write of the anchor attribute ([`write`](mod@write)), and the
 //! offline inputs: LDIF ([`ldif`], reader and writer) and `Get-ADUser | Export-Csv` files
-//! ([`export_csv`]), recognised by [`file`]. Every reader produces
+//! ([`export_csv`]), recognised by [`file`](mod@file). Every reader produces
 //! [`anchorsync_core::directory::DirectoryEntry`] values whose attribute values are bytes, so a GUID or
 //! SID is never mistaken for text; the core types them.
 #![deny(
