@@ -278,3 +278,31 @@ async fn failover_starttls_and_certificate_checks_issue_3() {
     .unwrap_err();
     assert!(matches!(error, Error::Bind { rc: 49, .. }), "{error}");
 }
+
+#[tokio::test]
+async fn skipping_certificate_checks_is_explicit_and_warned_about_issue_3() {
+    #[derive(Default)]
+    struct Notes(std::sync::Mutex<Vec<String>>);
+    impl anchorsync_core::progress::Reporter for Notes {
+        fn on_note(&self, message: &str) {
+            self.0.lock().unwrap().push(message.to_owned());
+        }
+    }
+    let directory = TestDirectory::from_env();
+    let mut ad = config(&directory, &directory.fixture.ou("Paris"));
+    ad.ca_file = None;
+    ad.danger_skip_certificate_check = true;
+    let notes = Notes::default();
+    let password = ad.password().unwrap();
+    let mut connection = anchorsync_ad::AdConnection::connect(&ad, &password, &notes)
+        .await
+        .unwrap();
+    assert_eq!(connection.read_users(&NoProgress).await.unwrap().len(), 12);
+    let notes = notes.0.into_inner().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("warning: `[ad].danger_skip_certificate_check` is on")),
+        "{notes:?}"
+    );
+}
