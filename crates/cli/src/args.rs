@@ -119,4 +119,13 @@ pub struct SnapshotAdArgs {
     /// Write to this file (replaced whole, never half-written) instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
+    /// Only the users changed since the previous `--changes` run with the same `--state` (DirSync, or
+    /// `uSNChanged` when the bind account lacks the replication right); the first run writes everyone.
+    /// Objects that left the scope are listed as comments. The cookie is saved only once the output
+    /// is written.
+    #[arg(long, requires = "state")]
+    pub changes: bool,
+    /// The state database that keeps the delta cookie per source (server and base DNs).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
 }

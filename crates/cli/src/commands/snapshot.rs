@@ -2,9 +2,10 @@
 
 use std::path::Path;
 
-use anchorsync_ad::AdConnection;
 use anchorsync_ad::ldif::LdifWriter;
+use anchorsync_ad::{AdConnection, DeltaMode, SyncCookie};
 use anchorsync_core::directory::DirectoryEntry;
+use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
 use crate::args::{SnapshotAdArgs, SnapshotArgs, SnapshotCommand};
@@ -27,19 +28,54 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
         .build()
         .context("cannot start the async runtime")?;
     let reporter = StderrNotes;
-    let (server, mut entries) = runtime.block_on(async {
+    let store = match (&args.state, args.changes) {
+        (Some(state), true) => Some(
+            Store::open(state)
+                .with_context(|| format!("cannot open the state database `{}`", state.display()))?,
+        ),
+        _ => None,
+    };
+    let (server, mut entries, delta) = runtime.block_on(async {
         let mut connection = AdConnection::connect(&ad, &password, &reporter).await?;
         let server = connection.server().to_owned();
-        let entries = connection.read_users(&reporter).await?;
+        let result = match &store {
+            None => (connection.read_users(&reporter).await?, None),
+            Some(store) => {
+                let source = connection.cookie_source();
+                let cookie = stored_cookie(store, &source)?;
+                let delta = connection.read_changes(cookie.as_ref(), &reporter).await?;
+                let changed = delta.changed.clone();
+                (changed, Some((source, delta)))
+            }
+        };
         connection.unbind().await;
-        Ok::<_, anchorsync_ad::Error>((server, entries))
+        Ok::<_, anyhow::Error>((server, result.0, result.1))
     })?;
     // The same directory gives the same bytes: sort by DN, case-insensitively as AD compares them.
     entries.sort_by_cached_key(|entry| entry.dn.to_lowercase());
-    let comment = format!(
-        "anchorsync snapshot ad: {} users in scope, read from {server}",
-        entries.len()
-    );
+    let mut comment = match &delta {
+        None => format!(
+            "anchorsync snapshot ad: {} users in scope, read from {server}",
+            entries.len()
+        ),
+        Some((_, delta)) if delta.full => format!(
+            "anchorsync snapshot ad --changes: first read ({}), all {} users in scope, read from {server}",
+            delta.mode.as_str(),
+            entries.len()
+        ),
+        Some((_, delta)) => format!(
+            "anchorsync snapshot ad --changes: {} users changed since the last read ({}), read from {server}",
+            entries.len(),
+            delta.mode.as_str()
+        ),
+    };
+    if let Some((_, delta)) = &delta {
+        for guid in &delta.departed {
+            comment.push_str(&format!(
+                "\ndeparted (deleted or out of scope): objectGUID {guid}"
+            ));
+        }
+    }
     match &args.output {
         None => {
             let stdout = std::io::stdout().lock();
@@ -65,7 +101,28 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
             eprintln!("wrote {} users to `{}`", entries.len(), output.display());
         }
     }
+    // Only now that the output is complete: a failed write must not lose the changes.
+    if let (Some(store), Some((source, delta))) = (&store, &delta) {
+        let cookie = StoredCookie {
+            mode: delta.cookie.mode.as_str().to_owned(),
+            cookie: delta.cookie.value.clone(),
+        };
+        store
+            .set_cookie(source, &cookie)
+            .context("cannot save the delta cookie")?;
+    }
     Ok(ExitStatus::Success)
+}
+
+fn stored_cookie(store: &Store, source: &str) -> anyhow::Result<Option<SyncCookie>> {
+    let Some(stored) = store.cookie(source)? else {
+        return Ok(None);
+    };
+    // A cookie of a mode this build does not know is ignored: the read starts over.
+    Ok(DeltaMode::parse(&stored.mode).map(|mode| SyncCookie {
+        mode,
+        value: stored.cookie,
+    }))
 }
 
 fn write_ldif(

@@ -123,3 +123,67 @@ fn snapshot_without_ad_section_or_with_plaintext_fails_clearly_issue_3() {
     );
     assert!(result.stdout.is_empty());
 }
+
+#[test]
+fn snapshot_changes_keeps_a_cookie_per_source_issue_3() {
+    let directory = TestDirectory::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (ou, users) = runtime.block_on(async {
+        let mut admin = directory.admin().await;
+        let ou = directory.unique_ou(&mut admin, "cli-changes").await;
+        let mut users = Vec::new();
+        for n in 0..3 {
+            users.push(
+                directory
+                    .add_user(&mut admin, &ou, &format!("Changes {n}"), "changes")
+                    .await,
+            );
+        }
+        (ou, users)
+    });
+    let folder = tempfile::tempdir().unwrap();
+    let config = config_file(&directory, folder.path(), &ou);
+    let state = folder.path().join("state.db");
+    let run = |output: &std::path::Path| {
+        anchorsync()
+            .arg("--config")
+            .arg(&config)
+            .args(["snapshot", "ad", "--changes", "--state"])
+            .arg(&state)
+            .arg("-o")
+            .arg(output)
+            .output()
+            .unwrap()
+    };
+    let dns = |path: &std::path::Path| -> Vec<String> {
+        anchorsync_ad::file::read_users(path)
+            .unwrap()
+            .into_iter()
+            .map(|u| u.dn)
+            .collect()
+    };
+
+    let first = folder.path().join("first.ldif");
+    assert!(run(&first).status.success());
+    assert_eq!(dns(&first).len(), 3);
+
+    runtime.block_on(async {
+        let mut admin = directory.admin().await;
+        anchorsync_testkit::replace_text(&mut admin, &users[2], "title", &["Changed"]).await;
+    });
+    // A run whose output cannot be written keeps the old cookie: the change is not lost.
+    let failed = run(&folder.path().join("missing-folder").join("x.ldif"));
+    assert_eq!(failed.status.code(), Some(2));
+    let second = folder.path().join("second.ldif");
+    assert!(run(&second).status.success());
+    assert_eq!(dns(&second), vec![users[2].clone()]);
+    let text = std::fs::read_to_string(&second).unwrap();
+    assert!(
+        text.contains("1 users changed since the last read (dirsync)"),
+        "{text}"
+    );
+
+    let third = folder.path().join("third.ldif");
+    assert!(run(&third).status.success());
+    assert!(dns(&third).is_empty());
+}
