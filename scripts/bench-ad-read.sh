@@ -15,7 +15,8 @@ repo=$(pwd)
 
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 50000)
-rounds=${ROUNDS:-3}
+# Best of ROUNDS alternating runs: the least disturbed sample on a shared machine; medians are printed too.
+rounds=${ROUNDS:-7}
 page_size=1000
 
 cargo build --release --locked --quiet -p anchorsync
@@ -65,11 +66,12 @@ EOF
     [ "$ours" = "$users" ] && [ "$theirs" = "$users" ] ||
         { echo "expected $users users, anchorsync read $ours, ldapsearch $theirs" >&2; exit 2; }
 
-    best_ours=999999 best_theirs=999999 peak=0
+    best_ours=999999 best_theirs=999999 peak=0 all_ours=() all_theirs=()
     for round in $(seq 1 "$rounds"); do
         read -r seconds kib < <(measure "$anchorsync" --config "$config" snapshot ad)
         echo "round $round anchorsync: ${seconds}s, peak ${kib} KiB" >&2
         best_ours=$(echo "if ($seconds < $best_ours) $seconds else $best_ours" | bc -l)
+        all_ours+=("$seconds")
         [ "$kib" -gt "$peak" ] && peak=$kib
         read -r seconds _ < <(measure ldapsearch -LLL -x \
             -H "$ANCHORSYNC_TEST_LDAP_URL" -D "$ANCHORSYNC_TEST_LDAP_BIND" \
@@ -77,7 +79,10 @@ EOF
             "$filter" "${attributes[@]}")
         echo "round $round ldapsearch: ${seconds}s" >&2
         best_theirs=$(echo "if ($seconds < $best_theirs) $seconds else $best_theirs" | bc -l)
+        all_theirs+=("$seconds")
     done
+    median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+    echo "$users users: anchorsync times ${all_ours[*]} (median $(median "${all_ours[@]}") s); ldapsearch times ${all_theirs[*]} (median $(median "${all_theirs[@]}") s)" >&2
     ours_rate=$(echo "$users / $best_ours" | bc -l)
     theirs_rate=$(echo "$users / $best_theirs" | bc -l)
     ratio=$(echo "$ours_rate / $theirs_rate" | bc -l)
