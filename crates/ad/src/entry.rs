@@ -78,20 +78,17 @@ pub fn directory_entry(entry: ResultEntry) -> Result<DirectoryEntry, MalformedEn
                 directory_entry.dn
             ))
         })?;
-        let values = children(values_tag, "a value set")?;
-        if values.is_empty() {
-            // A range-retrieval or DirSync answer can name an attribute with no values: keep the name
-            // so callers can see it was sent.
-            directory_entry
-                .attributes
-                .entry(anchorsync_core::directory::AttributeName::new(name))
-                .or_default();
-            continue;
-        }
-        for value in values {
-            let value = bytes(value, "a value")?;
-            directory_entry.push(&name, value);
-        }
+        let values = children(values_tag, "a value set")?
+            .into_iter()
+            .map(|value| bytes(value, "a value"))
+            .collect::<Result<Vec<_>, _>>()?;
+        // One name per attribute, all its values at once. An attribute with no values (a DirSync or
+        // range-retrieval answer can send one) keeps its name so callers can see it was sent.
+        directory_entry
+            .attributes
+            .entry(anchorsync_core::directory::AttributeName::new(name))
+            .or_default()
+            .extend(values);
     }
     Ok(directory_entry)
 }
