@@ -17,6 +17,8 @@ need ldap-utils
 need openssl
 need iproute2
 need util-linux
+# The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions.
+need openssl
 
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -3,6 +3,7 @@
 mod check_anchor;
 mod convert;
 mod snapshot;
+mod twin;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -13,5 +14,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
         Command::Snapshot(args) => snapshot::run(&args, cli.config.as_deref()),
+        Command::Twin(command) => twin::run(command),
     }
 }

@@ -3,3 +3,4 @@
 mod check_anchor;
 mod convert;
 mod snapshot;
+mod twin;
