@@ -182,6 +182,37 @@ impl AdConnection {
         self.search_scope(&filter, reporter).await
     }
 
+    /// Reads every user in scope like [`Self::read_users`], handing each entry to `each` as it arrives
+    /// instead of collecting them, so that a caller can keep a compact form.
+    pub async fn read_users_each(
+        &mut self,
+        reporter: &dyn Reporter,
+        mut each: impl FnMut(DirectoryEntry),
+    ) -> Result<(), Error> {
+        let filter = self.scope_filter();
+        let attributes = self.config.read_attributes();
+        let bases = self.base_dns().await?;
+        let excluded: Vec<NormalizedDn> = self
+            .config
+            .exclude_ous
+            .iter()
+            .map(|ou| NormalizedDn::new(ou))
+            .collect();
+        reporter.on_start("reading AD", None);
+        for base in bases {
+            self.paged_search(&base, &filter, &attributes, |entry| {
+                reporter.on_advance(1);
+                let dn = NormalizedDn::new(&entry.dn);
+                if !excluded.iter().any(|ou| dn.is_within(ou)) {
+                    each(entry);
+                }
+            })
+            .await?;
+        }
+        reporter.on_finish();
+        Ok(())
+    }
+
     /// Runs a paged search of `filter` in every base DN and returns the entries outside excluded OUs.
     pub(crate) async fn search_scope(
         &mut self,

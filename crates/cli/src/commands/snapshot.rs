@@ -35,24 +35,48 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
         ),
         _ => None,
     };
-    let (server, mut entries, delta) = runtime.block_on(async {
+    let (server, mut records, delta) = runtime.block_on(async {
         let mut connection = AdConnection::connect(&ad, &password, &reporter).await?;
         let server = connection.server().to_owned();
         let result = match &store {
-            None => (connection.read_users(&reporter).await?, None),
+            None => {
+                // Each entry is encoded as it arrives and only its LDIF record is kept: a fraction of
+                // the memory of the decoded entries, and still sorted before writing.
+                let mut records = Vec::new();
+                let mut failure = None;
+                connection
+                    .read_users_each(&reporter, |entry| match encode(&entry) {
+                        Ok(record) => records.push(record),
+                        Err(error) => {
+                            failure.get_or_insert(error);
+                        }
+                    })
+                    .await?;
+                if let Some(error) = failure {
+                    return Err(
+                        anyhow::Error::from(error).context("cannot encode an entry as LDIF")
+                    );
+                }
+                (records, None)
+            }
             Some(store) => {
                 let source = connection.cookie_source();
                 let cookie = stored_cookie(store, &source)?;
                 let delta = connection.read_changes(cookie.as_ref(), &reporter).await?;
-                let changed = delta.changed.clone();
-                (changed, Some((source, delta)))
+                let records = delta
+                    .changed
+                    .iter()
+                    .map(encode)
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                (records, Some((source, delta)))
             }
         };
         connection.unbind().await;
         Ok::<_, anyhow::Error>((server, result.0, result.1))
     })?;
     // The same directory gives the same bytes: sort by DN, case-insensitively as AD compares them.
-    entries.sort_by_cached_key(|entry| entry.dn.to_lowercase());
+    records.sort_unstable();
+    let entries = &records;
     let mut comment = match &delta {
         None => format!(
             "anchorsync snapshot ad: {} users in scope, read from {server}",
@@ -79,7 +103,7 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
     match &args.output {
         None => {
             let stdout = std::io::stdout().lock();
-            write_ldif(std::io::BufWriter::new(stdout), &comment, &entries)?;
+            write_ldif(std::io::BufWriter::new(stdout), &comment, entries)?;
         }
         Some(output) => {
             // Written beside the target and renamed over it: never a half-written snapshot.
@@ -92,7 +116,7 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
             write_ldif(
                 std::io::BufWriter::new(temporary.as_file_mut()),
                 &comment,
-                &entries,
+                entries,
             )
             .with_context(|| format!("cannot write `{}`", output.display()))?;
             temporary
@@ -125,14 +149,19 @@ fn stored_cookie(store: &Store, source: &str) -> anyhow::Result<Option<SyncCooki
     }))
 }
 
-fn write_ldif(
-    out: impl std::io::Write,
-    comment: &str,
-    entries: &[DirectoryEntry],
-) -> std::io::Result<()> {
-    let mut writer = LdifWriter::new(out, comment)?;
-    for entry in entries {
-        writer.write_entry(entry)?;
+/// One entry's LDIF record, with the key it is sorted by (the DN, lowercase).
+type Record = (String, Vec<u8>);
+
+fn encode(entry: &DirectoryEntry) -> std::io::Result<Record> {
+    let mut writer = LdifWriter::records_only(Vec::with_capacity(1024));
+    writer.write_entry(entry)?;
+    Ok((entry.dn.to_lowercase(), writer.finish()?))
+}
+
+fn write_ldif(out: impl std::io::Write, comment: &str, records: &[Record]) -> std::io::Result<()> {
+    let mut out = LdifWriter::new(out, comment)?.finish()?;
+    for (_, record) in records {
+        out.write_all(record)?;
     }
-    writer.finish()?.flush()
+    out.flush()
 }
