@@ -5,6 +5,18 @@ set -euo pipefail
 packages=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || packages+=("$1"); }
 
+# The test Samba AD DC (scripts/samba-dc.sh): the DC itself, its provisioning files and Python bindings
+# (the fixture loader runs with Debian's python3), ldapsearch (readiness checks, and the tests compare
+# byte for byte with what it prints), openssl (the DC's test CA), iproute2 (its loopback address) and
+# util-linux (flock).
+need samba
+need samba-ad-provision
+need samba-dsdb-modules
+need python3-samba
+need ldap-utils
+need openssl
+need iproute2
+need util-linux
 # The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions.
 need openssl
 

@@ -1,5 +1,5 @@
 //! Reading an on-premises inventory from a file an administrator exported: LDIF (`ldapsearch`,
-//! `ldifde -f`, or `anchorsync snapshot ad`).
+//! `ldifde -f`, or `anchorsync snapshot ad`), or CSV from `Get-ADUser | Export-Csv`.
 //!
 //! The whole file is read and checked before any user is returned: an error anywhere means no
 //! inventory, never a partial one.
@@ -36,6 +36,9 @@ pub enum FileError {
         #[source]
         source: Box<EntryError>,
     },
+    /// The file is not an Export-Csv export anchorsync can read.
+    #[error(transparent)]
+    Csv(#[from] Box<crate::export_csv::CsvError>),
     /// Text in an encoding other than UTF-8 or UTF-16 with a byte-order mark.
     #[error("`{}` is UTF-16 without a byte-order mark, or not text", path.display())]
     Encoding {
@@ -55,6 +58,8 @@ pub enum FileError {
 pub enum FileFormat {
     /// RFC 2849 LDIF.
     Ldif,
+    /// CSV from `Get-ADUser | Export-Csv`.
+    ExportCsv,
 }
 
 /// The file's bytes as UTF-8: UTF-16 with a byte-order mark (`ldifde -u`, Windows PowerShell's
@@ -93,7 +98,13 @@ pub fn detect_format(bytes: &[u8]) -> Option<FileFormat> {
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
         .find(|line| !line.is_empty() && !line.starts_with(b"#"))?;
     let lower = first.to_ascii_lowercase();
-    (lower.starts_with(b"dn:") || lower.starts_with(b"version:")).then_some(FileFormat::Ldif)
+    if lower.starts_with(b"dn:") || lower.starts_with(b"version:") {
+        return Some(FileFormat::Ldif);
+    }
+    // Export-Csv's header row (the `#TYPE` line before it is a comment here).
+    let is_csv_header =
+        lower.windows(17).any(|w| w == b"distinguishedname") && lower.contains(&b',');
+    is_csv_header.then_some(FileFormat::ExportCsv)
 }
 
 /// Whether an entry is a user account: its objectClass has `user` and not `computer`. Entries without
@@ -109,9 +120,19 @@ pub fn is_user_entry(entry: &DirectoryEntry) -> bool {
 
 /// Reads the users of a file, whatever its format.
 pub fn read_users(path: &Path) -> Result<Vec<OnPremUser>, FileError> {
+    read_users_with(path, &[])
+}
+
+/// Reads the users of a file, whatever its format; `extra_attributes` (the anchor attribute and the
+/// configured `[ad].attributes`) name the further columns to keep from a CSV export.
+pub fn read_users_with(
+    path: &Path,
+    extra_attributes: &[String],
+) -> Result<Vec<OnPremUser>, FileError> {
     let bytes = read_text_bytes(path)?;
     match detect_format(&bytes) {
         Some(FileFormat::Ldif) => read_ldif_users(&bytes, path),
+        Some(FileFormat::ExportCsv) => read_csv_users(&bytes, path, extra_attributes),
         None => Err(FileError::UnknownFormat {
             path: path.to_owned(),
         }),
@@ -135,4 +156,25 @@ pub fn read_ldif_users(bytes: &[u8], path: &Path) -> Result<Vec<OnPremUser>, Fil
         users.push(user);
     }
     Ok(users)
+}
+
+/// Reads the users of an Export-Csv file's bytes (UTF-8).
+pub fn read_csv_users(
+    bytes: &[u8],
+    path: &Path,
+    extra_attributes: &[String],
+) -> Result<Vec<OnPremUser>, FileError> {
+    let source_name = path.display().to_string();
+    let entries =
+        crate::export_csv::read_entries(bytes, &source_name, extra_attributes).map_err(Box::new)?;
+    entries
+        .into_iter()
+        .map(|item| {
+            OnPremUser::from_entry(item.entry).map_err(|source| FileError::Entry {
+                path: path.to_owned(),
+                line: usize::try_from(item.line).unwrap_or(usize::MAX),
+                source: Box::new(source),
+            })
+        })
+        .collect()
 }

@@ -445,6 +445,12 @@ impl<W: Write> LdifWriter<W> {
         Ok(Self { out })
     }
 
+    /// Continues a file whose header is already written (or encodes records to be placed in one
+    /// later, as `snapshot ad` does to sort them without keeping every entry decoded).
+    pub fn records_only(out: W) -> Self {
+        Self { out }
+    }
+
     /// Writes one entry and the blank line that ends it. Binary attributes are always Base64; other
     /// values only when RFC 2849 requires it (non-ASCII, leading space, colon or `<`...).
     pub fn write_entry(&mut self, entry: &DirectoryEntry) -> io::Result<()> {

@@ -21,6 +21,10 @@ pub struct Cli {
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+    /// The configuration file with the `[ad]` and `[graph]` connections (default: `anchorsync.toml`
+    /// in the current directory). Accepted before or after the command.
+    #[arg(long, global = true, env = "ANCHORSYNC_CONFIG", value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 /// Every command.
@@ -45,41 +49,22 @@ pub enum Command {
     /// unique among the values given, with values that differ only by case flagged. Exit status 1 when
     /// any value is invalid.
     CheckAnchor(CheckAnchorArgs),
+    /// Save what a source holds now (AD as LDIF, the tenant as Graph JSON), to plan offline, share
+    /// with a colleague, or rehearse against the twin.
+    #[command(subcommand_required = true)]
+    Snapshot(SnapshotArgs),
     /// The local Microsoft Graph twin: a tenant that follows Graph's and Entra's rules, for
     /// rehearsals and tests.
     #[command(subcommand)]
     Twin(TwinCommand),
-    /// Write a snapshot of one side to a file, to plan offline or rehearse against the twin.
-    #[command(subcommand)]
-    Snapshot(SnapshotCommand),
-}
-
-/// `anchorsync snapshot ...`: one subcommand per source.
-#[derive(Debug, Subcommand)]
-pub enum SnapshotCommand {
-    /// The tenant from Microsoft Graph (or a twin): users, domains, role assignments and the
-    /// synchronisation settings, in Graph's own JSON shapes, sorted.
-    ///
-    /// Connection settings come from the `[graph]` section of `anchorsync.toml`. The file is
-    /// written whole or not at all; it can be served by `anchorsync twin serve --state FILE` and
-    /// read by `plan --cloud FILE`. A tenant that refuses `onPremisesSynchronization` to the app
-    /// gives a warning, not an error.
-    #[command(
-        after_help = "Examples:\n  anchorsync snapshot cloud -o tenant.json\n  \
-                      anchorsync snapshot cloud --config prod.toml -o tenant.json"
-    )]
-    Cloud(SnapshotCloudArgs),
 }
 
 /// `anchorsync snapshot cloud`.
 #[derive(Debug, Args)]
 pub struct SnapshotCloudArgs {
-    /// Where to write the snapshot; stdout when absent.
+    /// Where to write the snapshot (replaced whole, never half-written); stdout when absent.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
-    /// The configuration file (default: `anchorsync.toml` in the current directory).
-    #[arg(long, value_name = "FILE", env = "ANCHORSYNC_CONFIG")]
-    pub config: Option<std::path::PathBuf>,
 }
 
 /// `anchorsync twin ...`.
@@ -89,7 +74,7 @@ pub enum TwinCommand {
     /// `http://ADDR/{tenant}/oauth2/v2.0/token`.
     ///
     /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
-    /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--config`, one app
+    /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--twin-config`, one app
     /// registration is accepted: client id `ANCHORSYNC_TWIN_CLIENT_ID` (default
     /// `00000000-0000-4000-8000-0000000a11ce`), secret from `ANCHORSYNC_TWIN_CLIENT_SECRET` or the
     /// file named by `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, with User.ReadWrite.All, Domain.Read.All,
@@ -116,7 +101,7 @@ pub struct TwinServeArgs {
     /// Twin configuration (TOML): tenant id, app registrations (secrets by `secret_env` or
     /// `secret_file`, certificates), throttling, fault injection, advanced-query strictness.
     #[arg(long, value_name = "FILE")]
-    pub config: Option<std::path::PathBuf>,
+    pub twin_config: Option<std::path::PathBuf>,
 }
 
 /// `anchorsync twin healthcheck`.
@@ -163,4 +148,55 @@ pub struct CheckAnchorArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: OutputFormat,
+}
+
+/// `anchorsync snapshot`.
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// What to snapshot.
+    #[command(subcommand)]
+    pub command: SnapshotCommand,
+}
+
+/// The sources a snapshot can be taken of.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// The users in scope, read from a domain controller (the `[ad]` section), as LDIF.
+    ///
+    /// Every attribute anchorsync reads is written, binary ones in Base64, sorted by DN; read back
+    /// with `--ad FILE` it gives the same users as the live read.
+    #[command(
+        after_help = "Examples:\n  anchorsync snapshot ad -o corp-users.ldif\n  \
+                            anchorsync --config lab.toml snapshot ad | less"
+    )]
+    Ad(SnapshotAdArgs),
+    /// The tenant from Microsoft Graph (or a twin): users, domains, role assignments and the
+    /// synchronisation settings, in Graph's own JSON shapes, sorted.
+    ///
+    /// Connection settings come from the `[graph]` section of `anchorsync.toml`. The file is
+    /// written whole or not at all; it can be served by `anchorsync twin serve --state FILE` and
+    /// read by `plan --cloud FILE`. A tenant that refuses `onPremisesSynchronization` to the app
+    /// gives a warning, not an error.
+    #[command(
+        after_help = "Examples:\n  anchorsync snapshot cloud -o tenant.json\n  \
+                      anchorsync --config prod.toml snapshot cloud -o tenant.json"
+    )]
+    Cloud(SnapshotCloudArgs),
+}
+
+/// `anchorsync snapshot ad`.
+#[derive(Debug, Args)]
+pub struct SnapshotAdArgs {
+    /// Write to this file (replaced whole, never half-written) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// Only the users changed since the previous `--changes` run with the same `--state` (DirSync, or
+    /// `uSNChanged` when the bind account lacks the replication right); the first run writes everyone.
+    /// Objects that left the scope are listed as comments. The cookie is saved only once the output
+    /// is written.
+    #[arg(long, requires = "state")]
+    pub changes: bool,
+    /// The state database that keeps the delta cookie per source (server and base DNs).
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
 }

@@ -1,8 +1,11 @@
-//! `anchorsync.toml`: one optional section per connection (`[graph]` for Microsoft Graph; other
-//! sections join as their connectors do). Secrets are never in the file, only where to find them.
+//! `anchorsync.toml`: one optional section per connection, each section's type owned by the crate
+//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`).
+//! Secrets are never in the file, only where to find them.
 //!
-//! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG`, else `anchorsync.toml` in the current
-//! directory when there is one. Relative paths inside it are relative to its directory.
+//! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG` (clap reads it into the same option), else
+//! `anchorsync.toml` in the current directory when there is one. Relative paths inside it are
+//! relative to its directory. Unknown sections and keys are errors, so a typo never silently falls
+//! back to a default.
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +20,9 @@ pub const DEFAULT_FILE: &str = "anchorsync.toml";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[ad]`: the domain controllers and the scope of users.
+    #[serde(default)]
+    pub ad: Option<anchorsync_ad::AdConfig>,
     /// `[graph]`: the Microsoft Graph client.
     #[serde(default)]
     pub graph: Option<GraphConfig>,
@@ -48,6 +54,28 @@ impl Loaded {
         )
     }
 
+    /// The `[ad]` section with its file paths made relative to the configuration's directory, or an
+    /// error saying where it is missing.
+    pub fn ad(&self) -> anyhow::Result<anchorsync_ad::AdConfig> {
+        let mut ad = self.config.ad.clone().with_context(|| {
+            format!(
+                "`{}` has no `[ad]` section: add one with at least `servers`, `bind` and `password_env` \
+                 or `password_file` (see the README, section `[ad]`)",
+                self.name()
+            )
+        })?;
+        let base = self.base_dir();
+        for path in [&mut ad.password_file, &mut ad.ca_file]
+            .into_iter()
+            .flatten()
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+        Ok(ad)
+    }
+
     /// The Graph client's settings, secrets loaded.
     pub fn graph_settings(&self) -> anyhow::Result<ClientSettings> {
         let Some(graph) = &self.config.graph else {
@@ -65,7 +93,8 @@ impl Loaded {
     }
 }
 
-/// Reads `explicit`, or the default file when it exists; no file at all gives empty sections.
+/// Reads `explicit`, or the default file when it exists; no file at all gives empty sections. A file
+/// named explicitly must exist.
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
     let path = match explicit {
         Some(path) => path.to_owned(),

@@ -41,6 +41,11 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
                         .downcast_ref::<anchorsync_graph::ConfigError>()
                         .and_then(anchorsync_graph::ConfigError::hint)
                 })
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<anchorsync_ad::export_csv::CsvError>()
+                        .and_then(anchorsync_ad::export_csv::CsvError::hint)
+                })
         })
         .collect()
 }

@@ -1,1 +1,254 @@
-//! placeholder
+//! anchorsync's state on disk, in one SQLite file: delta-read cookies now, the run journal later.
+//!
+//! The schema migrates forward one step at a time (style.md §12): a `schema_version` table holds the
+//! version, and [`Store::open`] applies each missing step of [`MIGRATIONS`] in order, each in its own
+//! transaction. A released step is never edited; a change is a new step at the end of the list. A
+//! database written by a newer anchorsync is refused with [`Error::TooNew`] (`AS-STORE-0001`) rather
+//! than guessed at.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::todo,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+/// The migration steps: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
+/// NEVER EDIT A RELEASED STEP: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // v0 → v1: delta-read cookies, one per source (server and base DNs).
+    "CREATE TABLE cookies (
+        source TEXT PRIMARY KEY NOT NULL,
+        mode TEXT NOT NULL,
+        cookie BLOB NOT NULL
+    );",
+];
+
+/// The schema version this build writes.
+pub fn current_version() -> u32 {
+    u32::try_from(MIGRATIONS.len()).unwrap_or(u32::MAX)
+}
+
+/// What can go wrong with the state file.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database was written by a newer anchorsync.
+    #[error(
+        "AS-STORE-0001: `{path}` has schema version {found}, newer than this anchorsync knows ({supported}); use a newer anchorsync"
+    )]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The newest this build knows.
+        supported: u32,
+    },
+    /// Migrating to a version failed; the database stays at the version before it.
+    #[error("AS-STORE-0002: migrating `{path}` to schema version {version} failed")]
+    Migration {
+        /// The file.
+        path: PathBuf,
+        /// The version the failed step would have reached.
+        version: u32,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// Any other SQLite error.
+    #[error("AS-STORE-0003: `{path}`: {action} failed")]
+    Sqlite {
+        /// The file.
+        path: PathBuf,
+        /// What was being done.
+        action: &'static str,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// A delta-read cookie as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCookie {
+    /// The mechanism (`dirsync`, `usnchanged`).
+    pub mode: String,
+    /// The cookie's bytes.
+    pub cookie: Vec<u8>,
+}
+
+/// The open state file.
+#[derive(Debug)]
+pub struct Store {
+    connection: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (or creates) the state file and migrates it to [`current_version`].
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let sqlite = |action| {
+            move |source| Error::Sqlite {
+                path: path.to_owned(),
+                action,
+                source,
+            }
+        };
+        let mut connection = Connection::open(path).map_err(sqlite("opening"))?;
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL;
+                 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
+            )
+            .map_err(sqlite("preparing"))?;
+        let found: Option<u32> = connection
+            .query_row("SELECT max(version) FROM schema_version", [], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(sqlite("reading the schema version"))?
+            .flatten();
+        let found = found.unwrap_or(0);
+        if found > current_version() {
+            return Err(Error::TooNew {
+                path: path.to_owned(),
+                found,
+                supported: current_version(),
+            });
+        }
+        for (step, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let version = u32::try_from(step + 1).unwrap_or(u32::MAX);
+            let migration = |source| Error::Migration {
+                path: path.to_owned(),
+                version,
+                source,
+            };
+            let transaction = connection.transaction().map_err(migration)?;
+            transaction.execute_batch(sql).map_err(migration)?;
+            transaction
+                .execute("DELETE FROM schema_version", [])
+                .map_err(migration)?;
+            transaction
+                .execute(
+                    "INSERT INTO schema_version (version) VALUES (?1)",
+                    params![version],
+                )
+                .map_err(migration)?;
+            transaction.commit().map_err(migration)?;
+        }
+        Ok(Self {
+            connection,
+            path: path.to_owned(),
+        })
+    }
+
+    /// The schema version of the open file.
+    pub fn version(&self) -> Result<u32, Error> {
+        self.connection
+            .query_row("SELECT max(version) FROM schema_version", [], |row| {
+                row.get(0)
+            })
+            .map_err(|source| self.error("reading the schema version", source))
+    }
+
+    /// The cookie kept for a source, if any.
+    pub fn cookie(&self, source: &str) -> Result<Option<StoredCookie>, Error> {
+        self.connection
+            .query_row(
+                "SELECT mode, cookie FROM cookies WHERE source = ?1",
+                params![source],
+                |row| {
+                    Ok(StoredCookie {
+                        mode: row.get(0)?,
+                        cookie: row.get(1)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|source| self.error("reading a cookie", source))
+    }
+
+    /// Keeps the cookie for a source, replacing the previous one.
+    pub fn set_cookie(&self, source: &str, cookie: &StoredCookie) -> Result<(), Error> {
+        self.connection
+            .execute(
+                "INSERT INTO cookies (source, mode, cookie) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (source) DO UPDATE SET mode = excluded.mode, cookie = excluded.cookie",
+                params![source, cookie.mode, cookie.cookie],
+            )
+            .map(drop)
+            .map_err(|source| self.error("saving a cookie", source))
+    }
+
+    fn error(&self, action: &'static str, source: rusqlite::Error) -> Error {
+        Error::Sqlite {
+            path: self.path.clone(),
+            action,
+            source,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_survive_reopening_and_are_per_source() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.version().unwrap(), current_version());
+        assert_eq!(store.cookie("ldaps://dc1 DC=corp").unwrap(), None);
+        let first = StoredCookie {
+            mode: "dirsync".into(),
+            cookie: vec![0, 1, 0xff],
+        };
+        store.set_cookie("ldaps://dc1 DC=corp", &first).unwrap();
+        let second = StoredCookie {
+            mode: "usnchanged".into(),
+            cookie: b"CN=NTDS\n42".to_vec(),
+        };
+        store.set_cookie("ldaps://dc1 DC=corp", &second).unwrap();
+        store.set_cookie("ldaps://dc2 DC=corp", &first).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.cookie("ldaps://dc1 DC=corp").unwrap(), Some(second));
+        assert_eq!(store.cookie("ldaps://dc2 DC=corp").unwrap(), Some(first));
+    }
+
+    #[test]
+    fn a_newer_database_is_refused_with_a_code() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        drop(Store::open(&path).unwrap());
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute("UPDATE schema_version SET version = 99", [])
+            .unwrap();
+        drop(connection);
+        let error = Store::open(&path).unwrap_err();
+        assert!(error.to_string().starts_with("AS-STORE-0001: "), "{error}");
+        assert!(matches!(error, Error::TooNew { found: 99, .. }));
+    }
+
+    #[test]
+    fn a_v0_database_migrates_step_by_step() {
+        // A database made before any step (only the version table, at 0 rows) reaches the current
+        // version, and the v1 table exists.
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL);")
+            .unwrap();
+        drop(connection);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.version().unwrap(), current_version());
+        assert_eq!(store.cookie("x").unwrap(), None);
+    }
+}

@@ -1,3 +1,38 @@
-//! Integration tests of the AD connector: one test binary (style.md §14).
+//! anchorsync-ad against the real Samba AD DC of the test setup (`scripts/test.sh` starts it; see
+//! `anchorsync_testkit`), and the offline readers.
 
+mod delta;
+mod export_csv;
 mod file;
+mod read;
+mod write;
+
+use anchorsync_ad::{AdConfig, AdConnection};
+use anchorsync_core::progress::NoProgress;
+use anchorsync_core::secret::Secret;
+use anchorsync_testkit::TestDirectory;
+
+/// An `[ad]` configuration for the test DC, bound as the administrator, scoped to `base`.
+pub fn config(directory: &TestDirectory, base: &str) -> AdConfig {
+    let mut config = AdConfig::new(directory.url.clone(), directory.bind_dn.clone());
+    config.password_file = Some(directory.password_file.clone());
+    config.ca_file = Some(directory.ca_file.clone());
+    config.base_dns = vec![base.to_owned()];
+    config.page_size = 200;
+    config
+}
+
+/// Connects with `config`, reading the password the way the command line does.
+pub async fn connect(config: &AdConfig) -> AdConnection {
+    let password = config.password().unwrap();
+    AdConnection::connect(config, &password, &NoProgress)
+        .await
+        .unwrap()
+}
+
+/// Connects with an explicit password.
+pub async fn connect_with(config: &AdConfig, password: &str) -> AdConnection {
+    AdConnection::connect(config, &Secret::new(password), &NoProgress)
+        .await
+        .unwrap()
+}

@@ -13,7 +13,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
+        Command::Snapshot(args) => snapshot::run(&args, cli.config.as_deref()),
         Command::Twin(command) => twin::run(command),
-        Command::Snapshot(command) => snapshot::run(command),
     }
 }

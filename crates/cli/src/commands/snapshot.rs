@@ -1,28 +1,184 @@
-//! `anchorsync snapshot cloud`: the tenant snapshot (design.md) from Microsoft Graph or a twin.
+//! `anchorsync snapshot ad|cloud`: what a source holds now, written whole or not at all.
 //!
-//! The file is written whole or not at all: to a temporary file beside it, flushed to disk, then
-//! renamed over the target. Its content is sorted, so the same tenant gives the same bytes.
+//! `ad`: the users in scope, read from a domain controller, as LDIF sorted by DN. `cloud`: the tenant
+//! snapshot (design.md) from Microsoft Graph or a twin, sorted. Both are written to a temporary file
+//! beside the target and renamed over it, so the same source gives the same bytes and a failure never
+//! leaves half a file.
 
 use std::io::Write as _;
 use std::path::Path;
 
+use anchorsync_ad::ldif::LdifWriter;
+use anchorsync_ad::{AdConnection, DeltaMode, SyncCookie};
+use anchorsync_core::directory::DirectoryEntry;
 use anchorsync_core::tenant::TenantSnapshot;
 use anchorsync_graph::GraphClient;
+use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
-use crate::args::{SnapshotCloudArgs, SnapshotCommand};
+use crate::args::{SnapshotAdArgs, SnapshotArgs, SnapshotCloudArgs, SnapshotCommand};
 use crate::config;
 use crate::exit::ExitStatus;
 use crate::progress::StderrReporter;
 
-pub fn run(command: SnapshotCommand) -> anyhow::Result<ExitStatus> {
-    match command {
-        SnapshotCommand::Cloud(args) => cloud(&args),
+pub fn run(args: &SnapshotArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
+    match &args.command {
+        SnapshotCommand::Ad(ad) => snapshot_ad(ad, config_path),
+        SnapshotCommand::Cloud(cloud) => snapshot_cloud(cloud, config_path),
     }
 }
 
-fn cloud(args: &SnapshotCloudArgs) -> anyhow::Result<ExitStatus> {
-    let loaded = config::load(args.config.as_deref())?;
+fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
+    let ad = config::load(config_path)?.ad()?;
+    let password = ad.password().context("cannot read the AD bind password")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let reporter = StderrReporter::from_env();
+    let store = match (&args.state, args.changes) {
+        (Some(state), true) => Some(
+            Store::open(state)
+                .with_context(|| format!("cannot open the state database `{}`", state.display()))?,
+        ),
+        _ => None,
+    };
+    let (server, mut records, delta) = runtime.block_on(async {
+        let mut connection = AdConnection::connect(&ad, &password, &reporter).await?;
+        let server = connection.server().to_owned();
+        let result = match &store {
+            None => {
+                // Each entry is encoded as it arrives and only its LDIF record is kept: a fraction of
+                // the memory of the decoded entries, and still sorted before writing.
+                let mut records = Vec::new();
+                let mut failure = None;
+                connection
+                    .read_users_each(&reporter, |entry| match encode(&entry) {
+                        Ok(record) => records.push(record),
+                        Err(error) => {
+                            failure.get_or_insert(error);
+                        }
+                    })
+                    .await?;
+                if let Some(error) = failure {
+                    return Err(
+                        anyhow::Error::from(error).context("cannot encode an entry as LDIF")
+                    );
+                }
+                (records, None)
+            }
+            Some(store) => {
+                let source = connection.cookie_source();
+                let cookie = stored_cookie(store, &source)?;
+                let delta = connection.read_changes(cookie.as_ref(), &reporter).await?;
+                let records = delta
+                    .changed
+                    .iter()
+                    .map(encode)
+                    .collect::<std::io::Result<Vec<_>>>()?;
+                (records, Some((source, delta)))
+            }
+        };
+        connection.unbind().await;
+        Ok::<_, anyhow::Error>((server, result.0, result.1))
+    })?;
+    // The same directory gives the same bytes: sort by DN, case-insensitively as AD compares them.
+    records.sort_unstable();
+    let entries = &records;
+    let mut comment = match &delta {
+        None => format!(
+            "anchorsync snapshot ad: {} users in scope, read from {server}",
+            entries.len()
+        ),
+        Some((_, delta)) if delta.full => format!(
+            "anchorsync snapshot ad --changes: first read ({}), all {} users in scope, read from {server}",
+            delta.mode.as_str(),
+            entries.len()
+        ),
+        Some((_, delta)) => format!(
+            "anchorsync snapshot ad --changes: {} users changed since the last read ({}), read from {server}",
+            entries.len(),
+            delta.mode.as_str()
+        ),
+    };
+    if let Some((_, delta)) = &delta {
+        for guid in &delta.departed {
+            comment.push_str(&format!(
+                "\ndeparted (deleted or out of scope): objectGUID {guid}"
+            ));
+        }
+    }
+    match &args.output {
+        None => {
+            let stdout = std::io::stdout().lock();
+            write_ldif(std::io::BufWriter::new(stdout), &comment, entries)?;
+        }
+        Some(output) => {
+            // Written beside the target and renamed over it: never a half-written snapshot.
+            let folder = output
+                .parent()
+                .filter(|parent| !parent.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            let mut temporary = tempfile::NamedTempFile::new_in(folder)
+                .with_context(|| format!("cannot write in `{}`", folder.display()))?;
+            write_ldif(
+                std::io::BufWriter::new(temporary.as_file_mut()),
+                &comment,
+                entries,
+            )
+            .with_context(|| format!("cannot write `{}`", output.display()))?;
+            temporary
+                .persist(output)
+                .with_context(|| format!("cannot write `{}`", output.display()))?;
+            eprintln!("wrote {} users to `{}`", entries.len(), output.display());
+        }
+    }
+    // Only now that the output is complete: a failed write must not lose the changes.
+    if let (Some(store), Some((source, delta))) = (&store, &delta) {
+        let cookie = StoredCookie {
+            mode: delta.cookie.mode.as_str().to_owned(),
+            cookie: delta.cookie.value.clone(),
+        };
+        store
+            .set_cookie(source, &cookie)
+            .context("cannot save the delta cookie")?;
+    }
+    Ok(ExitStatus::Success)
+}
+
+fn stored_cookie(store: &Store, source: &str) -> anyhow::Result<Option<SyncCookie>> {
+    let Some(stored) = store.cookie(source)? else {
+        return Ok(None);
+    };
+    // A cookie of a mode this build does not know is ignored: the read starts over.
+    Ok(DeltaMode::parse(&stored.mode).map(|mode| SyncCookie {
+        mode,
+        value: stored.cookie,
+    }))
+}
+
+/// One entry's LDIF record, with the key it is sorted by (the DN, lowercase).
+type Record = (String, Vec<u8>);
+
+fn encode(entry: &DirectoryEntry) -> std::io::Result<Record> {
+    let mut writer = LdifWriter::records_only(Vec::with_capacity(1024));
+    writer.write_entry(entry)?;
+    Ok((entry.dn.to_lowercase(), writer.finish()?))
+}
+
+fn write_ldif(out: impl std::io::Write, comment: &str, records: &[Record]) -> std::io::Result<()> {
+    let mut out = LdifWriter::new(out, comment)?.finish()?;
+    for (_, record) in records {
+        out.write_all(record)?;
+    }
+    out.flush()
+}
+
+fn snapshot_cloud(
+    args: &SnapshotCloudArgs,
+    config_path: Option<&Path>,
+) -> anyhow::Result<ExitStatus> {
+    let loaded = config::load(config_path)?;
     let settings = loaded.graph_settings()?;
     let graph_url = settings.graph_url.clone();
     let client = GraphClient::new(settings).context("cannot set up the Microsoft Graph client")?;

@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use crate::args::{TwinCommand, TwinHealthcheckArgs, TwinServeArgs};
 use crate::exit::ExitStatus;
 
-/// The client id `twin serve` accepts without `--config`.
+/// The client id `twin serve` accepts without `--twin-config`.
 const DEFAULT_CLIENT_ID: &str = "00000000-0000-4000-8000-0000000a11ce";
 
 pub fn run(command: TwinCommand) -> anyhow::Result<ExitStatus> {
@@ -42,7 +42,7 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.is_empty())
 }
 
-/// Without `--config`: one app registration from the environment.
+/// Without `--twin-config`: one app registration from the environment.
 fn default_config() -> anyhow::Result<TwinConfig> {
     let client_id =
         env("ANCHORSYNC_TWIN_CLIENT_ID").unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
@@ -57,7 +57,7 @@ fn default_config() -> anyhow::Result<TwinConfig> {
             .to_owned(),
         (None, None) => bail!(
             "no client secret for the twin: set `ANCHORSYNC_TWIN_CLIENT_SECRET` or \
-             `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, or give `--config FILE`"
+             `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, or give `--twin-config FILE`"
         ),
     };
     Ok(TwinConfig::default().with_client(AppClient::with_secret(client_id, secret)))
@@ -76,7 +76,7 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         Some(path) => anchorsync_twin::read_snapshot(path)?,
         None => empty_tenant(),
     };
-    let config = match &args.config {
+    let config = match &args.twin_config {
         Some(path) => load_config(path)?,
         None => default_config()?,
     };

@@ -2,5 +2,6 @@
 
 mod check_anchor;
 mod convert;
-mod snapshot;
+mod snapshot_ad;
+mod snapshot_cloud;
 mod twin;
