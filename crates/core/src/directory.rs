@@ -374,11 +374,40 @@ impl OnPremUser {
     }
 
     /// The raw values of any attribute by name: the typed fields and `extra` alike.
+    ///
+    /// Reads only the one attribute asked for: the match engine calls this once per user for a
+    /// configured anchor attribute.
     pub fn attribute_values(&self, name: &str) -> Vec<Vec<u8>> {
-        if let Some(values) = self.extra.get(&AttributeName::new(name)) {
-            return values.clone();
+        let name = AttributeName::new(name);
+        let Some(field) = StandardField::of(&name) else {
+            return self.extra.get(&name).cloned().unwrap_or_default();
+        };
+        let text = |value: &Option<String>| {
+            value
+                .iter()
+                .map(|text| text.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        match field {
+            StandardField::ObjectGuid => self
+                .object_guid
+                .iter()
+                .map(|guid| guid.as_ad_bytes().to_vec())
+                .collect(),
+            StandardField::ConsistencyGuid => self.consistency_guid.iter().cloned().collect(),
+            StandardField::ObjectSid => self.object_sid.iter().map(Sid::to_bytes).collect(),
+            StandardField::ProxyAddresses => self
+                .proxy_addresses
+                .iter()
+                .map(|address| address.as_bytes().to_vec())
+                .collect(),
+            StandardField::UserAccountControl => {
+                text(&self.user_account_control.map(|n| n.to_string()))
+            }
+            StandardField::UsnChanged => text(&self.usn_changed.map(|n| n.to_string())),
+            StandardField::DistinguishedName => vec![self.dn.as_bytes().to_vec()],
+            StandardField::Text(slot) => text(slot.get(self)),
         }
-        self.to_entry().values(name).to_vec()
     }
 }
 
@@ -416,6 +445,26 @@ enum TextField {
 }
 
 impl TextField {
+    fn get(self, user: &OnPremUser) -> &Option<String> {
+        match self {
+            Self::UserPrincipalName => &user.user_principal_name,
+            Self::SamAccountName => &user.sam_account_name,
+            Self::Mail => &user.mail,
+            Self::MailNickname => &user.mail_nickname,
+            Self::DisplayName => &user.display_name,
+            Self::GivenName => &user.given_name,
+            Self::Surname => &user.surname,
+            Self::Title => &user.title,
+            Self::Department => &user.department,
+            Self::EmployeeId => &user.employee_id,
+            Self::EmployeeNumber => &user.employee_number,
+            Self::TelephoneNumber => &user.telephone_number,
+            Self::Mobile => &user.mobile,
+            Self::Office => &user.office,
+            Self::WhenChanged => &user.when_changed,
+        }
+    }
+
     fn of(self, user: &mut OnPremUser) -> &mut Option<String> {
         match self {
             Self::UserPrincipalName => &mut user.user_principal_name,
@@ -587,6 +636,18 @@ mod tests {
             vec![b"E10023".to_vec()]
         );
         assert_eq!(OnPremUser::from_entry(user.to_entry()).unwrap(), user);
+        let entry = user.to_entry();
+        for name in STANDARD_ATTRIBUTES
+            .iter()
+            .filter(|n| **n != "distinguishedName")
+        {
+            assert_eq!(user.attribute_values(name), entry.values(name), "{name}");
+        }
+        assert_eq!(
+            user.attribute_values("distinguishedName"),
+            vec![user.dn.as_bytes().to_vec()]
+        );
+        assert!(user.attribute_values("employeeType").is_empty());
     }
 
     #[test]

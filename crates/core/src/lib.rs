@@ -17,6 +17,7 @@
 pub mod anchor;
 pub mod convert;
 pub mod directory;
+pub mod engine;
 pub mod identifier;
 pub mod progress;
 pub mod secret;

@@ -1,0 +1,722 @@
+//! The evaluation: every on-premises user gets exactly one [`Outcome`], the typed facts that decided it,
+//! and the cautions an administrator should read even when the outcome is fine.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::directory::OnPremUser;
+use crate::tenant::{SyncFeatures, TenantSnapshot};
+
+use super::changes::cloud_only_proxy_addresses;
+use super::index::{CloudIndex, fold, non_empty};
+use super::rules::{
+    Candidate, Conflict, ConflictAttribute, HardMatch, SmtpMatchScope, SoftMatch, SoftMatchKeys,
+    create_conflicts, hard_match, soft_match,
+};
+use super::source_anchor::{
+    AnchorAttribute, AnchorEncoding, AnchorNote, AnchorProblem, SourceAnchor, check_source_anchor,
+    source_anchor,
+};
+use super::upn::{UpnPrediction, UpnSource, predict_upn, quarantined_upn};
+
+/// What Entra will do with an on-premises user on its first export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// A cloud user with the same onPremisesImmutableId becomes managed from AD.
+    HardMatch,
+    /// A cloud user is matched by SMTP address.
+    SoftMatchSmtp,
+    /// A cloud user is matched by userPrincipalName.
+    SoftMatchUpn,
+    /// A new cloud user is created.
+    Create,
+    /// A new cloud user is created, but a value it needs is taken.
+    CreateWithConflict,
+    /// The soft-match candidate already has another onPremisesImmutableId.
+    InvalidSoftMatch,
+    /// The soft-match candidate holds a directory role.
+    AdminRoleConflict,
+    /// The hard-match target is cloud-managed and the tenant blocks takeovers.
+    HardMatchBlocked,
+    /// Several cloud users are candidates, or several on-premises users want one.
+    Ambiguous,
+    /// The sourceAnchor is missing or breaks the rules.
+    InvalidAnchor,
+    /// Another on-premises user has the same sourceAnchor.
+    DuplicateAnchor,
+}
+
+impl Outcome {
+    /// Every outcome, in the order plans count them.
+    pub const ALL: [Self; 11] = [
+        Self::HardMatch,
+        Self::SoftMatchSmtp,
+        Self::SoftMatchUpn,
+        Self::Create,
+        Self::CreateWithConflict,
+        Self::InvalidSoftMatch,
+        Self::AdminRoleConflict,
+        Self::HardMatchBlocked,
+        Self::Ambiguous,
+        Self::InvalidAnchor,
+        Self::DuplicateAnchor,
+    ];
+
+    /// The outcome's name in plans.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::HardMatch => "hard-match",
+            Self::SoftMatchSmtp => "soft-match-smtp",
+            Self::SoftMatchUpn => "soft-match-upn",
+            Self::Create => "create",
+            Self::CreateWithConflict => "create-with-conflict",
+            Self::InvalidSoftMatch => "invalid-soft-match",
+            Self::AdminRoleConflict => "admin-role-conflict",
+            Self::HardMatchBlocked => "hard-match-blocked",
+            Self::Ambiguous => "ambiguous",
+            Self::InvalidAnchor => "invalid-anchor",
+            Self::DuplicateAnchor => "duplicate-anchor",
+        }
+    }
+
+    /// Whether an administrator must act before the first sync: everything but a match or a clean create.
+    pub fn needs_attention(self) -> bool {
+        !matches!(
+            self,
+            Self::HardMatch | Self::SoftMatchSmtp | Self::SoftMatchUpn | Self::Create
+        )
+    }
+
+    /// Whether a cloud user is taken over and its attributes overwritten.
+    pub fn is_match(self) -> bool {
+        matches!(
+            self,
+            Self::HardMatch | Self::SoftMatchSmtp | Self::SoftMatchUpn
+        )
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The settings a plan is made with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// The anchor attribute.
+    pub anchor_attribute: AnchorAttribute,
+    /// How its bytes become text.
+    pub anchor_encoding: AnchorEncoding,
+    /// Which cloud proxy addresses SMTP soft matching compares with.
+    pub smtp_match: SmtpMatchScope,
+}
+
+/// Something an administrator should read about a user whatever its outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caution {
+    /// The AD account is disabled; `cloud_enabled` names a matched cloud user that is enabled today.
+    Disabled {
+        /// userAccountControl.
+        user_account_control: u32,
+        /// A matched cloud user that is enabled today.
+        cloud_enabled: Option<usize>,
+    },
+    /// A finding about the sourceAnchor value.
+    Anchor(AnchorNote),
+    /// Other on-premises users whose sourceAnchor differs only by case.
+    AnchorCaseOnly {
+        /// Their positions in the inventory.
+        others: Vec<usize>,
+    },
+    /// A cloud user whose onPremisesImmutableId differs from the sourceAnchor only by case.
+    ImmutableIdCaseOnly {
+        /// The cloud user.
+        cloud: usize,
+    },
+    /// The hard-match target holds directory roles.
+    TargetHoldsRoles {
+        /// The cloud user.
+        cloud: usize,
+        /// Its roleDefinitionIds.
+        roles: Vec<String>,
+    },
+    /// The user's UPN is in a federated domain and its ImmutableID changes with the first sync.
+    FederatedImmutableId {
+        /// The federated domain.
+        domain: String,
+    },
+    /// The hard-match target is already synchronised, from another object.
+    SyncedElsewhere {
+        /// The cloud user.
+        cloud: usize,
+    },
+    /// The matched cloud user's sign-in name changes.
+    SignInNameChanges {
+        /// The cloud user.
+        cloud: usize,
+    },
+    /// The predicted UPN already belongs to a cloud user other than the matched one.
+    UpnTaken {
+        /// The holder.
+        cloud: usize,
+    },
+    /// Proxy addresses that only the matched cloud user has, which the first sync removes.
+    ProxyAddressesLost {
+        /// The cloud user.
+        cloud: usize,
+        /// The addresses, as the cloud has them.
+        addresses: Vec<String>,
+    },
+    /// No userPrincipalName: Entra Connect exports sAMAccountName@AD domain.
+    UpnFromSamAccountName,
+    /// Neither userPrincipalName nor sAMAccountName.
+    NoUpn,
+    /// The UPN must be rewritten to the initial domain, which the snapshot does not list.
+    NoInitialDomain,
+}
+
+/// Everything the engine decided for one on-premises user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPlan {
+    /// Position of the user in the inventory.
+    pub user: usize,
+    /// The sourceAnchor, when one could be read (also when it breaks the rules).
+    pub anchor: Option<SourceAnchor>,
+    /// Why the sourceAnchor is unusable.
+    pub anchor_problem: Option<AnchorProblem>,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// The cloud user matched, or the one that refused the match.
+    pub cloud_user: Option<usize>,
+    /// What the UPN becomes.
+    pub upn: UpnPrediction,
+    /// The UPN the cloud user will carry (with the duplicate-attribute quarantine applied).
+    pub predicted_upn: Option<String>,
+    /// For `create-with-conflict`: the attribute Entra reports.
+    pub conflict_attribute: Option<ConflictAttribute>,
+    /// Other on-premises users with the same sourceAnchor.
+    pub duplicates: Vec<usize>,
+    /// The hard match found (also for `duplicate-anchor`, where it is only informative).
+    pub hard_match: Option<HardMatch>,
+    /// What soft matching decided, when it was reached.
+    pub soft_match: Option<SoftMatch>,
+    /// Other on-premises users that soft-match the same cloud user.
+    pub contested_with: Vec<usize>,
+    /// Values of a new user that cloud users already hold.
+    pub conflicts: Vec<Conflict>,
+    /// For `invalid-soft-match`: the on-premises user whose sourceAnchor is the candidate's value.
+    pub immutable_id_holder: Option<usize>,
+    /// What an administrator should read.
+    pub cautions: Vec<Caution>,
+}
+
+impl UserPlan {
+    fn new(user: usize, upn: UpnPrediction) -> Self {
+        Self {
+            user,
+            anchor: None,
+            anchor_problem: None,
+            outcome: Outcome::Create,
+            cloud_user: None,
+            predicted_upn: upn.value.clone(),
+            upn,
+            conflict_attribute: None,
+            duplicates: Vec::new(),
+            hard_match: None,
+            soft_match: None,
+            contested_with: Vec::new(),
+            conflicts: Vec::new(),
+            immutable_id_holder: None,
+            cautions: Vec::new(),
+        }
+    }
+
+    /// The cloud users that compete for this user: the candidates of an ambiguous soft match, and the
+    /// holders of the values a new user collides on. Sorted by position, without repeats.
+    pub fn conflicting_cloud_users(&self) -> Vec<usize> {
+        let mut users: Vec<usize> = self
+            .conflicts
+            .iter()
+            .map(|conflict| conflict.cloud)
+            .collect();
+        if let Some(SoftMatch::Ambiguous(candidates)) = &self.soft_match {
+            users.extend(candidates.iter().map(|candidate| candidate.cloud));
+        }
+        users.sort_unstable();
+        users.dedup();
+        users
+    }
+}
+
+/// The sourceAnchors of the inventory, for duplicates and case-only differences.
+struct AnchorIndex<'a> {
+    first: HashMap<&'a str, usize>,
+    repeated: HashMap<usize, Vec<usize>>,
+    folded_first: HashMap<Cow<'a, str>, usize>,
+    folded_repeated: HashMap<usize, Vec<usize>>,
+}
+
+impl<'a> AnchorIndex<'a> {
+    fn new(anchors: &'a [Result<SourceAnchor, AnchorProblem>]) -> Self {
+        let mut index = Self {
+            first: HashMap::with_capacity(anchors.len()),
+            repeated: HashMap::new(),
+            folded_first: HashMap::with_capacity(anchors.len()),
+            folded_repeated: HashMap::new(),
+        };
+        for (position, anchor) in anchors.iter().enumerate() {
+            let Ok(anchor) = anchor else { continue };
+            let value = anchor.value.as_str();
+            match index.first.get(value) {
+                Some(&first) => index
+                    .repeated
+                    .entry(first)
+                    .or_insert_with(|| vec![first])
+                    .push(position),
+                None => {
+                    index.first.insert(value, position);
+                }
+            }
+            match index.folded_first.get(&fold(value)) {
+                Some(&first) => index
+                    .folded_repeated
+                    .entry(first)
+                    .or_insert_with(|| vec![first])
+                    .push(position),
+                None => {
+                    index.folded_first.insert(fold(value), position);
+                }
+            }
+        }
+        index
+    }
+
+    /// The other users with exactly this value.
+    fn duplicates(&self, position: usize, value: &str) -> Vec<usize> {
+        self.first
+            .get(value)
+            .and_then(|first| self.repeated.get(first))
+            .map(|all| all.iter().copied().filter(|p| *p != position).collect())
+            .unwrap_or_default()
+    }
+
+    /// The other users whose value differs only by case.
+    fn case_only(
+        &self,
+        position: usize,
+        value: &str,
+        anchors: &[Result<SourceAnchor, AnchorProblem>],
+    ) -> Vec<usize> {
+        self.folded_first
+            .get(&fold(value))
+            .and_then(|first| self.folded_repeated.get(first))
+            .map(|all| {
+                all.iter()
+                    .copied()
+                    .filter(|other| {
+                        *other != position
+                            && anchors
+                                .get(*other)
+                                .and_then(|a| a.as_ref().ok())
+                                .is_some_and(|a| a.value != value)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The first user with exactly this value.
+    fn holder(&self, value: &str) -> Option<usize> {
+        self.first.get(value).copied()
+    }
+}
+
+/// A finished plan: the decisions per user, sorted by DN, and the cloud users nobody reaches.
+#[derive(Debug)]
+pub struct Plan<'a> {
+    /// The on-premises inventory.
+    pub on_prem: &'a [OnPremUser],
+    /// The tenant.
+    pub tenant: &'a TenantSnapshot,
+    /// The tenant indexed.
+    pub index: CloudIndex<'a>,
+    /// The settings used.
+    pub settings: EngineSettings,
+    /// The tenant's matching switches.
+    pub features: SyncFeatures,
+    /// One decision per on-premises user, sorted by DN.
+    pub users: Vec<UserPlan>,
+    /// Positions of the cloud users no on-premises user reaches, sorted by userPrincipalName and id.
+    pub cloud_only: Vec<usize>,
+}
+
+impl Plan<'_> {
+    /// How many users got each outcome, in [`Outcome::ALL`] order.
+    pub fn counts(&self) -> [(Outcome, usize); 11] {
+        let mut counts = Outcome::ALL.map(|outcome| (outcome, 0));
+        for user in &self.users {
+            if let Some(slot) = counts
+                .iter_mut()
+                .find(|(outcome, _)| *outcome == user.outcome)
+            {
+                slot.1 += 1;
+            }
+        }
+        counts
+    }
+
+    /// Whether any user needs attention (exit status 1).
+    pub fn needs_attention(&self) -> bool {
+        self.users.iter().any(|user| user.outcome.needs_attention())
+    }
+}
+
+/// Runs the engine over an inventory and a tenant.
+///
+/// Precedence, first that applies: `invalid-anchor`, `duplicate-anchor` (both stop the export, so no
+/// matching happens), `hard-match-blocked` / `hard-match`, then soft matching: `ambiguous`,
+/// `admin-role-conflict`, `invalid-soft-match`, `soft-match-smtp` / `soft-match-upn`, and finally
+/// `create-with-conflict` / `create`. Two on-premises users that soft-match the same cloud user are both
+/// `ambiguous`: only the first exported wins, and the export order cannot be known.
+pub fn plan<'a>(
+    on_prem: &'a [OnPremUser],
+    tenant: &'a TenantSnapshot,
+    settings: &EngineSettings,
+) -> Plan<'a> {
+    let index = CloudIndex::new(tenant);
+    let features = tenant.features();
+    let anchors: Vec<Result<SourceAnchor, AnchorProblem>> = on_prem
+        .iter()
+        .map(|user| source_anchor(user, &settings.anchor_attribute, settings.anchor_encoding))
+        .collect();
+    let anchor_index = AnchorIndex::new(&anchors);
+    let evaluator = Evaluator {
+        on_prem,
+        tenant,
+        index: &index,
+        features: &features,
+        settings,
+        anchors: &anchors,
+        anchor_index: &anchor_index,
+    };
+    let mut users: Vec<UserPlan> = (0..on_prem.len())
+        .map(|position| evaluator.evaluate(position))
+        .collect();
+    resolve_contested(&mut users);
+    for user in &mut users {
+        evaluator.add_cautions(user);
+    }
+    users.sort_by(|a, b| {
+        let dn = |plan: &UserPlan| on_prem.get(plan.user).map_or("", |user| user.dn.as_str());
+        dn(a).cmp(dn(b)).then(a.user.cmp(&b.user))
+    });
+    let cloud_only = unreached_cloud_users(tenant, &users);
+    drop(anchor_index);
+    Plan {
+        on_prem,
+        tenant,
+        index,
+        settings: settings.clone(),
+        features,
+        users,
+        cloud_only,
+    }
+}
+
+/// Two or more on-premises users soft-matching one cloud user become `ambiguous`.
+fn resolve_contested(users: &mut [UserPlan]) {
+    let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (slot, user) in users.iter().enumerate() {
+        if matches!(user.outcome, Outcome::SoftMatchSmtp | Outcome::SoftMatchUpn)
+            && let Some(cloud) = user.cloud_user
+        {
+            claims.entry(cloud).or_default().push(slot);
+        }
+    }
+    for slots in claims.values().filter(|slots| slots.len() > 1) {
+        let positions: Vec<usize> = slots
+            .iter()
+            .filter_map(|slot| users.get(*slot).map(|user| user.user))
+            .collect();
+        for slot in slots {
+            if let Some(user) = users.get_mut(*slot) {
+                user.outcome = Outcome::Ambiguous;
+                user.contested_with = positions
+                    .iter()
+                    .copied()
+                    .filter(|p| *p != user.user)
+                    .collect();
+                user.contested_with.sort_unstable();
+            }
+        }
+    }
+}
+
+/// The cloud users no on-premises user matches, is refused by, or weighs as a candidate.
+fn unreached_cloud_users(tenant: &TenantSnapshot, users: &[UserPlan]) -> Vec<usize> {
+    let mut reached = vec![false; tenant.users.len()];
+    let mut mark = |cloud: usize| {
+        if let Some(slot) = reached.get_mut(cloud) {
+            *slot = true;
+        }
+    };
+    for user in users {
+        if let Some(cloud) = user.cloud_user {
+            mark(cloud);
+        }
+        if let Some(hard) = user.hard_match {
+            mark(hard.cloud());
+        }
+        if let Some(SoftMatch::Ambiguous(candidates)) = &user.soft_match {
+            candidates
+                .iter()
+                .for_each(|candidate| mark(candidate.cloud));
+        }
+    }
+    let mut unreached: Vec<usize> = reached
+        .iter()
+        .enumerate()
+        .filter(|(_, reached)| !**reached)
+        .map(|(position, _)| position)
+        .collect();
+    unreached.sort_by(|a, b| {
+        let key = |position: &usize| {
+            tenant.users.get(*position).map(|user| {
+                (
+                    user.user_principal_name.as_deref().unwrap_or(""),
+                    user.id.as_str(),
+                )
+            })
+        };
+        key(a).cmp(&key(b))
+    });
+    unreached
+}
+
+struct Evaluator<'e, 'a> {
+    on_prem: &'a [OnPremUser],
+    tenant: &'a TenantSnapshot,
+    index: &'e CloudIndex<'a>,
+    features: &'e SyncFeatures,
+    settings: &'e EngineSettings,
+    anchors: &'e [Result<SourceAnchor, AnchorProblem>],
+    anchor_index: &'e AnchorIndex<'e>,
+}
+
+impl Evaluator<'_, '_> {
+    fn evaluate(&self, position: usize) -> UserPlan {
+        let Some(user) = self.on_prem.get(position) else {
+            return UserPlan::new(position, predict_upn(&OnPremUser::default(), self.tenant));
+        };
+        let mut plan = UserPlan::new(position, predict_upn(user, self.tenant));
+        let anchor = match self.anchors.get(position) {
+            Some(Ok(anchor)) => anchor,
+            Some(Err(problem)) => {
+                plan.outcome = Outcome::InvalidAnchor;
+                plan.anchor_problem = Some(problem.clone());
+                return plan;
+            }
+            None => return plan,
+        };
+        plan.anchor = Some(anchor.clone());
+        match check_source_anchor(anchor) {
+            Ok(notes) => plan.cautions.extend(notes.into_iter().map(Caution::Anchor)),
+            Err(problem) => {
+                plan.outcome = Outcome::InvalidAnchor;
+                plan.anchor_problem = Some(problem);
+                return plan;
+            }
+        }
+        let others = self
+            .anchor_index
+            .case_only(position, &anchor.value, self.anchors);
+        if !others.is_empty() {
+            plan.cautions.push(Caution::AnchorCaseOnly { others });
+        }
+        plan.hard_match = hard_match(self.index, self.features, &anchor.value);
+        plan.duplicates = self.anchor_index.duplicates(position, &anchor.value);
+        if !plan.duplicates.is_empty() {
+            plan.outcome = Outcome::DuplicateAnchor;
+            return plan;
+        }
+        if let Some(hard) = plan.hard_match {
+            plan.cloud_user = Some(hard.cloud());
+            plan.outcome = match hard {
+                HardMatch::Blocked { .. } => Outcome::HardMatchBlocked,
+                HardMatch::Join { .. } | HardMatch::Takeover { .. } => Outcome::HardMatch,
+            };
+            return plan;
+        }
+        if let Some(cloud) = self.index.by_immutable_id_ignoring_case(&anchor.value) {
+            plan.cautions.push(Caution::ImmutableIdCaseOnly { cloud });
+        }
+        let keys = SoftMatchKeys::of(user, plan.upn.exported.as_deref());
+        let soft = soft_match(self.index, self.features, keys, self.settings.smtp_match);
+        match &soft {
+            SoftMatch::Matched(candidate) => {
+                plan.cloud_user = Some(candidate.cloud);
+                plan.outcome = if candidate.by.is_smtp() {
+                    Outcome::SoftMatchSmtp
+                } else {
+                    Outcome::SoftMatchUpn
+                };
+            }
+            SoftMatch::Ambiguous(_) => plan.outcome = Outcome::Ambiguous,
+            SoftMatch::AdminRoleConflict { candidate, .. } => {
+                plan.cloud_user = Some(candidate.cloud);
+                plan.outcome = Outcome::AdminRoleConflict;
+            }
+            SoftMatch::InvalidSoftMatch {
+                candidate,
+                immutable_id,
+            } => {
+                plan.cloud_user = Some(candidate.cloud);
+                plan.outcome = Outcome::InvalidSoftMatch;
+                plan.immutable_id_holder = self.anchor_index.holder(immutable_id);
+            }
+            SoftMatch::Blocked { .. } | SoftMatch::NoCandidate { .. } => {
+                plan.conflicts = create_conflicts(self.index, user, plan.upn.value.as_deref());
+                match plan
+                    .conflicts
+                    .iter()
+                    .map(|conflict| conflict.attribute)
+                    .min()
+                {
+                    Some(attribute) => {
+                        plan.outcome = Outcome::CreateWithConflict;
+                        plan.conflict_attribute = Some(attribute);
+                    }
+                    None => plan.outcome = Outcome::Create,
+                }
+                let upn_taken = plan
+                    .conflicts
+                    .iter()
+                    .any(|conflict| conflict.attribute == ConflictAttribute::UserPrincipalName);
+                if upn_taken
+                    && let (Some(upn), Some(initial)) =
+                        (&plan.upn.value, self.tenant.initial_domain())
+                {
+                    plan.predicted_upn = Some(quarantined_upn(upn, &initial.id));
+                }
+            }
+        }
+        plan.soft_match = Some(soft);
+        plan
+    }
+
+    /// The cautions that depend on the final outcome.
+    fn add_cautions(&self, plan: &mut UserPlan) {
+        let Some(user) = self.on_prem.get(plan.user) else {
+            return;
+        };
+        let matched = plan.outcome.is_match().then_some(plan.cloud_user).flatten();
+        if user.is_disabled() {
+            plan.cautions.insert(
+                0,
+                Caution::Disabled {
+                    user_account_control: user.user_account_control.unwrap_or_default(),
+                    cloud_enabled: matched.filter(|cloud| {
+                        self.index
+                            .user(*cloud)
+                            .is_some_and(|cloud| cloud.account_enabled == Some(true))
+                    }),
+                },
+            );
+        }
+        match plan.upn.source {
+            UpnSource::SamAccountName => plan.cautions.push(Caution::UpnFromSamAccountName),
+            UpnSource::Missing => plan.cautions.push(Caution::NoUpn),
+            UpnSource::UserPrincipalName => {}
+        }
+        if plan.upn.rewrite.is_some()
+            && plan.upn.value.is_none()
+            && self.tenant.initial_domain().is_none()
+        {
+            plan.cautions.push(Caution::NoInitialDomain);
+        }
+        if let Some(hard) = plan.hard_match
+            && plan.outcome != Outcome::DuplicateAnchor
+        {
+            let roles = self.index.roles_of(hard.cloud());
+            if !roles.is_empty() {
+                plan.cautions.push(Caution::TargetHoldsRoles {
+                    cloud: hard.cloud(),
+                    roles: roles.into_iter().map(str::to_owned).collect(),
+                });
+            }
+            if let HardMatch::Join { cloud } = hard
+                && self.index.user(cloud).is_some_and(|cloud| {
+                    !cloud
+                        .on_premises_distinguished_name
+                        .as_deref()
+                        .is_some_and(|dn| dn.eq_ignore_ascii_case(&user.dn))
+                })
+            {
+                plan.cautions.push(Caution::SyncedElsewhere { cloud });
+            }
+        }
+        if let Some(cloud) = matched
+            && let Some(cloud_user) = self.index.user(cloud)
+        {
+            if let Some(upn) = &plan.predicted_upn {
+                let current = cloud_user.user_principal_name.as_deref().unwrap_or("");
+                if fold(current) != fold(upn) {
+                    plan.cautions.push(Caution::SignInNameChanges { cloud });
+                    if let Some(holder) = self
+                        .index
+                        .by_user_principal_name(upn)
+                        .filter(|h| *h != cloud)
+                    {
+                        plan.cautions.push(Caution::UpnTaken { cloud: holder });
+                    }
+                }
+            }
+            let lost = cloud_only_proxy_addresses(user, cloud_user);
+            if !lost.is_empty() {
+                plan.cautions.push(Caution::ProxyAddressesLost {
+                    cloud,
+                    addresses: lost.into_iter().map(str::to_owned).collect(),
+                });
+            }
+        }
+        // The ImmutableID a federated user signs in with changes when one is written for the first time.
+        let immutable_id_written = match plan.outcome {
+            Outcome::SoftMatchSmtp | Outcome::SoftMatchUpn => plan
+                .cloud_user
+                .and_then(|cloud| self.index.user(cloud))
+                .is_some_and(|cloud| non_empty(&cloud.on_premises_immutable_id).is_none()),
+            Outcome::Create | Outcome::CreateWithConflict => {
+                plan.conflict_attribute != Some(ConflictAttribute::OnPremiseSecurityIdentifier)
+            }
+            _ => false,
+        };
+        if immutable_id_written
+            && let Some(domain) = plan
+                .predicted_upn
+                .as_deref()
+                .and_then(|upn| self.tenant.domain_of(upn))
+                .filter(|domain| domain.is_federated())
+        {
+            plan.cautions.push(Caution::FederatedImmutableId {
+                domain: domain.id.clone(),
+            });
+        }
+    }
+}
+
+/// The candidates a soft match weighed, for reasons: the matched or refused one, or all of an ambiguous
+/// or blocked decision.
+pub fn candidates_of(soft: &SoftMatch) -> Vec<Candidate> {
+    match soft {
+        SoftMatch::Matched(candidate)
+        | SoftMatch::AdminRoleConflict { candidate, .. }
+        | SoftMatch::InvalidSoftMatch { candidate, .. } => vec![*candidate],
+        SoftMatch::Ambiguous(candidates) | SoftMatch::Blocked { candidates } => candidates.clone(),
+        SoftMatch::NoCandidate { .. } => Vec::new(),
+    }
+}
