@@ -31,6 +31,11 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
             cause
                 .downcast_ref::<anchorsync_core::convert::ConvertError>()
                 .and_then(anchorsync_core::convert::ConvertError::hint)
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<crate::sources::SourceError>()
+                        .and_then(crate::sources::SourceError::hint)
+                })
         })
         .collect()
 }

@@ -4,6 +4,8 @@
 mod args;
 mod commands;
 mod exit;
+mod output;
+mod sources;
 
 use std::io::Write as _;
 use std::process::ExitCode;

@@ -21,4 +21,5 @@ pub mod engine;
 pub mod identifier;
 pub mod progress;
 pub mod secret;
+pub mod synthetic;
 pub mod tenant;

@@ -2,6 +2,8 @@
 
 mod check_anchor;
 mod convert;
+mod generate;
+mod plan;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -11,5 +13,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     match cli.command {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Generate(args) => generate::run(&args),
     }
 }

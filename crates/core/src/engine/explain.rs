@@ -231,11 +231,9 @@ fn candidate_found(
                 "Its primary SMTP address `{smtp}` is the primary SMTP address of cloud user {who}"
             )
         }
-        MatchedBy::SecondaryProxyAddress => format!(
-            "Its primary SMTP address `{smtp}` is a secondary proxy address of cloud user {who} (anchorsync \
-             compares with every cloud proxy address, as Microsoft's InvalidSoftMatch example does; Entra Connect's \
-             documentation names only primary addresses, which `--smtp-match primary` models)"
-        ),
+        MatchedBy::SecondaryProxyAddress => {
+            format!("Its primary SMTP address `{smtp}` is a secondary proxy address of cloud user {who}")
+        }
         MatchedBy::UpnToPrimarySmtp => format!(
             "Its userPrincipalName `{upn}` is the primary SMTP address of cloud user {who} (a soft-match case listed \
              in seed 004)"
@@ -340,6 +338,9 @@ fn soft_match_sentences(
     let Some(soft) = &user_plan.soft_match else {
         return;
     };
+    let secondary = super::plan::candidates_of(soft)
+        .iter()
+        .any(|candidate| candidate.by == MatchedBy::SecondaryProxyAddress);
     let upn = user_plan.upn.exported.as_deref();
     let anchor = user_plan
         .anchor
@@ -443,7 +444,15 @@ fn soft_match_sentences(
             }
         }
     }
+    if secondary {
+        reasons.push(SECONDARY_PROXY_CHOICE.to_owned());
+    }
 }
+
+/// The [choice] behind a match on a secondary cloud proxy address, said where it decided.
+const SECONDARY_PROXY_CHOICE: &str = "A secondary cloud proxy address counts as an SMTP match here: anchorsync \
+     compares with every cloud proxy address, as Microsoft's InvalidSoftMatch example does, while Entra Connect's \
+     existing-tenant page names only primary addresses (`--smtp-match primary` plans that reading).";
 
 fn refused_immutable_id<'t>(plan: &Plan<'t>, candidate: Candidate) -> Option<&'t str> {
     plan.index
@@ -643,14 +652,16 @@ fn caution_sentence(plan: &Plan<'_>, user_plan: &UserPlan, caution: &Caution) ->
             cloud_label(plan, *cloud)
         ),
         Caution::ProxyAddressesLost { cloud, addresses } => format!(
-            "The first sync replaces the proxy addresses of cloud user {}: {} exist only in the cloud and stop \
-             receiving mail unless they are added to proxyAddresses in AD.",
+            "The first sync replaces the proxy addresses of cloud user {}: {} {} only in the cloud and {} receiving \
+             mail unless added to proxyAddresses in AD.",
             cloud_label(plan, *cloud),
             addresses
                 .iter()
                 .map(|address| format!("`{address}`"))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if addresses.len() == 1 { "exists" } else { "exist" },
+            if addresses.len() == 1 { "stops" } else { "stop" },
         ),
         Caution::UpnFromSamAccountName => {
             "The user has no userPrincipalName: set one in AD (a verified domain) rather than rely on \

@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize, Serializer};
 
 use super::changes::{AttributeChange, attribute_changes};
 use super::explain::{cloud_only_warnings, reasons, warnings};
-use super::index::non_empty;
 use super::plan::{Outcome, Plan, UserPlan};
 use super::rules::{ConflictAttribute, SmtpMatchScope};
 use super::source_anchor::AnchorEncoding;
@@ -427,9 +426,4 @@ impl Serialize for PlanJson<'_> {
         document.serialize_field("cloudOnly", &CloudOnly(self.plan))?;
         document.end()
     }
-}
-
-/// Whether a cloud user carries an ImmutableID (used by reports to flag cloud-only users).
-pub fn carries_immutable_id(record: &CloudOnlyRecord) -> bool {
-    non_empty(&record.on_premises_immutable_id).is_some()
 }
