@@ -162,9 +162,21 @@ mod tests {
                 url: "LDAPS://dc.example.com".into()
             }
         );
-        assert_eq!(AdSource::parse("users.ldif"), AdSource::File("users.ldif".into()));
-        assert!(matches!(CloudSource::parse("graph"), CloudSource::Live { .. }));
-        assert!(matches!(CloudSource::parse("http://127.0.0.1:8080"), CloudSource::Live { .. }));
-        assert_eq!(CloudSource::parse("graph.json"), CloudSource::File("graph.json".into()));
+        assert_eq!(
+            AdSource::parse("users.ldif"),
+            AdSource::File("users.ldif".into())
+        );
+        assert!(matches!(
+            CloudSource::parse("graph"),
+            CloudSource::Live { .. }
+        ));
+        assert!(matches!(
+            CloudSource::parse("http://127.0.0.1:8080"),
+            CloudSource::Live { .. }
+        ));
+        assert_eq!(
+            CloudSource::parse("graph.json"),
+            CloudSource::File("graph.json".into())
+        );
     }
 }

@@ -89,7 +89,11 @@ fn write_pair(
     snapshot.write_all(b"{\"users\":[")?;
     let mut first = true;
     let mut separator = |out: &mut dyn Write| -> std::io::Result<()> {
-        out.write_all(if std::mem::take(&mut first) { b"\n" } else { b",\n" })
+        out.write_all(if std::mem::take(&mut first) {
+            b"\n"
+        } else {
+            b",\n"
+        })
     };
     for case in generator.cases() {
         for entry in &case.entries {

@@ -3,7 +3,6 @@
 mod spreadsheet;
 mod table;
 
-
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
 use anchorsync_core::engine::{EngineSettings, plan};
 use anyhow::anyhow;

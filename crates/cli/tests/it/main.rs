@@ -2,3 +2,5 @@
 
 mod check_anchor;
 mod convert;
+mod generate;
+mod plan;

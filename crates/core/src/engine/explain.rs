@@ -232,7 +232,9 @@ fn candidate_found(
             )
         }
         MatchedBy::SecondaryProxyAddress => {
-            format!("Its primary SMTP address `{smtp}` is a secondary proxy address of cloud user {who}")
+            format!(
+                "Its primary SMTP address `{smtp}` is a secondary proxy address of cloud user {who}"
+            )
         }
         MatchedBy::UpnToPrimarySmtp => format!(
             "Its userPrincipalName `{upn}` is the primary SMTP address of cloud user {who} (a soft-match case listed \

@@ -24,10 +24,13 @@ use serde_json::{Map, Value, json};
 use crate::directory::{DirectoryEntry, EntryError, OnPremUser};
 use crate::engine::{Outcome, Summary};
 use crate::identifier::{Sid, encode_base64};
-use crate::tenant::{CloudUser, Domain, OnPremisesSynchronization, RoleAssignment, SyncFeatures, TenantSnapshot};
+use crate::tenant::{
+    CloudUser, Domain, OnPremisesSynchronization, RoleAssignment, SyncFeatures, TenantSnapshot,
+};
 
 use names::{
-    DEPARTMENTS, JAPANESE_FAMILY, JAPANESE_GIVEN, OFFICES, Office, Person, TITLES, WESTERN_FAMILY, WESTERN_GIVEN,
+    DEPARTMENTS, JAPANESE_FAMILY, JAPANESE_GIVEN, OFFICES, Office, Person, TITLES, WESTERN_FAMILY,
+    WESTERN_GIVEN,
 };
 
 /// SplitMix64: a small generator whose sequence never changes with a dependency's version, so the same
@@ -141,16 +144,23 @@ impl Mix {
     /// `hard-match=30,create=10,...`; outcomes not named get weight 0.
     pub fn parse(text: &str) -> Result<Self, MixError> {
         let mut weights = Outcome::ALL.map(|outcome| (outcome, 0));
-        for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
-            let (name, weight) = item.split_once('=').ok_or_else(|| MixError::Syntax { item: item.to_owned() })?;
-            let weight: u32 = weight
-                .trim()
-                .parse()
-                .map_err(|_| MixError::Syntax { item: item.to_owned() })?;
+        for item in text
+            .split(',')
+            .map(str::trim)
+            .filter(|item| !item.is_empty())
+        {
+            let (name, weight) = item.split_once('=').ok_or_else(|| MixError::Syntax {
+                item: item.to_owned(),
+            })?;
+            let weight: u32 = weight.trim().parse().map_err(|_| MixError::Syntax {
+                item: item.to_owned(),
+            })?;
             let slot = weights
                 .iter_mut()
                 .find(|(outcome, _)| outcome.as_str() == name.trim())
-                .ok_or_else(|| MixError::UnknownOutcome { name: name.trim().to_owned() })?;
+                .ok_or_else(|| MixError::UnknownOutcome {
+                    name: name.trim().to_owned(),
+                })?;
             slot.1 = weight;
         }
         if weights.iter().all(|(_, weight)| *weight == 0) {
@@ -171,14 +181,23 @@ impl Mix {
     /// least one of every weighted outcome when there is room (two for `duplicate-anchor`, which comes in
     /// pairs), and an even number of `duplicate-anchor`.
     pub fn counts(&self, users: usize) -> Summary {
-        let total: u64 = self.weights.iter().map(|(_, w)| u64::from(*w)).sum::<u64>().max(1);
+        let total: u64 = self
+            .weights
+            .iter()
+            .map(|(_, w)| u64::from(*w))
+            .sum::<u64>()
+            .max(1);
         let users_u64 = users as u64;
         let mut counts: Vec<(Outcome, usize, u64)> = self
             .weights
             .iter()
             .map(|(outcome, weight)| {
                 let exact = users_u64 * u64::from(*weight);
-                (*outcome, usize::try_from(exact / total).unwrap_or(0), exact % total)
+                (
+                    *outcome,
+                    usize::try_from(exact / total).unwrap_or(0),
+                    exact % total,
+                )
             })
             .collect();
         let mut left = users.saturating_sub(counts.iter().map(|(_, n, _)| n).sum());
@@ -198,7 +217,13 @@ impl Mix {
                 left -= 1;
             }
         }
-        let minimum = |outcome: Outcome| if outcome == Outcome::DuplicateAnchor { 2 } else { 1 };
+        let minimum = |outcome: Outcome| {
+            if outcome == Outcome::DuplicateAnchor {
+                2
+            } else {
+                1
+            }
+        };
         let needed: usize = counts
             .iter()
             .filter(|(outcome, _, _)| self.weight(*outcome) > 0)
@@ -206,7 +231,9 @@ impl Mix {
             .sum();
         if users >= needed {
             for position in 0..counts.len() {
-                let Some(&(outcome, n, _)) = counts.get(position) else { continue };
+                let Some(&(outcome, n, _)) = counts.get(position) else {
+                    continue;
+                };
                 if self.weight(outcome) == 0 || n >= minimum(outcome) {
                     continue;
                 }
@@ -214,7 +241,11 @@ impl Mix {
                 for _ in 0..want {
                     let donor = (0..counts.len())
                         .filter(|d| *d != position)
-                        .max_by_key(|d| counts.get(*d).map_or(0, |(o, n, _)| n.saturating_sub(minimum(*o))));
+                        .max_by_key(|d| {
+                            counts
+                                .get(*d)
+                                .map_or(0, |(o, n, _)| n.saturating_sub(minimum(*o)))
+                        });
                     if let Some(donor) = donor
                         && let Some((o, n, _)) = counts.get_mut(donor)
                         && *n > minimum(*o)
@@ -231,7 +262,7 @@ impl Mix {
         for (outcome, n, _) in &counts {
             *summary.slot(*outcome) = *n;
         }
-        if summary.duplicate_anchor % 2 == 1 {
+        if !summary.duplicate_anchor.is_multiple_of(2) {
             summary.duplicate_anchor -= 1;
             let receiver = Outcome::ALL
                 .into_iter()
@@ -345,7 +376,8 @@ impl Synthetic {
 
 fn is_user(entry: &DirectoryEntry) -> bool {
     let classes = entry.values("objectClass");
-    classes.iter().any(|c| c.eq_ignore_ascii_case(b"user")) && !classes.iter().any(|c| c.eq_ignore_ascii_case(b"computer"))
+    classes.iter().any(|c| c.eq_ignore_ascii_case(b"user"))
+        && !classes.iter().any(|c| c.eq_ignore_ascii_case(b"computer"))
 }
 
 const AD_DOMAIN: &str = "corp.example.local";
@@ -416,7 +448,11 @@ impl Generator {
         let mut cases: Vec<Outcome> = Vec::with_capacity(config.users);
         for outcome in Outcome::ALL {
             let users = counts.get(outcome);
-            let count = if outcome == Outcome::DuplicateAnchor { users / 2 } else { users };
+            let count = if outcome == Outcome::DuplicateAnchor {
+                users / 2
+            } else {
+                users
+            };
             cases.extend(std::iter::repeat_n(outcome, count));
         }
         let mut rng = Rng::new(config.seed ^ 0x5EED_CA5E);
@@ -446,11 +482,17 @@ impl Generator {
 
     /// How many cloud users the snapshot holds.
     pub fn cloud_user_count(&self) -> usize {
-        self.config.cloud_users.unwrap_or(self.config.users).max(self.case_cloud_users())
+        self.config
+            .cloud_users
+            .unwrap_or(self.config.users)
+            .max(self.case_cloud_users())
     }
 
     fn case_cloud_users(&self) -> usize {
-        self.cases.iter().map(|outcome| cloud_users_of(*outcome)).sum()
+        self.cases
+            .iter()
+            .map(|outcome| cloud_users_of(*outcome))
+            .sum()
     }
 
     /// The tenant's initial domain.
@@ -461,22 +503,23 @@ impl Generator {
     /// The tenant's domains: the initial one, the federated `example.co.jp`, the managed `example.com`,
     /// and an unverified `lab.example.com`.
     pub fn domains(&self) -> Vec<Domain> {
-        let domain = |id: &str, federated: bool, verified: bool, initial: bool, default: bool| Domain {
-            id: id.to_owned(),
-            authentication_type: if federated { "Federated" } else { "Managed" }.to_owned(),
-            availability_status: None,
-            is_admin_managed: true,
-            is_default: default,
-            is_initial: initial,
-            is_root: !initial,
-            is_verified: verified,
-            supported_services: if verified {
-                vec!["Email".to_owned(), "OfficeCommunicationsOnline".to_owned()]
-            } else {
-                Vec::new()
-            },
-            other: Map::new(),
-        };
+        let domain =
+            |id: &str, federated: bool, verified: bool, initial: bool, default: bool| Domain {
+                id: id.to_owned(),
+                authentication_type: if federated { "Federated" } else { "Managed" }.to_owned(),
+                availability_status: None,
+                is_admin_managed: true,
+                is_default: default,
+                is_initial: initial,
+                is_root: !initial,
+                is_verified: verified,
+                supported_services: if verified {
+                    vec!["Email".to_owned(), "OfficeCommunicationsOnline".to_owned()]
+                } else {
+                    Vec::new()
+                },
+                other: Map::new(),
+            };
         vec![
             domain(&self.initial_domain(), false, true, true, true),
             domain(FEDERATED, true, true, false, false),
@@ -517,7 +560,9 @@ impl Generator {
         let mut seen: Vec<String> = Vec::new();
         for office in OFFICES {
             for depth in (0..office.ous.len()).rev() {
-                let Some(ous) = office.ous.get(depth..) else { continue };
+                let Some(ous) = office.ous.get(depth..) else {
+                    continue;
+                };
                 let dn = ou_dn(ous);
                 if seen.contains(&dn) {
                     continue;
@@ -554,7 +599,9 @@ impl Generator {
 
     /// The cloud users no case needs, up to [`Generator::cloud_user_count`], and their role assignments.
     pub fn cloud_only(&self) -> impl Iterator<Item = (CloudUser, Option<RoleAssignment>)> + '_ {
-        let padding = self.cloud_user_count().saturating_sub(self.case_cloud_users());
+        let padding = self
+            .cloud_user_count()
+            .saturating_sub(self.case_cloud_users());
         (0..padding).map(move |number| self.cloud_only_user(number))
     }
 
@@ -569,7 +616,11 @@ impl Generator {
         };
         let mut expected = Vec::with_capacity(self.config.users);
         for case in self.cases() {
-            expected.extend(case.entries.iter().map(|entry| (entry.dn.clone(), case.outcome)));
+            expected.extend(
+                case.entries
+                    .iter()
+                    .map(|entry| (entry.dn.clone(), case.outcome)),
+            );
             entries.extend(case.entries);
             tenant.users.extend(case.cloud_users);
             tenant.role_assignments.extend(case.role_assignments);
@@ -593,7 +644,11 @@ impl Generator {
             name: "東京本社",
             japanese: true,
         });
-        let japanese = if office.japanese { rng.chance(92) } else { rng.chance(10) };
+        let japanese = if office.japanese {
+            rng.chance(92)
+        } else {
+            rng.chance(10)
+        };
         let person = if japanese {
             let (family, family_ascii) = rng.pick(JAPANESE_FAMILY).unwrap_or(("山田", "yamada"));
             let (given, given_ascii) = rng.pick(JAPANESE_GIVEN).unwrap_or(("太郎", "taro"));
@@ -615,7 +670,10 @@ impl Generator {
                 family_first: false,
             }
         };
-        let local = format!("{}.{}{number}{suffix}", person.given_ascii, person.family_ascii);
+        let local = format!(
+            "{}.{}{number}{suffix}",
+            person.given_ascii, person.family_ascii
+        );
         let initial: String = person.given_ascii.chars().take(1).collect();
         let sam: String = format!("{initial}{}{number}{suffix}", person.family_ascii)
             .chars()
@@ -624,7 +682,11 @@ impl Generator {
         let label = if suffix.is_empty() {
             format!("{} {number}", person.display_name())
         } else {
-            format!("{} {number} ({})", person.display_name(), suffix.trim_start_matches('.'))
+            format!(
+                "{} {number} ({})",
+                person.display_name(),
+                suffix.trim_start_matches('.')
+            )
         };
         let dn = format!("CN={},{}", escape_rdn(&label), ou_dn(office.ous));
         let rid = 1100 + number * 2 + usize::from(!suffix.is_empty());
@@ -641,8 +703,12 @@ impl Generator {
             object_guid: rng.bytes16(),
             sid: format!("{DOMAIN_SID}-{rid}"),
             disabled: rng.chance(4),
-            phone: rng.chance(70).then(|| format!("{}{extension}", office.phone_prefix)),
-            mobile: rng.chance(30).then(|| format!("+81 90-{:04}-{:04}", rng.below(10000), rng.below(10000))),
+            phone: rng
+                .chance(70)
+                .then(|| format!("{}{extension}", office.phone_prefix)),
+            mobile: rng
+                .chance(30)
+                .then(|| format!("+81 90-{:04}-{:04}", rng.below(10000), rng.below(10000))),
             mail_nickname: rng.chance(50),
         }
     }
@@ -655,13 +721,20 @@ impl Generator {
         let number = profile.number;
         twin.person = person;
         twin.office = profile.office;
-        twin.local = format!("{}.{}{number}{suffix}", person.given_ascii, person.family_ascii);
+        twin.local = format!(
+            "{}.{}{number}{suffix}",
+            person.given_ascii, person.family_ascii
+        );
         let initial: String = person.given_ascii.chars().take(1).collect();
         twin.sam = format!("{initial}{}{number}{suffix}", person.family_ascii)
             .chars()
             .take(20)
             .collect();
-        let label = format!("{} {number} ({})", person.display_name(), suffix.trim_start_matches('.'));
+        let label = format!(
+            "{} {number} ({})",
+            person.display_name(),
+            suffix.trim_start_matches('.')
+        );
         twin.dn = format!("CN={},{}", escape_rdn(&label), ou_dn(profile.office.ous));
         twin
     }
@@ -708,10 +781,27 @@ impl Generator {
         if let Ok(sid) = profile.sid.parse::<Sid>() {
             entry.push("objectSid", sid.to_bytes());
         }
-        entry.push("userAccountControl", if profile.disabled { "514" } else { "512" });
+        entry.push(
+            "userAccountControl",
+            if profile.disabled { "514" } else { "512" },
+        );
         let japanese = person.family_first;
-        entry.push("department", if japanese { profile.department.0 } else { profile.department.1 });
-        entry.push("title", if japanese { profile.title.0 } else { profile.title.1 });
+        entry.push(
+            "department",
+            if japanese {
+                profile.department.0
+            } else {
+                profile.department.1
+            },
+        );
+        entry.push(
+            "title",
+            if japanese {
+                profile.title.0
+            } else {
+                profile.title.1
+            },
+        );
         entry.push("employeeID", format!("E{:07}", profile.number));
         entry.push("physicalDeliveryOfficeName", profile.office.name);
         if let Some(phone) = &profile.phone {
@@ -727,7 +817,13 @@ impl Generator {
 
     /// A cloud user for a profile: the same person as the cloud knows it, with the drift a cloud-managed
     /// account accumulates (ASCII display name, English title, a phone only in the cloud...).
-    fn cloud_user(&self, rng: &mut Rng, profile: &Profile, upn: &str, proxies: Vec<String>) -> CloudUser {
+    fn cloud_user(
+        &self,
+        rng: &mut Rng,
+        profile: &Profile,
+        upn: &str,
+        proxies: Vec<String>,
+    ) -> CloudUser {
         let person = &profile.person;
         let mail = proxies
             .iter()
@@ -759,7 +855,11 @@ impl Generator {
             department: rng.chance(60).then(|| profile.department.1.to_owned()),
             employee_id: rng.chance(50).then(|| format!("E{:07}", profile.number)),
             mobile_phone: if rng.chance(20) {
-                Some(format!("+81 80-{:04}-{:04}", rng.below(10000), rng.below(10000)))
+                Some(format!(
+                    "+81 80-{:04}-{:04}",
+                    rng.below(10000),
+                    rng.below(10000)
+                ))
             } else {
                 profile.mobile.clone()
             },
@@ -792,7 +892,10 @@ impl Generator {
 
     /// One case. Values that must not collide with other cases carry the case number.
     fn case(&self, number: usize, outcome: Outcome) -> Case {
-        let mut rng = Rng::new(self.config.seed.wrapping_mul(0x100_0000_01B3) ^ (number as u64).wrapping_mul(0x9E37_79B9));
+        let mut rng = Rng::new(
+            self.config.seed.wrapping_mul(0x100_0000_01B3)
+                ^ (number as u64).wrapping_mul(0x9E37_79B9),
+        );
         let profile = self.profile(&mut rng, number, "");
         let local = profile.local.clone();
         let initial = self.initial_domain();
@@ -806,7 +909,10 @@ impl Generator {
             object_guid: true,
         };
         if rng.chance(30) {
-            account.secondary.push(format!("{}.{}{number}@{MANAGED}", profile.person.family_ascii, alt));
+            account.secondary.push(format!(
+                "{}.{}{number}@{MANAGED}",
+                profile.person.family_ascii, alt
+            ));
         }
         let mut cloud_users = Vec::new();
         let mut role_assignments = Vec::new();
@@ -817,10 +923,18 @@ impl Generator {
                     // Already synchronised (a Connect reinstall): joined even with the block on.
                     account.consistency_guid = Some(profile.object_guid.to_vec());
                     let upn = format!("{local}@{MANAGED}");
-                    let mut cloud = self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{local}@{MANAGED}")]);
+                    let mut cloud = self.cloud_user(
+                        &mut rng,
+                        &profile,
+                        &upn,
+                        vec![format!("SMTP:{local}@{MANAGED}")],
+                    );
                     cloud.on_premises_immutable_id = Some(encode_base64(&profile.object_guid));
                     let synced_from = if rng.chance(10) {
-                        format!("CN={},OU=Old,DC=legacy,DC=example,DC=local", escape_rdn(&profile.sam))
+                        format!(
+                            "CN={},OU=Old,DC=legacy,DC=example,DC=local",
+                            escape_rdn(&profile.sam)
+                        )
                     } else {
                         profile.dn.clone()
                     };
@@ -836,7 +950,12 @@ impl Generator {
                     if rng.chance(10) {
                         proxies.push(format!("smtp:{alt}.team@{FEDERATED}"));
                     }
-                    let mut cloud = self.cloud_user(&mut rng, &profile, &format!("{local}@{FEDERATED}"), proxies);
+                    let mut cloud = self.cloud_user(
+                        &mut rng,
+                        &profile,
+                        &format!("{local}@{FEDERATED}"),
+                        proxies,
+                    );
                     cloud.on_premises_immutable_id = Some(encode_base64(&anchor));
                     cloud_users.push(cloud);
                 }
@@ -878,7 +997,12 @@ impl Generator {
             }
             Outcome::SoftMatchUpn => {
                 account.primary = rng.chance(70).then(|| format!("{alt}.mail@{MANAGED}"));
-                cloud_users.push(self.cloud_user(&mut rng, &profile, &format!("{local}@{MANAGED}"), Vec::new()));
+                cloud_users.push(self.cloud_user(
+                    &mut rng,
+                    &profile,
+                    &format!("{local}@{MANAGED}"),
+                    Vec::new(),
+                ));
             }
             Outcome::Create => match rng.below(4) {
                 0 => {
@@ -899,13 +1023,17 @@ impl Generator {
                         cloud_users.push(self.cloud_user(&mut rng, &other, &nickname, Vec::new()));
                     }
                     1 => {
-                        let alias = format!("{}.sales{number}@{MANAGED}", profile.person.family_ascii);
+                        let alias =
+                            format!("{}.sales{number}@{MANAGED}", profile.person.family_ascii);
                         account.secondary = vec![alias.clone()];
                         cloud_users.push(self.cloud_user(
                             &mut rng,
                             &other,
                             &format!("{}@{MANAGED}", other.local),
-                            vec![format!("SMTP:{}@{MANAGED}", other.local), format!("smtp:{alias}")],
+                            vec![
+                                format!("SMTP:{}@{MANAGED}", other.local),
+                                format!("smtp:{alias}"),
+                            ],
                         ));
                     }
                     _ => {
@@ -916,7 +1044,13 @@ impl Generator {
                         let mut cloud =
                             self.cloud_user(&mut rng, &other, &old, vec![format!("SMTP:{old}")]);
                         cloud.on_premises_immutable_id = Some(encode_base64(&rng.bytes16()));
-                        self.synced(&mut cloud, &format!("CN={},OU=Old,{AD_BASE}", escape_rdn(&other.sam)), &profile.sid, &other.sam, &old);
+                        self.synced(
+                            &mut cloud,
+                            &format!("CN={},OU=Old,{AD_BASE}", escape_rdn(&other.sam)),
+                            &profile.sid,
+                            &other.sam,
+                            &old,
+                        );
                         cloud_users.push(cloud);
                     }
                 }
@@ -954,7 +1088,12 @@ impl Generator {
                     &format!("{alt}@{initial}"),
                     vec![format!("SMTP:{local}@{MANAGED}")],
                 ));
-                cloud_users.push(self.cloud_user(&mut rng, &other, &format!("{alt}.upn@{MANAGED}"), Vec::new()));
+                cloud_users.push(self.cloud_user(
+                    &mut rng,
+                    &other,
+                    &format!("{alt}.upn@{MANAGED}"),
+                    Vec::new(),
+                ));
             }
             Outcome::InvalidAnchor => {
                 if rng.chance(50) {
@@ -997,7 +1136,10 @@ impl Generator {
     /// A cloud user no on-premises user reaches: leavers with a HENNGE-era ImmutableID, cloud-only staff,
     /// service accounts (some administrators), guests and orphans of an older sync.
     fn cloud_only_user(&self, number: usize) -> (CloudUser, Option<RoleAssignment>) {
-        let mut rng = Rng::new(self.config.seed.wrapping_mul(0xC1_0D00) ^ (number as u64).wrapping_mul(0xA076_1D64_78BD_642F));
+        let mut rng = Rng::new(
+            self.config.seed.wrapping_mul(0xC1_0D00)
+                ^ (number as u64).wrapping_mul(0xA076_1D64_78BD_642F),
+        );
         let profile = self.profile(&mut rng, number, ".c");
         let local = profile.local.clone();
         let initial = self.initial_domain();
@@ -1005,7 +1147,8 @@ impl Generator {
         let user = match rng.below(20) {
             0..=7 => {
                 let upn = format!("{local}@{FEDERATED}");
-                let mut user = self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{upn}")]);
+                let mut user =
+                    self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{upn}")]);
                 user.on_premises_immutable_id = Some(encode_base64(&rng.bytes16()));
                 user.account_enabled = Some(rng.chance(30));
                 user
@@ -1018,7 +1161,7 @@ impl Generator {
                 let upn = format!("svc-{number}@{initial}");
                 let mut user = self.cloud_user(&mut rng, &profile, &upn, Vec::new());
                 user.display_name = Some(format!("Service account {number}"));
-                if number % 25 == 0 {
+                if number.is_multiple_of(25) {
                     role = Some(self.role(&mut rng, &user.id, GLOBAL_ADMINISTRATOR));
                 }
                 user
@@ -1026,17 +1169,28 @@ impl Generator {
             16..=18 => {
                 let address = format!("{local}@partner.example.net");
                 let upn = format!("{}_partner.example.net#EXT#@{initial}", local);
-                let mut user = self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{address}")]);
+                let mut user =
+                    self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{address}")]);
                 user.user_type = Some("Guest".to_owned());
                 user.mail = Some(address);
                 user
             }
             _ => {
                 let upn = format!("{local}@{MANAGED}");
-                let mut user = self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{upn}")]);
+                let mut user =
+                    self.cloud_user(&mut rng, &profile, &upn, vec![format!("SMTP:{upn}")]);
                 user.on_premises_immutable_id = Some(encode_base64(&rng.bytes16()));
                 let sid = format!("{OTHER_DOMAIN_SID}-{}", 5000 + number);
-                self.synced(&mut user, &format!("CN={},OU=Staff,DC=legacy,DC=example,DC=local", escape_rdn(&profile.sam)), &sid, &profile.sam, &upn);
+                self.synced(
+                    &mut user,
+                    &format!(
+                        "CN={},OU=Staff,DC=legacy,DC=example,DC=local",
+                        escape_rdn(&profile.sam)
+                    ),
+                    &sid,
+                    &profile.sam,
+                    &upn,
+                );
                 user
             }
         };
@@ -1045,7 +1199,10 @@ impl Generator {
 }
 
 fn ou_dn(ous: &[&str]) -> String {
-    let mut dn: String = ous.iter().map(|ou| format!("OU={},", escape_rdn(ou))).collect();
+    let mut dn: String = ous
+        .iter()
+        .map(|ou| format!("OU={},", escape_rdn(ou)))
+        .collect();
     dn.push_str(AD_BASE);
     dn
 }
@@ -1085,7 +1242,10 @@ mod tests {
             assert_eq!(counts.duplicate_anchor % 2, 0);
             if users >= 12 {
                 for outcome in Outcome::ALL {
-                    assert!(counts.get(outcome) > 0, "{outcome} missing at {users}: {counts:?}");
+                    assert!(
+                        counts.get(outcome) > 0,
+                        "{outcome} missing at {users}: {counts:?}"
+                    );
                 }
             }
         }
@@ -1099,9 +1259,17 @@ mod tests {
             Mix::parse("create").unwrap_err().to_string(),
             "`create` is not `outcome=weight` (for example `hard-match=30`)"
         );
-        assert!(Mix::parse("soft=1").unwrap_err().to_string().starts_with("`soft` is not an outcome"));
+        assert!(
+            Mix::parse("soft=1")
+                .unwrap_err()
+                .to_string()
+                .starts_with("`soft` is not an outcome")
+        );
         assert_eq!(Mix::parse("create=0").unwrap_err(), MixError::Empty);
-        assert_eq!(Mix::parse(&Mix::realistic().to_string()).unwrap(), Mix::realistic());
+        assert_eq!(
+            Mix::parse(&Mix::realistic().to_string()).unwrap(),
+            Mix::realistic()
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ impl Person {
 
     /// The display name in ASCII (what a cloud-created account often carries).
     pub fn display_name_ascii(&self) -> String {
-        format!("{} {}", capitalised(self.given_ascii), capitalised(self.family_ascii))
+        format!(
+            "{} {}",
+            capitalised(self.given_ascii),
+            capitalised(self.family_ascii)
+        )
     }
 }
 

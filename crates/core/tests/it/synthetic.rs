@@ -19,11 +19,21 @@ fn check(config: SyntheticConfig) {
     for (dn, expected) in &synthetic.expected {
         let got = predicted[dn.as_str()];
         if got != *expected {
-            let record = plan.user_record(plan.users.iter().find(|u| users[u.user].dn == *dn).unwrap());
-            wrong.push(format!("{dn}: expected {expected}, got {got}: {:#?}", record.reasons));
+            let record =
+                plan.user_record(plan.users.iter().find(|u| users[u.user].dn == *dn).unwrap());
+            wrong.push(format!(
+                "{dn}: expected {expected}, got {got}: {:#?}",
+                record.reasons
+            ));
         }
     }
-    assert!(wrong.is_empty(), "{} of {} differ:\n{}", wrong.len(), synthetic.expected.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} of {} differ:\n{}",
+        wrong.len(),
+        synthetic.expected.len(),
+        wrong.join("\n")
+    );
     assert_eq!(plan.summary(), generator.expected_summary());
 }
 
@@ -51,6 +61,7 @@ fn demo_covers_every_outcome_issue_5() {
 #[test]
 fn without_blocked_hard_matches_takeovers_are_predicted_issue_5() {
     let mut config = SyntheticConfig::new(400, 9);
-    config.mix = Mix::parse("hard-match=5,soft-match-smtp=2,create=2,invalid-soft-match=1").unwrap();
+    config.mix =
+        Mix::parse("hard-match=5,soft-match-smtp=2,create=2,invalid-soft-match=1").unwrap();
     check(config);
 }

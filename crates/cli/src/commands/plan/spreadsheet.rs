@@ -96,7 +96,9 @@ pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> anyhow::Result<()> {
                 .collect::<Vec<_>>()
                 .join(SEPARATOR),
         ];
-        writer.write_record(row.map(guard_formula)).map_err(io_error)?;
+        writer
+            .write_record(row.map(guard_formula))
+            .map_err(io_error)?;
     }
     writer.flush()?;
     Ok(())
@@ -108,9 +110,18 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_and_values_read() {
-        assert_eq!(guard_formula("+D9q4TtdW06deixqiw5/EQ==".into()), "'+D9q4TtdW06deixqiw5/EQ==");
-        assert_eq!(guard_formula("=HYPERLINK(\"x\")".into()), "'=HYPERLINK(\"x\")");
-        assert_eq!(guard_formula("iGhmiAEBERG7uxI0VniQqw==".into()), "iGhmiAEBERG7uxI0VniQqw==");
+        assert_eq!(
+            guard_formula("+D9q4TtdW06deixqiw5/EQ==".into()),
+            "'+D9q4TtdW06deixqiw5/EQ=="
+        );
+        assert_eq!(
+            guard_formula("=HYPERLINK(\"x\")".into()),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(
+            guard_formula("iGhmiAEBERG7uxI0VniQqw==".into()),
+            "iGhmiAEBERG7uxI0VniQqw=="
+        );
         let change = AttributeChange {
             attribute: "department".into(),
             cloud_value: Value::from("Sales"),

@@ -52,7 +52,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position) % 3 == 0 {
+        if position > 0 && (digits.len() - position).is_multiple_of(3) {
             out.push(',');
         }
         out.push(digit);
@@ -101,17 +101,30 @@ pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> std::io::Result<()> {
             )
         )
     )?;
-    writeln!(out, "{}", wrap("", 2, &format!("Tenant: {}.", switches(plan))))?;
+    writeln!(
+        out,
+        "{}",
+        wrap("", 2, &format!("Tenant: {}.", switches(plan)))
+    )?;
     writeln!(out)?;
     writeln!(out, "{:<24}{:>10}", "outcome", "users")?;
     let summary = plan.summary();
     for outcome in Outcome::ALL {
-        let verdict = if outcome.needs_attention() { "needs attention" } else { "fine" };
+        let verdict = if outcome.needs_attention() {
+            "needs attention"
+        } else {
+            "fine"
+        };
         let count = summary.get(outcome);
         if count == 0 {
             writeln!(out, "{:<24}{:>10}", outcome.as_str(), 0)?;
         } else {
-            writeln!(out, "{:<24}{:>10}   {verdict}", outcome.as_str(), thousands(count))?;
+            writeln!(
+                out,
+                "{:<24}{:>10}   {verdict}",
+                outcome.as_str(),
+                thousands(count)
+            )?;
         }
     }
     writeln!(
@@ -125,7 +138,12 @@ pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> std::io::Result<()> {
         .cloud_only
         .iter()
         .filter_map(|position| plan.index.user(*position))
-        .filter(|cloud| cloud.on_premises_immutable_id.as_deref().is_some_and(|id| !id.is_empty()))
+        .filter(|cloud| {
+            cloud
+                .on_premises_immutable_id
+                .as_deref()
+                .is_some_and(|id| !id.is_empty())
+        })
         .count();
     writeln!(
         out,
@@ -165,10 +183,22 @@ pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> std::io::Result<()> {
         writeln!(out, "\nNo user needs attention.")?;
         return Ok(());
     }
-    writeln!(out, "\nUsers that need attention ({}):", thousands(totals.need_attention))?;
+    writeln!(
+        out,
+        "\nUsers that need attention ({}):",
+        thousands(totals.need_attention)
+    )?;
     // Grouped by outcome, then by DN: the users one fix applies to stand together.
-    let mut attention: Vec<_> = plan.users.iter().filter(|user| user.outcome.needs_attention()).collect();
-    attention.sort_by_key(|user| Outcome::ALL.iter().position(|outcome| *outcome == user.outcome));
+    let mut attention: Vec<_> = plan
+        .users
+        .iter()
+        .filter(|user| user.outcome.needs_attention())
+        .collect();
+    attention.sort_by_key(|user| {
+        Outcome::ALL
+            .iter()
+            .position(|outcome| *outcome == user.outcome)
+    });
     for user_plan in attention {
         let record = plan.user_record(user_plan);
         writeln!(out)?;
@@ -208,7 +238,12 @@ mod tests {
         for line in wrapped.lines() {
             assert!(width(line) <= WIDTH, "{line}");
         }
-        assert!(wrapped.lines().skip(1).all(|line| line.starts_with("      ")));
+        assert!(
+            wrapped
+                .lines()
+                .skip(1)
+                .all(|line| line.starts_with("      "))
+        );
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
     }
