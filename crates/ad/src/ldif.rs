@@ -144,6 +144,15 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// Records of a piece of a file that starts on line `first_line` (see [`split_records`]).
+    fn continuing(input: &'a [u8], first_line: usize) -> Self {
+        Self {
+            input,
+            position: 0,
+            line: first_line.saturating_sub(1),
+        }
+    }
+
     /// The next physical line without its line end, and its 1-based number.
     fn physical(&mut self) -> Option<(usize, &'a [u8])> {
         let rest = self.input.get(self.position..)?;
@@ -304,6 +313,21 @@ impl<'a> LdifReader<'a> {
         }
     }
 
+    /// A reader over one piece of a file cut by [`split_records`]: line numbers continue from the
+    /// piece's first line, and only the first piece may hold the `version:` line and byte-order mark,
+    /// so errors are exactly those a reader of the whole file reports.
+    pub fn piece(piece: &Piece<'a>, source_name: impl Into<String>) -> Self {
+        if piece.first_line == 1 {
+            return Self::new(piece.bytes, source_name);
+        }
+        Self {
+            records: Records::continuing(piece.bytes, piece.first_line),
+            source_name: source_name.into(),
+            first: false,
+            failed: false,
+        }
+    }
+
     fn entry(&self, lines: Vec<LogicalLine<'_>>) -> Result<Option<LdifEntry>, LdifError> {
         let mut lines = lines.into_iter().peekable();
         let Some(first) = lines.next() else {
@@ -407,6 +431,61 @@ impl Iterator for LdifReader<'_> {
             }
         }
     }
+}
+
+/// A piece of an LDIF file that starts at a record boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// The line of the file the piece starts on (1 for the first piece).
+    pub first_line: usize,
+}
+
+/// Cuts LDIF into pieces of about `target` bytes that each start at a record boundary (after a blank
+/// line, before a line that does not continue it), so the pieces can be read on several cores. Reading
+/// the pieces in order with [`LdifReader::piece`] gives the same entries and errors as reading the whole.
+pub fn split_records(input: &[u8], target: usize) -> Vec<Piece<'_>> {
+    let target = target.max(1);
+    let mut pieces = Vec::with_capacity(input.len() / target + 1);
+    let mut start = 0;
+    let mut first_line = 1;
+    while start < input.len() {
+        let Some(rest) = input.get(start..) else {
+            break;
+        };
+        let end = match rest.get(target..).and_then(next_boundary) {
+            Some(offset) => start + target + offset,
+            None => input.len(),
+        };
+        let bytes = input.get(start..end).unwrap_or_default();
+        pieces.push(Piece { bytes, first_line });
+        first_line += bytes.iter().filter(|byte| **byte == b'\n').count();
+        start = end;
+    }
+    pieces
+}
+
+/// The offset just after the first blank line in `bytes` that is followed by something other than a
+/// continuation (a line starting with a space).
+fn next_boundary(bytes: &[u8]) -> Option<usize> {
+    let mut search = 0;
+    while let Some(found) = bytes.get(search..).and_then(|rest| memchr(b'\n', rest)) {
+        let newline = search + found;
+        let after = newline + 1;
+        let blank_end = match bytes.get(after..) {
+            Some([b'\n', ..]) => Some(after + 1),
+            Some([b'\r', b'\n', ..]) => Some(after + 2),
+            _ => None,
+        };
+        if let Some(end) = blank_end
+            && bytes.get(end) != Some(&b' ')
+        {
+            return Some(end);
+        }
+        search = after;
+    }
+    None
 }
 
 /// Reads every entry, or the first error: never a partial list.
@@ -569,6 +648,56 @@ proxyAddresses: smtp:a@example.com\n\n# search reference\nref: ldap://DomainDnsZ
         let back = read_entries(&bytes, "written").unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].entry, entry);
+    }
+
+    #[test]
+    fn pieces_read_like_the_whole() {
+        let mut input = String::from("\u{feff}version: 1\r\n\r\n");
+        for n in 0..200 {
+            input.push_str(&format!(
+                "# entry {n}\ndn: CN=User {n},DC=corp\r\nmail: u{n}@example.com\ndescription: a folded\n  value {n}\n\n\n"
+            ));
+        }
+        let whole = read_entries(input.as_bytes(), "f").unwrap();
+        for target in [1, 7, 64, 500, 100_000] {
+            let pieces = split_records(input.as_bytes(), target);
+            assert_eq!(
+                pieces.iter().map(|p| p.bytes.len()).sum::<usize>(),
+                input.len()
+            );
+            let read: Vec<LdifEntry> = pieces
+                .iter()
+                .flat_map(|piece| LdifReader::piece(piece, "f"))
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(read, whole, "target {target}");
+        }
+        // The first error is the same, with the same line, wherever the cut falls.
+        let broken = input.replace("mail: u150@example.com", "mail u150");
+        let expected = read_entries(broken.as_bytes(), "f").unwrap_err();
+        assert_eq!(
+            expected.kind,
+            LdifErrorKind::MissingColon {
+                found: "mail u150".into()
+            }
+        );
+        for target in [1, 7, 64, 500] {
+            let first_error = split_records(broken.as_bytes(), target)
+                .iter()
+                .flat_map(|piece| LdifReader::piece(piece, "f"))
+                .find_map(Result::err)
+                .unwrap();
+            assert_eq!(first_error, expected, "target {target}");
+        }
+        // `version:` is only special at the start of the file.
+        let late = "dn: CN=A\n\nversion: 1\n\n";
+        let expected = read_entries(late.as_bytes(), "f").unwrap_err();
+        let error = split_records(late.as_bytes(), 1)
+            .iter()
+            .flat_map(|piece| LdifReader::piece(piece, "f"))
+            .find_map(Result::err)
+            .unwrap();
+        assert_eq!(error, expected);
     }
 
     proptest::proptest! {

@@ -9,10 +9,10 @@ use anyhow::Context as _;
 /// `write` succeeded: an error never leaves a half-written or truncated file behind.
 pub fn write_to(
     path: Option<&Path>,
-    write: impl FnOnce(&mut dyn Write) -> anyhow::Result<()>,
+    write: impl FnOnce(&mut (dyn Write + Send)) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
     let Some(path) = path else {
-        let mut stdout = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut stdout = BufWriter::with_capacity(1 << 20, std::io::stdout());
         write(&mut stdout)?;
         stdout.flush()?;
         return Ok(());

@@ -70,8 +70,8 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
 
 fn write_pair(
     generator: &Generator,
-    ldif: &mut dyn Write,
-    snapshot: &mut dyn Write,
+    ldif: &mut (dyn Write + Send),
+    snapshot: &mut (dyn Write + Send),
     roles: &mut Vec<RoleAssignment>,
 ) -> anyhow::Result<()> {
     let config = generator.config();
@@ -88,7 +88,7 @@ fn write_pair(
     }
     snapshot.write_all(b"{\"users\":[")?;
     let mut first = true;
-    let mut separator = |out: &mut dyn Write| -> std::io::Result<()> {
+    let mut separator = |out: &mut (dyn Write + Send)| -> std::io::Result<()> {
         out.write_all(if std::mem::take(&mut first) {
             b"\n"
         } else {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use crate::directory::{OnPremUser, smtp_address};
 use crate::tenant::CloudUser;
 
-use super::index::fold;
+use super::index::eq_folded;
 
 /// One attribute whose cloud value the first sync changes or removes. Values are in Graph's types:
 /// a string or null, and an array of strings for `businessPhones`.
@@ -143,12 +143,11 @@ pub fn attribute_changes(
 /// The cloud user's SMTP proxy addresses that the on-premises user does not have: Entra Connect
 /// replaces proxyAddresses as a whole, so these aliases stop receiving mail after the match.
 pub fn cloud_only_proxy_addresses<'c>(on_prem: &OnPremUser, cloud: &'c CloudUser) -> Vec<&'c str> {
-    let on_prem_addresses: Vec<_> = on_prem
+    let on_prem_addresses: Vec<&str> = on_prem
         .proxy_addresses
         .iter()
         .filter_map(|address| smtp_address(address))
         .chain(on_prem.mail.as_deref())
-        .map(fold)
         .collect();
     cloud
         .proxy_addresses
@@ -156,8 +155,10 @@ pub fn cloud_only_proxy_addresses<'c>(on_prem: &OnPremUser, cloud: &'c CloudUser
         .filter(|address| {
             smtp_address(address).is_some_and(|smtp| {
                 // The tenant's own *.onmicrosoft.com addresses are Entra's to keep.
-                !fold(smtp).ends_with(".onmicrosoft.com")
-                    && !on_prem_addresses.contains(&fold(smtp))
+                let tenant_address = smtp.rsplit_once('@').is_some_and(|(_, domain)| {
+                    domain.to_ascii_lowercase().ends_with(".onmicrosoft.com")
+                });
+                !tenant_address && !on_prem_addresses.iter().any(|known| eq_folded(known, smtp))
             })
         })
         .map(String::as_str)

@@ -14,7 +14,7 @@ use super::rules::{
     Candidate, Conflict, ConflictAttribute, HardMatch, MatchedBy, SmtpMatchScope, SoftMatch,
 };
 use super::source_anchor::{AnchorNote, AnchorProblem, SourceAnchor};
-use super::upn::{QUARANTINE_DIGITS, UpnRewrite, UpnSource};
+use super::upn::{QUARANTINE_DIGITS, UpnPrediction, UpnRewrite, UpnSource, predict_upn};
 
 /// Names of common built-in directory roles by template id (Microsoft Entra "built-in roles" reference).
 const ROLE_NAMES: &[(&str, &str)] = &[
@@ -306,8 +306,7 @@ fn conflict_sentence(plan: &Plan<'_>, conflict: &Conflict, predicted: Option<&st
     }
 }
 
-fn upn_rewrite_sentence(user_plan: &UserPlan) -> Option<String> {
-    let upn = &user_plan.upn;
+fn upn_rewrite_sentence(upn: &UpnPrediction<'_>) -> Option<String> {
     let rewrite = upn.rewrite.as_ref()?;
     let exported = upn.exported.as_deref().unwrap_or_default();
     let why = match rewrite {
@@ -335,6 +334,7 @@ fn soft_match_sentences(
     plan: &Plan<'_>,
     user_plan: &UserPlan,
     user: &OnPremUser,
+    upn: Option<&str>,
     reasons: &mut Vec<String>,
 ) {
     let Some(soft) = &user_plan.soft_match else {
@@ -343,13 +343,13 @@ fn soft_match_sentences(
     let secondary = super::plan::candidates_of(soft)
         .iter()
         .any(|candidate| candidate.by == MatchedBy::SecondaryProxyAddress);
-    let upn = user_plan.upn.exported.as_deref();
     let anchor = user_plan
         .anchor
         .as_ref()
         .map_or("", |anchor| anchor.value.as_str());
+    let details = user_plan.details();
     match soft {
-        SoftMatch::Matched(candidate) if user_plan.contested_with.is_empty() => {
+        SoftMatch::Matched(candidate) if details.contested_with.is_empty() => {
             let stage = if candidate.by.is_smtp() {
                 "by SMTP".to_owned()
             } else {
@@ -363,7 +363,7 @@ fn soft_match_sentences(
         }
         SoftMatch::Matched(candidate) => {
             reasons.push(format!("{}.", candidate_found(plan, user, upn, *candidate)));
-            let others = user_plan
+            let others = details
                 .contested_with
                 .iter()
                 .map(|other| on_prem_label(plan, *other))
@@ -408,7 +408,7 @@ fn soft_match_sentences(
                  OnPremiseSecurityIdentifier, seed 001).",
                 candidate_found(plan, user, upn, *candidate)
             ));
-            reasons.push(match user_plan.immutable_id_holder {
+            reasons.push(match details.immutable_id_holder {
                 Some(holder) => format!(
                     "`{immutable_id}` is the sourceAnchor of {} in this inventory.",
                     on_prem_label(plan, holder)
@@ -468,21 +468,23 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
     let Some(user) = plan.on_prem.get(user_plan.user) else {
         return reasons;
     };
+    let details = user_plan.details();
     if let Some(anchor) = &user_plan.anchor
-        && user_plan.anchor_problem.is_none()
+        && details.anchor_problem.is_none()
     {
         reasons.push(anchor_origin(anchor));
     }
-    if let Some(problem) = &user_plan.anchor_problem {
+    if let Some(problem) = &details.anchor_problem {
         reasons.push(anchor_problem(problem, user_plan.anchor.as_ref()));
         return reasons;
     }
+    let upn = predict_upn(user, plan.tenant);
     let anchor = user_plan
         .anchor
         .as_ref()
         .map_or("", |anchor| anchor.value.as_str());
-    if !user_plan.duplicates.is_empty() {
-        let others = user_plan
+    if !details.duplicates.is_empty() {
+        let others = details
             .duplicates
             .iter()
             .map(|other| on_prem_label(plan, *other))
@@ -502,7 +504,7 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
     }
     if let Some(hard) = user_plan.hard_match {
         reasons.push(hard_match_sentence(plan, hard, anchor));
-        if let Some(sentence) = upn_rewrite_sentence(user_plan) {
+        if let Some(sentence) = upn_rewrite_sentence(&upn) {
             reasons.push(sentence);
         }
         return reasons;
@@ -510,7 +512,7 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
     reasons.push(format!(
         "No cloud user has onPremisesImmutableId `{anchor}`, so there is no hard match."
     ));
-    soft_match_sentences(plan, user_plan, user, &mut reasons);
+    soft_match_sentences(plan, user_plan, user, upn.exported.as_deref(), &mut reasons);
     match user_plan.outcome {
         Outcome::Create => {
             let blocked = matches!(user_plan.soft_match, Some(SoftMatch::Blocked { .. }));
@@ -518,12 +520,11 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
                 let smtp = user
                     .primary_smtp()
                     .map(|smtp| format!("its primary SMTP address `{smtp}`"));
-                let upn = user_plan
-                    .upn
+                let exported = upn
                     .exported
                     .as_deref()
                     .map(|upn| format!("its userPrincipalName `{upn}`"));
-                let keys: Vec<String> = smtp.into_iter().chain(upn).collect();
+                let keys: Vec<String> = smtp.into_iter().chain(exported).collect();
                 if !keys.is_empty() {
                     reasons.push(format!("No cloud user holds {}.", keys.join(" or ")));
                 }
@@ -533,21 +534,21 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
         Outcome::CreateWithConflict => {
             reasons
                 .push("Entra creates a new cloud user, but a value it needs is taken.".to_owned());
-            for conflict in &user_plan.conflicts {
+            for conflict in &details.conflicts {
                 reasons.push(conflict_sentence(
                     plan,
                     conflict,
-                    user_plan.predicted_upn.as_deref(),
+                    user_plan.predicted_upn(user),
                 ));
             }
         }
         _ => {}
     }
-    if let Some(sentence) = upn_rewrite_sentence(user_plan) {
+    if let Some(sentence) = upn_rewrite_sentence(&upn) {
         reasons.push(sentence);
     }
-    if user_plan.upn.source == UpnSource::SamAccountName
-        && let Some(exported) = &user_plan.upn.exported
+    if upn.source == UpnSource::SamAccountName
+        && let Some(exported) = &upn.exported
     {
         reasons.push(format!(
             "The user has no userPrincipalName: Entra Connect's default rule exports `{exported}` \
@@ -558,6 +559,11 @@ pub fn reasons(plan: &Plan<'_>, user_plan: &UserPlan) -> Vec<String> {
 }
 
 fn caution_sentence(plan: &Plan<'_>, user_plan: &UserPlan, caution: &Caution) -> String {
+    let predicted_upn = plan
+        .on_prem
+        .get(user_plan.user)
+        .and_then(|user| user_plan.predicted_upn(user))
+        .unwrap_or_default();
     let anchor = user_plan
         .anchor
         .as_ref()
@@ -620,7 +626,7 @@ fn caution_sentence(plan: &Plan<'_>, user_plan: &UserPlan, caution: &Caution) ->
             "`{}` is in the federated domain `{domain}`: after the first sync its onPremisesImmutableId is `{anchor}`, \
              and the identity provider must send exactly that as the ImmutableID (SAML NameID), or sign-in fails with \
              AADSTS51004.",
-            user_plan.predicted_upn.as_deref().unwrap_or_default()
+            predicted_upn
         ),
         Caution::SyncedElsewhere { cloud } => {
             let synced_from = plan
@@ -645,12 +651,12 @@ fn caution_sentence(plan: &Plan<'_>, user_plan: &UserPlan, caution: &Caution) ->
         Caution::SignInNameChanges { cloud } => format!(
             "The sign-in name of cloud user {} changes to `{}`: tell the user before the first sync.",
             cloud_label(plan, *cloud),
-            user_plan.predicted_upn.as_deref().unwrap_or_default()
+            predicted_upn
         ),
         Caution::UpnTaken { cloud } => format!(
             "userPrincipalName `{}` already belongs to cloud user {}: Entra cannot apply it, records the conflict in \
              onPremisesProvisioningErrors and gives the matched user a quarantine value instead.",
-            user_plan.predicted_upn.as_deref().unwrap_or_default(),
+            predicted_upn,
             cloud_label(plan, *cloud)
         ),
         Caution::ProxyAddressesLost { cloud, addresses } => format!(

@@ -4,24 +4,120 @@
 //! Keys follow Entra's comparisons: onPremisesImmutableId exactly (case-sensitive), addresses and user
 //! principal names case-insensitively. When a snapshot holds the same value twice (Entra itself never
 //! does), the first user in the snapshot wins.
+//!
+//! Case-insensitive maps store a hash of the folded value next to the value as written, so building a
+//! million-entry index allocates no folded copies.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::hash::Hasher as _;
+
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::directory::smtp_address;
 use crate::tenant::{CloudUser, TenantSnapshot};
 
-/// A value folded for case-insensitive comparison, borrowed when it is already folded (most addresses
-/// are lowercase, so most keys cost no allocation).
-pub fn fold(value: &str) -> Cow<'_, str> {
+/// The value as compared case-insensitively: trimmed, lowercase.
+fn folded(value: &str) -> impl Iterator<Item = char> + '_ {
+    value.trim().chars().flat_map(char::to_lowercase)
+}
+
+/// Whether two values are equal ignoring case (and surrounding whitespace).
+pub fn eq_folded(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_ascii() && b.is_ascii() {
+        return a.eq_ignore_ascii_case(b);
+    }
+    folded(a).eq(folded(b))
+}
+
+/// A hash of the folded value.
+pub fn folded_hash(value: &str) -> u64 {
     let value = value.trim();
-    if value
-        .bytes()
-        .any(|b| b.is_ascii_uppercase() || !b.is_ascii())
-    {
-        Cow::Owned(value.to_lowercase())
+    let mut hasher = FxHasher::default();
+    if value.is_ascii() {
+        let mut buffer = [0u8; 64];
+        for chunk in value.as_bytes().chunks(buffer.len()) {
+            let lowered = buffer.get_mut(..chunk.len()).unwrap_or_default();
+            lowered.copy_from_slice(chunk);
+            lowered.make_ascii_lowercase();
+            hasher.write(lowered);
+        }
     } else {
-        Cow::Borrowed(value)
+        let mut encoded = [0u8; 4];
+        for character in folded(value) {
+            hasher.write(character.encode_utf8(&mut encoded).as_bytes());
+        }
+    }
+    hasher.finish()
+}
+
+/// A map from values compared case-insensitively to positions, holding borrowed values only.
+#[derive(Debug, Default)]
+pub struct FoldedMap<'t> {
+    first: FxHashMap<u64, (&'t str, usize)>,
+    /// Different values whose folded hashes collide with an entry of `first` (vanishingly rare).
+    collisions: Vec<(u64, &'t str, usize)>,
+}
+
+impl<'t> FoldedMap<'t> {
+    /// An empty map with room for `capacity` values.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            first: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
+            collisions: Vec::new(),
+        }
+    }
+
+    /// Adds a value unless an equal one (ignoring case) is already there; returns the position that
+    /// holds it.
+    pub fn insert(&mut self, value: &'t str, position: usize) -> usize {
+        self.insert_hashed(folded_hash(value), value, position)
+    }
+
+    fn insert_hashed(&mut self, hash: u64, value: &'t str, position: usize) -> usize {
+        match self.first.get(&hash) {
+            None => {
+                self.first.insert(hash, (value, position));
+                position
+            }
+            Some((held, first)) if eq_folded(held, value) => *first,
+            Some(_) => {
+                if let Some((_, _, first)) = self
+                    .collisions
+                    .iter()
+                    .find(|(h, held, _)| *h == hash && eq_folded(held, value))
+                {
+                    return *first;
+                }
+                self.collisions.push((hash, value, position));
+                position
+            }
+        }
+    }
+
+    /// The position holding a value equal to this one ignoring case.
+    pub fn get(&self, value: &str) -> Option<usize> {
+        self.get_hashed(folded_hash(value), value)
+    }
+
+    fn get_hashed(&self, hash: u64, value: &str) -> Option<usize> {
+        let (held, position) = self.first.get(&hash)?;
+        if eq_folded(held, value) {
+            return Some(*position);
+        }
+        self.collisions
+            .iter()
+            .find(|(h, held, _)| *h == hash && eq_folded(held, value))
+            .map(|(_, _, position)| *position)
+    }
+
+    /// How many distinct values.
+    pub fn len(&self) -> usize {
+        self.first.len() + self.collisions.len()
+    }
+
+    /// Whether the map is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -29,67 +125,94 @@ pub fn fold(value: &str) -> Cow<'_, str> {
 #[derive(Debug)]
 pub struct CloudIndex<'t> {
     tenant: &'t TenantSnapshot,
-    immutable_id: HashMap<&'t str, usize>,
-    immutable_id_folded: HashMap<Cow<'t, str>, usize>,
-    user_principal_name: HashMap<Cow<'t, str>, usize>,
-    proxy_address: HashMap<Cow<'t, str>, usize>,
-    primary_smtp: HashMap<Cow<'t, str>, usize>,
-    security_identifier: HashMap<Cow<'t, str>, usize>,
-    roles: HashMap<&'t str, Vec<usize>>,
+    immutable_id: FxHashMap<&'t str, usize>,
+    immutable_id_folded: FoldedMap<'t>,
+    user_principal_name: FoldedMap<'t>,
+    proxy_address: FoldedMap<'t>,
+    primary_smtp: FoldedMap<'t>,
+    security_identifier: FoldedMap<'t>,
+    roles: FxHashMap<&'t str, Vec<usize>>,
 }
 
 impl<'t> CloudIndex<'t> {
-    /// Indexes a tenant.
+    /// Indexes a tenant. The maps are independent, so they are built on all cores at once.
     pub fn new(tenant: &'t TenantSnapshot) -> Self {
-        let count = tenant.users.len();
-        let mut index = Self {
-            tenant,
-            immutable_id: HashMap::with_capacity(count),
-            immutable_id_folded: HashMap::with_capacity(count),
-            user_principal_name: HashMap::with_capacity(count),
-            proxy_address: HashMap::with_capacity(count * 2),
-            primary_smtp: HashMap::with_capacity(count),
-            security_identifier: HashMap::new(),
-            roles: HashMap::new(),
+        let users = &tenant.users;
+        let count = users.len();
+        let by = |key: fn(&'t CloudUser) -> Option<&'t str>| {
+            let mut map = FoldedMap::with_capacity(count);
+            for (position, user) in users.iter().enumerate() {
+                if let Some(value) = key(user) {
+                    map.insert(value, position);
+                }
+            }
+            map
         };
-        for (position, user) in tenant.users.iter().enumerate() {
-            if let Some(id) = non_empty(&user.on_premises_immutable_id) {
-                index.immutable_id.entry(id).or_insert(position);
-                index
-                    .immutable_id_folded
-                    .entry(fold(id))
-                    .or_insert(position);
-            }
-            if let Some(upn) = non_empty(&user.user_principal_name) {
-                index
-                    .user_principal_name
-                    .entry(fold(upn))
-                    .or_insert(position);
-            }
-            for address in &user.proxy_addresses {
-                let Some(smtp) = smtp_address(address).filter(|a| !a.is_empty()) else {
-                    continue;
-                };
-                index.proxy_address.entry(fold(smtp)).or_insert(position);
-            }
-            if let Some(primary) = user.primary_smtp().filter(|a| !a.is_empty()) {
-                index.primary_smtp.entry(fold(primary)).or_insert(position);
-            }
-            if let Some(sid) = non_empty(&user.on_premises_security_identifier) {
-                index
-                    .security_identifier
-                    .entry(fold(sid))
-                    .or_insert(position);
-            }
-        }
+        let (
+            (immutable_id, immutable_id_folded),
+            ((user_principal_name, primary_smtp), (proxy_address, security_identifier)),
+        ) = rayon::join(
+            || {
+                rayon::join(
+                    || {
+                        let mut map =
+                            FxHashMap::with_capacity_and_hasher(count, Default::default());
+                        for (position, user) in users.iter().enumerate() {
+                            if let Some(id) = non_empty(&user.on_premises_immutable_id) {
+                                map.entry(id).or_insert(position);
+                            }
+                        }
+                        map
+                    },
+                    || by(|user| non_empty(&user.on_premises_immutable_id)),
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        rayon::join(
+                            || by(|user| non_empty(&user.user_principal_name)),
+                            || by(|user| user.primary_smtp().filter(|a| !a.is_empty())),
+                        )
+                    },
+                    || {
+                        rayon::join(
+                            || {
+                                let mut map = FoldedMap::with_capacity(count * 2);
+                                for (position, user) in users.iter().enumerate() {
+                                    for address in &user.proxy_addresses {
+                                        if let Some(smtp) =
+                                            smtp_address(address).filter(|a| !a.is_empty())
+                                        {
+                                            map.insert(smtp, position);
+                                        }
+                                    }
+                                }
+                                map
+                            },
+                            || by(|user| non_empty(&user.on_premises_security_identifier)),
+                        )
+                    },
+                )
+            },
+        );
+        let mut roles: FxHashMap<&'t str, Vec<usize>> = FxHashMap::default();
         for (position, assignment) in tenant.role_assignments.iter().enumerate() {
-            index
-                .roles
+            roles
                 .entry(assignment.principal_id.as_str())
                 .or_default()
                 .push(position);
         }
-        index
+        Self {
+            tenant,
+            immutable_id,
+            immutable_id_folded,
+            user_principal_name,
+            proxy_address,
+            primary_smtp,
+            security_identifier,
+            roles,
+        }
     }
 
     /// The tenant indexed.
@@ -109,27 +232,27 @@ impl<'t> CloudIndex<'t> {
 
     /// The cloud user whose onPremisesImmutableId equals `anchor` ignoring case.
     pub fn by_immutable_id_ignoring_case(&self, anchor: &str) -> Option<usize> {
-        self.immutable_id_folded.get(&fold(anchor)).copied()
+        self.immutable_id_folded.get(anchor)
     }
 
     /// The cloud user with this userPrincipalName (case-insensitive).
     pub fn by_user_principal_name(&self, upn: &str) -> Option<usize> {
-        self.user_principal_name.get(&fold(upn)).copied()
+        self.user_principal_name.get(upn)
     }
 
     /// The cloud user with this SMTP address among its proxyAddresses, primary or secondary.
     pub fn by_proxy_address(&self, address: &str) -> Option<usize> {
-        self.proxy_address.get(&fold(address)).copied()
+        self.proxy_address.get(address)
     }
 
     /// The cloud user whose primary SMTP address (`SMTP:`) this is.
     pub fn by_primary_smtp(&self, address: &str) -> Option<usize> {
-        self.primary_smtp.get(&fold(address)).copied()
+        self.primary_smtp.get(address)
     }
 
     /// The cloud user whose onPremisesSecurityIdentifier this SID string is.
     pub fn by_security_identifier(&self, sid: &str) -> Option<usize> {
-        self.security_identifier.get(&fold(sid)).copied()
+        self.security_identifier.get(sid)
     }
 
     /// The roleDefinitionIds of the directory roles assigned to a cloud user, sorted, without repeats.
@@ -184,6 +307,7 @@ mod tests {
                 },
                 CloudUser {
                     id: "b".into(),
+                    user_principal_name: Some("ÉLODIE@example.com".into()),
                     on_premises_immutable_id: Some(String::new()),
                     ..CloudUser::default()
                 },
@@ -201,7 +325,8 @@ mod tests {
         assert_eq!(index.by_immutable_id("abc="), None);
         assert_eq!(index.by_immutable_id_ignoring_case("abc="), Some(0));
         assert_eq!(index.by_immutable_id(""), None);
-        assert_eq!(index.by_user_principal_name("taro@example.COM"), Some(0));
+        assert_eq!(index.by_user_principal_name("taro@example.COM "), Some(0));
+        assert_eq!(index.by_user_principal_name("élodie@EXAMPLE.com"), Some(1));
         assert_eq!(index.by_proxy_address("T@EXAMPLE.JP"), Some(0));
         assert_eq!(index.by_primary_smtp("t@example.jp"), None);
         assert_eq!(index.by_primary_smtp("taro@example.com"), Some(0));
@@ -211,5 +336,22 @@ mod tests {
             index.roles_of(0),
             vec!["62e90394-69f5-4237-9190-012177145e10"]
         );
+    }
+
+    #[test]
+    fn folded_map_keeps_the_first_and_survives_collisions() {
+        let mut map = FoldedMap::default();
+        assert_eq!(map.insert("Taro@x.com", 0), 0);
+        assert_eq!(map.insert("taro@X.COM", 1), 0);
+        // Two different values under one hash: both stay findable, each by its own value only.
+        assert_eq!(map.insert_hashed(42, "one@x.com", 2), 2);
+        assert_eq!(map.insert_hashed(42, "TWO@x.com", 3), 3);
+        assert_eq!(map.insert_hashed(42, "two@x.com", 4), 3);
+        assert_eq!(map.get_hashed(42, "One@x.com"), Some(2));
+        assert_eq!(map.get_hashed(42, "two@X.com"), Some(3));
+        assert_eq!(map.get_hashed(42, "three@x.com"), None);
+        assert_eq!(map.len(), 3);
+        assert_eq!(folded_hash(&"A".repeat(100)), folded_hash(&"a".repeat(100)));
+        assert_eq!(folded_hash(" É "), folded_hash("é"));
     }
 }

@@ -41,5 +41,7 @@ pub mod rules;
 pub mod source_anchor;
 pub mod upn;
 
-pub use plan::{Caution, EngineSettings, Outcome, Plan, UserPlan, candidates_of, plan};
+pub use plan::{
+    Caution, Details, EngineSettings, Outcome, Plan, PredictedUpn, UserPlan, candidates_of, plan,
+};
 pub use record::{FORMAT_VERSION, PlanDocument, Summary, UserRecord};

@@ -1,16 +1,15 @@
 //! The evaluation: every on-premises user gets exactly one [`Outcome`], the typed facts that decided it,
 //! and the cautions an administrator should read even when the outcome is fine.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
-
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::OnPremUser;
 use crate::tenant::{SyncFeatures, TenantSnapshot};
 
 use super::changes::cloud_only_proxy_addresses;
-use super::index::{CloudIndex, fold, non_empty};
+use super::index::{CloudIndex, FoldedMap, eq_folded, non_empty};
 use super::rules::{
     Candidate, Conflict, ConflictAttribute, HardMatch, SmtpMatchScope, SoftMatch, SoftMatchKeys,
     create_conflicts, hard_match, soft_match,
@@ -19,7 +18,7 @@ use super::source_anchor::{
     AnchorAttribute, AnchorEncoding, AnchorNote, AnchorProblem, SourceAnchor, check_source_anchor,
     source_anchor,
 };
-use super::upn::{UpnPrediction, UpnSource, predict_upn, quarantined_upn};
+use super::upn::{UpnSource, predict_upn, quarantined_upn};
 
 /// What Entra will do with an on-premises user on its first export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -180,59 +179,97 @@ pub enum Caution {
     NoInitialDomain,
 }
 
-/// Everything the engine decided for one on-premises user.
+/// The userPrincipalName the cloud user will carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserPlan {
-    /// Position of the user in the inventory.
-    pub user: usize,
-    /// The sourceAnchor, when one could be read (also when it breaks the rules).
-    pub anchor: Option<SourceAnchor>,
+pub enum PredictedUpn {
+    /// None can be predicted (no userPrincipalName or sAMAccountName, or no initial domain).
+    Unknown,
+    /// The on-premises userPrincipalName, kept.
+    OnPremises,
+    /// Another value: Entra's rewrite to the initial domain, its duplicate-attribute quarantine, or
+    /// sAMAccountName@AD domain.
+    Other(String),
+}
+
+/// The rarer findings of a user, boxed so that the common case costs one pointer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Details {
     /// Why the sourceAnchor is unusable.
     pub anchor_problem: Option<AnchorProblem>,
-    /// The outcome.
-    pub outcome: Outcome,
-    /// The cloud user matched, or the one that refused the match.
-    pub cloud_user: Option<usize>,
-    /// What the UPN becomes.
-    pub upn: UpnPrediction,
-    /// The UPN the cloud user will carry (with the duplicate-attribute quarantine applied).
-    pub predicted_upn: Option<String>,
-    /// For `create-with-conflict`: the attribute Entra reports.
-    pub conflict_attribute: Option<ConflictAttribute>,
     /// Other on-premises users with the same sourceAnchor.
     pub duplicates: Vec<usize>,
-    /// The hard match found (also for `duplicate-anchor`, where it is only informative).
-    pub hard_match: Option<HardMatch>,
-    /// What soft matching decided, when it was reached.
-    pub soft_match: Option<SoftMatch>,
     /// Other on-premises users that soft-match the same cloud user.
     pub contested_with: Vec<usize>,
     /// Values of a new user that cloud users already hold.
     pub conflicts: Vec<Conflict>,
     /// For `invalid-soft-match`: the on-premises user whose sourceAnchor is the candidate's value.
     pub immutable_id_holder: Option<usize>,
+}
+
+/// Everything the engine decided for one on-premises user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPlan {
+    /// Position of the user in the inventory.
+    pub user: usize,
+    /// The outcome.
+    pub outcome: Outcome,
+    /// For `create-with-conflict`: the attribute Entra reports.
+    pub conflict_attribute: Option<ConflictAttribute>,
+    /// The cloud user matched, or the one that refused the match.
+    pub cloud_user: Option<usize>,
+    /// The sourceAnchor, when one could be read (also when it breaks the rules).
+    pub anchor: Option<SourceAnchor>,
+    /// The UPN the cloud user will carry (with the duplicate-attribute quarantine applied).
+    pub predicted_upn: PredictedUpn,
+    /// The hard match found (also for `duplicate-anchor`, where it is only informative).
+    pub hard_match: Option<HardMatch>,
+    /// What soft matching decided, when it was reached.
+    pub soft_match: Option<SoftMatch>,
+    /// The rarer findings.
+    pub details: Option<Box<Details>>,
     /// What an administrator should read.
     pub cautions: Vec<Caution>,
 }
 
+const NO_DETAILS: &Details = &Details {
+    anchor_problem: None,
+    duplicates: Vec::new(),
+    contested_with: Vec::new(),
+    conflicts: Vec::new(),
+    immutable_id_holder: None,
+};
+
 impl UserPlan {
-    fn new(user: usize, upn: UpnPrediction) -> Self {
+    fn new(user: usize) -> Self {
         Self {
             user,
-            anchor: None,
-            anchor_problem: None,
             outcome: Outcome::Create,
-            cloud_user: None,
-            predicted_upn: upn.value.clone(),
-            upn,
             conflict_attribute: None,
-            duplicates: Vec::new(),
+            cloud_user: None,
+            anchor: None,
+            predicted_upn: PredictedUpn::Unknown,
             hard_match: None,
             soft_match: None,
-            contested_with: Vec::new(),
-            conflicts: Vec::new(),
-            immutable_id_holder: None,
+            details: None,
             cautions: Vec::new(),
+        }
+    }
+
+    /// The rarer findings (empty ones when there are none).
+    pub fn details(&self) -> &Details {
+        self.details.as_deref().unwrap_or(NO_DETAILS)
+    }
+
+    fn details_mut(&mut self) -> &mut Details {
+        self.details.get_or_insert_with(Box::default)
+    }
+
+    /// The predicted userPrincipalName, given the user this plan is for.
+    pub fn predicted_upn<'u>(&'u self, user: &'u OnPremUser) -> Option<&'u str> {
+        match &self.predicted_upn {
+            PredictedUpn::Unknown => None,
+            PredictedUpn::OnPremises => user.user_principal_name.as_deref(),
+            PredictedUpn::Other(upn) => Some(upn),
         }
     }
 
@@ -240,6 +277,7 @@ impl UserPlan {
     /// holders of the values a new user collides on. Sorted by position, without repeats.
     pub fn conflicting_cloud_users(&self) -> Vec<usize> {
         let mut users: Vec<usize> = self
+            .details()
             .conflicts
             .iter()
             .map(|conflict| conflict.cloud)
@@ -253,44 +291,50 @@ impl UserPlan {
     }
 }
 
+fn predicted(user: &OnPremUser, value: Option<&str>) -> PredictedUpn {
+    match value {
+        None => PredictedUpn::Unknown,
+        Some(value) if user.user_principal_name.as_deref() == Some(value) => {
+            PredictedUpn::OnPremises
+        }
+        Some(value) => PredictedUpn::Other(value.to_owned()),
+    }
+}
+
 /// The sourceAnchors of the inventory, for duplicates and case-only differences.
 struct AnchorIndex<'a> {
-    first: HashMap<&'a str, usize>,
-    repeated: HashMap<usize, Vec<usize>>,
-    folded_first: HashMap<Cow<'a, str>, usize>,
-    folded_repeated: HashMap<usize, Vec<usize>>,
+    first: FxHashMap<&'a str, usize>,
+    repeated: FxHashMap<usize, Vec<usize>>,
+    folded: FoldedMap<'a>,
+    folded_repeated: FxHashMap<usize, Vec<usize>>,
 }
 
 impl<'a> AnchorIndex<'a> {
     fn new(anchors: &'a [Result<SourceAnchor, AnchorProblem>]) -> Self {
         let mut index = Self {
-            first: HashMap::with_capacity(anchors.len()),
-            repeated: HashMap::new(),
-            folded_first: HashMap::with_capacity(anchors.len()),
-            folded_repeated: HashMap::new(),
+            first: FxHashMap::with_capacity_and_hasher(anchors.len(), Default::default()),
+            repeated: FxHashMap::default(),
+            folded: FoldedMap::with_capacity(anchors.len()),
+            folded_repeated: FxHashMap::default(),
         };
         for (position, anchor) in anchors.iter().enumerate() {
             let Ok(anchor) = anchor else { continue };
             let value = anchor.value.as_str();
-            match index.first.get(value) {
-                Some(&first) => index
+            let first = *index.first.entry(value).or_insert(position);
+            if first != position {
+                index
                     .repeated
                     .entry(first)
                     .or_insert_with(|| vec![first])
-                    .push(position),
-                None => {
-                    index.first.insert(value, position);
-                }
+                    .push(position);
             }
-            match index.folded_first.get(&fold(value)) {
-                Some(&first) => index
+            let first = index.folded.insert(value, position);
+            if first != position {
+                index
                     .folded_repeated
                     .entry(first)
                     .or_insert_with(|| vec![first])
-                    .push(position),
-                None => {
-                    index.folded_first.insert(fold(value), position);
-                }
+                    .push(position);
             }
         }
         index
@@ -312,9 +356,12 @@ impl<'a> AnchorIndex<'a> {
         value: &str,
         anchors: &[Result<SourceAnchor, AnchorProblem>],
     ) -> Vec<usize> {
-        self.folded_first
-            .get(&fold(value))
-            .and_then(|first| self.folded_repeated.get(first))
+        if self.folded_repeated.is_empty() {
+            return Vec::new();
+        }
+        self.folded
+            .get(value)
+            .and_then(|first| self.folded_repeated.get(&first))
             .map(|all| {
                 all.iter()
                     .copied()
@@ -388,12 +435,37 @@ pub fn plan<'a>(
     tenant: &'a TenantSnapshot,
     settings: &EngineSettings,
 ) -> Plan<'a> {
-    let index = CloudIndex::new(tenant);
+    let (index, (anchors, order)) = rayon::join(
+        || CloudIndex::new(tenant),
+        || {
+            rayon::join(
+                || {
+                    on_prem
+                        .par_iter()
+                        .map(|user| {
+                            source_anchor(
+                                user,
+                                &settings.anchor_attribute,
+                                settings.anchor_encoding,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                },
+                || {
+                    // Plans list users by DN; deciding the order first lets the decisions be made in it.
+                    let mut order: Vec<usize> = (0..on_prem.len()).collect();
+                    order.par_sort_unstable_by(|a, b| {
+                        let dn = |position: &usize| {
+                            on_prem.get(*position).map_or("", |user| user.dn.as_str())
+                        };
+                        dn(a).cmp(dn(b)).then(a.cmp(b))
+                    });
+                    order
+                },
+            )
+        },
+    );
     let features = tenant.features();
-    let anchors: Vec<Result<SourceAnchor, AnchorProblem>> = on_prem
-        .iter()
-        .map(|user| source_anchor(user, &settings.anchor_attribute, settings.anchor_encoding))
-        .collect();
     let anchor_index = AnchorIndex::new(&anchors);
     let evaluator = Evaluator {
         on_prem,
@@ -404,19 +476,25 @@ pub fn plan<'a>(
         anchors: &anchors,
         anchor_index: &anchor_index,
     };
-    let mut users: Vec<UserPlan> = (0..on_prem.len())
-        .map(|position| evaluator.evaluate(position))
+    let mut users: Vec<UserPlan> = order
+        .par_iter()
+        .map(|position| evaluator.evaluate(*position))
         .collect();
     resolve_contested(&mut users);
+    users
+        .par_iter_mut()
+        .for_each(|user| evaluator.add_cautions(user));
+    drop(order);
+    // The anchors move into the plans now that nothing borrows them any more: no copies.
+    let mut anchors: Vec<Option<SourceAnchor>> = anchors.into_iter().map(Result::ok).collect();
     for user in &mut users {
-        evaluator.add_cautions(user);
+        if user.anchor.is_none()
+            && let Some(anchor) = anchors.get_mut(user.user)
+        {
+            user.anchor = anchor.take();
+        }
     }
-    users.sort_by(|a, b| {
-        let dn = |plan: &UserPlan| on_prem.get(plan.user).map_or("", |user| user.dn.as_str());
-        dn(a).cmp(dn(b)).then(a.user.cmp(&b.user))
-    });
     let cloud_only = unreached_cloud_users(tenant, &users);
-    drop(anchor_index);
     Plan {
         on_prem,
         tenant,
@@ -430,7 +508,7 @@ pub fn plan<'a>(
 
 /// Two or more on-premises users soft-matching one cloud user become `ambiguous`.
 fn resolve_contested(users: &mut [UserPlan]) {
-    let mut claims: HashMap<usize, Vec<usize>> = HashMap::new();
+    let mut claims: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
     for (slot, user) in users.iter().enumerate() {
         if matches!(user.outcome, Outcome::SoftMatchSmtp | Outcome::SoftMatchUpn)
             && let Some(cloud) = user.cloud_user
@@ -446,12 +524,14 @@ fn resolve_contested(users: &mut [UserPlan]) {
         for slot in slots {
             if let Some(user) = users.get_mut(*slot) {
                 user.outcome = Outcome::Ambiguous;
-                user.contested_with = positions
+                let position = user.user;
+                let details = user.details_mut();
+                details.contested_with = positions
                     .iter()
                     .copied()
-                    .filter(|p| *p != user.user)
+                    .filter(|p| *p != position)
                     .collect();
-                user.contested_with.sort_unstable();
+                details.contested_with.sort_unstable();
             }
         }
     }
@@ -510,25 +590,26 @@ struct Evaluator<'e, 'a> {
 
 impl Evaluator<'_, '_> {
     fn evaluate(&self, position: usize) -> UserPlan {
+        let mut plan = UserPlan::new(position);
         let Some(user) = self.on_prem.get(position) else {
-            return UserPlan::new(position, predict_upn(&OnPremUser::default(), self.tenant));
+            return plan;
         };
-        let mut plan = UserPlan::new(position, predict_upn(user, self.tenant));
+        let upn = predict_upn(user, self.tenant);
+        plan.predicted_upn = predicted(user, upn.value.as_deref());
         let anchor = match self.anchors.get(position) {
             Some(Ok(anchor)) => anchor,
             Some(Err(problem)) => {
                 plan.outcome = Outcome::InvalidAnchor;
-                plan.anchor_problem = Some(problem.clone());
+                plan.details_mut().anchor_problem = Some(problem.clone());
                 return plan;
             }
             None => return plan,
         };
-        plan.anchor = Some(anchor.clone());
         match check_source_anchor(anchor) {
             Ok(notes) => plan.cautions.extend(notes.into_iter().map(Caution::Anchor)),
             Err(problem) => {
                 plan.outcome = Outcome::InvalidAnchor;
-                plan.anchor_problem = Some(problem);
+                plan.details_mut().anchor_problem = Some(problem);
                 return plan;
             }
         }
@@ -539,9 +620,10 @@ impl Evaluator<'_, '_> {
             plan.cautions.push(Caution::AnchorCaseOnly { others });
         }
         plan.hard_match = hard_match(self.index, self.features, &anchor.value);
-        plan.duplicates = self.anchor_index.duplicates(position, &anchor.value);
-        if !plan.duplicates.is_empty() {
+        let duplicates = self.anchor_index.duplicates(position, &anchor.value);
+        if !duplicates.is_empty() {
             plan.outcome = Outcome::DuplicateAnchor;
+            plan.details_mut().duplicates = duplicates;
             return plan;
         }
         if let Some(hard) = plan.hard_match {
@@ -555,7 +637,7 @@ impl Evaluator<'_, '_> {
         if let Some(cloud) = self.index.by_immutable_id_ignoring_case(&anchor.value) {
             plan.cautions.push(Caution::ImmutableIdCaseOnly { cloud });
         }
-        let keys = SoftMatchKeys::of(user, plan.upn.exported.as_deref());
+        let keys = SoftMatchKeys::of(user, upn.exported.as_deref());
         let soft = soft_match(self.index, self.features, keys, self.settings.smtp_match);
         match &soft {
             SoftMatch::Matched(candidate) => {
@@ -577,31 +659,27 @@ impl Evaluator<'_, '_> {
             } => {
                 plan.cloud_user = Some(candidate.cloud);
                 plan.outcome = Outcome::InvalidSoftMatch;
-                plan.immutable_id_holder = self.anchor_index.holder(immutable_id);
+                plan.details_mut().immutable_id_holder = self.anchor_index.holder(immutable_id);
             }
             SoftMatch::Blocked { .. } | SoftMatch::NoCandidate { .. } => {
-                plan.conflicts = create_conflicts(self.index, user, plan.upn.value.as_deref());
-                match plan
-                    .conflicts
-                    .iter()
-                    .map(|conflict| conflict.attribute)
-                    .min()
-                {
+                let conflicts = create_conflicts(self.index, user, upn.value.as_deref());
+                match conflicts.iter().map(|conflict| conflict.attribute).min() {
                     Some(attribute) => {
                         plan.outcome = Outcome::CreateWithConflict;
                         plan.conflict_attribute = Some(attribute);
                     }
                     None => plan.outcome = Outcome::Create,
                 }
-                let upn_taken = plan
-                    .conflicts
+                let upn_taken = conflicts
                     .iter()
                     .any(|conflict| conflict.attribute == ConflictAttribute::UserPrincipalName);
                 if upn_taken
-                    && let (Some(upn), Some(initial)) =
-                        (&plan.upn.value, self.tenant.initial_domain())
+                    && let (Some(value), Some(initial)) = (&upn.value, self.tenant.initial_domain())
                 {
-                    plan.predicted_upn = Some(quarantined_upn(upn, &initial.id));
+                    plan.predicted_upn = PredictedUpn::Other(quarantined_upn(value, &initial.id));
+                }
+                if !conflicts.is_empty() {
+                    plan.details_mut().conflicts = conflicts;
                 }
             }
         }
@@ -614,6 +692,7 @@ impl Evaluator<'_, '_> {
         let Some(user) = self.on_prem.get(plan.user) else {
             return;
         };
+        let upn = predict_upn(user, self.tenant);
         let matched = plan.outcome.is_match().then_some(plan.cloud_user).flatten();
         if user.is_disabled() {
             plan.cautions.insert(
@@ -628,15 +707,12 @@ impl Evaluator<'_, '_> {
                 },
             );
         }
-        match plan.upn.source {
+        match upn.source {
             UpnSource::SamAccountName => plan.cautions.push(Caution::UpnFromSamAccountName),
             UpnSource::Missing => plan.cautions.push(Caution::NoUpn),
             UpnSource::UserPrincipalName => {}
         }
-        if plan.upn.rewrite.is_some()
-            && plan.upn.value.is_none()
-            && self.tenant.initial_domain().is_none()
-        {
+        if upn.rewrite.is_some() && upn.value.is_none() && self.tenant.initial_domain().is_none() {
             plan.cautions.push(Caution::NoInitialDomain);
         }
         if let Some(hard) = plan.hard_match
@@ -660,12 +736,13 @@ impl Evaluator<'_, '_> {
                 plan.cautions.push(Caution::SyncedElsewhere { cloud });
             }
         }
+        let predicted_upn = plan.predicted_upn(user).map(str::to_owned);
         if let Some(cloud) = matched
             && let Some(cloud_user) = self.index.user(cloud)
         {
-            if let Some(upn) = &plan.predicted_upn {
+            if let Some(upn) = &predicted_upn {
                 let current = cloud_user.user_principal_name.as_deref().unwrap_or("");
-                if fold(current) != fold(upn) {
+                if !eq_folded(current, upn) {
                     plan.cautions.push(Caution::SignInNameChanges { cloud });
                     if let Some(holder) = self
                         .index
@@ -696,8 +773,7 @@ impl Evaluator<'_, '_> {
             _ => false,
         };
         if immutable_id_written
-            && let Some(domain) = plan
-                .predicted_upn
+            && let Some(domain) = predicted_upn
                 .as_deref()
                 .and_then(|upn| self.tenant.domain_of(upn))
                 .filter(|domain| domain.is_federated())

@@ -19,8 +19,10 @@
 //! [`PlanDocument`] is the owned form (to read a plan back); [`Plan::json`] streams the same bytes from a
 //! plan in memory without building every record at once.
 
-use serde::ser::{SerializeSeq, SerializeStruct};
-use serde::{Deserialize, Serialize, Serializer};
+use std::io::{self, Write};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use super::changes::{AttributeChange, attribute_changes};
 use super::explain::{cloud_only_warnings, reasons, warnings};
@@ -242,7 +244,7 @@ impl<'a> Plan<'a> {
             (Some(user), Some(cloud)) if user_plan.outcome.is_match() => self
                 .index
                 .user(cloud)
-                .map(|cloud| attribute_changes(user, cloud, user_plan.predicted_upn.as_deref()))
+                .map(|cloud| attribute_changes(user, cloud, user_plan.predicted_upn(user)))
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
@@ -251,7 +253,9 @@ impl<'a> Plan<'a> {
             source_anchor: user_plan.anchor.as_ref().map(|anchor| anchor.value.clone()),
             outcome: user_plan.outcome,
             cloud_user_id: user_plan.cloud_user.and_then(cloud_id),
-            predicted_user_principal_name: user_plan.predicted_upn.clone(),
+            predicted_user_principal_name: user
+                .and_then(|user| user_plan.predicted_upn(user))
+                .map(str::to_owned),
             conflict_attribute: user_plan.conflict_attribute,
             reasons: reasons(self, user_plan),
             warnings: warnings(self, user_plan),
@@ -260,7 +264,7 @@ impl<'a> Plan<'a> {
             anchor_attribute: user_plan
                 .anchor
                 .as_ref()
-                .map(|anchor| anchor.attribute.clone()),
+                .map(|anchor| anchor.attribute.to_string()),
             conflicting_cloud_user_ids: user_plan
                 .conflicting_cloud_users()
                 .into_iter()
@@ -359,15 +363,200 @@ impl<'a> Plan<'a> {
         }
     }
 
-    /// The plan as something serde can write: the same bytes as [`Plan::document`], one record at a time.
-    pub fn json(&'a self) -> PlanJson<'a> {
-        PlanJson { plan: self }
+    /// Writes the plan as JSON in its documented layout (see [`PlanDocument::write_json`]). Records are
+    /// rendered on every core, a batch at a time, while the previous batch is being written: memory
+    /// stays bounded whatever the number of users.
+    pub fn write_json<W: Write + Send + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        let header = Header {
+            settings: self.plan_settings(),
+            totals: self.totals(),
+            summary: self.summary(),
+        };
+        write_header(out, &header)?;
+        let mut users = RecordArray::open(out, "users")?;
+        pipelined(out, &mut users, &self.users, |lines, user| {
+            record_line(lines, &self.user_record(user));
+        })?;
+        users.close(out)?;
+        out.write_all(b",\n")?;
+        let mut cloud_only = RecordArray::open(out, "cloudOnly")?;
+        pipelined(out, &mut cloud_only, &self.cloud_only, |lines, position| {
+            if let Some(record) = self.cloud_only_record(*position) {
+                record_line(lines, &record);
+            }
+        })?;
+        cloud_only.close(out)?;
+        out.write_all(b"\n}\n")
     }
 
     /// The names of the JSON fields of a user record, in order (for tabular formats).
     pub fn user_fields() -> &'static [&'static str] {
         USER_FIELDS
     }
+}
+
+impl PlanDocument {
+    /// Writes the document as JSON: its fields one per line, `settings`, `totals` and `summary` indented,
+    /// and every user and cloud-only record as one line of compact JSON, so that a plan diffs line by
+    /// line and greps by user. [`Plan::write_json`] writes the same bytes for the same plan.
+    ///
+    /// ```text
+    /// {
+    ///   "formatVersion": 1,
+    ///   "settings": { ... },
+    ///   "totals": { ... },
+    ///   "summary": { ... },
+    ///   "users": [
+    ///     {"dn":"CN=...","sourceAnchor":"...","outcome":"hard-match",...},
+    ///     ...
+    ///   ],
+    ///   "cloudOnly": [
+    ///     {"id":"...","userPrincipalName":"...",...}
+    ///   ]
+    /// }
+    /// ```
+    pub fn write_json<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
+        let header = Header {
+            settings: self.settings.clone(),
+            totals: self.totals,
+            summary: self.summary,
+        };
+        write_header(out, &header)?;
+        let mut lines = Vec::new();
+        let mut users = RecordArray::open(out, "users")?;
+        for record in &self.users {
+            record_line(&mut lines, record);
+        }
+        users.write_lines(out, &lines)?;
+        users.close(out)?;
+        out.write_all(b",\n")?;
+        lines.clear();
+        let mut cloud_only = RecordArray::open(out, "cloudOnly")?;
+        for record in &self.cloud_only {
+            record_line(&mut lines, record);
+        }
+        cloud_only.write_lines(out, &lines)?;
+        cloud_only.close(out)?;
+        out.write_all(b"\n}\n")
+    }
+}
+
+struct Header {
+    settings: PlanSettings,
+    totals: Totals,
+    summary: Summary,
+}
+
+/// One record as a line of compact JSON. Records hold only strings, numbers and booleans, so
+/// serialising them into memory cannot fail; if it ever did, the line is left out rather than broken.
+fn record_line<T: Serialize>(lines: &mut Vec<u8>, record: &T) {
+    let start = lines.len();
+    if serde_json::to_writer(&mut *lines, record).is_ok() {
+        lines.push(b'\n');
+    } else {
+        lines.truncate(start);
+    }
+}
+
+fn write_header<W: Write + ?Sized>(out: &mut W, header: &Header) -> io::Result<()> {
+    writeln!(out, "{{\n  \"formatVersion\": {FORMAT_VERSION},")?;
+    indented_field(out, "settings", &header.settings)?;
+    indented_field(out, "totals", &header.totals)?;
+    indented_field(out, "summary", &header.summary)
+}
+
+fn indented_field<W: Write + ?Sized, T: Serialize>(
+    out: &mut W,
+    name: &str,
+    value: &T,
+) -> io::Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(io::Error::other)?;
+    write!(out, "  \"{name}\": ")?;
+    for (number, line) in text.lines().enumerate() {
+        if number > 0 {
+            out.write_all(b"\n  ")?;
+        }
+        out.write_all(line.as_bytes())?;
+    }
+    out.write_all(b",\n")
+}
+
+/// A JSON array of one-line records, written a batch of lines at a time.
+struct RecordArray {
+    empty: bool,
+}
+
+impl RecordArray {
+    fn open<W: Write + ?Sized>(out: &mut W, name: &str) -> io::Result<Self> {
+        write!(out, "  \"{name}\": [")?;
+        Ok(Self { empty: true })
+    }
+
+    /// Writes newline-terminated record lines.
+    fn write_lines<W: Write + ?Sized>(&mut self, out: &mut W, lines: &[u8]) -> io::Result<()> {
+        for line in lines
+            .split(|byte| *byte == b'\n')
+            .filter(|line| !line.is_empty())
+        {
+            out.write_all(if std::mem::take(&mut self.empty) {
+                b"\n    "
+            } else {
+                b",\n    "
+            })?;
+            out.write_all(line)?;
+        }
+        Ok(())
+    }
+
+    fn close<W: Write + ?Sized>(self, out: &mut W) -> io::Result<()> {
+        out.write_all(if self.empty { b"]" } else { b"\n  ]" })
+    }
+}
+
+/// Renders `items` into record lines on every core, a batch at a time, writing each batch while the
+/// next is rendered.
+fn pipelined<W, T, F>(
+    out: &mut W,
+    array: &mut RecordArray,
+    items: &[T],
+    render: F,
+) -> io::Result<()>
+where
+    W: Write + Send + ?Sized,
+    T: Sync,
+    F: Fn(&mut Vec<u8>, &T) + Sync,
+{
+    const CHUNK: usize = 2048;
+    let batch_size = CHUNK * rayon::current_num_threads().max(1) * 2;
+    let render_batch = |batch: &[T]| -> Vec<Vec<u8>> {
+        batch
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut lines = Vec::with_capacity(chunk.len() * 1024);
+                for item in chunk {
+                    render(&mut lines, item);
+                }
+                lines
+            })
+            .collect()
+    };
+    let mut batches = items.chunks(batch_size);
+    let mut pending = batches.next().map(render_batch);
+    while let Some(ready) = pending.take() {
+        let next = batches.next();
+        let (written, rendered) = rayon::join(
+            || -> io::Result<()> {
+                for lines in &ready {
+                    array.write_lines(out, lines)?;
+                }
+                Ok(())
+            },
+            || next.map(render_batch),
+        );
+        written?;
+        pending = rendered;
+    }
+    Ok(())
 }
 
 const USER_FIELDS: &[&str] = &[
@@ -384,46 +573,3 @@ const USER_FIELDS: &[&str] = &[
     "anchorAttribute",
     "conflictingCloudUserIds",
 ];
-
-/// A plan that serialises record by record (see [`Plan::json`]).
-pub struct PlanJson<'a> {
-    plan: &'a Plan<'a>,
-}
-
-struct Users<'a>(&'a Plan<'a>);
-struct CloudOnly<'a>(&'a Plan<'a>);
-
-impl Serialize for Users<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.users.len()))?;
-        for user in &self.0.users {
-            seq.serialize_element(&self.0.user_record(user))?;
-        }
-        seq.end()
-    }
-}
-
-impl Serialize for CloudOnly<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(Some(self.0.cloud_only.len()))?;
-        for position in &self.0.cloud_only {
-            if let Some(record) = self.0.cloud_only_record(*position) {
-                seq.serialize_element(&record)?;
-            }
-        }
-        seq.end()
-    }
-}
-
-impl Serialize for PlanJson<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut document = serializer.serialize_struct("PlanDocument", 6)?;
-        document.serialize_field("formatVersion", &FORMAT_VERSION)?;
-        document.serialize_field("settings", &self.plan.plan_settings())?;
-        document.serialize_field("totals", &self.plan.totals())?;
-        document.serialize_field("summary", &self.plan.summary())?;
-        document.serialize_field("users", &Users(self.plan))?;
-        document.serialize_field("cloudOnly", &CloudOnly(self.plan))?;
-        document.end()
-    }
-}

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::{OnPremUser, smtp_address};
 use crate::tenant::SyncFeatures;
 
-use super::index::{CloudIndex, fold, non_empty};
+use super::index::{CloudIndex, eq_folded, non_empty};
 
 /// What a hard match finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -345,7 +345,7 @@ pub fn upn_conflict(index: &CloudIndex<'_>, predicted_upn: &str) -> Option<Confl
 
 /// Rule §3.3: SMTP proxy addresses (and `mail`) that cloud users already hold, one per address.
 pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec<Conflict> {
-    let mut seen = Vec::new();
+    let mut seen: Vec<&str> = Vec::new();
     let mut conflicts = Vec::new();
     let addresses = user
         .proxy_addresses
@@ -353,11 +353,7 @@ pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec
         .filter_map(|address| smtp_address(address).map(|smtp| (smtp, address.as_str())))
         .chain(user.mail.as_deref().map(|mail| (mail, mail)));
     for (smtp, written) in addresses {
-        if smtp.is_empty() {
-            continue;
-        }
-        let folded = fold(smtp);
-        if seen.contains(&folded) {
+        if smtp.is_empty() || seen.iter().any(|known| eq_folded(known, smtp)) {
             continue;
         }
         if let Some(cloud) = index.by_proxy_address(smtp) {
@@ -367,7 +363,7 @@ pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec
                 value: written.to_owned(),
             });
         }
-        seen.push(folded);
+        seen.push(smtp);
     }
     conflicts
 }

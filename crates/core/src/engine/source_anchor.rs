@@ -9,6 +9,8 @@
 //! The character and length rules themselves live in [`crate::anchor`]; this module only decides which
 //! value they are applied to and turns their verdict into what a plan reports.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 
 use crate::anchor::{AnchorSource, AnchorViolation, AnchorWarning, check_anchor};
@@ -107,8 +109,9 @@ impl AnchorAttribute {
 pub struct SourceAnchor {
     /// The value Entra compares with onPremisesImmutableId.
     pub value: String,
-    /// The attribute the value was read from.
-    pub attribute: String,
+    /// The attribute the value was read from (borrowed for the two default attributes: a plan holds a
+    /// million of these).
+    pub attribute: Cow<'static, str>,
     /// Whether `objectGUID` was used because mS-DS-ConsistencyGuid is empty.
     pub fallback: bool,
     /// Whether the value is the Base64 of the attribute's bytes (otherwise the bytes as text).
@@ -192,14 +195,18 @@ pub fn source_anchor(
     attribute: &AnchorAttribute,
     encoding: AnchorEncoding,
 ) -> Result<SourceAnchor, AnchorProblem> {
-    let (name, bytes, fallback): (String, Vec<u8>, bool) = match attribute {
+    let (name, bytes, fallback): (Cow<'static, str>, Vec<u8>, bool) = match attribute {
         AnchorAttribute::ConsistencyGuid => {
             match (
                 user.consistency_guid.as_ref().filter(|b| !b.is_empty()),
                 user.object_guid,
             ) {
-                (Some(bytes), _) => (CONSISTENCY_GUID.to_owned(), bytes.clone(), false),
-                (None, Some(guid)) => (OBJECT_GUID.to_owned(), guid.as_ad_bytes().to_vec(), true),
+                (Some(bytes), _) => (Cow::Borrowed(CONSISTENCY_GUID), bytes.clone(), false),
+                (None, Some(guid)) => (
+                    Cow::Borrowed(OBJECT_GUID),
+                    guid.as_ad_bytes().to_vec(),
+                    true,
+                ),
                 (None, None) => {
                     return Err(AnchorProblem::Missing {
                         attribute: CONSISTENCY_GUID.to_owned(),
@@ -218,7 +225,11 @@ pub fn source_anchor(
                         fallback: None,
                     });
                 }
-                1 => (name.clone(), values.pop().unwrap_or_default(), false),
+                1 => (
+                    Cow::Owned(name.clone()),
+                    values.pop().unwrap_or_default(),
+                    false,
+                ),
                 count => {
                     return Err(AnchorProblem::MultiValued {
                         attribute: name.clone(),
@@ -229,7 +240,9 @@ pub fn source_anchor(
         }
     };
     let Some((value, base64)) = encode_anchor(&name, &bytes, encoding) else {
-        return Err(AnchorProblem::NotText { attribute: name });
+        return Err(AnchorProblem::NotText {
+            attribute: name.into_owned(),
+        });
     };
     Ok(SourceAnchor {
         value,
@@ -264,7 +277,7 @@ pub fn check_source_anchor(anchor: &SourceAnchor) -> Result<Vec<AnchorNote>, Anc
         .any(|name| name.eq_ignore_ascii_case(&anchor.attribute))
     {
         notes.push(AnchorNote::NameBasedAttribute {
-            attribute: anchor.attribute.clone(),
+            attribute: anchor.attribute.clone().into_owned(),
         });
     }
     // Only the findings that say something about this value; the Base64-versus-string readings that

@@ -7,6 +7,8 @@
 //! user already holds gets `<prefix><4 digits>@<initial domain>` from duplicate-attribute resiliency
 //! (graph.md §7.3); the digits are Entra's choice, so plans write them as `####`.
 
+use std::borrow::Cow;
+
 use crate::directory::{OnPremUser, primary_smtp, smtp_address};
 use crate::tenant::TenantSnapshot;
 
@@ -70,19 +72,20 @@ pub enum UpnRewrite {
     Malformed,
 }
 
-/// What Entra will make of a user's userPrincipalName.
+/// What Entra will make of a user's userPrincipalName. Values borrow from the user where they can: a
+/// plan predicts this for a million users.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpnPrediction {
+pub struct UpnPrediction<'u> {
     /// The UPN Entra Connect exports.
-    pub exported: Option<String>,
+    pub exported: Option<Cow<'u, str>>,
     /// Where it comes from.
     pub source: UpnSource,
     /// Why Entra replaces it, if it does.
     pub rewrite: Option<UpnRewrite>,
     /// The mailNickname Entra computes, and from what.
-    pub nickname: Option<(String, NicknameSource)>,
+    pub nickname: Option<(&'u str, NicknameSource)>,
     /// The UPN the cloud user gets (before any duplicate-attribute quarantine).
-    pub value: Option<String>,
+    pub value: Option<Cow<'u, str>>,
 }
 
 /// The part before the last `@`.
@@ -107,17 +110,17 @@ pub fn dns_domain_of(dn: &str) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("."))
 }
 
-/// The mailNickname Entra computes on first sync; `exported_upn` is the UPN Entra Connect exports (the
-/// on-premises one, or sAMAccountName@AD domain when there is none).
-pub fn mail_nickname(
-    user: &OnPremUser,
-    exported_upn: Option<&str>,
-) -> Option<(String, NicknameSource)> {
+/// The mailNickname Entra computes on first sync; `upn_prefix` is the prefix of the UPN Entra Connect
+/// exports (of the on-premises one, or the sAMAccountName when there is none).
+pub fn mail_nickname<'u>(
+    user: &'u OnPremUser,
+    upn_prefix: Option<&'u str>,
+) -> Option<(&'u str, NicknameSource)> {
     fn present(value: Option<&str>) -> Option<&str> {
         value.map(str::trim).filter(|value| !value.is_empty())
     }
     if let Some(nickname) = present(user.mail_nickname.as_deref()) {
-        return Some((nickname.to_owned(), NicknameSource::MailNickname));
+        return Some((nickname, NicknameSource::MailNickname));
     }
     let candidates = [
         (
@@ -128,10 +131,7 @@ pub fn mail_nickname(
             present(user.mail.as_deref()).and_then(address_prefix),
             NicknameSource::Mail,
         ),
-        (
-            present(exported_upn).and_then(address_prefix),
-            NicknameSource::UserPrincipalName,
-        ),
+        (present(upn_prefix), NicknameSource::UserPrincipalName),
         (
             user.proxy_addresses
                 .iter()
@@ -143,7 +143,7 @@ pub fn mail_nickname(
     ];
     candidates
         .into_iter()
-        .find_map(|(prefix, source)| prefix.map(|prefix| (prefix.to_owned(), source)))
+        .find_map(|(prefix, source)| prefix.map(|prefix| (prefix, source)))
 }
 
 /// Why Entra would not keep `upn` in this tenant, if it would not.
@@ -164,22 +164,23 @@ pub fn upn_rewrite(upn: &str, tenant: &TenantSnapshot) -> Option<UpnRewrite> {
 }
 
 /// Predicts the cloud userPrincipalName of an on-premises user.
-pub fn predict_upn(user: &OnPremUser, tenant: &TenantSnapshot) -> UpnPrediction {
+pub fn predict_upn<'u>(user: &'u OnPremUser, tenant: &TenantSnapshot) -> UpnPrediction<'u> {
     let upn = user
         .user_principal_name
         .as_deref()
         .filter(|upn| !upn.trim().is_empty());
-    let (exported, source) = match upn {
-        Some(upn) => (Some(upn.to_owned()), UpnSource::UserPrincipalName),
+    let (exported, source): (Option<Cow<'u, str>>, UpnSource) = match upn {
+        Some(upn) => (Some(Cow::Borrowed(upn)), UpnSource::UserPrincipalName),
         None => match (
             user.sam_account_name
                 .as_deref()
                 .filter(|name| !name.is_empty()),
             dns_domain_of(&user.dn),
         ) {
-            (Some(name), Some(domain)) => {
-                (Some(format!("{name}@{domain}")), UpnSource::SamAccountName)
-            }
+            (Some(name), Some(domain)) => (
+                Some(Cow::Owned(format!("{name}@{domain}"))),
+                UpnSource::SamAccountName,
+            ),
             _ => (None, UpnSource::Missing),
         },
     };
@@ -193,11 +194,18 @@ pub fn predict_upn(user: &OnPremUser, tenant: &TenantSnapshot) -> UpnPrediction 
         };
     };
     let rewrite = upn_rewrite(&exported, tenant);
-    let nickname = mail_nickname(user, Some(&exported));
+    let upn_prefix = match &exported {
+        Cow::Borrowed(upn) => address_prefix(upn),
+        // Only sAMAccountName@domain is built here, and its prefix is the sAMAccountName.
+        Cow::Owned(_) => user.sam_account_name.as_deref(),
+    };
+    let nickname = mail_nickname(user, upn_prefix);
     let value = match &rewrite {
         None => Some(exported.clone()),
         Some(_) => match (&nickname, tenant.initial_domain()) {
-            (Some((nickname, _)), Some(initial)) => Some(format!("{nickname}@{}", initial.id)),
+            (Some((nickname, _)), Some(initial)) => {
+                Some(Cow::Owned(format!("{nickname}@{}", initial.id)))
+            }
             _ => None,
         },
     };
@@ -277,8 +285,15 @@ mod tests {
         );
         assert_eq!(
             prediction.nickname,
-            Some(("user1".into(), NicknameSource::PrimarySmtp))
+            Some(("user1", NicknameSource::PrimarySmtp))
         );
+    }
+
+    fn nickname(user: &OnPremUser) -> Option<(&str, NicknameSource)> {
+        mail_nickname(
+            user,
+            user.user_principal_name.as_deref().and_then(address_prefix),
+        )
     }
 
     #[test]
@@ -289,12 +304,11 @@ mod tests {
             proxy_addresses: vec!["smtp:s@contoso.com".into()],
             ..OnPremUser::default()
         };
-        let nickname = |user: &OnPremUser| mail_nickname(user, user.user_principal_name.as_deref());
         assert_eq!(nickname(&user).unwrap().0, "m");
         user.mail_nickname = Some("nick".into());
         assert_eq!(
             nickname(&user).unwrap(),
-            ("nick".into(), NicknameSource::MailNickname)
+            ("nick", NicknameSource::MailNickname)
         );
         user.mail_nickname = None;
         user.mail = None;
@@ -305,15 +319,13 @@ mod tests {
         user.user_principal_name = None;
         assert_eq!(
             nickname(&user).unwrap(),
-            ("s".into(), NicknameSource::SecondarySmtp)
+            ("s", NicknameSource::SecondarySmtp)
         );
-        let prediction = predict_upn(
-            &OnPremUser {
-                user_principal_name: Some("u@lab.contoso.com".into()),
-                ..OnPremUser::default()
-            },
-            &tenant(),
-        );
+        let unverified = OnPremUser {
+            user_principal_name: Some("u@lab.contoso.com".into()),
+            ..OnPremUser::default()
+        };
+        let prediction = predict_upn(&unverified, &tenant());
         assert_eq!(
             prediction.rewrite,
             Some(UpnRewrite::DomainNotVerified {

@@ -65,3 +65,29 @@ fn without_blocked_hard_matches_takeovers_are_predicted_issue_5() {
         Mix::parse("hard-match=5,soft-match-smtp=2,create=2,invalid-soft-match=1").unwrap();
     check(config);
 }
+
+#[test]
+fn streamed_json_is_the_document_and_reads_back_issue_5() {
+    let synthetic = Generator::new(SyntheticConfig::new(3_000, 11)).build();
+    let users = synthetic.users().unwrap();
+    let plan = plan(&users, &synthetic.tenant, &EngineSettings::default());
+    let mut streamed = Vec::new();
+    plan.write_json(&mut streamed).unwrap();
+    let document = plan.document();
+    let mut whole = Vec::new();
+    document.write_json(&mut whole).unwrap();
+    assert!(
+        streamed == whole,
+        "Plan::write_json and PlanDocument::write_json differ"
+    );
+    let back: anchorsync_core::engine::PlanDocument = serde_json::from_slice(&streamed).unwrap();
+    assert_eq!(back, document);
+    let text = String::from_utf8(streamed).unwrap();
+    assert_eq!(
+        text.lines()
+            .filter(|line| line.starts_with("    {\"dn\":"))
+            .count(),
+        3_000,
+        "one line per user"
+    );
+}

@@ -66,7 +66,7 @@ fn io_error(error: csv::Error) -> anyhow::Error {
 }
 
 /// Writes the CSV.
-pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> anyhow::Result<()> {
+pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> anyhow::Result<()> {
     out.write_all(b"\xEF\xBB\xBF")?;
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)

@@ -61,7 +61,7 @@ fn thousands(n: usize) -> String {
 }
 
 /// Writes the table.
-pub fn write(out: &mut dyn Write, plan: &Plan<'_>) -> std::io::Result<()> {
+pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<()> {
     let totals = plan.totals();
     let settings = plan.plan_settings();
     let tenant = settings
