@@ -15,6 +15,7 @@
 //! `attr:< URL` values (anchorsync never fetches files or URLs named inside an input), text that is not
 //! UTF-8 where text is required (DNs, attribute names).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -179,7 +180,8 @@ impl<'a> Records<'a> {
         &mut self,
         source_name: &str,
     ) -> Option<Result<Vec<LogicalLine<'a>>, LdifError>> {
-        let mut lines: Vec<LogicalLine<'a>> = Vec::new();
+        // Room for a typical user entry, so the list rarely grows.
+        let mut lines: Vec<LogicalLine<'a>> = Vec::with_capacity(32);
         while let Some((number, physical)) = self.physical() {
             if physical.is_empty() {
                 if lines.is_empty() {
@@ -223,12 +225,16 @@ fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
 }
 
 /// An attribute line split into name and value.
-struct AttributeLine {
-    name: String,
-    value: Vec<u8>,
+struct AttributeLine<'l> {
+    name: &'l str,
+    /// Borrowed from the line for plain values, decoded for `::` Base64 ones.
+    value: Cow<'l, [u8]>,
 }
 
-fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<AttributeLine, LdifError> {
+fn split_attribute<'l>(
+    line: &'l LogicalLine<'_>,
+    source_name: &str,
+) -> Result<AttributeLine<'l>, LdifError> {
     let error = |kind| LdifError {
         source_name: source_name.to_owned(),
         line: line.line,
@@ -260,11 +266,11 @@ fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<Attribut
                 .copied()
                 .filter(|byte| !byte.is_ascii_whitespace())
                 .collect();
-            STANDARD.decode(&encoded).map_err(|_| {
+            Cow::Owned(STANDARD.decode(&encoded).map_err(|_| {
                 error(LdifErrorKind::BadBase64 {
                     attribute: name.to_owned(),
                 })
-            })?
+            })?)
         }
         Some(b'<') => {
             return Err(error(LdifErrorKind::UrlValue {
@@ -276,13 +282,10 @@ fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<Attribut
                 .iter()
                 .position(|byte| *byte != b' ')
                 .unwrap_or(rest.len());
-            rest.get(start..).unwrap_or_default().to_vec()
+            Cow::Borrowed(rest.get(start..).unwrap_or_default())
         }
     };
-    Ok(AttributeLine {
-        name: name.to_owned(),
-        value,
-    })
+    Ok(AttributeLine { name, value })
 }
 
 /// One entry and the line its record starts on.
@@ -328,8 +331,14 @@ impl<'a> LdifReader<'a> {
         }
     }
 
-    fn entry(&self, lines: Vec<LogicalLine<'_>>) -> Result<Option<LdifEntry>, LdifError> {
-        let mut lines = lines.into_iter().peekable();
+    /// Reads one record's lines: `None` for the records `ldapsearch` adds that are not entries, otherwise
+    /// the record's line and DN, after giving each attribute value to `attribute` in order.
+    fn record(
+        &self,
+        lines: Vec<LogicalLine<'_>>,
+        attribute: &mut dyn FnMut(&str, Cow<'_, [u8]>),
+    ) -> Result<Option<(usize, String)>, LdifError> {
+        let mut lines = lines.into_iter();
         let Some(first) = lines.next() else {
             return Ok(None);
         };
@@ -352,16 +361,17 @@ impl<'a> LdifReader<'a> {
                 kind: LdifErrorKind::MissingDn { found },
             });
         }
-        let dn = String::from_utf8(head.value).map_err(|_| LdifError {
+        let dn = String::from_utf8(head.value.into_owned()).map_err(|_| LdifError {
             source_name: self.source_name.clone(),
             line: first.line,
             kind: LdifErrorKind::NotUtf8 { what: "DN" },
         })?;
-        let mut entry = DirectoryEntry::new(dn);
         for line in lines {
-            let attribute = split_attribute(&line, &self.source_name)?;
-            if attribute.name.eq_ignore_ascii_case("changetype") {
-                let changetype = String::from_utf8_lossy(&attribute.value).trim().to_owned();
+            let line_attribute = split_attribute(&line, &self.source_name)?;
+            if line_attribute.name.eq_ignore_ascii_case("changetype") {
+                let changetype = String::from_utf8_lossy(&line_attribute.value)
+                    .trim()
+                    .to_owned();
                 if changetype.eq_ignore_ascii_case("add") {
                     continue;
                 }
@@ -371,23 +381,18 @@ impl<'a> LdifReader<'a> {
                     kind: LdifErrorKind::ChangeRecord { changetype },
                 });
             }
-            entry
-                .attributes
-                .entry(AttributeName::new(attribute.name))
-                .or_default()
-                .push(attribute.value);
+            attribute(line_attribute.name, line_attribute.value);
         }
-        Ok(Some(LdifEntry {
-            line: first.line,
-            entry,
-        }))
+        Ok(Some((first.line, dn)))
     }
-}
 
-impl Iterator for LdifReader<'_> {
-    type Item = Result<LdifEntry, LdifError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next entry as its line and DN, giving each attribute value to `attribute` first: what
+    /// [`Iterator::next`] does without building a [`DirectoryEntry`], for readers that type values as
+    /// they come. Values given for a record that then fails belong to no entry.
+    pub fn next_with(
+        &mut self,
+        attribute: &mut dyn FnMut(&str, Cow<'_, [u8]>),
+    ) -> Option<Result<(usize, String), LdifError>> {
         if self.failed {
             return None;
         }
@@ -421,8 +426,8 @@ impl Iterator for LdifReader<'_> {
                     }
                 }
             }
-            match self.entry(lines) {
-                Ok(Some(entry)) => return Some(Ok(entry)),
+            match self.record(lines, attribute) {
+                Ok(Some(found)) => return Some(Ok(found)),
                 Ok(None) => continue,
                 Err(error) => {
                     self.failed = true;
@@ -430,6 +435,25 @@ impl Iterator for LdifReader<'_> {
                 }
             }
         }
+    }
+}
+
+impl Iterator for LdifReader<'_> {
+    type Item = Result<LdifEntry, LdifError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut attributes: std::collections::BTreeMap<AttributeName, Vec<Vec<u8>>> =
+            std::collections::BTreeMap::new();
+        let found = self.next_with(&mut |name, value| {
+            attributes
+                .entry(AttributeName::new(name))
+                .or_default()
+                .push(value.into_owned());
+        })?;
+        Some(found.map(|(line, dn)| LdifEntry {
+            line,
+            entry: DirectoryEntry { dn, attributes },
+        }))
     }
 }
 
@@ -446,10 +470,16 @@ pub struct Piece<'a> {
 /// line, before a line that does not continue it), so the pieces can be read on several cores. Reading
 /// the pieces in order with [`LdifReader::piece`] gives the same entries and errors as reading the whole.
 pub fn split_records(input: &[u8], target: usize) -> Vec<Piece<'_>> {
+    split_records_from(input, target, 1)
+}
+
+/// [`split_records`] for a block of a file that starts on line `first_line` at a record boundary (1 for
+/// the start of the file).
+pub fn split_records_from(input: &[u8], target: usize, first_line: usize) -> Vec<Piece<'_>> {
     let target = target.max(1);
     let mut pieces = Vec::with_capacity(input.len() / target + 1);
     let mut start = 0;
-    let mut first_line = 1;
+    let mut first_line = first_line;
     while start < input.len() {
         let Some(rest) = input.get(start..) else {
             break;
@@ -460,10 +490,38 @@ pub fn split_records(input: &[u8], target: usize) -> Vec<Piece<'_>> {
         };
         let bytes = input.get(start..end).unwrap_or_default();
         pieces.push(Piece { bytes, first_line });
-        first_line += bytes.iter().filter(|byte| **byte == b'\n').count();
+        first_line += count_lines(bytes);
         start = end;
     }
     pieces
+}
+
+/// How many line ends `bytes` holds (written so that the compiler vectorises it: files are large).
+pub fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().map(|byte| usize::from(*byte == b'\n')).sum()
+}
+
+/// The last record boundary in `bytes` that is known to be one: after a blank line, and before a byte
+/// that is already there and is not a space (a continuation). Reading a file a block at a time, the
+/// block is cut there and the rest waits for more bytes.
+pub fn last_record_boundary(bytes: &[u8]) -> Option<usize> {
+    let mut from = bytes.len().saturating_sub(1 << 20);
+    loop {
+        let mut last = None;
+        let mut search = from;
+        while let Some(offset) = bytes.get(search..).and_then(next_boundary) {
+            let end = search + offset;
+            if end >= bytes.len() {
+                break;
+            }
+            last = Some(end);
+            search = end;
+        }
+        if last.is_some() || from == 0 {
+            return last;
+        }
+        from = 0;
+    }
 }
 
 /// The offset just after the first blank line in `bytes` that is followed by something other than a
@@ -689,6 +747,31 @@ proxyAddresses: smtp:a@example.com\n\n# search reference\nref: ldap://DomainDnsZ
                 .unwrap();
             assert_eq!(first_error, expected, "target {target}");
         }
+        // A block cut at the last known boundary, and the rest read with the next block, reads the same.
+        let bytes = input.as_bytes();
+        let cut = last_record_boundary(&bytes[..bytes.len() / 2]).unwrap();
+        assert!(bytes[cut - 1] == b'\n' && bytes[cut] != b' ');
+        let first = split_records(&bytes[..cut], 64);
+        let rest = split_records_from(&bytes[cut..], 64, 1 + count_lines(&bytes[..cut]));
+        let read: Vec<LdifEntry> = first
+            .iter()
+            .chain(&rest)
+            .flat_map(|piece| LdifReader::piece(piece, "f"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(read, whole);
+        assert_eq!(
+            last_record_boundary(b"dn: a\n\n"),
+            None,
+            "what follows is not read yet"
+        );
+        assert_eq!(
+            last_record_boundary(b"dn: a\n\n x"),
+            None,
+            "a continuation is not a boundary"
+        );
+        assert_eq!(last_record_boundary(b"dn: a\n\ndn: b\n"), Some(7));
+
         // `version:` is only special at the start of the file.
         let late = "dn: CN=A\n\nversion: 1\n\n";
         let expected = read_entries(late.as_bytes(), "f").unwrap_err();

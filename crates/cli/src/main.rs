@@ -14,11 +14,6 @@ use clap::Parser as _;
 
 use crate::exit::{ExitStatus, hints_for_error};
 
-/// Millions of small strings are allocated and freed across threads while planning; mimalloc does that
-/// with far fewer trips to the kernel than the system allocator (docs/PERFORMANCE.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use anchorsync_ad::file::ReadOptions;
 use anchorsync_core::directory::OnPremUser;
-use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::tenant::{SnapshotSeed, TenantSnapshot};
 use anyhow::Context as _;
 
 /// The on-premises side of a command.
@@ -110,10 +111,10 @@ impl SourceError {
     }
 }
 
-/// Reads the on-premises users.
-pub fn read_ad(source: &AdSource) -> anyhow::Result<Vec<OnPremUser>> {
+/// Reads the on-premises users, keeping of the other attributes what `options` says.
+pub fn read_ad(source: &AdSource, options: &ReadOptions) -> anyhow::Result<Vec<OnPremUser>> {
     match source {
-        AdSource::File(path) => anchorsync_ad::file::read_users(path)
+        AdSource::File(path) => anchorsync_ad::file::read_users_with(path, options)
             .with_context(|| format!("reading the AD users from `{}`", path.display())),
         AdSource::Live { url } => Err(SourceError::LiveNotAvailable {
             what: "AD",
@@ -135,11 +136,31 @@ pub fn read_cloud(source: &CloudSource) -> anyhow::Result<TenantSnapshot> {
     }
 }
 
-/// Reads a tenant snapshot file (a UTF-8 byte-order mark is allowed: PowerShell writes one).
+/// Reads a tenant snapshot file as a stream (a UTF-8 byte-order mark is allowed: PowerShell writes one).
+/// The file is never in memory whole: at a million users it is a gigabyte.
 pub fn read_snapshot(path: &Path) -> anyhow::Result<TenantSnapshot> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let json = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(json).map_err(|source| {
+    use serde::de::DeserializeSeed as _;
+    use std::io::BufRead as _;
+    let cannot_read = || format!("cannot read `{}`", path.display());
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
+    let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    if reader
+        .fill_buf()
+        .with_context(cannot_read)?
+        .starts_with(b"\xEF\xBB\xBF")
+    {
+        reader.consume(3);
+    }
+    // Graph returns several hundred bytes per user with `$select`: room for that many, which costs
+    // nothing until used.
+    let seed = SnapshotSeed {
+        users_capacity: usize::try_from(size / 400).unwrap_or(0),
+    };
+    let snapshot_error = |source: serde_json::Error| -> anyhow::Error {
+        if source.is_io() {
+            return anyhow::Error::new(source).context(cannot_read());
+        }
         SourceError::Snapshot {
             path: path.to_owned(),
             line: source.line(),
@@ -147,7 +168,13 @@ pub fn read_snapshot(path: &Path) -> anyhow::Result<TenantSnapshot> {
             source,
         }
         .into()
-    })
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let snapshot = seed
+        .deserialize(&mut deserializer)
+        .map_err(snapshot_error)?;
+    deserializer.end().map_err(snapshot_error)?;
+    Ok(snapshot)
 }
 
 #[cfg(test)]

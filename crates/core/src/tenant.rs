@@ -15,12 +15,12 @@
 
 use std::fmt;
 
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// A tenant as a snapshot file holds it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A tenant as a snapshot file holds it. Properties other than the four are ignored when read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSnapshot {
     /// `GET /users?$select=...` values.
@@ -57,6 +57,112 @@ impl TenantSnapshot {
             .as_ref()
             .map(|sync| sync.features.clone())
             .unwrap_or_default()
+    }
+}
+
+impl<'de> Deserialize<'de> for TenantSnapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SnapshotSeed { users_capacity: 0 }.deserialize(deserializer)
+    }
+}
+
+/// Reads a [`TenantSnapshot`] with room for `users_capacity` users made up front: a reader that knows the
+/// file's size spares a million-user list from growing by doubling, which would touch twice its memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SnapshotSeed {
+    /// How many users to make room for.
+    pub users_capacity: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for SnapshotSeed {
+    type Value = TenantSnapshot;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<TenantSnapshot, D::Error> {
+        deserializer.deserialize_map(SnapshotVisitor(self))
+    }
+}
+
+struct SnapshotVisitor(SnapshotSeed);
+
+impl<'de> Visitor<'de> for SnapshotVisitor {
+    type Value = TenantSnapshot;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments` and `onPremisesSynchronization`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TenantSnapshot, A::Error> {
+        let mut snapshot = TenantSnapshot::default();
+        let mut seen = [false; 4];
+        let mut first = |slot: usize, name: &str| -> Result<(), A::Error> {
+            match seen.get_mut(slot) {
+                Some(seen) if *seen => {
+                    Err(de::Error::custom(format_args!("duplicate field `{name}`")))
+                }
+                Some(seen) => {
+                    *seen = true;
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "users" => {
+                    first(0, "users")?;
+                    snapshot.users = map.next_value_seed(UsersSeed(self.0.users_capacity))?;
+                }
+                "domains" => {
+                    first(1, "domains")?;
+                    snapshot.domains = map.next_value()?;
+                }
+                "roleAssignments" => {
+                    first(2, "roleAssignments")?;
+                    snapshot.role_assignments = map.next_value()?;
+                }
+                "onPremisesSynchronization" => {
+                    first(3, "onPremisesSynchronization")?;
+                    snapshot.on_premises_synchronization = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+/// The `users` array, collected into a list with room made up front.
+struct UsersSeed(usize);
+
+impl<'de> DeserializeSeed<'de> for UsersSeed {
+    type Value = Vec<CloudUser>;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<CloudUser>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsersSeed {
+    type Value = Vec<CloudUser>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<CloudUser>, A::Error> {
+        let mut users = Vec::with_capacity(self.0.max(seq.size_hint().unwrap_or(0)));
+        while let Some(user) = seq.next_element()? {
+            users.push(user);
+        }
+        Ok(users)
     }
 }
 
@@ -537,6 +643,31 @@ mod tests {
             (2, true),
             "{wrong}"
         );
+    }
+
+    #[test]
+    fn snapshot_reading_ignores_other_keys_and_refuses_repeats() {
+        let snapshot: TenantSnapshot = serde_json::from_str(
+            r#"{"@odata.context":"x","domains":[{"id":"a.com"}],"users":[{"id":"1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((snapshot.users.len(), snapshot.domains.len()), (1, 1));
+        let error =
+            serde_json::from_str::<TenantSnapshot>(r#"{"users":[],"users":[]}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("duplicate field `users`"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<TenantSnapshot>("[]").unwrap_err();
+        assert!(error.to_string().contains("a tenant snapshot"), "{error}");
+        let seeded = SnapshotSeed {
+            users_capacity: 100,
+        }
+        .deserialize(&mut serde_json::Deserializer::from_str(
+            r#"{"users":[{"id":"1"}]}"#,
+        ))
+        .unwrap();
+        assert!(seeded.users.capacity() >= 100);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 mod spreadsheet;
 mod table;
 
+use anchorsync_ad::file::ReadOptions;
+use anchorsync_core::engine::index::CloudIndex;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
-use anchorsync_core::engine::{EngineSettings, plan};
+use anchorsync_core::engine::{EngineSettings, plan_with};
 
 use crate::args::{PlanArgs, PlanFormat};
 use crate::exit::ExitStatus;
@@ -15,40 +17,54 @@ pub fn run(args: &PlanArgs) -> anyhow::Result<ExitStatus> {
     let timings = Timings::from_env();
     let ad = AdSource::parse(&args.ad);
     let cloud = CloudSource::parse(&args.cloud);
-    // Both sides are read at once, on every core: the LDIF in pieces, the snapshot alongside.
-    let (users, tenant) = rayon::join(
-        || {
-            let users = read_ad(&ad);
-            timings.mark("read AD");
-            users
-        },
-        || {
-            let tenant = read_cloud(&cloud);
-            timings.mark("read tenant");
-            tenant
-        },
-    );
-    let (users, tenant) = (users?, tenant?);
     let settings = EngineSettings {
         anchor_attribute: AnchorAttribute::from_name(&args.anchor_attribute),
         anchor_encoding: args.anchor_encoding,
         smtp_match: args.smtp_match,
     };
-    let plan = plan(&users, &tenant, &settings);
-    timings.mark("match");
-    write_to(args.output.as_deref(), |out| {
-        match args.format {
-            PlanFormat::Json => plan.write_json(out)?,
-            PlanFormat::Table => table::write(out, &plan)?,
-            PlanFormat::Csv => spreadsheet::write(out, &plan)?,
-        }
-        Ok(())
-    })?;
-    timings.mark("write");
-    Ok(if plan.needs_attention() {
-        ExitStatus::Attention
-    } else {
-        ExitStatus::Success
+    // Of the attributes beyond the standard ones, only the anchor is needed.
+    let options = ReadOptions {
+        extra_attributes: Some(vec![args.anchor_attribute.clone()]),
+    };
+    // The AD side is parsed in pieces on every core while this thread reads the snapshot and indexes
+    // it; the plan starts as soon as both are there.
+    std::thread::scope(|scope| {
+        let ad_reader = scope.spawn(|| {
+            let users = read_ad(&ad, &options);
+            timings.mark("read AD");
+            users
+        });
+        let tenant = read_cloud(&cloud);
+        timings.mark("read tenant");
+        let index = tenant.as_ref().ok().map(CloudIndex::new);
+        timings.mark("index tenant");
+        let users = ad_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading the AD users failed unexpectedly"))?;
+        // An AD error is reported first: it is the input named first.
+        let users = users?;
+        let Some(index) = index else {
+            // No index means the snapshot could not be read.
+            return Err(tenant
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!("the tenant snapshot could not be read")));
+        };
+        let plan = plan_with(&users, index, &settings);
+        timings.mark("match");
+        write_to(args.output.as_deref(), |out| {
+            match args.format {
+                PlanFormat::Json => plan.write_json(out)?,
+                PlanFormat::Table => table::write(out, &plan)?,
+                PlanFormat::Csv => spreadsheet::write(out, &plan)?,
+            }
+            Ok(())
+        })?;
+        timings.mark("write");
+        Ok(if plan.needs_attention() {
+            ExitStatus::Attention
+        } else {
+            ExitStatus::Success
+        })
     })
 }
 

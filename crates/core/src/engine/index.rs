@@ -15,14 +15,23 @@ use rustc_hash::{FxHashMap, FxHasher};
 use crate::directory::smtp_address;
 use crate::tenant::{CloudUser, TenantSnapshot};
 
+/// `str::trim`, without its Unicode scan in the common case of a value that starts and ends with a
+/// visible ASCII character: it runs for every key of every lookup.
+pub fn trim(value: &str) -> &str {
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
 /// The value as compared case-insensitively: trimmed, lowercase.
 fn folded(value: &str) -> impl Iterator<Item = char> + '_ {
-    value.trim().chars().flat_map(char::to_lowercase)
+    trim(value).chars().flat_map(char::to_lowercase)
 }
 
 /// Whether two values are equal ignoring case (and surrounding whitespace).
 pub fn eq_folded(a: &str, b: &str) -> bool {
-    let (a, b) = (a.trim(), b.trim());
+    let (a, b) = (trim(a), trim(b));
     if a.is_ascii() && b.is_ascii() {
         return a.eq_ignore_ascii_case(b);
     }
@@ -31,7 +40,7 @@ pub fn eq_folded(a: &str, b: &str) -> bool {
 
 /// A hash of the folded value.
 pub fn folded_hash(value: &str) -> u64 {
-    let value = value.trim();
+    let value = trim(value);
     let mut hasher = FxHasher::default();
     if value.is_ascii() {
         let mut buffer = [0u8; 64];
@@ -50,75 +59,101 @@ pub fn folded_hash(value: &str) -> u64 {
     hasher.finish()
 }
 
-/// A map from values compared case-insensitively to positions, holding borrowed values only.
-#[derive(Debug, Default)]
-pub struct FoldedMap<'t> {
-    first: FxHashMap<u64, (&'t str, usize)>,
-    /// Different values whose folded hashes collide with an entry of `first` (vanishingly rare).
-    collisions: Vec<(u64, &'t str, usize)>,
+/// A map from values compared case-insensitively, holding borrowed values only. Keys are the folded
+/// value's hash; two different values with the same hash (vanishingly rare) are told apart by probing
+/// further hashes derived from it, so a lookup is one probe in practice and always exact.
+#[derive(Debug)]
+pub struct FoldedMap<'t, V> {
+    slots: FxHashMap<u64, (&'t str, V)>,
 }
 
-impl<'t> FoldedMap<'t> {
+impl<V> Default for FoldedMap<'_, V> {
+    fn default() -> Self {
+        Self {
+            slots: FxHashMap::default(),
+        }
+    }
+}
+
+/// The `probe`-th slot for a hash.
+fn probe_key(hash: u64, probe: u64) -> u64 {
+    hash.wrapping_add(probe.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+}
+
+impl<'t, V: Default> FoldedMap<'t, V> {
     /// An empty map with room for `capacity` values.
     pub fn with_capacity(capacity: usize) -> Self {
         Self {
-            first: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
-            collisions: Vec::new(),
+            slots: FxHashMap::with_capacity_and_hasher(capacity, Default::default()),
         }
     }
 
-    /// Adds a value unless an equal one (ignoring case) is already there; returns the position that
-    /// holds it.
-    pub fn insert(&mut self, value: &'t str, position: usize) -> usize {
-        self.insert_hashed(folded_hash(value), value, position)
+    /// The value kept for a key equal to this one ignoring case, made when there is none.
+    pub fn entry(&mut self, key: &'t str) -> &mut V {
+        self.entry_hashed(folded_hash(key), key)
     }
 
-    fn insert_hashed(&mut self, hash: u64, value: &'t str, position: usize) -> usize {
-        match self.first.get(&hash) {
-            None => {
-                self.first.insert(hash, (value, position));
-                position
+    fn entry_hashed(&mut self, hash: u64, key: &'t str) -> &mut V {
+        // The first slot of the chain that is free or holds this key.
+        let mut probe = 0;
+        while let Some((held, _)) = self.slots.get(&probe_key(hash, probe)) {
+            if eq_folded(held, key) {
+                break;
             }
-            Some((held, first)) if eq_folded(held, value) => *first,
-            Some(_) => {
-                if let Some((_, _, first)) = self
-                    .collisions
-                    .iter()
-                    .find(|(h, held, _)| *h == hash && eq_folded(held, value))
-                {
-                    return *first;
-                }
-                self.collisions.push((hash, value, position));
-                position
+            probe += 1;
+        }
+        &mut self
+            .slots
+            .entry(probe_key(hash, probe))
+            .or_insert_with(|| (key, V::default()))
+            .1
+    }
+
+    /// The value kept for a key equal to this one ignoring case.
+    pub fn get(&self, key: &str) -> Option<&V> {
+        self.get_hashed(folded_hash(key), key)
+    }
+
+    fn get_hashed(&self, hash: u64, key: &str) -> Option<&V> {
+        let mut probe = 0;
+        loop {
+            let (held, value) = self.slots.get(&probe_key(hash, probe))?;
+            if eq_folded(held, key) {
+                return Some(value);
             }
+            probe += 1;
         }
     }
 
-    /// The position holding a value equal to this one ignoring case.
-    pub fn get(&self, value: &str) -> Option<usize> {
-        self.get_hashed(folded_hash(value), value)
-    }
-
-    fn get_hashed(&self, hash: u64, value: &str) -> Option<usize> {
-        let (held, position) = self.first.get(&hash)?;
-        if eq_folded(held, value) {
-            return Some(*position);
-        }
-        self.collisions
-            .iter()
-            .find(|(h, held, _)| *h == hash && eq_folded(held, value))
-            .map(|(_, _, position)| *position)
-    }
-
-    /// How many distinct values.
+    /// How many distinct keys.
     pub fn len(&self) -> usize {
-        self.first.len() + self.collisions.len()
+        self.slots.len()
     }
 
     /// Whether the map is empty.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.slots.is_empty()
     }
+}
+
+/// Keeps the first position given for a key; returns the position kept.
+pub fn keep_first<'t>(
+    map: &mut FoldedMap<'t, Option<usize>>,
+    key: &'t str,
+    position: usize,
+) -> usize {
+    *map.entry(key).get_or_insert(position)
+}
+
+/// The cloud users that hold an address, by the role it plays for them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AddressHolders {
+    /// The user whose userPrincipalName it is.
+    pub user_principal_name: Option<usize>,
+    /// The user whose primary SMTP address (`SMTP:`) it is.
+    pub primary_smtp: Option<usize>,
+    /// The user that has it among its SMTP proxy addresses, primary or secondary.
+    pub proxy_address: Option<usize>,
 }
 
 /// The tenant's users by every key the rules look them up with.
@@ -126,11 +161,11 @@ impl<'t> FoldedMap<'t> {
 pub struct CloudIndex<'t> {
     tenant: &'t TenantSnapshot,
     immutable_id: FxHashMap<&'t str, usize>,
-    immutable_id_folded: FoldedMap<'t>,
-    user_principal_name: FoldedMap<'t>,
-    proxy_address: FoldedMap<'t>,
-    primary_smtp: FoldedMap<'t>,
-    security_identifier: FoldedMap<'t>,
+    immutable_id_folded: FoldedMap<'t, Option<usize>>,
+    /// userPrincipalNames and SMTP addresses share one map: Entra compares them with each other
+    /// (seed 004), and a user's UPN is usually its primary address, so one lookup answers every rule.
+    addresses: FoldedMap<'t, AddressHolders>,
+    security_identifier: FoldedMap<'t, Option<usize>>,
     roles: FxHashMap<&'t str, Vec<usize>>,
 }
 
@@ -143,15 +178,12 @@ impl<'t> CloudIndex<'t> {
             let mut map = FoldedMap::with_capacity(count);
             for (position, user) in users.iter().enumerate() {
                 if let Some(value) = key(user) {
-                    map.insert(value, position);
+                    keep_first(&mut map, value, position);
                 }
             }
             map
         };
-        let (
-            (immutable_id, immutable_id_folded),
-            ((user_principal_name, primary_smtp), (proxy_address, security_identifier)),
-        ) = rayon::join(
+        let ((immutable_id, immutable_id_folded), (addresses, security_identifier)) = rayon::join(
             || {
                 rayon::join(
                     || {
@@ -170,29 +202,27 @@ impl<'t> CloudIndex<'t> {
             || {
                 rayon::join(
                     || {
-                        rayon::join(
-                            || by(|user| non_empty(&user.user_principal_name)),
-                            || by(|user| user.primary_smtp().filter(|a| !a.is_empty())),
-                        )
-                    },
-                    || {
-                        rayon::join(
-                            || {
-                                let mut map = FoldedMap::with_capacity(count * 2);
-                                for (position, user) in users.iter().enumerate() {
-                                    for address in &user.proxy_addresses {
-                                        if let Some(smtp) =
-                                            smtp_address(address).filter(|a| !a.is_empty())
-                                        {
-                                            map.insert(smtp, position);
-                                        }
-                                    }
+                        let mut map: FoldedMap<'t, AddressHolders> =
+                            FoldedMap::with_capacity(count * 3 / 2);
+                        for (position, user) in users.iter().enumerate() {
+                            if let Some(upn) = non_empty(&user.user_principal_name) {
+                                map.entry(upn).user_principal_name.get_or_insert(position);
+                            }
+                            for address in &user.proxy_addresses {
+                                let Some(smtp) = smtp_address(address).filter(|a| !a.is_empty())
+                                else {
+                                    continue;
+                                };
+                                let holders = map.entry(smtp);
+                                holders.proxy_address.get_or_insert(position);
+                                if address.starts_with("SMTP:") {
+                                    holders.primary_smtp.get_or_insert(position);
                                 }
-                                map
-                            },
-                            || by(|user| non_empty(&user.on_premises_security_identifier)),
-                        )
+                            }
+                        }
+                        map
                     },
+                    || by(|user| non_empty(&user.on_premises_security_identifier)),
                 )
             },
         );
@@ -207,9 +237,7 @@ impl<'t> CloudIndex<'t> {
             tenant,
             immutable_id,
             immutable_id_folded,
-            user_principal_name,
-            proxy_address,
-            primary_smtp,
+            addresses,
             security_identifier,
             roles,
         }
@@ -232,27 +260,37 @@ impl<'t> CloudIndex<'t> {
 
     /// The cloud user whose onPremisesImmutableId equals `anchor` ignoring case.
     pub fn by_immutable_id_ignoring_case(&self, anchor: &str) -> Option<usize> {
-        self.immutable_id_folded.get(anchor)
+        self.immutable_id_folded.get(anchor).copied().flatten()
+    }
+
+    /// Who holds an address (or userPrincipalName), compared case-insensitively.
+    pub fn address(&self, address: &str) -> AddressHolders {
+        self.addresses.get(address).copied().unwrap_or_default()
     }
 
     /// The cloud user with this userPrincipalName (case-insensitive).
     pub fn by_user_principal_name(&self, upn: &str) -> Option<usize> {
-        self.user_principal_name.get(upn)
+        self.address(upn).user_principal_name
     }
 
     /// The cloud user with this SMTP address among its proxyAddresses, primary or secondary.
     pub fn by_proxy_address(&self, address: &str) -> Option<usize> {
-        self.proxy_address.get(address)
+        self.address(address).proxy_address
     }
 
     /// The cloud user whose primary SMTP address (`SMTP:`) this is.
     pub fn by_primary_smtp(&self, address: &str) -> Option<usize> {
-        self.primary_smtp.get(address)
+        self.address(address).primary_smtp
+    }
+
+    /// Whether any cloud user has an onPremisesSecurityIdentifier.
+    pub fn has_security_identifiers(&self) -> bool {
+        !self.security_identifier.is_empty()
     }
 
     /// The cloud user whose onPremisesSecurityIdentifier this SID string is.
     pub fn by_security_identifier(&self, sid: &str) -> Option<usize> {
-        self.security_identifier.get(sid)
+        self.security_identifier.get(sid).copied().flatten()
     }
 
     /// The roleDefinitionIds of the directory roles assigned to a cloud user, sorted, without repeats.
@@ -275,14 +313,16 @@ impl<'t> CloudIndex<'t> {
 
     /// Whether a cloud user holds any directory role.
     pub fn holds_role(&self, position: usize) -> bool {
-        self.user(position)
-            .is_some_and(|user| self.roles.contains_key(user.id.as_str()))
+        !self.roles.is_empty()
+            && self
+                .user(position)
+                .is_some_and(|user| self.roles.contains_key(user.id.as_str()))
     }
 }
 
 /// A present, non-empty text value.
 pub fn non_empty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().filter(|text| !text.trim().is_empty())
+    value.as_deref().filter(|text| !trim(text).is_empty())
 }
 
 #[cfg(test)]
@@ -340,15 +380,15 @@ mod tests {
 
     #[test]
     fn folded_map_keeps_the_first_and_survives_collisions() {
-        let mut map = FoldedMap::default();
-        assert_eq!(map.insert("Taro@x.com", 0), 0);
-        assert_eq!(map.insert("taro@X.COM", 1), 0);
+        let mut map: FoldedMap<'_, Option<usize>> = FoldedMap::default();
+        assert_eq!(keep_first(&mut map, "Taro@x.com", 0), 0);
+        assert_eq!(keep_first(&mut map, "taro@X.COM", 1), 0);
         // Two different values under one hash: both stay findable, each by its own value only.
-        assert_eq!(map.insert_hashed(42, "one@x.com", 2), 2);
-        assert_eq!(map.insert_hashed(42, "TWO@x.com", 3), 3);
-        assert_eq!(map.insert_hashed(42, "two@x.com", 4), 3);
-        assert_eq!(map.get_hashed(42, "One@x.com"), Some(2));
-        assert_eq!(map.get_hashed(42, "two@X.com"), Some(3));
+        *map.entry_hashed(42, "one@x.com") = Some(2);
+        *map.entry_hashed(42, "TWO@x.com") = Some(3);
+        assert_eq!(*map.entry_hashed(42, "two@x.com"), Some(3));
+        assert_eq!(map.get_hashed(42, "One@x.com"), Some(&Some(2)));
+        assert_eq!(map.get_hashed(42, "two@X.com"), Some(&Some(3)));
         assert_eq!(map.get_hashed(42, "three@x.com"), None);
         assert_eq!(map.len(), 3);
         assert_eq!(folded_hash(&"A".repeat(100)), folded_hash(&"a".repeat(100)));

@@ -43,5 +43,6 @@ pub mod upn;
 
 pub use plan::{
     Caution, Details, EngineSettings, Outcome, Plan, PredictedUpn, UserPlan, candidates_of, plan,
+    plan_with,
 };
 pub use record::{FORMAT_VERSION, PlanDocument, Summary, UserRecord};

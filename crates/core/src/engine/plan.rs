@@ -9,16 +9,16 @@ use crate::directory::OnPremUser;
 use crate::tenant::{SyncFeatures, TenantSnapshot};
 
 use super::changes::cloud_only_proxy_addresses;
-use super::index::{CloudIndex, FoldedMap, eq_folded, non_empty};
+use super::index::{CloudIndex, FoldedMap, eq_folded, keep_first, non_empty};
 use super::rules::{
     Candidate, Conflict, ConflictAttribute, HardMatch, SmtpMatchScope, SoftMatch, SoftMatchKeys,
-    create_conflicts, hard_match, soft_match,
+    create_conflicts_with, hard_match, soft_match,
 };
 use super::source_anchor::{
     AnchorAttribute, AnchorEncoding, AnchorNote, AnchorProblem, SourceAnchor, check_source_anchor,
     source_anchor,
 };
-use super::upn::{UpnSource, predict_upn, quarantined_upn};
+use super::upn::{UpnPrediction, UpnSource, predict_upn, quarantined_upn};
 
 /// What Entra will do with an on-premises user on its first export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -206,6 +206,19 @@ pub struct Details {
     pub immutable_id_holder: Option<usize>,
 }
 
+impl Caution {
+    /// Whether the caution is about what a hard or soft match does to the cloud user.
+    fn follows_a_match(&self) -> bool {
+        matches!(
+            self,
+            Self::SignInNameChanges { .. }
+                | Self::UpnTaken { .. }
+                | Self::ProxyAddressesLost { .. }
+                | Self::FederatedImmutableId { .. }
+        )
+    }
+}
+
 /// Everything the engine decided for one on-premises user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPlan {
@@ -305,7 +318,7 @@ fn predicted(user: &OnPremUser, value: Option<&str>) -> PredictedUpn {
 struct AnchorIndex<'a> {
     first: FxHashMap<&'a str, usize>,
     repeated: FxHashMap<usize, Vec<usize>>,
-    folded: FoldedMap<'a>,
+    folded: FoldedMap<'a, Option<usize>>,
     folded_repeated: FxHashMap<usize, Vec<usize>>,
 }
 
@@ -328,7 +341,12 @@ impl<'a> AnchorIndex<'a> {
                     .or_insert_with(|| vec![first])
                     .push(position);
             }
-            let first = index.folded.insert(value, position);
+            // Case-only differences matter between values people type (employeeID, names); Base64 of
+            // binary values that differ only by case are unrelated bytes that no tool folds together.
+            if anchor.base64 {
+                continue;
+            }
+            let first = keep_first(&mut index.folded, value, position);
             if first != position {
                 index
                     .folded_repeated
@@ -361,6 +379,8 @@ impl<'a> AnchorIndex<'a> {
         }
         self.folded
             .get(value)
+            .copied()
+            .flatten()
             .and_then(|first| self.folded_repeated.get(&first))
             .map(|all| {
                 all.iter()
@@ -435,35 +455,28 @@ pub fn plan<'a>(
     tenant: &'a TenantSnapshot,
     settings: &EngineSettings,
 ) -> Plan<'a> {
-    let (index, (anchors, order)) = rayon::join(
-        || CloudIndex::new(tenant),
+    plan_with(on_prem, CloudIndex::new(tenant), settings)
+}
+
+/// [`plan()`] with the tenant already indexed: a caller can index the tenant while the on-premises side
+/// is still being read.
+pub fn plan_with<'a>(
+    on_prem: &'a [OnPremUser],
+    index: CloudIndex<'a>,
+    settings: &EngineSettings,
+) -> Plan<'a> {
+    let tenant = index.tenant();
+    let (anchors, order) = rayon::join(
         || {
-            rayon::join(
-                || {
-                    on_prem
-                        .par_iter()
-                        .map(|user| {
-                            source_anchor(
-                                user,
-                                &settings.anchor_attribute,
-                                settings.anchor_encoding,
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                },
-                || {
-                    // Plans list users by DN; deciding the order first lets the decisions be made in it.
-                    let mut order: Vec<usize> = (0..on_prem.len()).collect();
-                    order.par_sort_unstable_by(|a, b| {
-                        let dn = |position: &usize| {
-                            on_prem.get(*position).map_or("", |user| user.dn.as_str())
-                        };
-                        dn(a).cmp(dn(b)).then(a.cmp(b))
-                    });
-                    order
-                },
-            )
+            on_prem
+                .par_iter()
+                .map(|user| {
+                    source_anchor(user, &settings.anchor_attribute, settings.anchor_encoding)
+                })
+                .collect::<Vec<_>>()
         },
+        // Plans list users by DN; deciding the order first lets the decisions be made in it.
+        || dn_order(on_prem),
     );
     let features = tenant.features();
     let anchor_index = AnchorIndex::new(&anchors);
@@ -481,9 +494,6 @@ pub fn plan<'a>(
         .map(|position| evaluator.evaluate(*position))
         .collect();
     resolve_contested(&mut users);
-    users
-        .par_iter_mut()
-        .for_each(|user| evaluator.add_cautions(user));
     drop(order);
     // The anchors move into the plans now that nothing borrows them any more: no copies.
     let mut anchors: Vec<Option<SourceAnchor>> = anchors.into_iter().map(Result::ok).collect();
@@ -506,6 +516,30 @@ pub fn plan<'a>(
     }
 }
 
+/// The positions of the users in DN order (ties in inventory order). Sorting compares the first 32
+/// bytes of each DN held next to the position, and reads the DNs themselves only on ties: a million DNs
+/// scattered in memory would otherwise cost a cache miss per comparison.
+fn dn_order(on_prem: &[OnPremUser]) -> Vec<usize> {
+    let dn = |position: usize| on_prem.get(position).map_or("", |user| user.dn.as_str());
+    let mut keys: Vec<([u8; 32], usize)> = on_prem
+        .par_iter()
+        .enumerate()
+        .map(|(position, user)| {
+            let mut prefix = [0u8; 32];
+            let bytes = user.dn.as_bytes();
+            let length = bytes.len().min(prefix.len());
+            if let (Some(to), Some(from)) = (prefix.get_mut(..length), bytes.get(..length)) {
+                to.copy_from_slice(from);
+            }
+            (prefix, position)
+        })
+        .collect();
+    keys.par_sort_unstable_by(|(a, i), (b, j)| {
+        a.cmp(b).then_with(|| dn(*i).cmp(dn(*j))).then(i.cmp(j))
+    });
+    keys.into_iter().map(|(_, position)| position).collect()
+}
+
 /// Two or more on-premises users soft-matching one cloud user become `ambiguous`.
 fn resolve_contested(users: &mut [UserPlan]) {
     let mut claims: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
@@ -524,6 +558,13 @@ fn resolve_contested(users: &mut [UserPlan]) {
         for slot in slots {
             if let Some(user) = users.get_mut(*slot) {
                 user.outcome = Outcome::Ambiguous;
+                // What the match would have done no longer happens.
+                user.cautions.retain(|caution| !caution.follows_a_match());
+                for caution in &mut user.cautions {
+                    if let Caution::Disabled { cloud_enabled, .. } = caution {
+                        *cloud_enabled = None;
+                    }
+                }
                 let position = user.user;
                 let details = user.details_mut();
                 details.contested_with = positions
@@ -564,7 +605,7 @@ fn unreached_cloud_users(tenant: &TenantSnapshot, users: &[UserPlan]) -> Vec<usi
         .filter(|(_, reached)| !**reached)
         .map(|(position, _)| position)
         .collect();
-    unreached.sort_by(|a, b| {
+    unreached.sort_unstable_by(|a, b| {
         let key = |position: &usize| {
             tenant.users.get(*position).map(|user| {
                 (
@@ -573,7 +614,7 @@ fn unreached_cloud_users(tenant: &TenantSnapshot, users: &[UserPlan]) -> Vec<usi
                 )
             })
         };
-        key(a).cmp(&key(b))
+        key(a).cmp(&key(b)).then(a.cmp(b))
     });
     unreached
 }
@@ -596,21 +637,29 @@ impl Evaluator<'_, '_> {
         };
         let upn = predict_upn(user, self.tenant);
         plan.predicted_upn = predicted(user, upn.value.as_deref());
+        self.decide(&mut plan, user, &upn);
+        self.add_cautions(&mut plan, user, &upn);
+        plan
+    }
+
+    /// The outcome and the facts that decided it.
+    fn decide(&self, plan: &mut UserPlan, user: &OnPremUser, upn: &UpnPrediction<'_>) {
+        let position = plan.user;
         let anchor = match self.anchors.get(position) {
             Some(Ok(anchor)) => anchor,
             Some(Err(problem)) => {
                 plan.outcome = Outcome::InvalidAnchor;
                 plan.details_mut().anchor_problem = Some(problem.clone());
-                return plan;
+                return;
             }
-            None => return plan,
+            None => return,
         };
         match check_source_anchor(anchor) {
             Ok(notes) => plan.cautions.extend(notes.into_iter().map(Caution::Anchor)),
             Err(problem) => {
                 plan.outcome = Outcome::InvalidAnchor;
                 plan.details_mut().anchor_problem = Some(problem);
-                return plan;
+                return;
             }
         }
         let others = self
@@ -624,7 +673,7 @@ impl Evaluator<'_, '_> {
         if !duplicates.is_empty() {
             plan.outcome = Outcome::DuplicateAnchor;
             plan.details_mut().duplicates = duplicates;
-            return plan;
+            return;
         }
         if let Some(hard) = plan.hard_match {
             plan.cloud_user = Some(hard.cloud());
@@ -632,12 +681,12 @@ impl Evaluator<'_, '_> {
                 HardMatch::Blocked { .. } => Outcome::HardMatchBlocked,
                 HardMatch::Join { .. } | HardMatch::Takeover { .. } => Outcome::HardMatch,
             };
-            return plan;
+            return;
         }
         if let Some(cloud) = self.index.by_immutable_id_ignoring_case(&anchor.value) {
             plan.cautions.push(Caution::ImmutableIdCaseOnly { cloud });
         }
-        let keys = SoftMatchKeys::of(user, upn.exported.as_deref());
+        let keys = SoftMatchKeys::of(self.index, user, upn.exported.as_deref());
         let soft = soft_match(self.index, self.features, keys, self.settings.smtp_match);
         match &soft {
             SoftMatch::Matched(candidate) => {
@@ -662,7 +711,8 @@ impl Evaluator<'_, '_> {
                 plan.details_mut().immutable_id_holder = self.anchor_index.holder(immutable_id);
             }
             SoftMatch::Blocked { .. } | SoftMatch::NoCandidate { .. } => {
-                let conflicts = create_conflicts(self.index, user, upn.value.as_deref());
+                let conflicts =
+                    create_conflicts_with(self.index, user, upn.value.as_deref(), &keys);
                 match conflicts.iter().map(|conflict| conflict.attribute).min() {
                     Some(attribute) => {
                         plan.outcome = Outcome::CreateWithConflict;
@@ -684,15 +734,10 @@ impl Evaluator<'_, '_> {
             }
         }
         plan.soft_match = Some(soft);
-        plan
     }
 
     /// The cautions that depend on the final outcome.
-    fn add_cautions(&self, plan: &mut UserPlan) {
-        let Some(user) = self.on_prem.get(plan.user) else {
-            return;
-        };
-        let upn = predict_upn(user, self.tenant);
+    fn add_cautions(&self, plan: &mut UserPlan, user: &OnPremUser, upn: &UpnPrediction<'_>) {
         let matched = plan.outcome.is_match().then_some(plan.cloud_user).flatten();
         if user.is_disabled() {
             plan.cautions.insert(
@@ -736,11 +781,16 @@ impl Evaluator<'_, '_> {
                 plan.cautions.push(Caution::SyncedElsewhere { cloud });
             }
         }
-        let predicted_upn = plan.predicted_upn(user).map(str::to_owned);
+        // Borrowing the one field keeps `cautions` free to grow.
+        let predicted_upn = match &plan.predicted_upn {
+            PredictedUpn::Unknown => None,
+            PredictedUpn::OnPremises => user.user_principal_name.as_deref(),
+            PredictedUpn::Other(upn) => Some(upn.as_str()),
+        };
         if let Some(cloud) = matched
             && let Some(cloud_user) = self.index.user(cloud)
         {
-            if let Some(upn) = &predicted_upn {
+            if let Some(upn) = predicted_upn {
                 let current = cloud_user.user_principal_name.as_deref().unwrap_or("");
                 if !eq_folded(current, upn) {
                     plan.cautions.push(Caution::SignInNameChanges { cloud });
@@ -774,7 +824,6 @@ impl Evaluator<'_, '_> {
         };
         if immutable_id_written
             && let Some(domain) = predicted_upn
-                .as_deref()
                 .and_then(|upn| self.tenant.domain_of(upn))
                 .filter(|domain| domain.is_federated())
         {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::directory::{OnPremUser, smtp_address};
 use crate::tenant::SyncFeatures;
 
-use super::index::{CloudIndex, eq_folded, non_empty};
+use super::index::{AddressHolders, CloudIndex, eq_folded, non_empty};
 
 /// What a hard match finds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,21 +118,62 @@ pub struct Candidate {
     pub by: MatchedBy,
 }
 
-/// The values of an on-premises user that soft matching compares.
+/// The values of an on-premises user that soft matching compares, with who holds them in the cloud,
+/// looked up once.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SoftMatchKeys<'u> {
     /// The primary SMTP address: `SMTP:` in proxyAddresses, or `mail`.
     pub primary_smtp: Option<&'u str>,
     /// The userPrincipalName as exported.
     pub user_principal_name: Option<&'u str>,
+    smtp_holders: AddressHolders,
+    upn_holders: AddressHolders,
 }
 
 impl<'u> SoftMatchKeys<'u> {
-    /// The keys of a user; `exported_upn` is the UPN Entra Connect exports.
-    pub fn of(user: &'u OnPremUser, exported_upn: Option<&'u str>) -> Self {
+    /// Looks the keys up (once each, once in all when they are the same address).
+    pub fn lookup(
+        index: &CloudIndex<'_>,
+        primary_smtp: Option<&'u str>,
+        user_principal_name: Option<&'u str>,
+    ) -> Self {
+        let primary_smtp = primary_smtp.filter(|smtp| !smtp.is_empty());
+        let user_principal_name = user_principal_name.filter(|upn| !upn.is_empty());
+        let smtp_holders = primary_smtp
+            .map(|smtp| index.address(smtp))
+            .unwrap_or_default();
+        let upn_holders = match (user_principal_name, primary_smtp) {
+            (Some(upn), Some(smtp)) if eq_folded(upn, smtp) => smtp_holders,
+            (Some(upn), _) => index.address(upn),
+            (None, _) => AddressHolders::default(),
+        };
         Self {
-            primary_smtp: user.primary_smtp().filter(|smtp| !smtp.is_empty()),
-            user_principal_name: exported_upn.filter(|upn| !upn.is_empty()),
+            primary_smtp,
+            user_principal_name,
+            smtp_holders,
+            upn_holders,
+        }
+    }
+
+    /// The keys of a user; `exported_upn` is the UPN Entra Connect exports.
+    pub fn of(index: &CloudIndex<'_>, user: &'u OnPremUser, exported_upn: Option<&'u str>) -> Self {
+        Self::lookup(index, user.primary_smtp(), exported_upn)
+    }
+
+    /// Who holds an address: from the keys already looked up when it is one of them.
+    pub fn holders(&self, index: &CloudIndex<'_>, address: &str) -> AddressHolders {
+        if self
+            .primary_smtp
+            .is_some_and(|smtp| eq_folded(smtp, address))
+        {
+            self.smtp_holders
+        } else if self
+            .user_principal_name
+            .is_some_and(|upn| eq_folded(upn, address))
+        {
+            self.upn_holders
+        } else {
+            index.address(address)
         }
     }
 }
@@ -148,33 +189,36 @@ fn push_candidate(candidates: &mut Vec<Candidate>, cloud: Option<usize>, by: Mat
 /// Rule §3.2, SMTP stage: the cloud users the primary SMTP address finds, including seed 004's cross
 /// cases (UPN against a cloud primary SMTP address, primary SMTP address against a cloud UPN).
 pub fn smtp_candidates(
-    index: &CloudIndex<'_>,
+    _index: &CloudIndex<'_>,
     keys: SoftMatchKeys<'_>,
     scope: SmtpMatchScope,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
-    if let Some(smtp) = keys.primary_smtp {
-        let primary = index.by_primary_smtp(smtp);
-        push_candidate(&mut candidates, primary, MatchedBy::PrimarySmtp);
+    if keys.primary_smtp.is_some() {
+        push_candidate(
+            &mut candidates,
+            keys.smtp_holders.primary_smtp,
+            MatchedBy::PrimarySmtp,
+        );
         if scope == SmtpMatchScope::AnyProxyAddress {
             push_candidate(
                 &mut candidates,
-                index.by_proxy_address(smtp),
+                keys.smtp_holders.proxy_address,
                 MatchedBy::SecondaryProxyAddress,
             );
         }
     }
-    if let Some(upn) = keys.user_principal_name {
+    if keys.user_principal_name.is_some() {
         push_candidate(
             &mut candidates,
-            index.by_primary_smtp(upn),
+            keys.upn_holders.primary_smtp,
             MatchedBy::UpnToPrimarySmtp,
         );
     }
-    if let Some(smtp) = keys.primary_smtp {
+    if keys.primary_smtp.is_some() {
         push_candidate(
             &mut candidates,
-            index.by_user_principal_name(smtp),
+            keys.smtp_holders.user_principal_name,
             MatchedBy::PrimarySmtpToUpn,
         );
     }
@@ -183,12 +227,12 @@ pub fn smtp_candidates(
 
 /// Rule §3.2, UPN stage: the cloud user with the same userPrincipalName (not gated here: [`soft_match`]
 /// applies `softMatchOnUpnEnabled`).
-pub fn upn_candidates(index: &CloudIndex<'_>, keys: SoftMatchKeys<'_>) -> Vec<Candidate> {
+pub fn upn_candidates(_index: &CloudIndex<'_>, keys: SoftMatchKeys<'_>) -> Vec<Candidate> {
     let mut candidates = Vec::new();
-    if let Some(upn) = keys.user_principal_name {
+    if keys.user_principal_name.is_some() {
         push_candidate(
             &mut candidates,
-            index.by_user_principal_name(upn),
+            keys.upn_holders.user_principal_name,
             MatchedBy::UserPrincipalName,
         );
     }
@@ -334,8 +378,16 @@ pub struct Conflict {
 
 /// Rule §3.3: the predicted UPN is already another cloud user's.
 pub fn upn_conflict(index: &CloudIndex<'_>, predicted_upn: &str) -> Option<Conflict> {
-    index
-        .by_user_principal_name(predicted_upn)
+    upn_conflict_with(index, predicted_upn, &SoftMatchKeys::default())
+}
+
+fn upn_conflict_with(
+    index: &CloudIndex<'_>,
+    predicted_upn: &str,
+    keys: &SoftMatchKeys<'_>,
+) -> Option<Conflict> {
+    keys.holders(index, predicted_upn)
+        .user_principal_name
         .map(|cloud| Conflict {
             attribute: ConflictAttribute::UserPrincipalName,
             cloud,
@@ -345,6 +397,14 @@ pub fn upn_conflict(index: &CloudIndex<'_>, predicted_upn: &str) -> Option<Confl
 
 /// Rule §3.3: SMTP proxy addresses (and `mail`) that cloud users already hold, one per address.
 pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec<Conflict> {
+    proxy_address_conflicts_with(index, user, &SoftMatchKeys::default())
+}
+
+fn proxy_address_conflicts_with(
+    index: &CloudIndex<'_>,
+    user: &OnPremUser,
+    keys: &SoftMatchKeys<'_>,
+) -> Vec<Conflict> {
     let mut seen: Vec<&str> = Vec::new();
     let mut conflicts = Vec::new();
     let addresses = user
@@ -356,7 +416,7 @@ pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec
         if smtp.is_empty() || seen.iter().any(|known| eq_folded(known, smtp)) {
             continue;
         }
-        if let Some(cloud) = index.by_proxy_address(smtp) {
+        if let Some(cloud) = keys.holders(index, smtp).proxy_address {
             conflicts.push(Conflict {
                 attribute: ConflictAttribute::ProxyAddresses,
                 cloud,
@@ -371,11 +431,23 @@ pub fn proxy_address_conflicts(index: &CloudIndex<'_>, user: &OnPremUser) -> Vec
 /// Rule §3.3: the objectSid is already the onPremisesSecurityIdentifier of a cloud user (which, since no
 /// hard match found it, carries a different anchor).
 pub fn security_identifier_conflict(index: &CloudIndex<'_>, user: &OnPremUser) -> Option<Conflict> {
-    let sid = user.object_sid.as_ref()?.to_string();
-    index.by_security_identifier(&sid).map(|cloud| Conflict {
-        attribute: ConflictAttribute::OnPremiseSecurityIdentifier,
-        cloud,
-        value: sid,
+    use std::fmt::Write as _;
+    let sid = user.object_sid.as_ref()?;
+    if !index.has_security_identifiers() {
+        return None;
+    }
+    // Formatted into a reused buffer: this runs for every user that no match claims.
+    thread_local! {
+        static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    TEXT.with_borrow_mut(|text| {
+        text.clear();
+        write!(text, "{sid}").ok()?;
+        index.by_security_identifier(text).map(|cloud| Conflict {
+            attribute: ConflictAttribute::OnPremiseSecurityIdentifier,
+            cloud,
+            value: text.clone(),
+        })
     })
 }
 
@@ -387,11 +459,21 @@ pub fn create_conflicts(
     user: &OnPremUser,
     predicted_upn: Option<&str>,
 ) -> Vec<Conflict> {
+    create_conflicts_with(index, user, predicted_upn, &SoftMatchKeys::default())
+}
+
+/// [`create_conflicts`] reusing the lookups soft matching already made.
+pub fn create_conflicts_with(
+    index: &CloudIndex<'_>,
+    user: &OnPremUser,
+    predicted_upn: Option<&str>,
+    keys: &SoftMatchKeys<'_>,
+) -> Vec<Conflict> {
     let mut conflicts: Vec<Conflict> = security_identifier_conflict(index, user)
         .into_iter()
-        .chain(predicted_upn.and_then(|upn| upn_conflict(index, upn)))
+        .chain(predicted_upn.and_then(|upn| upn_conflict_with(index, upn, keys)))
         .collect();
-    conflicts.extend(proxy_address_conflicts(index, user));
+    conflicts.extend(proxy_address_conflicts_with(index, user, keys));
     conflicts
 }
 
@@ -419,11 +501,12 @@ mod tests {
         }
     }
 
-    fn keys<'a>(smtp: Option<&'a str>, upn: Option<&'a str>) -> SoftMatchKeys<'a> {
-        SoftMatchKeys {
-            primary_smtp: smtp,
-            user_principal_name: upn,
-        }
+    fn keys<'a>(
+        index: &CloudIndex<'_>,
+        smtp: Option<&'a str>,
+        upn: Option<&'a str>,
+    ) -> SoftMatchKeys<'a> {
+        SoftMatchKeys::lookup(index, smtp, upn)
     }
 
     #[test]
@@ -472,7 +555,7 @@ mod tests {
         };
         let index = CloudIndex::new(&tenant);
         let any = SmtpMatchScope::AnyProxyAddress;
-        let found = |smtp, upn, scope| smtp_candidates(&index, keys(smtp, upn), scope);
+        let found = |smtp, upn, scope| smtp_candidates(&index, keys(&index, smtp, upn), scope);
         assert_eq!(
             found(Some("TARO@x.com"), None, any),
             vec![Candidate {
@@ -511,7 +594,7 @@ mod tests {
             ..TenantSnapshot::default()
         };
         let index = CloudIndex::new(&tenant);
-        let k = keys(Some("t.yamada@x.com"), Some("Taro@x.com"));
+        let k = keys(&index, Some("t.yamada@x.com"), Some("Taro@x.com"));
         let scope = SmtpMatchScope::AnyProxyAddress;
         assert_eq!(
             soft_match(&index, &features(false, false, None), k, scope),
@@ -538,7 +621,7 @@ mod tests {
         let result = soft_match(
             &index,
             &features(true, false, None),
-            keys(Some("taro@x.com"), Some("taro@x.com")),
+            keys(&index, Some("taro@x.com"), Some("taro@x.com")),
             SmtpMatchScope::AnyProxyAddress,
         );
         assert!(matches!(result, SoftMatch::Blocked { candidates } if candidates.len() == 1));
@@ -599,7 +682,7 @@ mod tests {
         let result = soft_match(
             &index,
             &features(false, false, None),
-            keys(Some("taro@x.com"), Some("taro.yamada@x.com")),
+            keys(&index, Some("taro@x.com"), Some("taro.yamada@x.com")),
             SmtpMatchScope::AnyProxyAddress,
         );
         assert!(matches!(result, SoftMatch::Ambiguous(c) if c.len() == 2));

@@ -82,7 +82,7 @@ pub struct UpnPrediction<'u> {
     pub source: UpnSource,
     /// Why Entra replaces it, if it does.
     pub rewrite: Option<UpnRewrite>,
-    /// The mailNickname Entra computes, and from what.
+    /// The mailNickname Entra computes, and from what (only when the UPN is rewritten).
     pub nickname: Option<(&'u str, NicknameSource)>,
     /// The UPN the cloud user gets (before any duplicate-attribute quarantine).
     pub value: Option<Cow<'u, str>>,
@@ -122,33 +122,33 @@ pub fn mail_nickname<'u>(
     if let Some(nickname) = present(user.mail_nickname.as_deref()) {
         return Some((nickname, NicknameSource::MailNickname));
     }
-    let candidates = [
-        (
-            present(primary_smtp(&user.proxy_addresses)).and_then(address_prefix),
-            NicknameSource::PrimarySmtp,
-        ),
-        (
-            present(user.mail.as_deref()).and_then(address_prefix),
-            NicknameSource::Mail,
-        ),
-        (present(upn_prefix), NicknameSource::UserPrincipalName),
-        (
+    present(primary_smtp(&user.proxy_addresses))
+        .and_then(address_prefix)
+        .map(|prefix| (prefix, NicknameSource::PrimarySmtp))
+        .or_else(|| {
+            present(user.mail.as_deref())
+                .and_then(address_prefix)
+                .map(|prefix| (prefix, NicknameSource::Mail))
+        })
+        .or_else(|| present(upn_prefix).map(|prefix| (prefix, NicknameSource::UserPrincipalName)))
+        .or_else(|| {
             user.proxy_addresses
                 .iter()
                 .filter(|address| !address.starts_with("SMTP:"))
                 .find_map(|address| smtp_address(address))
-                .and_then(address_prefix),
-            NicknameSource::SecondarySmtp,
-        ),
-    ];
-    candidates
-        .into_iter()
-        .find_map(|(prefix, source)| prefix.map(|prefix| (prefix, source)))
+                .and_then(address_prefix)
+                .map(|prefix| (prefix, NicknameSource::SecondarySmtp))
+        })
 }
 
 /// Why Entra would not keep `upn` in this tenant, if it would not.
 pub fn upn_rewrite(upn: &str, tenant: &TenantSnapshot) -> Option<UpnRewrite> {
-    if upn.chars().any(char::is_whitespace) || address_prefix(upn).is_none() {
+    let whitespace = if upn.is_ascii() {
+        upn.bytes().any(|byte| byte.is_ascii_whitespace())
+    } else {
+        upn.chars().any(char::is_whitespace)
+    };
+    if whitespace || address_prefix(upn).is_none() {
         return Some(UpnRewrite::Malformed);
     }
     let suffix = upn.rsplit_once('@').map(|(_, suffix)| suffix)?;
@@ -189,17 +189,20 @@ pub fn predict_upn<'u>(user: &'u OnPremUser, tenant: &TenantSnapshot) -> UpnPred
             exported: None,
             source,
             rewrite: None,
-            nickname: mail_nickname(user, None),
+            nickname: None,
             value: None,
         };
     };
     let rewrite = upn_rewrite(&exported, tenant);
-    let upn_prefix = match &exported {
-        Cow::Borrowed(upn) => address_prefix(upn),
-        // Only sAMAccountName@domain is built here, and its prefix is the sAMAccountName.
-        Cow::Owned(_) => user.sam_account_name.as_deref(),
-    };
-    let nickname = mail_nickname(user, upn_prefix);
+    // mailNickname only matters when the UPN is rewritten.
+    let nickname = rewrite.as_ref().and_then(|_| {
+        let upn_prefix = match &exported {
+            Cow::Borrowed(upn) => address_prefix(upn),
+            // Only sAMAccountName@domain is built here, and its prefix is the sAMAccountName.
+            Cow::Owned(_) => user.sam_account_name.as_deref(),
+        };
+        mail_nickname(user, upn_prefix)
+    });
     let value = match &rewrite {
         None => Some(exported.clone()),
         Some(_) => match (&nickname, tenant.initial_domain()) {
