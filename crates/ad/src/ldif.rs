@@ -175,19 +175,19 @@ impl<'a> Records<'a> {
             .is_some_and(|byte| *byte == b' ')
     }
 
-    /// The next record's logical lines, or `None` at the end.
+    /// Reads the next record's logical lines into `lines` (cleared first); `None` at the end.
     fn next_record(
         &mut self,
         source_name: &str,
-    ) -> Option<Result<Vec<LogicalLine<'a>>, LdifError>> {
-        // Room for a typical user entry, so the list rarely grows.
-        let mut lines: Vec<LogicalLine<'a>> = Vec::with_capacity(32);
+        lines: &mut Vec<LogicalLine<'a>>,
+    ) -> Option<Result<(), LdifError>> {
+        lines.clear();
         while let Some((number, physical)) = self.physical() {
             if physical.is_empty() {
                 if lines.is_empty() {
                     continue;
                 }
-                return Some(Ok(lines));
+                return Some(Ok(()));
             }
             if physical.first() == Some(&b' ') {
                 // A continuation of a comment was consumed with its comment, so this one is dangling.
@@ -216,12 +216,12 @@ impl<'a> Records<'a> {
                 });
             }
         }
-        (!lines.is_empty()).then_some(Ok(lines))
+        (!lines.is_empty()).then_some(Ok(()))
     }
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|byte| *byte == needle)
+    memchr::memchr(needle, haystack)
 }
 
 /// An attribute line split into name and value.
@@ -259,13 +259,24 @@ fn split_attribute<'l>(
     let rest = bytes.get(colon + 1..).unwrap_or_default();
     let value = match rest.first() {
         Some(b':') => {
-            let encoded: Vec<u8> = rest
-                .get(1..)
-                .unwrap_or_default()
+            let encoded = rest.get(1..).unwrap_or_default();
+            // Only the space after `::` is usual; a copy without whitespace only when there is more.
+            let encoded = encoded
                 .iter()
-                .copied()
-                .filter(|byte| !byte.is_ascii_whitespace())
-                .collect();
+                .position(|byte| !byte.is_ascii_whitespace())
+                .and_then(|start| encoded.get(start..))
+                .unwrap_or_default();
+            let encoded: Cow<'_, [u8]> = if encoded.iter().any(u8::is_ascii_whitespace) {
+                Cow::Owned(
+                    encoded
+                        .iter()
+                        .copied()
+                        .filter(|byte| !byte.is_ascii_whitespace())
+                        .collect(),
+                )
+            } else {
+                Cow::Borrowed(encoded)
+            };
             Cow::Owned(STANDARD.decode(&encoded).map_err(|_| {
                 error(LdifErrorKind::BadBase64 {
                     attribute: name.to_owned(),
@@ -303,6 +314,8 @@ pub struct LdifReader<'a> {
     source_name: String,
     first: bool,
     failed: bool,
+    /// The current record's lines, reused from record to record.
+    lines: Vec<LogicalLine<'a>>,
 }
 
 impl<'a> LdifReader<'a> {
@@ -313,6 +326,7 @@ impl<'a> LdifReader<'a> {
             source_name: source_name.into(),
             first: true,
             failed: false,
+            lines: Vec::with_capacity(32),
         }
     }
 
@@ -328,6 +342,7 @@ impl<'a> LdifReader<'a> {
             source_name: source_name.into(),
             first: false,
             failed: false,
+            lines: Vec::with_capacity(32),
         }
     }
 
@@ -335,14 +350,14 @@ impl<'a> LdifReader<'a> {
     /// the record's line and DN, after giving each attribute value to `attribute` in order.
     fn record(
         &self,
-        lines: Vec<LogicalLine<'_>>,
+        lines: &[LogicalLine<'_>],
         attribute: &mut dyn FnMut(&str, Cow<'_, [u8]>),
     ) -> Result<Option<(usize, String)>, LdifError> {
-        let mut lines = lines.into_iter();
+        let mut lines = lines.iter();
         let Some(first) = lines.next() else {
             return Ok(None);
         };
-        let head = split_attribute(&first, &self.source_name)?;
+        let head = split_attribute(first, &self.source_name)?;
         if ["search", "result", "ref"]
             .iter()
             .any(|skip| head.name.eq_ignore_ascii_case(skip))
@@ -367,7 +382,7 @@ impl<'a> LdifReader<'a> {
             kind: LdifErrorKind::NotUtf8 { what: "DN" },
         })?;
         for line in lines {
-            let line_attribute = split_attribute(&line, &self.source_name)?;
+            let line_attribute = split_attribute(line, &self.source_name)?;
             if line_attribute.name.eq_ignore_ascii_case("changetype") {
                 let changetype = String::from_utf8_lossy(&line_attribute.value)
                     .trim()
@@ -397,15 +412,16 @@ impl<'a> LdifReader<'a> {
             return None;
         }
         loop {
-            let mut lines = match self.records.next_record(&self.source_name)? {
-                Ok(lines) => lines,
-                Err(error) => {
-                    self.failed = true;
-                    return Some(Err(error));
-                }
-            };
+            if let Err(error) = self
+                .records
+                .next_record(&self.source_name, &mut self.lines)?
+            {
+                self.failed = true;
+                return Some(Err(error));
+            }
+            let mut start = 0;
             if std::mem::take(&mut self.first) {
-                let version = lines.first().and_then(|line| {
+                let version = self.lines.first().and_then(|line| {
                     let (head, rest) = line.bytes.split_at_checked(8)?;
                     head.eq_ignore_ascii_case(b"version:")
                         .then_some((line.line, rest))
@@ -420,12 +436,13 @@ impl<'a> LdifReader<'a> {
                             kind: LdifErrorKind::Version { found },
                         }));
                     }
-                    lines.remove(0);
-                    if lines.is_empty() {
+                    start = 1;
+                    if self.lines.len() == 1 {
                         continue;
                     }
                 }
             }
+            let lines = self.lines.get(start..).unwrap_or_default();
             match self.record(lines, attribute) {
                 Ok(Some(found)) => return Some(Ok(found)),
                 Ok(None) => continue,
@@ -476,24 +493,36 @@ pub fn split_records(input: &[u8], target: usize) -> Vec<Piece<'_>> {
 /// [`split_records`] for a block of a file that starts on line `first_line` at a record boundary (1 for
 /// the start of the file).
 pub fn split_records_from(input: &[u8], target: usize, first_line: usize) -> Vec<Piece<'_>> {
+    use rayon::prelude::*;
     let target = target.max(1);
-    let mut pieces = Vec::with_capacity(input.len() / target + 1);
+    let mut bounds = Vec::with_capacity(input.len() / target + 1);
     let mut start = 0;
-    let mut first_line = first_line;
     while start < input.len() {
-        let Some(rest) = input.get(start..) else {
-            break;
-        };
-        let end = match rest.get(target..).and_then(next_boundary) {
+        let end = match input.get(start + target..).and_then(next_boundary) {
             Some(offset) => start + target + offset,
             None => input.len(),
         };
-        let bytes = input.get(start..end).unwrap_or_default();
-        pieces.push(Piece { bytes, first_line });
-        first_line += count_lines(bytes);
+        bounds.push(start..end);
         start = end;
     }
-    pieces
+    // Each piece's first line needs the line ends of the pieces before it: counted on every core.
+    let lines: Vec<usize> = bounds
+        .par_iter()
+        .map(|range| count_lines(input.get(range.clone()).unwrap_or_default()))
+        .collect();
+    let mut first_line = first_line;
+    bounds
+        .into_iter()
+        .zip(lines)
+        .map(|(range, lines)| {
+            let piece = Piece {
+                bytes: input.get(range).unwrap_or_default(),
+                first_line,
+            };
+            first_line += lines;
+            piece
+        })
+        .collect()
 }
 
 /// How many line ends `bytes` holds (written so that the compiler vectorises it: files are large).

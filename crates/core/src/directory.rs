@@ -493,11 +493,36 @@ impl StandardField {
 
 /// The position in [`STANDARD_FIELDS`] of a standard attribute.
 fn standard_field(name: &str) -> Option<usize> {
-    let first = name.as_bytes().first()?.to_ascii_lowercase();
-    STANDARD_FIELDS.iter().position(|(spelling, _)| {
-        spelling.len() == name.len()
-            && spelling.as_bytes().first().map(u8::to_ascii_lowercase) == Some(first)
-            && spelling.eq_ignore_ascii_case(name)
+    // Lowercased into a buffer and matched: the compiler turns this into a few length and byte tests,
+    // where a scan of the table compared every name (this runs for every attribute line read).
+    let mut buffer = [0u8; 26];
+    let lowered = buffer.get_mut(..name.len())?;
+    lowered.copy_from_slice(name.as_bytes());
+    lowered.make_ascii_lowercase();
+    Some(match &*lowered {
+        b"department" => 0,
+        b"displayname" => 1,
+        b"distinguishedname" => 2,
+        b"employeeid" => 3,
+        b"employeenumber" => 4,
+        b"givenname" => 5,
+        b"mail" => 6,
+        b"mailnickname" => 7,
+        b"mobile" => 8,
+        b"ms-ds-consistencyguid" => 9,
+        b"objectguid" => 10,
+        b"objectsid" => 11,
+        b"physicaldeliveryofficename" => 12,
+        b"proxyaddresses" => 13,
+        b"samaccountname" => 14,
+        b"sn" => 15,
+        b"telephonenumber" => 16,
+        b"title" => 17,
+        b"useraccountcontrol" => 18,
+        b"userprincipalname" => 19,
+        b"usnchanged" => 20,
+        b"whenchanged" => 21,
+        _ => return None,
     })
 }
 
@@ -746,18 +771,27 @@ impl FieldReader<'_> {
     }
 }
 
+/// `str::trim`, skipping its Unicode scan when the value starts and ends with a visible ASCII
+/// character, as addresses almost always do: this runs for every address of every user.
+pub fn trim(value: &str) -> &str {
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
 /// The primary SMTP address among proxy addresses: the value after the case-sensitive `SMTP:` prefix.
 pub fn primary_smtp(proxy_addresses: &[String]) -> Option<&str> {
     proxy_addresses
         .iter()
         .find_map(|address| address.strip_prefix("SMTP:"))
-        .map(str::trim)
+        .map(trim)
 }
 
 /// The address part of a proxy address of type SMTP (either case of prefix), or `None` for other types.
 pub fn smtp_address(proxy_address: &str) -> Option<&str> {
     let (prefix, address) = proxy_address.split_once(':')?;
-    prefix.eq_ignore_ascii_case("smtp").then(|| address.trim())
+    prefix.eq_ignore_ascii_case("smtp").then(|| trim(address))
 }
 
 #[cfg(test)]
@@ -845,6 +879,21 @@ mod tests {
             expected
         );
         assert!(expected.to_string().contains("`objectGUID`"), "{expected}");
+    }
+
+    #[test]
+    fn standard_field_lookup_agrees_with_the_table() {
+        for (index, (spelling, _)) in STANDARD_FIELDS.iter().enumerate() {
+            assert_eq!(standard_field(spelling), Some(index), "{spelling}");
+            assert_eq!(
+                standard_field(&spelling.to_uppercase()),
+                Some(index),
+                "{spelling}"
+            );
+        }
+        assert_eq!(standard_field("objectClass"), None);
+        assert_eq!(standard_field(&"x".repeat(40)), None);
+        assert_eq!(standard_field(""), None);
     }
 
     #[test]

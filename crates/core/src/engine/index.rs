@@ -12,17 +12,8 @@ use std::hash::Hasher as _;
 
 use rustc_hash::{FxHashMap, FxHasher};
 
-use crate::directory::smtp_address;
+use crate::directory::{smtp_address, trim};
 use crate::tenant::{CloudUser, TenantSnapshot};
-
-/// `str::trim`, without its Unicode scan in the common case of a value that starts and ends with a
-/// visible ASCII character: it runs for every key of every lookup.
-pub fn trim(value: &str) -> &str {
-    match (value.as_bytes().first(), value.as_bytes().last()) {
-        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
-        _ => value.trim(),
-    }
-}
 
 /// The value as compared case-insensitively: trimmed, lowercase.
 fn folded(value: &str) -> impl Iterator<Item = char> + '_ {

@@ -521,7 +521,8 @@ pub fn plan_with<'a>(
 /// scattered in memory would otherwise cost a cache miss per comparison.
 fn dn_order(on_prem: &[OnPremUser]) -> Vec<usize> {
     let dn = |position: usize| on_prem.get(position).map_or("", |user| user.dn.as_str());
-    let mut keys: Vec<([u8; 32], usize)> = on_prem
+    // The prefix as two big-endian integers: they order like the bytes, and compare without a call.
+    let mut keys: Vec<(u128, u128, usize)> = on_prem
         .par_iter()
         .enumerate()
         .map(|(position, user)| {
@@ -531,13 +532,18 @@ fn dn_order(on_prem: &[OnPremUser]) -> Vec<usize> {
             if let (Some(to), Some(from)) = (prefix.get_mut(..length), bytes.get(..length)) {
                 to.copy_from_slice(from);
             }
-            (prefix, position)
+            let (high, low) = prefix.split_at(16);
+            let word = |half: &[u8]| u128::from_be_bytes(half.try_into().unwrap_or([0; 16]));
+            (word(high), word(low), position)
         })
         .collect();
-    keys.par_sort_unstable_by(|(a, i), (b, j)| {
-        a.cmp(b).then_with(|| dn(*i).cmp(dn(*j))).then(i.cmp(j))
+    keys.par_sort_unstable_by(|(a1, a2, i), (b1, b2, j)| {
+        (a1, a2)
+            .cmp(&(b1, b2))
+            .then_with(|| dn(*i).cmp(dn(*j)))
+            .then(i.cmp(j))
     });
-    keys.into_iter().map(|(_, position)| position).collect()
+    keys.into_iter().map(|(_, _, position)| position).collect()
 }
 
 /// Two or more on-premises users soft-matching one cloud user become `ambiguous`.
@@ -843,5 +849,35 @@ pub fn candidates_of(soft: &SoftMatch) -> Vec<Candidate> {
         | SoftMatch::InvalidSoftMatch { candidate, .. } => vec![*candidate],
         SoftMatch::Ambiguous(candidates) | SoftMatch::Blocked { candidates } => candidates.clone(),
         SoftMatch::NoCandidate { .. } => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dn_order_is_byte_order_with_ties_in_inventory_order() {
+        let dns = [
+            "CN=山田 太郎 12,OU=Users,OU=Tokyo,DC=corp",
+            "CN=山田 太郎 12,OU=Users,OU=Osaka,DC=corp",
+            "CN=山田 太郎 1,OU=Users,OU=Tokyo,DC=corp",
+            "CN=A",
+            "CN=A,OU=B",
+            "CN=A",
+            "",
+            "CN=Very Long Common Name That Goes Past Thirty-Two Bytes,OU=Z",
+            "CN=Very Long Common Name That Goes Past Thirty-Two Bytes,OU=A",
+        ];
+        let users: Vec<OnPremUser> = dns
+            .iter()
+            .map(|dn| OnPremUser {
+                dn: (*dn).to_owned(),
+                ..OnPremUser::default()
+            })
+            .collect();
+        let mut expected: Vec<usize> = (0..dns.len()).collect();
+        expected.sort_by(|a, b| dns[*a].cmp(dns[*b]).then(a.cmp(b)));
+        assert_eq!(dn_order(&users), expected);
     }
 }

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use crate::directory::{OnPremUser, primary_smtp, smtp_address};
+use crate::directory::{OnPremUser, primary_smtp, smtp_address, trim};
 use crate::tenant::TenantSnapshot;
 
 /// Stands for the four digits Entra picks for a quarantined UPN. `#` never occurs in a UPN Entra
@@ -117,7 +117,7 @@ pub fn mail_nickname<'u>(
     upn_prefix: Option<&'u str>,
 ) -> Option<(&'u str, NicknameSource)> {
     fn present(value: Option<&str>) -> Option<&str> {
-        value.map(str::trim).filter(|value| !value.is_empty())
+        value.map(trim).filter(|value| !value.is_empty())
     }
     if let Some(nickname) = present(user.mail_nickname.as_deref()) {
         return Some((nickname, NicknameSource::MailNickname));
@@ -168,7 +168,7 @@ pub fn predict_upn<'u>(user: &'u OnPremUser, tenant: &TenantSnapshot) -> UpnPred
     let upn = user
         .user_principal_name
         .as_deref()
-        .filter(|upn| !upn.trim().is_empty());
+        .filter(|upn| !trim(upn).is_empty());
     let (exported, source): (Option<Cow<'u, str>>, UpnSource) = match upn {
         Some(upn) => (Some(Cow::Borrowed(upn)), UpnSource::UserPrincipalName),
         None => match (
