@@ -5,6 +5,9 @@ set -euo pipefail
 packages=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || packages+=("$1"); }
 
+# The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions.
+need openssl
+
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: the tests need the Debian packages: ${packages[*]}" >&2

@@ -70,6 +70,86 @@ pub enum Command {
     /// seed.
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// The local Microsoft Graph twin: a tenant that follows Graph's and Entra's rules, for
+    /// rehearsals and tests.
+    #[command(subcommand)]
+    Twin(TwinCommand),
+    /// Write a snapshot of one side to a file, to plan offline or rehearse against the twin.
+    #[command(subcommand)]
+    Snapshot(SnapshotCommand),
+}
+
+/// `anchorsync snapshot ...`: one subcommand per source.
+#[derive(Debug, Subcommand)]
+pub enum SnapshotCommand {
+    /// The tenant from Microsoft Graph (or a twin): users, domains, role assignments and the
+    /// synchronisation settings, in Graph's own JSON shapes, sorted.
+    ///
+    /// Connection settings come from the `[graph]` section of `anchorsync.toml`. The file is
+    /// written whole or not at all; it can be served by `anchorsync twin serve --state FILE` and
+    /// read by `plan --cloud FILE`. A tenant that refuses `onPremisesSynchronization` to the app
+    /// gives a warning, not an error.
+    #[command(
+        after_help = "Examples:\n  anchorsync snapshot cloud -o tenant.json\n  \
+                      anchorsync snapshot cloud --config prod.toml -o tenant.json"
+    )]
+    Cloud(SnapshotCloudArgs),
+}
+
+/// `anchorsync snapshot cloud`.
+#[derive(Debug, Args)]
+pub struct SnapshotCloudArgs {
+    /// Where to write the snapshot; stdout when absent.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+    /// The configuration file (default: `anchorsync.toml` in the current directory).
+    #[arg(long, value_name = "FILE", env = "ANCHORSYNC_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+/// `anchorsync twin ...`.
+#[derive(Debug, Subcommand)]
+pub enum TwinCommand {
+    /// Serve the twin: Graph v1.0 at `http://ADDR/v1.0`, the token endpoint at
+    /// `http://ADDR/{tenant}/oauth2/v2.0/token`.
+    ///
+    /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
+    /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--config`, one app
+    /// registration is accepted: client id `ANCHORSYNC_TWIN_CLIENT_ID` (default
+    /// `00000000-0000-4000-8000-0000000a11ce`), secret from `ANCHORSYNC_TWIN_CLIENT_SECRET` or the
+    /// file named by `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, with User.ReadWrite.All, Domain.Read.All,
+    /// RoleManagement.Read.Directory and OnPremDirectorySynchronization.ReadWrite.All.
+    #[command(
+        after_help = "Example:\n  anchorsync snapshot cloud -o tenant.json\n  \
+                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --state tenant.json"
+    )]
+    Serve(TwinServeArgs),
+    /// Check that a twin answers: exit 0 when it does, 2 when it does not.
+    Healthcheck(TwinHealthcheckArgs),
+}
+
+/// `anchorsync twin serve`.
+#[derive(Debug, Args)]
+pub struct TwinServeArgs {
+    /// Tenant snapshot to serve, saved back to the same file on shutdown. Without it the twin
+    /// serves an empty tenant with the initial domain `twin.onmicrosoft.com` and saves nothing.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<std::path::PathBuf>,
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8400")]
+    pub listen: std::net::SocketAddr,
+    /// Twin configuration (TOML): tenant id, app registrations (secrets by `secret_env` or
+    /// `secret_file`, certificates), throttling, fault injection, advanced-query strictness.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<std::path::PathBuf>,
+}
+
+/// `anchorsync twin healthcheck`.
+#[derive(Debug, Args)]
+pub struct TwinHealthcheckArgs {
+    /// The twin's root URL.
+    #[arg(long, default_value = "http://127.0.0.1:8400")]
+    pub url: String,
 }
 
 /// Text for people or JSON for programs.

@@ -36,6 +36,16 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
                         .downcast_ref::<crate::sources::SourceError>()
                         .and_then(crate::sources::SourceError::hint)
                 })
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<anchorsync_graph::GraphError>()
+                        .and_then(anchorsync_graph::GraphError::hint)
+                })
+                .or_else(|| {
+                    cause
+                        .downcast_ref::<anchorsync_graph::ConfigError>()
+                        .and_then(anchorsync_graph::ConfigError::hint)
+                })
         })
         .collect()
 }

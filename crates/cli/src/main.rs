@@ -3,11 +3,13 @@
 
 mod args;
 mod commands;
+mod config;
 mod exit;
 mod output;
+mod progress;
 mod sources;
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use clap::Parser as _;
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
             };
         }
     };
+    init_logs();
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(error) => {
@@ -44,6 +47,18 @@ fn main() -> ExitCode {
             ExitStatus::Error.into()
         }
     }
+}
+
+/// Logs go to stderr, filtered by `ANCHORSYNC_LOG` (`warn` by default; `debug` shows every Graph
+/// request with its ids).
+fn init_logs() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ANCHORSYNC_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .try_init();
 }
 
 /// A closed stdout (`anchorsync ... | head`) is not an error worth reporting.

@@ -58,6 +58,20 @@ impl TenantSnapshot {
             .map(|sync| sync.features.clone())
             .unwrap_or_default()
     }
+
+    /// The snapshot file's text: pretty-printed JSON, properties in declaration order (unknown ones
+    /// in the order they were read), and a final newline. Reading this text and writing it again
+    /// gives the same bytes; every writer of snapshot files uses it.
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Reads a snapshot file's text.
+    pub fn from_json(text: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
 }
 
 impl<'de> Deserialize<'de> for TenantSnapshot {

@@ -4,6 +4,8 @@ mod check_anchor;
 mod convert;
 mod generate;
 mod plan;
+mod snapshot;
+mod twin;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -15,5 +17,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::CheckAnchor(args) => check_anchor::run(&args),
         Command::Plan(args) => plan::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Twin(command) => twin::run(command),
+        Command::Snapshot(command) => snapshot::run(command),
     }
 }

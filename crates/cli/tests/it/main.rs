@@ -4,3 +4,5 @@ mod check_anchor;
 mod convert;
 mod generate;
 mod plan;
+mod snapshot;
+mod twin;

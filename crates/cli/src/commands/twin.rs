@@ -1,0 +1,183 @@
+//! `anchorsync twin serve` and `anchorsync twin healthcheck`.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::time::Duration;
+
+use anchorsync_core::tenant::{Domain, TenantSnapshot};
+use anchorsync_twin::{AppClient, HEALTH_PATH, Twin, TwinConfig};
+use anyhow::{Context as _, bail};
+
+use crate::args::{TwinCommand, TwinHealthcheckArgs, TwinServeArgs};
+use crate::exit::ExitStatus;
+
+/// The client id `twin serve` accepts without `--config`.
+const DEFAULT_CLIENT_ID: &str = "00000000-0000-4000-8000-0000000a11ce";
+
+pub fn run(command: TwinCommand) -> anyhow::Result<ExitStatus> {
+    match command {
+        TwinCommand::Serve(args) => serve(&args),
+        TwinCommand::Healthcheck(args) => healthcheck(&args),
+    }
+}
+
+/// The tenant served without `--state`: just its initial domain.
+fn empty_tenant() -> TenantSnapshot {
+    TenantSnapshot {
+        domains: vec![Domain {
+            id: "twin.onmicrosoft.com".to_owned(),
+            authentication_type: "Managed".to_owned(),
+            is_default: true,
+            is_initial: true,
+            is_root: true,
+            is_verified: true,
+            supported_services: vec!["Email".to_owned(), "OfficeCommunicationsOnline".to_owned()],
+            ..Domain::default()
+        }],
+        ..TenantSnapshot::default()
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.is_empty())
+}
+
+/// Without `--config`: one app registration from the environment.
+fn default_config() -> anyhow::Result<TwinConfig> {
+    let client_id =
+        env("ANCHORSYNC_TWIN_CLIENT_ID").unwrap_or_else(|| DEFAULT_CLIENT_ID.to_owned());
+    let secret = match (
+        env("ANCHORSYNC_TWIN_CLIENT_SECRET"),
+        env("ANCHORSYNC_TWIN_CLIENT_SECRET_FILE"),
+    ) {
+        (Some(secret), _) => secret,
+        (None, Some(file)) => std::fs::read_to_string(&file)
+            .with_context(|| format!("cannot read the client secret file `{file}`"))?
+            .trim_end_matches(['\r', '\n'])
+            .to_owned(),
+        (None, None) => bail!(
+            "no client secret for the twin: set `ANCHORSYNC_TWIN_CLIENT_SECRET` or \
+             `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, or give `--config FILE`"
+        ),
+    };
+    Ok(TwinConfig::default().with_client(AppClient::with_secret(client_id, secret)))
+}
+
+fn load_config(path: &Path) -> anyhow::Result<TwinConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the twin configuration `{}`", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    TwinConfig::from_toml(&text, base, &env)
+        .with_context(|| format!("in the twin configuration `{}`", path.display()))
+}
+
+fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
+    let snapshot = match &args.state {
+        Some(path) => anchorsync_twin::read_snapshot(path)?,
+        None => empty_tenant(),
+    };
+    let config = match &args.config {
+        Some(path) => load_config(path)?,
+        None => default_config()?,
+    };
+    let clients: Vec<String> = config
+        .clients
+        .iter()
+        .map(|client| client.client_id.clone())
+        .collect();
+    let twin = Twin::new(snapshot, config).context("cannot start the twin")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on `{}`", args.listen))?;
+        let address = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        let shutdown = shutdown_signal()?;
+        let root = format!("http://{address}");
+        let mut stderr = std::io::stderr().lock();
+        writeln!(
+            stderr,
+            "twin: tenant `{}` with {} users",
+            twin.tenant_id(),
+            twin.snapshot().users.len()
+        )?;
+        writeln!(stderr, "twin: Graph at `{root}/v1.0`")?;
+        writeln!(
+            stderr,
+            "twin: token endpoint at `{root}/{}/oauth2/v2.0/token`",
+            twin.tenant_id()
+        )?;
+        writeln!(stderr, "twin: app registrations: {}", clients.join(", "))?;
+        writeln!(stderr, "twin: stop with Ctrl-C or SIGTERM")?;
+        drop(stderr);
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "{root}/v1.0")?;
+        stdout.flush()?;
+        drop(stdout);
+        anchorsync_twin::serve(listener, twin.clone(), shutdown)
+            .await
+            .context("the twin's server failed")
+    })?;
+    if let Some(path) = &args.state {
+        anchorsync_twin::write_snapshot(path, &twin.snapshot())?;
+        eprintln!("twin: saved the tenant to `{}`", path.display());
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// SIGINT or SIGTERM. The handlers are installed now, before the address is announced, so a signal
+/// sent as soon as the twin answers is never lost.
+#[cfg(unix)]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = terminate.recv() => {}
+        }
+        eprintln!("twin: stopping");
+    })
+}
+
+/// Ctrl-C.
+#[cfg(not(unix))]
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + Send + 'static> {
+    Ok(async {
+        let _ = tokio::signal::ctrl_c().await;
+        eprintln!("twin: stopping");
+    })
+}
+
+fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {
+    let url = format!("{}{HEALTH_PATH}", args.url.trim_end_matches('/'));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let body = runtime.block_on(async {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .context("cannot build the HTTP client")?;
+        let response = client
+            .get(&url)
+            .send()
+            .await
+            .with_context(|| format!("no twin answers at `{url}`"))?;
+        let status = response.status();
+        let body = response.text().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("the twin at `{url}` answered {status}");
+        }
+        Ok(body)
+    })?;
+    writeln!(std::io::stdout().lock(), "{body}")?;
+    Ok(ExitStatus::Success)
+}

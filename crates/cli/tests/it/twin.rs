@@ -1,0 +1,205 @@
+//! `anchorsync twin serve` and `twin healthcheck` (issue 4): the binary serves a snapshot, answers
+//! Graph requests, and saves the tenant back on SIGTERM.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use anchorsync_core::tenant::TenantSnapshot;
+use serde_json::json;
+
+const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+const CLIENT: &str = "00000000-0000-4000-8000-0000000a11ce";
+const SECRET: &str = "rehearsal-secret";
+
+fn binary() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("anchorsync")
+}
+
+fn snapshot() -> TenantSnapshot {
+    serde_json::from_value(json!({
+        "users": [{"id": "11111111-0000-4000-8000-000000000001", "userPrincipalName": "alice@contoso.com",
+                   "displayName": "Alice", "mailNickname": "alice", "accountEnabled": true}],
+        "domains": [{"id": "contoso.com", "authenticationType": "Managed", "isDefault": true,
+                     "isInitial": false, "isVerified": true, "supportedServices": ["Email"]}],
+        "roleAssignments": [],
+        "onPremisesSynchronization": {"id": TENANT, "features": {}},
+    }))
+    .unwrap()
+}
+
+/// A running `twin serve`; killed if a test fails before it is terminated.
+struct Serving {
+    child: Option<Child>,
+    graph: String,
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Serving {
+    fn start(state: &std::path::Path) -> Self {
+        let mut child = Command::new(binary())
+            .args(["twin", "serve", "--listen", "127.0.0.1:0", "--state"])
+            .arg(state)
+            .env("ANCHORSYNC_TWIN_CLIENT_SECRET", SECRET)
+            .env_remove("ANCHORSYNC_TWIN_CLIENT_ID")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(
+            line.starts_with("http://127.0.0.1:"),
+            "first stdout line: {line:?}"
+        );
+        Self {
+            child: Some(child),
+            graph: line.trim().to_owned(),
+        }
+    }
+
+    fn root(&self) -> &str {
+        self.graph.trim_end_matches("/v1.0")
+    }
+
+    /// SIGTERM, then the exit status and stderr.
+    fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        let child = self.child.take().unwrap();
+        let status = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let output = child.wait_with_output().unwrap();
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+#[test]
+fn serve_answers_graph_and_saves_the_tenant_on_sigterm_issue_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.json");
+    let original = snapshot().to_json().unwrap();
+    std::fs::write(&state, &original).unwrap();
+    let serving = Serving::start(&state);
+
+    let healthy = Command::new(binary())
+        .args(["twin", "healthcheck", "--url", serving.root()])
+        .output()
+        .unwrap();
+    assert!(
+        healthy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&healthy.stderr)
+    );
+    let health: serde_json::Value = serde_json::from_slice(&healthy.stdout).unwrap();
+    assert_eq!(health["tenantId"], TENANT);
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let token: serde_json::Value = http
+            .post(format!("{}/{TENANT}/oauth2/v2.0/token", serving.root()))
+            .form(&[
+                ("client_id", CLIENT),
+                ("client_secret", SECRET),
+                ("scope", "https://graph.microsoft.com/.default"),
+                ("grant_type", "client_credentials"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        let patched = http
+            .patch(format!("{}/users/alice@contoso.com", serving.graph))
+            .bearer_auth(token)
+            .json(&json!({"jobTitle": "Rehearsed"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), 204);
+    });
+
+    let (status, stderr) = serving.terminate();
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("saved the tenant"), "{stderr}");
+    assert!(!stderr.contains(SECRET), "the secret never reaches the log");
+    let saved = std::fs::read_to_string(&state).unwrap();
+    let reread = TenantSnapshot::from_json(&saved).unwrap();
+    assert_eq!(reread.users[0].job_title.as_deref(), Some("Rehearsed"));
+    // Nothing else changed: the saved file is the original with that one value.
+    let mut expected = snapshot();
+    expected.users[0].job_title = Some("Rehearsed".to_owned());
+    assert_eq!(saved, expected.to_json().unwrap());
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "no temporary file left"
+    );
+}
+
+#[test]
+fn an_unchanged_tenant_is_saved_byte_for_byte_issue_4() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.json");
+    let original = snapshot().to_json().unwrap();
+    std::fs::write(&state, &original).unwrap();
+    let (status, stderr) = Serving::start(&state).terminate();
+    assert!(status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), original);
+}
+
+#[test]
+fn serve_without_a_secret_says_where_to_put_one_issue_4() {
+    let output = Command::new(binary())
+        .args(["twin", "serve", "--listen", "127.0.0.1:0"])
+        .env_remove("ANCHORSYNC_TWIN_CLIENT_SECRET")
+        .env_remove("ANCHORSYNC_TWIN_CLIENT_SECRET_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`ANCHORSYNC_TWIN_CLIENT_SECRET`"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn healthcheck_fails_when_nothing_listens_issue_4() {
+    // Bind and release a port, so nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let output = Command::new(binary())
+        .args([
+            "twin",
+            "healthcheck",
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no twin answers"));
+}

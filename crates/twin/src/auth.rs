@@ -1,0 +1,486 @@
+//! The token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials, graph.md §5) and the
+//! bearer check in front of every Graph request.
+//!
+//! Tokens are JWTs signed by the twin with a key it makes at start-up (HS256): clients must treat
+//! them as opaque, as they must Entra's. They carry the app's permissions (`roles`) at issue time,
+//! like Entra's; the app's directory role is read from the configuration at each request.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::clock::unix_seconds;
+use crate::error::{GraphError, TokenError};
+use crate::messages;
+use crate::query::{decode_component, decode_pairs};
+use crate::state::{RegisteredClient, Twin};
+
+/// The audience of Graph tokens.
+const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
+/// Microsoft Graph's application id, also accepted as the scope's resource.
+const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+/// Clock skew Entra tolerates on client assertions.
+const ASSERTION_SKEW_SECONDS: u64 = 300;
+
+/// The app behind a request, as the bearer token says.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    /// `appid`.
+    pub client_id: String,
+    /// Granted application permissions (`roles`).
+    pub roles: Vec<String>,
+    /// The directory role of the app's service principal, from the configuration.
+    pub directory_role: Option<String>,
+}
+
+impl Caller {
+    /// 403 unless the token carries one of `permissions`.
+    pub(crate) fn require(&self, permissions: &[&str]) -> Result<(), GraphError> {
+        if self.roles.iter().any(|role| {
+            permissions
+                .iter()
+                .any(|permission| permission.eq_ignore_ascii_case(role))
+        }) {
+            Ok(())
+        } else {
+            Err(messages::insufficient_privileges())
+        }
+    }
+}
+
+/// Permissions that allow reading users.
+pub(crate) const READ_USERS: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "User.ReadBasic.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Permissions that allow creating and deleting users.
+pub(crate) const WRITE_USERS: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
+/// Permissions that allow updating users (graph.md §1.8).
+pub(crate) const UPDATE_USERS: &[&str] = &[
+    "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+    "User.ReadUpdate.All",
+];
+/// Permissions that allow listing a user's directory-role memberships.
+pub(crate) const READ_MEMBERSHIPS: &[&str] = &[
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+    "GroupMember.Read.All",
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+];
+/// Permissions that allow reading domains.
+pub(crate) const READ_DOMAINS: &[&str] = &[
+    "Domain.Read.All",
+    "Domain.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Permissions that allow reading role assignments.
+pub(crate) const READ_ROLES: &[&str] = &[
+    "RoleManagement.Read.Directory",
+    "RoleManagement.Read.All",
+    "RoleManagement.ReadWrite.Directory",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Permissions that allow reading the synchronisation settings (graph.md §4: the twin accepts
+/// app-only access, which the documentation disputes).
+pub(crate) const READ_SYNC: &[&str] = &[
+    "OnPremDirectorySynchronization.Read.All",
+    "OnPremDirectorySynchronization.ReadWrite.All",
+];
+/// Permissions that allow changing the synchronisation settings.
+pub(crate) const WRITE_SYNC: &[&str] = &["OnPremDirectorySynchronization.ReadWrite.All"];
+
+#[derive(Debug, Serialize, Deserialize)]
+struct AccessClaims {
+    aud: String,
+    iss: String,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+    appid: String,
+    appidacr: String,
+    idtyp: String,
+    oid: String,
+    roles: Vec<String>,
+    sub: String,
+    tid: String,
+    uti: String,
+    ver: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssertionClaims {
+    aud: Option<serde_json::Value>,
+    iss: Option<String>,
+    sub: Option<String>,
+    exp: Option<u64>,
+    nbf: Option<u64>,
+}
+
+fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    form.iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+        .filter(|value| !value.is_empty())
+}
+
+/// `client_id:client_secret` from `Authorization: Basic` (RFC 6749 §2.3.1).
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let encoded = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((decode_component(id), decode_component(secret)))
+}
+
+/// Compares secrets without stopping at the first difference.
+fn secrets_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`.
+pub(crate) async fn token(
+    State(twin): State<Twin>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, TokenError> {
+    if !twin.is_this_tenant(&tenant) {
+        return Err(messages::tenant_not_found(&tenant));
+    }
+    let is_form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| {
+            value
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    let form = if is_form {
+        decode_pairs(&String::from_utf8_lossy(&body))
+    } else {
+        Vec::new()
+    };
+    let grant =
+        form_value(&form, "grant_type").ok_or_else(|| messages::missing_parameter("grant_type"))?;
+    if grant != "client_credentials" {
+        return Err(messages::unsupported_grant_type(grant));
+    }
+    let basic = basic_credentials(&headers);
+    let client_id = form_value(&form, "client_id")
+        .map(str::to_owned)
+        .or_else(|| basic.as_ref().map(|(id, _)| id.clone()))
+        .ok_or_else(|| messages::missing_parameter("client_id"))?;
+    let scope = form_value(&form, "scope").ok_or_else(|| messages::missing_parameter("scope"))?;
+    let client = twin
+        .client(&client_id)
+        .ok_or_else(|| messages::unknown_client(&client_id, &tenant))?;
+    check_scope(scope, &tenant)?;
+    let now = twin.clock().now();
+    let method = if let Some(assertion) = form_value(&form, "client_assertion") {
+        let kind = form_value(&form, "client_assertion_type").unwrap_or_default();
+        if kind != JWT_BEARER {
+            return Err(messages::unsupported_assertion_type(kind));
+        }
+        check_assertion(&twin, client, assertion, &headers, unix_seconds(now))?;
+        "2"
+    } else {
+        let secret = form_value(&form, "client_secret")
+            .map(str::to_owned)
+            .or_else(|| basic.map(|(_, secret)| secret))
+            .ok_or_else(messages::missing_credential)?;
+        let matches = client
+            .config
+            .secret
+            .as_ref()
+            .is_some_and(|expected| secrets_equal(expected.expose(), &secret));
+        if !matches {
+            return Err(messages::invalid_secret(&client.config.client_id));
+        }
+        "1"
+    };
+    let issued = unix_seconds(now);
+    let lifetime = twin.config().token_lifetime.as_secs();
+    let claims = AccessClaims {
+        aud: GRAPH_AUDIENCE.to_owned(),
+        iss: format!("https://sts.windows.net/{}/", twin.tenant_id()),
+        iat: issued,
+        nbf: issued,
+        exp: issued + lifetime,
+        appid: client.config.client_id.clone(),
+        appidacr: method.to_owned(),
+        idtyp: "app".to_owned(),
+        oid: client.config.client_id.clone(),
+        roles: client.config.permissions.clone(),
+        sub: client.config.client_id.clone(),
+        tid: twin.tenant_id().to_owned(),
+        uti: uuid::Uuid::new_v4().simple().to_string(),
+        ver: "1.0".to_owned(),
+    };
+    let access_token = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(twin.signing_key()),
+    )
+    .map_err(|_| messages::malformed_assertion("the twin could not sign a token"))?;
+    let body = json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": access_token,
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store, no-cache"),
+    );
+    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// One resource, `/.default`, and that resource is Graph.
+fn check_scope(scope: &str, tenant: &str) -> Result<(), TokenError> {
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    let [only] = scopes.as_slice() else {
+        return Err(messages::invalid_scope(scope));
+    };
+    let Some(resource) = only.strip_suffix("/.default") else {
+        return Err(messages::scope_needs_default(only));
+    };
+    let resource = resource.trim_end_matches('/');
+    if resource.eq_ignore_ascii_case(GRAPH_AUDIENCE) || resource.eq_ignore_ascii_case(GRAPH_APP_ID)
+    {
+        Ok(())
+    } else {
+        Err(messages::unknown_resource(resource, tenant))
+    }
+}
+
+/// Verifies a client assertion: a registered certificate (by `x5t` or `x5t#S256`), its signature
+/// (RS256 or PS256), `aud`, `iss` = `sub` = client id, `nbf`/`exp`.
+fn check_assertion(
+    twin: &Twin,
+    client: &RegisteredClient,
+    assertion: &str,
+    headers: &HeaderMap,
+    now: u64,
+) -> Result<(), TokenError> {
+    let header = jsonwebtoken::decode_header(assertion)
+        .map_err(|_| messages::malformed_assertion("the assertion is not a compact JWS"))?;
+    if !matches!(header.alg, Algorithm::RS256 | Algorithm::PS256) {
+        return Err(messages::malformed_assertion(
+            "the assertion must be signed with RS256 or PS256",
+        ));
+    }
+    let thumbprint = header
+        .x5t_s256
+        .clone()
+        .or_else(|| header.x5t.clone())
+        .unwrap_or_default();
+    let certificate = client.certificates.iter().find(|certificate| {
+        header.x5t_s256.as_deref() == Some(certificate.thumbprints.x5t_s256.as_str())
+            || header.x5t.as_deref() == Some(certificate.thumbprints.x5t.as_str())
+    });
+    let Some(certificate) = certificate else {
+        return Err(messages::invalid_assertion_signature(
+            "The key was not found.",
+            &thumbprint,
+        ));
+    };
+    let mut validation = Validation::new(header.alg);
+    // Time and audience are checked below against the twin's clock and URL.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &certificate.key, &validation)
+        .map_err(|_| {
+            messages::invalid_assertion_signature("The signature is invalid.", &thumbprint)
+        })?
+        .claims;
+    let client_id = &client.config.client_id;
+    if claims.iss.as_deref() != Some(client_id.as_str())
+        || claims.sub.as_deref() != Some(client_id.as_str())
+    {
+        return Err(messages::assertion_client_mismatch());
+    }
+    let audience = match &claims.aud {
+        Some(serde_json::Value::String(audience)) => audience.clone(),
+        Some(serde_json::Value::Array(values)) if values.len() == 1 => values
+            .first()
+            .and_then(|value| value.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        _ => String::new(),
+    };
+    if !audience_is_token_endpoint(twin, &audience, headers) {
+        return Err(messages::assertion_audience(&audience));
+    }
+    let valid_from = claims.nbf.unwrap_or(0);
+    let in_range = claims
+        .exp
+        .is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
+        && valid_from <= now + ASSERTION_SKEW_SECONDS;
+    if !in_range {
+        return Err(messages::assertion_time_range(now, claims.nbf, claims.exp));
+    }
+    Ok(())
+}
+
+/// `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, or the same path on the twin's
+/// own address (a client pointed at the twin signs for the URL it posts to).
+fn audience_is_token_endpoint(twin: &Twin, audience: &str, headers: &HeaderMap) -> bool {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .unwrap_or_default();
+    let twin_origin = format!("http://{host}/");
+    let Some(rest) = audience
+        .strip_prefix("https://login.microsoftonline.com/")
+        .or_else(|| {
+            (!host.is_empty())
+                .then(|| audience.strip_prefix(&twin_origin))
+                .flatten()
+        })
+    else {
+        return false;
+    };
+    match rest.split_once('/') {
+        Some((tenant, path)) => {
+            twin.is_this_tenant(tenant) && path.trim_end_matches('/') == "oauth2/v2.0/token"
+        }
+        None => false,
+    }
+}
+
+/// Middleware: 401 without a valid bearer token; otherwise the [`Caller`] becomes an extension.
+pub(crate) async fn authenticate(
+    State(twin): State<Twin>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    match caller(&twin, request.headers()) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(error) => error.into_response(),
+    }
+}
+
+fn caller(twin: &Twin, headers: &HeaderMap) -> Result<Caller, GraphError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .trim();
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .unwrap_or(if value.contains(' ') { "" } else { value })
+        .trim();
+    if token.is_empty() {
+        return Err(messages::token_empty());
+    }
+    if jsonwebtoken::decode_header(token).is_err() {
+        return Err(messages::token_unparsable());
+    }
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims.clear();
+    let claims = jsonwebtoken::decode::<AccessClaims>(
+        token,
+        &jsonwebtoken::DecodingKey::from_secret(twin.signing_key()),
+        &validation,
+    )
+    .map_err(|_| messages::token_invalid())?
+    .claims;
+    if claims.aud != GRAPH_AUDIENCE && claims.aud != GRAPH_APP_ID {
+        return Err(messages::token_invalid_audience());
+    }
+    if !claims.tid.eq_ignore_ascii_case(twin.tenant_id()) {
+        return Err(messages::token_invalid());
+    }
+    let now = unix_seconds(twin.clock().now());
+    if now >= claims.exp {
+        return Err(messages::token_expired());
+    }
+    if now < claims.nbf {
+        return Err(messages::token_invalid());
+    }
+    let directory_role = twin
+        .client(&claims.appid)
+        .and_then(|client| client.config.directory_role.clone());
+    Ok(Caller {
+        client_id: claims.appid,
+        roles: claims.roles,
+        directory_role,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_rules() {
+        assert!(check_scope("https://graph.microsoft.com/.default", "t").is_ok());
+        assert!(check_scope("https://graph.microsoft.com//.default", "t").is_ok());
+        assert!(check_scope("00000003-0000-0000-c000-000000000000/.default", "t").is_ok());
+        assert_eq!(
+            check_scope("User.Read.All", "t").unwrap_err().aadsts,
+            1_002_012
+        );
+        assert_eq!(
+            check_scope(
+                "https://graph.microsoft.com/.default https://management.azure.com/.default",
+                "t"
+            )
+            .unwrap_err()
+            .aadsts,
+            70011
+        );
+        assert_eq!(
+            check_scope("https://management.azure.com/.default", "t")
+                .unwrap_err()
+                .aadsts,
+            500_011
+        );
+    }
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+    }
+}

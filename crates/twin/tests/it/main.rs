@@ -1,0 +1,13 @@
+//! The Graph twin's tests: raw HTTP against a `TwinServer` on a free port for every documented rule,
+//! and `oneshot` router tests where a socket adds nothing (one test binary, style.md §14).
+
+mod batch;
+mod csdl;
+mod directory;
+mod router;
+mod snapshot;
+mod support;
+mod throttling;
+mod token;
+mod users_read;
+mod users_write;
