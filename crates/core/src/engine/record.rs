@@ -16,8 +16,9 @@
 //! `formatVersion` changes only when an existing field changes meaning or goes away. Users are sorted by
 //! DN and cloud users by userPrincipalName, so the same input always gives the same bytes.
 //!
-//! [`PlanDocument`] is the owned form (to read a plan back); [`Plan::json`] streams the same bytes from a
-//! plan in memory without building every record at once.
+//! [`PlanDocument`] is the owned form (to read a plan back); [`Plan::write_json`] writes the same bytes
+//! from a plan in memory without building every record at once. The layout (one line per record) is in
+//! [`PlanDocument::write_json`].
 
 use std::io::{self, Write};
 
