@@ -315,38 +315,50 @@ fn predicted(user: &OnPremUser, value: Option<&str>) -> PredictedUpn {
 }
 
 /// The sourceAnchors of the inventory, for duplicates and case-only differences.
+///
+/// Exact values are found through a list of (hash, position) sorted on every core: building it costs
+/// a parallel sort instead of a million inserts into one hash map, and duplicates are neighbours in it.
 struct AnchorIndex<'a> {
-    first: FxHashMap<&'a str, usize>,
-    repeated: FxHashMap<usize, Vec<usize>>,
+    anchors: &'a [Result<SourceAnchor, AnchorProblem>],
+    by_hash: Vec<(u64, usize)>,
     folded: FoldedMap<'a, Option<usize>>,
     folded_repeated: FxHashMap<usize, Vec<usize>>,
 }
 
+fn exact_hash(value: &str) -> u64 {
+    use std::hash::Hasher as _;
+    let mut hasher = rustc_hash::FxHasher::default();
+    hasher.write(value.as_bytes());
+    hasher.finish()
+}
+
 impl<'a> AnchorIndex<'a> {
     fn new(anchors: &'a [Result<SourceAnchor, AnchorProblem>]) -> Self {
+        let mut by_hash: Vec<(u64, usize)> = anchors
+            .par_iter()
+            .enumerate()
+            .filter_map(|(position, anchor)| {
+                anchor
+                    .as_ref()
+                    .ok()
+                    .map(|anchor| (exact_hash(&anchor.value), position))
+            })
+            .collect();
+        by_hash.par_sort_unstable();
         let mut index = Self {
-            first: FxHashMap::with_capacity_and_hasher(anchors.len(), Default::default()),
-            repeated: FxHashMap::default(),
-            folded: FoldedMap::with_capacity(anchors.len()),
+            anchors,
+            by_hash,
+            folded: FoldedMap::default(),
             folded_repeated: FxHashMap::default(),
         };
         for (position, anchor) in anchors.iter().enumerate() {
-            let Ok(anchor) = anchor else { continue };
-            let value = anchor.value.as_str();
-            let first = *index.first.entry(value).or_insert(position);
-            if first != position {
-                index
-                    .repeated
-                    .entry(first)
-                    .or_insert_with(|| vec![first])
-                    .push(position);
-            }
             // Case-only differences matter between values people type (employeeID, names); Base64 of
             // binary values that differ only by case are unrelated bytes that no tool folds together.
+            let Ok(anchor) = anchor else { continue };
             if anchor.base64 {
                 continue;
             }
-            let first = keep_first(&mut index.folded, value, position);
+            let first = keep_first(&mut index.folded, &anchor.value, position);
             if first != position {
                 index
                     .folded_repeated
@@ -358,13 +370,27 @@ impl<'a> AnchorIndex<'a> {
         index
     }
 
+    /// Every user with exactly this value, in inventory order.
+    fn with_value<'s>(&'s self, value: &'s str) -> impl Iterator<Item = usize> + 's {
+        let hash = exact_hash(value);
+        let start = self.by_hash.partition_point(|(h, _)| *h < hash);
+        self.by_hash
+            .get(start..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(move |(h, _)| *h == hash)
+            .map(|(_, position)| *position)
+            .filter(move |position| {
+                self.anchors
+                    .get(*position)
+                    .and_then(|anchor| anchor.as_ref().ok())
+                    .is_some_and(|anchor| anchor.value == value)
+            })
+    }
+
     /// The other users with exactly this value.
     fn duplicates(&self, position: usize, value: &str) -> Vec<usize> {
-        self.first
-            .get(value)
-            .and_then(|first| self.repeated.get(first))
-            .map(|all| all.iter().copied().filter(|p| *p != position).collect())
-            .unwrap_or_default()
+        self.with_value(value).filter(|p| *p != position).collect()
     }
 
     /// The other users whose value differs only by case.
@@ -399,7 +425,7 @@ impl<'a> AnchorIndex<'a> {
 
     /// The first user with exactly this value.
     fn holder(&self, value: &str) -> Option<usize> {
-        self.first.get(value).copied()
+        self.with_value(value).next()
     }
 }
 
@@ -502,12 +528,8 @@ pub fn plan_with<'a>(
             user.anchor = anchor.ok();
         }
     }
-    let mut slots: Vec<Option<UserPlan>> = by_position.into_iter().map(Some).collect();
-    let users: Vec<UserPlan> = order
-        .iter()
-        .filter_map(|position| slots.get_mut(*position).and_then(Option::take))
-        .collect();
-    drop(slots);
+    let mut users = by_position;
+    permute(&mut users, &order);
     let cloud_only = unreached_cloud_users(tenant, &users);
     Plan {
         on_prem,
@@ -548,6 +570,31 @@ fn dn_order(on_prem: &[OnPremUser]) -> Vec<usize> {
             .then(i.cmp(j))
     });
     keys.into_iter().map(|(_, _, position)| position).collect()
+}
+
+/// Rearranges `items` so that `items[i]` becomes the item that was at `order[i]`, in place (a million
+/// plans are not copied into a second list), following each cycle of the permutation with swaps.
+fn permute<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        if placed.get(start).copied().unwrap_or(true) {
+            continue;
+        }
+        let mut current = start;
+        loop {
+            if let Some(done) = placed.get_mut(current) {
+                *done = true;
+            }
+            let Some(&next) = order.get(current) else {
+                break;
+            };
+            if next == start || next >= items.len() {
+                break;
+            }
+            items.swap(current, next);
+            current = next;
+        }
+    }
 }
 
 /// Two or more on-premises users soft-matching one cloud user become `ambiguous`.
@@ -859,6 +906,17 @@ pub fn candidates_of(soft: &SoftMatch) -> Vec<Candidate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permute_gathers_in_place() {
+        let orders: [&[usize]; 4] = [&[2, 0, 1, 3], &[0, 1, 2, 3], &[3, 2, 1, 0], &[1, 3, 0, 2]];
+        for order in orders {
+            let mut items = vec!['a', 'b', 'c', 'd'];
+            let expected: Vec<char> = order.iter().map(|i| items[*i]).collect();
+            permute(&mut items, order);
+            assert_eq!(items, expected, "{order:?}");
+        }
+    }
 
     #[test]
     fn dn_order_is_byte_order_with_ties_in_inventory_order() {
