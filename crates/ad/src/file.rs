@@ -6,9 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
-use anchorsync_core::directory::{DirectoryEntry, EntryError, OnPremUser};
+use anchorsync_core::directory::{DirectoryEntry, EntryError, OnPremUser, UserBuilder};
 
-use crate::ldif::{LdifError, LdifReader};
+use crate::ldif::{LdifError, LdifReader, split_records_from};
 
 /// Why a user file could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -118,44 +118,184 @@ pub fn is_user_entry(entry: &DirectoryEntry) -> bool {
     has(b"user") && !has(b"computer")
 }
 
-/// Reads the users of a file, whatever its format.
-pub fn read_users(path: &Path) -> Result<Vec<OnPremUser>, FileError> {
-    read_users_with(path, &[])
+/// What to keep while reading users.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// The attributes outside the standard ones to keep in `OnPremUser::extra` (a configured anchor
+    /// attribute, for example); `None` keeps every one. An export of every attribute of a million users
+    /// (`memberOf` and all) need not sit in memory to plan a sync.
+    pub extra_attributes: Option<Vec<String>>,
 }
 
-/// Reads the users of a file, whatever its format; `extra_attributes` (the anchor attribute and the
-/// configured `[ad].attributes`) name the further columns to keep from a CSV export.
-pub fn read_users_with(
-    path: &Path,
-    extra_attributes: &[String],
-) -> Result<Vec<OnPremUser>, FileError> {
+/// Reads the users of a file, whatever its format.
+pub fn read_users(path: &Path) -> Result<Vec<OnPremUser>, FileError> {
+    read_users_with(path, &ReadOptions::default())
+}
+
+/// How much of a file is looked at to decide its format.
+const HEAD: usize = 64 << 10;
+
+/// How much UTF-8 LDIF is read and parsed at a time: the file is never in memory whole.
+const BLOCK: usize = 16 << 20;
+
+/// Pieces of a block parsed on the cores: enough of them to spread, small enough to balance.
+const PIECE: usize = 1 << 20;
+
+/// Reads the users of a file, whatever its format, keeping what `options` says.
+pub fn read_users_with(path: &Path, options: &ReadOptions) -> Result<Vec<OnPremUser>, FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    let mut head = Vec::with_capacity(BLOCK + HEAD);
+    fill(&mut file, &mut head, HEAD).map_err(io)?;
+    let utf16 = head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF");
+    if !utf16 && detect_format(&head) == Some(FileFormat::Ldif) {
+        return stream_ldif(file, head, size, path, options, BLOCK);
+    }
+    // Anything else is read whole: UTF-16 is converted first, and the format decided on the text.
     let bytes = read_text_bytes(path)?;
     match detect_format(&bytes) {
-        Some(FileFormat::Ldif) => read_ldif_users(&bytes, path),
-        Some(FileFormat::ExportCsv) => read_csv_users(&bytes, path, extra_attributes),
+        Some(FileFormat::Ldif) => read_ldif_users_with(&bytes, path, options),
+        Some(FileFormat::ExportCsv) => {
+            // A CSV column is kept only when asked for; `None` ("keep everything") cannot name them.
+            let extra = options.extra_attributes.as_deref().unwrap_or_default();
+            read_csv_users(&bytes, path, extra)
+        }
         None => Err(FileError::UnknownFormat {
             path: path.to_owned(),
         }),
     }
 }
 
-/// Reads the user entries of LDIF bytes.
-pub fn read_ldif_users(bytes: &[u8], path: &Path) -> Result<Vec<OnPremUser>, FileError> {
+/// Appends bytes from `file` until `buffer` holds `want` bytes; returns whether the file ended first.
+fn fill(file: &mut std::fs::File, buffer: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    use std::io::Read as _;
+    let missing = want.saturating_sub(buffer.len());
+    let read = file.take(missing as u64).read_to_end(buffer)?;
+    Ok(read < missing)
+}
+
+/// Reads UTF-8 LDIF a block at a time, each block parsed in pieces on every core.
+fn stream_ldif(
+    mut file: std::fs::File,
+    mut buffer: Vec<u8>,
+    size: u64,
+    path: &Path,
+    options: &ReadOptions,
+    block_size: usize,
+) -> Result<Vec<OnPremUser>, FileError> {
+    let io = |source| FileError::Io {
+        path: path.to_owned(),
+        source,
+    };
     let source_name = path.display().to_string();
+    let mut users: Vec<OnPremUser> = Vec::new();
+    let mut first_line = 1;
+    let mut want = block_size;
+    let mut eof = false;
+    loop {
+        if !eof {
+            eof = fill(&mut file, &mut buffer, want).map_err(io)?;
+        }
+        let cut = if eof {
+            buffer.len()
+        } else {
+            match crate::ldif::last_record_boundary(&buffer) {
+                Some(cut) => cut,
+                None => {
+                    // One record larger than a block: read on until it ends.
+                    want = buffer.len().saturating_mul(2);
+                    continue;
+                }
+            }
+        };
+        let block = buffer.get(..cut).unwrap_or_default();
+        let parsed = read_block(block, first_line, &source_name, path, options)?;
+        if users.capacity() == 0 && !eof && cut > 0 {
+            // Reserve for the whole file at the density of the first block: growing a million users by
+            // doubling would touch twice the memory, and fresh memory is what costs most here.
+            let per_block = parsed.len() as u64;
+            let estimate = size.saturating_mul(per_block) / cut as u64 + per_block;
+            users.reserve(usize::try_from(estimate).unwrap_or(0));
+        }
+        users.extend(parsed);
+        first_line += crate::ldif::count_lines(block);
+        buffer.drain(..cut);
+        want = block_size;
+        if eof {
+            return Ok(users);
+        }
+    }
+}
+
+/// Parses a block (starting at a record boundary on `first_line`) in pieces on every core, in order.
+fn read_block(
+    block: &[u8],
+    first_line: usize,
+    source_name: &str,
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<Vec<OnPremUser>, FileError> {
+    use rayon::prelude::*;
+    let pieces = split_records_from(block, PIECE, first_line);
+    let parts: Vec<Result<Vec<OnPremUser>, FileError>> = pieces
+        .par_iter()
+        .map(|piece| read_piece(LdifReader::piece(piece, source_name), path, options))
+        .collect();
+    let mut users = Vec::with_capacity(
+        parts
+            .iter()
+            .map(|part| part.as_ref().map_or(0, Vec::len))
+            .sum(),
+    );
+    for part in parts {
+        users.extend(part?);
+    }
+    Ok(users)
+}
+
+/// Reads the user entries of LDIF bytes: pieces on every core, in file order, and the first error in
+/// the file when there is one.
+pub fn read_ldif_users(bytes: &[u8], path: &Path) -> Result<Vec<OnPremUser>, FileError> {
+    read_ldif_users_with(bytes, path, &ReadOptions::default())
+}
+
+/// [`read_ldif_users`] keeping what `options` says.
+pub fn read_ldif_users_with(
+    bytes: &[u8],
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<Vec<OnPremUser>, FileError> {
+    read_block(bytes, 1, &path.display().to_string(), path, options)
+}
+
+/// Types the users of one piece as the reader meets their attributes (no intermediate entries).
+fn read_piece(
+    mut reader: LdifReader<'_>,
+    path: &Path,
+    options: &ReadOptions,
+) -> Result<Vec<OnPremUser>, FileError> {
+    let keep = options.extra_attributes.as_deref();
     let mut users = Vec::new();
-    for item in LdifReader::new(bytes, source_name) {
-        let item = item.map_err(Box::new)?;
-        if !is_user_entry(&item.entry) {
+    loop {
+        let mut builder = UserBuilder::new(keep);
+        let Some(found) = reader.next_with(&mut |name, value| builder.push(name, value)) else {
+            return Ok(users);
+        };
+        let (line, dn) = found.map_err(Box::new)?;
+        if !builder.is_user() {
             continue;
         }
-        let user = OnPremUser::from_entry(item.entry).map_err(|source| FileError::Entry {
+        let user = builder.finish(dn).map_err(|source| FileError::Entry {
             path: path.to_owned(),
-            line: item.line,
+            line,
             source: Box::new(source),
         })?;
         users.push(user);
     }
-    Ok(users)
 }
 
 /// Reads the users of an Export-Csv file's bytes (UTF-8).
@@ -177,4 +317,81 @@ pub fn read_csv_users(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ldif(users: usize, broken: Option<usize>) -> String {
+        let mut text = String::from("\u{feff}version: 1\n\n# ldapsearch\n");
+        for n in 0..users {
+            let guid = if Some(n) == broken {
+                "AQID".to_owned()
+            } else {
+                format!("{:032x}", n)
+            };
+            let guid = if guid.len() == 32 {
+                let bytes: Vec<u8> = (0..16)
+                    .map(|i| u8::from_str_radix(&guid[i * 2..i * 2 + 2], 16).unwrap())
+                    .collect();
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes)
+            } else {
+                guid
+            };
+            text.push_str(&format!(
+                "dn: CN=User {n},OU=Tokyo,DC=corp\nobjectClass: user\nobjectGUID:: {guid}\nproxyAddresses: SMTP:u{n}@example.com\n\
+                 proxyAddresses: smtp:alias{n}@example.com\ndescription: a value folded over\n  two lines\nmemberOf: CN=All\n\n"
+            ));
+        }
+        text
+    }
+
+    fn stream(
+        text: &str,
+        block: usize,
+        options: &ReadOptions,
+    ) -> Result<Vec<OnPremUser>, FileError> {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+        let mut reader = std::fs::File::open(file.path()).unwrap();
+        let mut head = Vec::new();
+        fill(&mut reader, &mut head, 100).unwrap();
+        stream_ldif(reader, head, text.len() as u64, file.path(), options, block)
+    }
+
+    #[test]
+    fn blocks_read_like_the_whole_file() {
+        let text = ldif(300, None);
+        let whole = read_ldif_users(text.as_bytes(), Path::new("users.ldif")).unwrap();
+        assert_eq!(whole.len(), 300);
+        for block in [200, 1000, 4096, 1 << 20] {
+            let streamed = stream(&text, block, &ReadOptions::default()).unwrap();
+            assert!(streamed == whole, "block {block}");
+        }
+        let only = ReadOptions {
+            extra_attributes: Some(vec!["description".into()]),
+        };
+        let filtered = stream(&text, 1000, &only).unwrap();
+        assert_eq!(
+            filtered[7].extra.len(),
+            1,
+            "memberOf and objectClass are not kept"
+        );
+    }
+
+    #[test]
+    fn an_error_in_a_later_block_names_the_same_line() {
+        let text = ldif(300, Some(250));
+        let expected = read_ldif_users(text.as_bytes(), Path::new("users.ldif")).unwrap_err();
+        let FileError::Entry { line, .. } = expected else {
+            panic!("{expected:?}")
+        };
+        for block in [200, 1000, 4096] {
+            match stream(&text, block, &ReadOptions::default()).unwrap_err() {
+                FileError::Entry { line: found, .. } => assert_eq!(found, line, "block {block}"),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 }

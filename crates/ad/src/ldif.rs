@@ -15,6 +15,7 @@
 //! `attr:< URL` values (anchorsync never fetches files or URLs named inside an input), text that is not
 //! UTF-8 where text is required (DNs, attribute names).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -144,6 +145,15 @@ impl<'a> Records<'a> {
         }
     }
 
+    /// Records of a piece of a file that starts on line `first_line` (see [`split_records`]).
+    fn continuing(input: &'a [u8], first_line: usize) -> Self {
+        Self {
+            input,
+            position: 0,
+            line: first_line.saturating_sub(1),
+        }
+    }
+
     /// The next physical line without its line end, and its 1-based number.
     fn physical(&mut self) -> Option<(usize, &'a [u8])> {
         let rest = self.input.get(self.position..)?;
@@ -165,18 +175,19 @@ impl<'a> Records<'a> {
             .is_some_and(|byte| *byte == b' ')
     }
 
-    /// The next record's logical lines, or `None` at the end.
+    /// Reads the next record's logical lines into `lines` (cleared first); `None` at the end.
     fn next_record(
         &mut self,
         source_name: &str,
-    ) -> Option<Result<Vec<LogicalLine<'a>>, LdifError>> {
-        let mut lines: Vec<LogicalLine<'a>> = Vec::new();
+        lines: &mut Vec<LogicalLine<'a>>,
+    ) -> Option<Result<(), LdifError>> {
+        lines.clear();
         while let Some((number, physical)) = self.physical() {
             if physical.is_empty() {
                 if lines.is_empty() {
                     continue;
                 }
-                return Some(Ok(lines));
+                return Some(Ok(()));
             }
             if physical.first() == Some(&b' ') {
                 // A continuation of a comment was consumed with its comment, so this one is dangling.
@@ -205,21 +216,25 @@ impl<'a> Records<'a> {
                 });
             }
         }
-        (!lines.is_empty()).then_some(Ok(lines))
+        (!lines.is_empty()).then_some(Ok(()))
     }
 }
 
 fn memchr(needle: u8, haystack: &[u8]) -> Option<usize> {
-    haystack.iter().position(|byte| *byte == needle)
+    memchr::memchr(needle, haystack)
 }
 
 /// An attribute line split into name and value.
-struct AttributeLine {
-    name: String,
-    value: Vec<u8>,
+struct AttributeLine<'l> {
+    name: &'l str,
+    /// Borrowed from the line for plain values, decoded for `::` Base64 ones.
+    value: Cow<'l, [u8]>,
 }
 
-fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<AttributeLine, LdifError> {
+fn split_attribute<'l>(
+    line: &'l LogicalLine<'_>,
+    source_name: &str,
+) -> Result<AttributeLine<'l>, LdifError> {
     let error = |kind| LdifError {
         source_name: source_name.to_owned(),
         line: line.line,
@@ -244,18 +259,29 @@ fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<Attribut
     let rest = bytes.get(colon + 1..).unwrap_or_default();
     let value = match rest.first() {
         Some(b':') => {
-            let encoded: Vec<u8> = rest
-                .get(1..)
-                .unwrap_or_default()
+            let encoded = rest.get(1..).unwrap_or_default();
+            // Only the space after `::` is usual; a copy without whitespace only when there is more.
+            let encoded = encoded
                 .iter()
-                .copied()
-                .filter(|byte| !byte.is_ascii_whitespace())
-                .collect();
-            STANDARD.decode(&encoded).map_err(|_| {
+                .position(|byte| !byte.is_ascii_whitespace())
+                .and_then(|start| encoded.get(start..))
+                .unwrap_or_default();
+            let encoded: Cow<'_, [u8]> = if encoded.iter().any(u8::is_ascii_whitespace) {
+                Cow::Owned(
+                    encoded
+                        .iter()
+                        .copied()
+                        .filter(|byte| !byte.is_ascii_whitespace())
+                        .collect(),
+                )
+            } else {
+                Cow::Borrowed(encoded)
+            };
+            Cow::Owned(STANDARD.decode(&encoded).map_err(|_| {
                 error(LdifErrorKind::BadBase64 {
                     attribute: name.to_owned(),
                 })
-            })?
+            })?)
         }
         Some(b'<') => {
             return Err(error(LdifErrorKind::UrlValue {
@@ -267,13 +293,10 @@ fn split_attribute(line: &LogicalLine<'_>, source_name: &str) -> Result<Attribut
                 .iter()
                 .position(|byte| *byte != b' ')
                 .unwrap_or(rest.len());
-            rest.get(start..).unwrap_or_default().to_vec()
+            Cow::Borrowed(rest.get(start..).unwrap_or_default())
         }
     };
-    Ok(AttributeLine {
-        name: name.to_owned(),
-        value,
-    })
+    Ok(AttributeLine { name, value })
 }
 
 /// One entry and the line its record starts on.
@@ -291,6 +314,8 @@ pub struct LdifReader<'a> {
     source_name: String,
     first: bool,
     failed: bool,
+    /// The current record's lines, reused from record to record.
+    lines: Vec<LogicalLine<'a>>,
 }
 
 impl<'a> LdifReader<'a> {
@@ -301,15 +326,38 @@ impl<'a> LdifReader<'a> {
             source_name: source_name.into(),
             first: true,
             failed: false,
+            lines: Vec::with_capacity(32),
         }
     }
 
-    fn entry(&self, lines: Vec<LogicalLine<'_>>) -> Result<Option<LdifEntry>, LdifError> {
-        let mut lines = lines.into_iter().peekable();
+    /// A reader over one piece of a file cut by [`split_records`]: line numbers continue from the
+    /// piece's first line, and only the first piece may hold the `version:` line and byte-order mark,
+    /// so errors are exactly those a reader of the whole file reports.
+    pub fn piece(piece: &Piece<'a>, source_name: impl Into<String>) -> Self {
+        if piece.first_line == 1 {
+            return Self::new(piece.bytes, source_name);
+        }
+        Self {
+            records: Records::continuing(piece.bytes, piece.first_line),
+            source_name: source_name.into(),
+            first: false,
+            failed: false,
+            lines: Vec::with_capacity(32),
+        }
+    }
+
+    /// Reads one record's lines: `None` for the records `ldapsearch` adds that are not entries, otherwise
+    /// the record's line and DN, after giving each attribute value to `attribute` in order.
+    fn record(
+        &self,
+        lines: &[LogicalLine<'_>],
+        attribute: &mut dyn FnMut(&str, Cow<'_, [u8]>),
+    ) -> Result<Option<(usize, String)>, LdifError> {
+        let mut lines = lines.iter();
         let Some(first) = lines.next() else {
             return Ok(None);
         };
-        let head = split_attribute(&first, &self.source_name)?;
+        let head = split_attribute(first, &self.source_name)?;
         if ["search", "result", "ref"]
             .iter()
             .any(|skip| head.name.eq_ignore_ascii_case(skip))
@@ -328,16 +376,17 @@ impl<'a> LdifReader<'a> {
                 kind: LdifErrorKind::MissingDn { found },
             });
         }
-        let dn = String::from_utf8(head.value).map_err(|_| LdifError {
+        let dn = String::from_utf8(head.value.into_owned()).map_err(|_| LdifError {
             source_name: self.source_name.clone(),
             line: first.line,
             kind: LdifErrorKind::NotUtf8 { what: "DN" },
         })?;
-        let mut entry = DirectoryEntry::new(dn);
         for line in lines {
-            let attribute = split_attribute(&line, &self.source_name)?;
-            if attribute.name.eq_ignore_ascii_case("changetype") {
-                let changetype = String::from_utf8_lossy(&attribute.value).trim().to_owned();
+            let line_attribute = split_attribute(line, &self.source_name)?;
+            if line_attribute.name.eq_ignore_ascii_case("changetype") {
+                let changetype = String::from_utf8_lossy(&line_attribute.value)
+                    .trim()
+                    .to_owned();
                 if changetype.eq_ignore_ascii_case("add") {
                     continue;
                 }
@@ -347,36 +396,32 @@ impl<'a> LdifReader<'a> {
                     kind: LdifErrorKind::ChangeRecord { changetype },
                 });
             }
-            entry
-                .attributes
-                .entry(AttributeName::new(attribute.name))
-                .or_default()
-                .push(attribute.value);
+            attribute(line_attribute.name, line_attribute.value);
         }
-        Ok(Some(LdifEntry {
-            line: first.line,
-            entry,
-        }))
+        Ok(Some((first.line, dn)))
     }
-}
 
-impl Iterator for LdifReader<'_> {
-    type Item = Result<LdifEntry, LdifError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+    /// The next entry as its line and DN, giving each attribute value to `attribute` first: what
+    /// [`Iterator::next`] does without building a [`DirectoryEntry`], for readers that type values as
+    /// they come. Values given for a record that then fails belong to no entry.
+    pub fn next_with(
+        &mut self,
+        attribute: &mut dyn FnMut(&str, Cow<'_, [u8]>),
+    ) -> Option<Result<(usize, String), LdifError>> {
         if self.failed {
             return None;
         }
         loop {
-            let mut lines = match self.records.next_record(&self.source_name)? {
-                Ok(lines) => lines,
-                Err(error) => {
-                    self.failed = true;
-                    return Some(Err(error));
-                }
-            };
+            if let Err(error) = self
+                .records
+                .next_record(&self.source_name, &mut self.lines)?
+            {
+                self.failed = true;
+                return Some(Err(error));
+            }
+            let mut start = 0;
             if std::mem::take(&mut self.first) {
-                let version = lines.first().and_then(|line| {
+                let version = self.lines.first().and_then(|line| {
                     let (head, rest) = line.bytes.split_at_checked(8)?;
                     head.eq_ignore_ascii_case(b"version:")
                         .then_some((line.line, rest))
@@ -391,14 +436,15 @@ impl Iterator for LdifReader<'_> {
                             kind: LdifErrorKind::Version { found },
                         }));
                     }
-                    lines.remove(0);
-                    if lines.is_empty() {
+                    start = 1;
+                    if self.lines.len() == 1 {
                         continue;
                     }
                 }
             }
-            match self.entry(lines) {
-                Ok(Some(entry)) => return Some(Ok(entry)),
+            let lines = self.lines.get(start..).unwrap_or_default();
+            match self.record(lines, attribute) {
+                Ok(Some(found)) => return Some(Ok(found)),
                 Ok(None) => continue,
                 Err(error) => {
                     self.failed = true;
@@ -407,6 +453,126 @@ impl Iterator for LdifReader<'_> {
             }
         }
     }
+}
+
+impl Iterator for LdifReader<'_> {
+    type Item = Result<LdifEntry, LdifError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut attributes: std::collections::BTreeMap<AttributeName, Vec<Vec<u8>>> =
+            std::collections::BTreeMap::new();
+        let found = self.next_with(&mut |name, value| {
+            attributes
+                .entry(AttributeName::new(name))
+                .or_default()
+                .push(value.into_owned());
+        })?;
+        Some(found.map(|(line, dn)| LdifEntry {
+            line,
+            entry: DirectoryEntry { dn, attributes },
+        }))
+    }
+}
+
+/// A piece of an LDIF file that starts at a record boundary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Piece<'a> {
+    /// The bytes.
+    pub bytes: &'a [u8],
+    /// The line of the file the piece starts on (1 for the first piece).
+    pub first_line: usize,
+}
+
+/// Cuts LDIF into pieces of about `target` bytes that each start at a record boundary (after a blank
+/// line, before a line that does not continue it), so the pieces can be read on several cores. Reading
+/// the pieces in order with [`LdifReader::piece`] gives the same entries and errors as reading the whole.
+pub fn split_records(input: &[u8], target: usize) -> Vec<Piece<'_>> {
+    split_records_from(input, target, 1)
+}
+
+/// [`split_records`] for a block of a file that starts on line `first_line` at a record boundary (1 for
+/// the start of the file).
+pub fn split_records_from(input: &[u8], target: usize, first_line: usize) -> Vec<Piece<'_>> {
+    use rayon::prelude::*;
+    let target = target.max(1);
+    let mut bounds = Vec::with_capacity(input.len() / target + 1);
+    let mut start = 0;
+    while start < input.len() {
+        let end = match input.get(start + target..).and_then(next_boundary) {
+            Some(offset) => start + target + offset,
+            None => input.len(),
+        };
+        bounds.push(start..end);
+        start = end;
+    }
+    // Each piece's first line needs the line ends of the pieces before it: counted on every core.
+    let lines: Vec<usize> = bounds
+        .par_iter()
+        .map(|range| count_lines(input.get(range.clone()).unwrap_or_default()))
+        .collect();
+    let mut first_line = first_line;
+    bounds
+        .into_iter()
+        .zip(lines)
+        .map(|(range, lines)| {
+            let piece = Piece {
+                bytes: input.get(range).unwrap_or_default(),
+                first_line,
+            };
+            first_line += lines;
+            piece
+        })
+        .collect()
+}
+
+/// How many line ends `bytes` holds (written so that the compiler vectorises it: files are large).
+pub fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().map(|byte| usize::from(*byte == b'\n')).sum()
+}
+
+/// The last record boundary in `bytes` that is known to be one: after a blank line, and before a byte
+/// that is already there and is not a space (a continuation). Reading a file a block at a time, the
+/// block is cut there and the rest waits for more bytes.
+pub fn last_record_boundary(bytes: &[u8]) -> Option<usize> {
+    let mut from = bytes.len().saturating_sub(1 << 20);
+    loop {
+        let mut last = None;
+        let mut search = from;
+        while let Some(offset) = bytes.get(search..).and_then(next_boundary) {
+            let end = search + offset;
+            if end >= bytes.len() {
+                break;
+            }
+            last = Some(end);
+            search = end;
+        }
+        if last.is_some() || from == 0 {
+            return last;
+        }
+        from = 0;
+    }
+}
+
+/// The offset just after the first blank line in `bytes` that is followed by something other than a
+/// continuation (a line starting with a space).
+fn next_boundary(bytes: &[u8]) -> Option<usize> {
+    let mut search = 0;
+    while let Some(found) = bytes.get(search..).and_then(|rest| memchr(b'\n', rest)) {
+        let newline = search + found;
+        let after = newline + 1;
+        let blank_end = match bytes.get(after..) {
+            Some([b'\n', ..]) => Some(after + 1),
+            Some([b'\r', b'\n', ..]) => Some(after + 2),
+            _ => None,
+        };
+        if let Some(end) = blank_end
+            && bytes.get(end) != Some(&b' ')
+        {
+            return Some(end);
+        }
+        search = after;
+    }
+    None
 }
 
 /// Reads every entry, or the first error: never a partial list.
@@ -575,6 +741,81 @@ proxyAddresses: smtp:a@example.com\n\n# search reference\nref: ldap://DomainDnsZ
         let back = read_entries(&bytes, "written").unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].entry, entry);
+    }
+
+    #[test]
+    fn pieces_read_like_the_whole() {
+        let mut input = String::from("\u{feff}version: 1\r\n\r\n");
+        for n in 0..200 {
+            input.push_str(&format!(
+                "# entry {n}\ndn: CN=User {n},DC=corp\r\nmail: u{n}@example.com\ndescription: a folded\n  value {n}\n\n\n"
+            ));
+        }
+        let whole = read_entries(input.as_bytes(), "f").unwrap();
+        for target in [1, 7, 64, 500, 100_000] {
+            let pieces = split_records(input.as_bytes(), target);
+            assert_eq!(
+                pieces.iter().map(|p| p.bytes.len()).sum::<usize>(),
+                input.len()
+            );
+            let read: Vec<LdifEntry> = pieces
+                .iter()
+                .flat_map(|piece| LdifReader::piece(piece, "f"))
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(read, whole, "target {target}");
+        }
+        // The first error is the same, with the same line, wherever the cut falls.
+        let broken = input.replace("mail: u150@example.com", "mail u150");
+        let expected = read_entries(broken.as_bytes(), "f").unwrap_err();
+        assert_eq!(
+            expected.kind,
+            LdifErrorKind::MissingColon {
+                found: "mail u150".into()
+            }
+        );
+        for target in [1, 7, 64, 500] {
+            let first_error = split_records(broken.as_bytes(), target)
+                .iter()
+                .flat_map(|piece| LdifReader::piece(piece, "f"))
+                .find_map(Result::err)
+                .unwrap();
+            assert_eq!(first_error, expected, "target {target}");
+        }
+        // A block cut at the last known boundary, and the rest read with the next block, reads the same.
+        let bytes = input.as_bytes();
+        let cut = last_record_boundary(&bytes[..bytes.len() / 2]).unwrap();
+        assert!(bytes[cut - 1] == b'\n' && bytes[cut] != b' ');
+        let first = split_records(&bytes[..cut], 64);
+        let rest = split_records_from(&bytes[cut..], 64, 1 + count_lines(&bytes[..cut]));
+        let read: Vec<LdifEntry> = first
+            .iter()
+            .chain(&rest)
+            .flat_map(|piece| LdifReader::piece(piece, "f"))
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(read, whole);
+        assert_eq!(
+            last_record_boundary(b"dn: a\n\n"),
+            None,
+            "what follows is not read yet"
+        );
+        assert_eq!(
+            last_record_boundary(b"dn: a\n\n x"),
+            None,
+            "a continuation is not a boundary"
+        );
+        assert_eq!(last_record_boundary(b"dn: a\n\ndn: b\n"), Some(7));
+
+        // `version:` is only special at the start of the file.
+        let late = "dn: CN=A\n\nversion: 1\n\n";
+        let expected = read_entries(late.as_bytes(), "f").unwrap_err();
+        let error = split_records(late.as_bytes(), 1)
+            .iter()
+            .flat_map(|piece| LdifReader::piece(piece, "f"))
+            .find_map(Result::err)
+            .unwrap();
+        assert_eq!(error, expected);
     }
 
     proptest::proptest! {

@@ -1,7 +1,11 @@
 //! The command line's shape. Doc comments here are the `--help` text.
 
+use std::path::PathBuf;
+
 use anchorsync_core::anchor::AnchorSource;
 use anchorsync_core::convert::IdentifierForm;
+use anchorsync_core::engine::rules::SmtpMatchScope;
+use anchorsync_core::engine::source_anchor::AnchorEncoding;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Make on-premises Active Directory the source of the users that Microsoft 365 (Entra ID) and your
@@ -53,6 +57,27 @@ pub enum Command {
     /// with a colleague, or rehearse against the twin.
     #[command(subcommand_required = true)]
     Snapshot(SnapshotArgs),
+    /// Predict, for every on-premises user, what Entra will do on the first sync, and why.
+    ///
+    /// Each user gets one outcome: hard-match, soft-match-smtp, soft-match-upn or create (fine), or
+    /// create-with-conflict, invalid-soft-match, admin-role-conflict, hard-match-blocked, ambiguous,
+    /// invalid-anchor, duplicate-anchor (needs attention), with the reasons and the warnings an
+    /// administrator should read. Exit status 0 when every user is fine, 1 when any needs attention, 2 on
+    /// bad input.
+    #[command(
+        after_help = "Examples:\n  anchorsync plan --ad users.ldif --cloud tenant.json\n  \
+                      anchorsync plan --ad users.ldif --cloud tenant.json --format json -o plan.json\n  \
+                      anchorsync plan --ad users.ldif --cloud tenant.json --anchor-attribute employeeID \
+                      --anchor-encoding base64"
+    )]
+    Plan(PlanArgs),
+    /// Write a synthetic AD inventory (LDIF) and tenant snapshot with a chosen mix of outcomes.
+    ///
+    /// A developer tool for tests, benchmarks and demos: `ad.ldif`, `tenant.json` and `expected.json`
+    /// (the outcome counts the engine must predict) in the output directory, the same bytes for the same
+    /// seed.
+    #[command(hide = true)]
+    Generate(GenerateArgs),
     /// The local Microsoft Graph twin: a tenant that follows Graph's and Entra's rules, for
     /// rehearsals and tests.
     #[command(subcommand)]
@@ -199,4 +224,78 @@ pub struct SnapshotAdArgs {
     /// The state database that keeps the delta cookie per source (server and base DNs).
     #[arg(long, value_name = "FILE")]
     pub state: Option<std::path::PathBuf>,
+}
+
+/// How `plan` writes its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum PlanFormat {
+    /// Counts, then the users that need attention, for a terminal.
+    #[default]
+    Table,
+    /// The whole plan (docs/plan-format.md).
+    Json,
+    /// One row per user, for Excel (UTF-8 with BOM, CRLF).
+    Csv,
+}
+
+/// `anchorsync plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The on-premises users: an LDIF file (`ldapsearch`, `ldifde -f`, `snapshot ad`) or an Export-Csv
+    /// file; or `ad` for the live directory of `anchorsync.toml`'s `[ad]` section (an `ldaps://` URL
+    /// names one server of it instead).
+    #[arg(long, value_name = "SRC")]
+    pub ad: String,
+    /// The tenant: a snapshot file (JSON in Microsoft Graph's shapes, `snapshot cloud`), or `graph` for
+    /// the live tenant of `anchorsync.toml`'s `[graph]` section (an `https://` URL replaces its Graph
+    /// root, such as a twin's).
+    #[arg(long, value_name = "SRC")]
+    pub cloud: String,
+    /// The AD attribute that holds the sourceAnchor. `mS-DS-ConsistencyGuid` falls back to `objectGUID`
+    /// when empty, as Entra Connect does.
+    #[arg(long, value_name = "A", default_value = "mS-DS-ConsistencyGuid")]
+    pub anchor_attribute: String,
+    /// How the attribute becomes the sourceAnchor: `auto` Base64-encodes binary attributes and copies
+    /// string attributes (Entra Connect); `base64` encodes any attribute (HENNGE Directory Sync); `raw`
+    /// copies it as text.
+    #[arg(long, value_enum, default_value_t)]
+    pub anchor_encoding: AnchorEncoding,
+    /// Which cloud proxy addresses the SMTP soft match compares the on-premises primary SMTP address
+    /// with: every proxy address (as Microsoft's InvalidSoftMatch example), or primary ones only (as its
+    /// existing-tenant page says).
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_match: SmtpMatchScope,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: PlanFormat,
+    /// Write to this file instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `anchorsync generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// On-premises users to generate.
+    #[arg(long, required_unless_present = "demo")]
+    pub users: Option<usize>,
+    /// Cloud users in the snapshot (default: as many as on-premises users; never fewer than the cases
+    /// need).
+    #[arg(long)]
+    pub cloud_users: Option<usize>,
+    /// The seed: the same seed gives the same files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Relative weights per outcome, as `hard-match=30,create=10,...` (default: a realistic mix).
+    #[arg(long)]
+    pub mix: Option<String>,
+    /// The bundled demo: about 200 users, every outcome, a HENNGE-style tenant.
+    #[arg(long, conflicts_with_all = ["users", "mix", "cloud_users"])]
+    pub demo: bool,
+    /// The tenant's name (`<tenant>.onmicrosoft.com`).
+    #[arg(long, default_value = "example")]
+    pub tenant: String,
+    /// The directory to write `ad.ldif`, `tenant.json` and `expected.json` into.
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
 }

@@ -33,6 +33,11 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
                 .and_then(anchorsync_core::convert::ConvertError::hint)
                 .or_else(|| {
                     cause
+                        .downcast_ref::<crate::sources::SourceError>()
+                        .and_then(crate::sources::SourceError::hint)
+                })
+                .or_else(|| {
+                    cause
                         .downcast_ref::<anchorsync_graph::GraphError>()
                         .and_then(anchorsync_graph::GraphError::hint)
                 })

@@ -5,7 +5,9 @@ mod args;
 mod commands;
 mod config;
 mod exit;
+mod output;
 mod progress;
+mod sources;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;

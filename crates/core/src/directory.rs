@@ -5,6 +5,7 @@
 //! bytes until the schema says what they are is what keeps a GUID or SID from being read as text when
 //! its bytes happen to be valid UTF-8.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -270,49 +271,11 @@ impl OnPremUser {
     /// One pass over the attributes: this runs once per user on million-user inventories.
     pub fn from_entry(entry: DirectoryEntry) -> Result<Self, EntryError> {
         let DirectoryEntry { dn, attributes } = entry;
-        let mut user = Self::default();
+        let mut builder = UserBuilder::new(None);
         for (name, values) in attributes {
-            let field = StandardField::of(&name);
-            let Some(field) = field else {
-                user.extra.insert(name, values);
-                continue;
-            };
-            let fields = FieldReader {
-                dn: &dn,
-                name: name.as_str(),
-            };
-            match field {
-                StandardField::ObjectGuid => {
-                    user.object_guid = fields
-                        .single(values)?
-                        .map(|bytes| {
-                            ObjectGuid::try_from_ad_bytes(&bytes).map_err(|e| fields.identifier(e))
-                        })
-                        .transpose()?;
-                }
-                StandardField::ConsistencyGuid => user.consistency_guid = fields.single(values)?,
-                StandardField::ObjectSid => {
-                    user.object_sid = fields
-                        .single(values)?
-                        .map(|bytes| Sid::from_bytes(&bytes).map_err(|e| fields.identifier(e)))
-                        .transpose()?;
-                }
-                StandardField::ProxyAddresses => user.proxy_addresses = fields.texts(values)?,
-                StandardField::UserAccountControl => {
-                    user.user_account_control = fields
-                        .number(values)?
-                        .map(|value| {
-                            u32::try_from(value).map_err(|_| fields.not_number(value.to_string()))
-                        })
-                        .transpose()?;
-                }
-                StandardField::UsnChanged => user.usn_changed = fields.number(values)?,
-                StandardField::DistinguishedName => {}
-                StandardField::Text(slot) => *slot.of(&mut user) = fields.single_text(values)?,
-            }
+            builder.push_values(name, values);
         }
-        user.dn = dn;
-        Ok(user)
+        builder.finish(dn)
     }
 
     /// The entry this user was read from, with attributes in their schema spelling; `from_entry` of the
@@ -374,11 +337,40 @@ impl OnPremUser {
     }
 
     /// The raw values of any attribute by name: the typed fields and `extra` alike.
+    ///
+    /// Reads only the one attribute asked for: the match engine calls this once per user for a
+    /// configured anchor attribute.
     pub fn attribute_values(&self, name: &str) -> Vec<Vec<u8>> {
-        if let Some(values) = self.extra.get(&AttributeName::new(name)) {
-            return values.clone();
+        let name = AttributeName::new(name);
+        let Some(field) = StandardField::of(&name) else {
+            return self.extra.get(&name).cloned().unwrap_or_default();
+        };
+        let text = |value: &Option<String>| {
+            value
+                .iter()
+                .map(|text| text.as_bytes().to_vec())
+                .collect::<Vec<_>>()
+        };
+        match field {
+            StandardField::ObjectGuid => self
+                .object_guid
+                .iter()
+                .map(|guid| guid.as_ad_bytes().to_vec())
+                .collect(),
+            StandardField::ConsistencyGuid => self.consistency_guid.iter().cloned().collect(),
+            StandardField::ObjectSid => self.object_sid.iter().map(Sid::to_bytes).collect(),
+            StandardField::ProxyAddresses => self
+                .proxy_addresses
+                .iter()
+                .map(|address| address.as_bytes().to_vec())
+                .collect(),
+            StandardField::UserAccountControl => {
+                text(&self.user_account_control.map(|n| n.to_string()))
+            }
+            StandardField::UsnChanged => text(&self.usn_changed.map(|n| n.to_string())),
+            StandardField::DistinguishedName => vec![self.dn.as_bytes().to_vec()],
+            StandardField::Text(slot) => text(slot.get(self)),
         }
-        self.to_entry().values(name).to_vec()
     }
 }
 
@@ -416,6 +408,26 @@ enum TextField {
 }
 
 impl TextField {
+    fn get(self, user: &OnPremUser) -> &Option<String> {
+        match self {
+            Self::UserPrincipalName => &user.user_principal_name,
+            Self::SamAccountName => &user.sam_account_name,
+            Self::Mail => &user.mail,
+            Self::MailNickname => &user.mail_nickname,
+            Self::DisplayName => &user.display_name,
+            Self::GivenName => &user.given_name,
+            Self::Surname => &user.surname,
+            Self::Title => &user.title,
+            Self::Department => &user.department,
+            Self::EmployeeId => &user.employee_id,
+            Self::EmployeeNumber => &user.employee_number,
+            Self::TelephoneNumber => &user.telephone_number,
+            Self::Mobile => &user.mobile,
+            Self::Office => &user.office,
+            Self::WhenChanged => &user.when_changed,
+        }
+    }
+
     fn of(self, user: &mut OnPremUser) -> &mut Option<String> {
         match self {
             Self::UserPrincipalName => &mut user.user_principal_name,
@@ -437,41 +449,266 @@ impl TextField {
     }
 }
 
+/// The standard attributes, sorted as LDAP sorts attribute names (case-insensitively), which is the order
+/// [`OnPremUser::from_entry`] has always checked them in: the first error reported is the same whatever
+/// the reader.
+const STANDARD_FIELDS: [(&str, StandardField); 22] = {
+    use TextField as T;
+    [
+        ("department", StandardField::Text(T::Department)),
+        ("displayName", StandardField::Text(T::DisplayName)),
+        ("distinguishedName", StandardField::DistinguishedName),
+        ("employeeID", StandardField::Text(T::EmployeeId)),
+        ("employeeNumber", StandardField::Text(T::EmployeeNumber)),
+        ("givenName", StandardField::Text(T::GivenName)),
+        ("mail", StandardField::Text(T::Mail)),
+        ("mailNickname", StandardField::Text(T::MailNickname)),
+        ("mobile", StandardField::Text(T::Mobile)),
+        ("mS-DS-ConsistencyGuid", StandardField::ConsistencyGuid),
+        ("objectGUID", StandardField::ObjectGuid),
+        ("objectSid", StandardField::ObjectSid),
+        ("physicalDeliveryOfficeName", StandardField::Text(T::Office)),
+        ("proxyAddresses", StandardField::ProxyAddresses),
+        ("sAMAccountName", StandardField::Text(T::SamAccountName)),
+        ("sn", StandardField::Text(T::Surname)),
+        ("telephoneNumber", StandardField::Text(T::TelephoneNumber)),
+        ("title", StandardField::Text(T::Title)),
+        ("userAccountControl", StandardField::UserAccountControl),
+        (
+            "userPrincipalName",
+            StandardField::Text(T::UserPrincipalName),
+        ),
+        ("uSNChanged", StandardField::UsnChanged),
+        ("whenChanged", StandardField::Text(T::WhenChanged)),
+    ]
+};
+
 impl StandardField {
     fn of(name: &AttributeName) -> Option<Self> {
-        use TextField as T;
-        const TABLE: &[(&str, StandardField)] = &[
-            ("objectGUID", StandardField::ObjectGuid),
-            ("mS-DS-ConsistencyGuid", StandardField::ConsistencyGuid),
-            ("objectSid", StandardField::ObjectSid),
-            ("proxyAddresses", StandardField::ProxyAddresses),
-            ("userAccountControl", StandardField::UserAccountControl),
-            ("uSNChanged", StandardField::UsnChanged),
-            ("distinguishedName", StandardField::DistinguishedName),
-            (
-                "userPrincipalName",
-                StandardField::Text(T::UserPrincipalName),
-            ),
-            ("sAMAccountName", StandardField::Text(T::SamAccountName)),
-            ("mail", StandardField::Text(T::Mail)),
-            ("mailNickname", StandardField::Text(T::MailNickname)),
-            ("displayName", StandardField::Text(T::DisplayName)),
-            ("givenName", StandardField::Text(T::GivenName)),
-            ("sn", StandardField::Text(T::Surname)),
-            ("title", StandardField::Text(T::Title)),
-            ("department", StandardField::Text(T::Department)),
-            ("employeeID", StandardField::Text(T::EmployeeId)),
-            ("employeeNumber", StandardField::Text(T::EmployeeNumber)),
-            ("telephoneNumber", StandardField::Text(T::TelephoneNumber)),
-            ("mobile", StandardField::Text(T::Mobile)),
-            ("physicalDeliveryOfficeName", StandardField::Text(T::Office)),
-            ("whenChanged", StandardField::Text(T::WhenChanged)),
-        ];
-        TABLE
-            .iter()
-            .find(|(spelling, _)| name.is(spelling))
+        standard_field(name.as_str())
+            .and_then(|index| STANDARD_FIELDS.get(index))
             .map(|(_, field)| *field)
     }
+}
+
+/// The position in [`STANDARD_FIELDS`] of a standard attribute.
+fn standard_field(name: &str) -> Option<usize> {
+    // Lowercased into a buffer and matched: the compiler turns this into a few length and byte tests,
+    // where a scan of the table compared every name (this runs for every attribute line read).
+    let mut buffer = [0u8; 26];
+    let lowered = buffer.get_mut(..name.len())?;
+    lowered.copy_from_slice(name.as_bytes());
+    lowered.make_ascii_lowercase();
+    Some(match &*lowered {
+        b"department" => 0,
+        b"displayname" => 1,
+        b"distinguishedname" => 2,
+        b"employeeid" => 3,
+        b"employeenumber" => 4,
+        b"givenname" => 5,
+        b"mail" => 6,
+        b"mailnickname" => 7,
+        b"mobile" => 8,
+        b"ms-ds-consistencyguid" => 9,
+        b"objectguid" => 10,
+        b"objectsid" => 11,
+        b"physicaldeliveryofficename" => 12,
+        b"proxyaddresses" => 13,
+        b"samaccountname" => 14,
+        b"sn" => 15,
+        b"telephonenumber" => 16,
+        b"title" => 17,
+        b"useraccountcontrol" => 18,
+        b"userprincipalname" => 19,
+        b"usnchanged" => 20,
+        b"whenchanged" => 21,
+        _ => return None,
+    })
+}
+
+/// Types an on-premises user attribute by attribute, as a reader meets them, with exactly the rules
+/// and errors of [`OnPremUser::from_entry`] but without building a [`DirectoryEntry`] first.
+#[derive(Debug)]
+pub struct UserBuilder<'k> {
+    /// The first value of each standard attribute.
+    first: [Option<Vec<u8>>; STANDARD_FIELDS.len()],
+    /// Further values of standard attributes, in order (proxyAddresses, or a single-valued attribute
+    /// given twice).
+    more: Vec<(usize, Vec<u8>)>,
+    /// Standard attributes written in another case than the schema's, to name them as written.
+    spellings: Vec<(usize, String)>,
+    extra: BTreeMap<AttributeName, Vec<Vec<u8>>>,
+    keep: Option<&'k [String]>,
+    classes: ObjectClasses,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct ObjectClasses {
+    any: bool,
+    user: bool,
+    computer: bool,
+}
+
+impl<'k> UserBuilder<'k> {
+    /// A builder; `keep` names the attributes outside the standard ones to keep in `extra` (all of them
+    /// when `None`): an inventory read for one purpose need not hold every `memberOf` of every user.
+    pub fn new(keep: Option<&'k [String]>) -> Self {
+        Self {
+            first: Default::default(),
+            more: Vec::new(),
+            spellings: Vec::new(),
+            extra: BTreeMap::new(),
+            keep,
+            classes: ObjectClasses::default(),
+        }
+    }
+
+    fn note_classes(&mut self, name: &str, value: &[u8]) {
+        if name.eq_ignore_ascii_case("objectClass") {
+            self.classes.any = true;
+            self.classes.user |= value.eq_ignore_ascii_case(b"user");
+            self.classes.computer |= value.eq_ignore_ascii_case(b"computer");
+        }
+    }
+
+    fn kept(&self, name: &str) -> bool {
+        self.keep
+            .is_none_or(|keep| keep.iter().any(|kept| kept.eq_ignore_ascii_case(name)))
+    }
+
+    /// Adds one value of an attribute. The value is copied only when it is kept: readers pass values
+    /// borrowed from their input.
+    pub fn push(&mut self, name: &str, value: Cow<'_, [u8]>) {
+        self.note_classes(name, &value);
+        match standard_field(name) {
+            Some(index) => {
+                let taken = self.first.get(index).is_some_and(Option::is_some);
+                if taken {
+                    self.more.push((index, value.into_owned()));
+                    return;
+                }
+                if STANDARD_FIELDS
+                    .get(index)
+                    .is_some_and(|(spelling, _)| *spelling != name)
+                {
+                    self.spellings.push((index, name.to_owned()));
+                }
+                if let Some(slot) = self.first.get_mut(index) {
+                    *slot = Some(value.into_owned());
+                }
+            }
+            None if self.kept(name) => {
+                self.extra
+                    .entry(AttributeName::new(name))
+                    .or_default()
+                    .push(value.into_owned());
+            }
+            None => {}
+        }
+    }
+
+    /// Adds every value of an attribute.
+    pub fn push_values(&mut self, name: AttributeName, values: Vec<Vec<u8>>) {
+        if standard_field(name.as_str()).is_some() {
+            for value in values {
+                self.push(name.as_str(), Cow::Owned(value));
+            }
+            return;
+        }
+        for value in &values {
+            self.note_classes(name.as_str(), value);
+        }
+        if self.kept(name.as_str()) {
+            self.extra.entry(name).or_default().extend(values);
+        }
+    }
+
+    /// Whether the values seen make a user account: objectClass has `user` and not `computer`, or there
+    /// is no objectClass at all (an export that did not ask for it).
+    pub fn is_user(&self) -> bool {
+        !self.classes.any || (self.classes.user && !self.classes.computer)
+    }
+
+    /// The typed user.
+    pub fn finish(self, dn: String) -> Result<OnPremUser, EntryError> {
+        let Self {
+            first,
+            mut more,
+            spellings,
+            extra,
+            ..
+        } = self;
+        let mut user = OnPremUser {
+            extra,
+            ..OnPremUser::default()
+        };
+        // Further values grouped by attribute, each group in the order read.
+        more.sort_by_key(|(index, _)| *index);
+        let mut more = more.into_iter().peekable();
+        for (index, (first, (canonical, field))) in
+            first.into_iter().zip(STANDARD_FIELDS).enumerate()
+        {
+            let Some(first) = first else { continue };
+            let mut values = Vec::new();
+            while let Some((_, value)) = more.next_if(|(i, _)| *i == index) {
+                values.push(value);
+            }
+            let name = spellings
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map_or(canonical, |(_, spelling)| spelling.as_str());
+            apply_field(&mut user, &dn, name, field, first, values)?;
+        }
+        user.dn = dn;
+        Ok(user)
+    }
+}
+
+/// Types the values of one standard attribute (its first value and any further ones) into the user.
+fn apply_field(
+    user: &mut OnPremUser,
+    dn: &str,
+    name: &str,
+    field: StandardField,
+    first: Vec<u8>,
+    more: Vec<Vec<u8>>,
+) -> Result<(), EntryError> {
+    let fields = FieldReader { dn, name };
+    match field {
+        StandardField::ObjectGuid => {
+            let bytes = fields.single(first, &more)?;
+            user.object_guid =
+                Some(ObjectGuid::try_from_ad_bytes(&bytes).map_err(|e| fields.identifier(e))?);
+        }
+        StandardField::ConsistencyGuid => {
+            user.consistency_guid = Some(fields.single(first, &more)?)
+        }
+        StandardField::ObjectSid => {
+            let bytes = fields.single(first, &more)?;
+            user.object_sid = Some(Sid::from_bytes(&bytes).map_err(|e| fields.identifier(e))?);
+        }
+        StandardField::ProxyAddresses => {
+            let mut addresses = Vec::with_capacity(1 + more.len());
+            addresses.push(fields.text(first)?);
+            for value in more {
+                addresses.push(fields.text(value)?);
+            }
+            user.proxy_addresses = addresses;
+        }
+        StandardField::UserAccountControl => {
+            let value = fields.number(fields.single(first, &more)?)?;
+            user.user_account_control =
+                Some(u32::try_from(value).map_err(|_| fields.not_number(value.to_string()))?);
+        }
+        StandardField::UsnChanged => {
+            user.usn_changed = Some(fields.number(fields.single(first, &more)?)?)
+        }
+        StandardField::DistinguishedName => {}
+        StandardField::Text(slot) => {
+            *slot.of(user) = Some(fields.text(fields.single(first, &more)?)?)
+        }
+    }
+    Ok(())
 }
 
 /// Reads the values of one attribute of one entry, with errors that name both.
@@ -481,15 +718,16 @@ struct FieldReader<'a> {
 }
 
 impl FieldReader<'_> {
-    fn single(&self, mut values: Vec<Vec<u8>>) -> Result<Option<Vec<u8>>, EntryError> {
-        match values.len() {
-            0 => Ok(None),
-            1 => Ok(values.pop()),
-            count => Err(EntryError::MultipleValues {
+    /// The value of a single-valued attribute, refusing several.
+    fn single(&self, first: Vec<u8>, more: &[Vec<u8>]) -> Result<Vec<u8>, EntryError> {
+        if more.is_empty() {
+            Ok(first)
+        } else {
+            Err(EntryError::MultipleValues {
                 dn: self.dn.to_owned(),
                 attribute: self.name.to_owned(),
-                count,
-            }),
+                count: 1 + more.len(),
+            })
         }
     }
 
@@ -500,33 +738,20 @@ impl FieldReader<'_> {
         })
     }
 
-    fn single_text(&self, values: Vec<Vec<u8>>) -> Result<Option<String>, EntryError> {
-        self.single(values)?
-            .map(|bytes| self.text(bytes))
-            .transpose()
-    }
-
-    fn texts(&self, values: Vec<Vec<u8>>) -> Result<Vec<String>, EntryError> {
-        values.into_iter().map(|bytes| self.text(bytes)).collect()
-    }
-
-    fn number(&self, values: Vec<Vec<u8>>) -> Result<Option<u64>, EntryError> {
-        self.single_text(values)?
-            .map(|text| {
-                let trimmed = text.trim();
-                // userAccountControl is written signed by some tools (-2147483646).
+    fn number(&self, bytes: Vec<u8>) -> Result<u64, EntryError> {
+        let text = self.text(bytes)?;
+        let trimmed = text.trim();
+        // userAccountControl is written signed by some tools (-2147483646).
+        trimmed
+            .parse::<u64>()
+            .ok()
+            .or_else(|| {
                 trimmed
-                    .parse::<u64>()
+                    .parse::<i32>()
                     .ok()
-                    .or_else(|| {
-                        trimmed
-                            .parse::<i32>()
-                            .ok()
-                            .map(|n| u64::from(n.cast_unsigned()))
-                    })
-                    .ok_or_else(|| self.not_number(text.clone()))
+                    .map(|n| u64::from(n.cast_unsigned()))
             })
-            .transpose()
+            .ok_or_else(|| self.not_number(text.clone()))
     }
 
     fn not_number(&self, value: String) -> EntryError {
@@ -546,18 +771,27 @@ impl FieldReader<'_> {
     }
 }
 
+/// `str::trim`, skipping its Unicode scan when the value starts and ends with a visible ASCII
+/// character, as addresses almost always do: this runs for every address of every user.
+pub fn trim(value: &str) -> &str {
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
 /// The primary SMTP address among proxy addresses: the value after the case-sensitive `SMTP:` prefix.
 pub fn primary_smtp(proxy_addresses: &[String]) -> Option<&str> {
     proxy_addresses
         .iter()
         .find_map(|address| address.strip_prefix("SMTP:"))
-        .map(str::trim)
+        .map(trim)
 }
 
 /// The address part of a proxy address of type SMTP (either case of prefix), or `None` for other types.
 pub fn smtp_address(proxy_address: &str) -> Option<&str> {
     let (prefix, address) = proxy_address.split_once(':')?;
-    prefix.eq_ignore_ascii_case("smtp").then(|| address.trim())
+    prefix.eq_ignore_ascii_case("smtp").then(|| trim(address))
 }
 
 #[cfg(test)]
@@ -587,6 +821,79 @@ mod tests {
             vec![b"E10023".to_vec()]
         );
         assert_eq!(OnPremUser::from_entry(user.to_entry()).unwrap(), user);
+        let entry = user.to_entry();
+        for name in STANDARD_ATTRIBUTES
+            .iter()
+            .filter(|n| **n != "distinguishedName")
+        {
+            assert_eq!(user.attribute_values(name), entry.values(name), "{name}");
+        }
+        assert_eq!(
+            user.attribute_values("distinguishedName"),
+            vec![user.dn.as_bytes().to_vec()]
+        );
+        assert!(user.attribute_values("employeeType").is_empty());
+    }
+
+    #[test]
+    fn builder_types_like_from_entry_and_filters_extra() {
+        let mut entry = DirectoryEntry::new("CN=Taro,DC=corp");
+        entry.push("objectClass", "user");
+        entry.push("objectguid", vec![7u8; 16]);
+        entry.push("proxyAddresses", "SMTP:taro@example.com");
+        entry.push("memberOf", "CN=Sales,DC=corp");
+        entry.push("proxyAddresses", "smtp:t@example.com");
+        entry.push("employeeID", "E1");
+        let whole = OnPremUser::from_entry(entry.clone()).unwrap();
+        let mut builder = UserBuilder::new(None);
+        for (name, values) in &entry.attributes {
+            for value in values {
+                builder.push(name.as_str(), Cow::Borrowed(value));
+            }
+        }
+        assert!(builder.is_user());
+        assert_eq!(builder.finish(entry.dn.clone()).unwrap(), whole);
+
+        let keep = vec!["EMPLOYEETYPE".to_owned()];
+        let mut builder = UserBuilder::new(Some(&keep));
+        builder.push("memberOf", Cow::Borrowed(b"CN=Sales"));
+        builder.push("employeeType", Cow::Borrowed(b"staff"));
+        builder.push("objectClass", Cow::Borrowed(b"computer"));
+        builder.push("objectClass", Cow::Borrowed(b"user"));
+        assert!(!builder.is_user());
+        let user = builder.finish("CN=PC".into()).unwrap();
+        assert_eq!(user.extra.len(), 1, "only the kept attribute");
+
+        // Errors are the same, named as written, in the same order.
+        let mut entry = DirectoryEntry::new("CN=Bad,DC=corp");
+        entry.push("userprincipalname", "a@x");
+        entry.push("userprincipalname", "b@x");
+        entry.push("objectGUID", vec![1u8, 2]);
+        let expected = OnPremUser::from_entry(entry.clone()).unwrap_err();
+        let mut builder = UserBuilder::new(None);
+        builder.push("userprincipalname", Cow::Borrowed(b"a@x"));
+        builder.push("objectGUID", Cow::Borrowed(&[1u8, 2]));
+        builder.push("userprincipalname", Cow::Borrowed(b"b@x"));
+        assert_eq!(
+            builder.finish("CN=Bad,DC=corp".into()).unwrap_err(),
+            expected
+        );
+        assert!(expected.to_string().contains("`objectGUID`"), "{expected}");
+    }
+
+    #[test]
+    fn standard_field_lookup_agrees_with_the_table() {
+        for (index, (spelling, _)) in STANDARD_FIELDS.iter().enumerate() {
+            assert_eq!(standard_field(spelling), Some(index), "{spelling}");
+            assert_eq!(
+                standard_field(&spelling.to_uppercase()),
+                Some(index),
+                "{spelling}"
+            );
+        }
+        assert_eq!(standard_field("objectClass"), None);
+        assert_eq!(standard_field(&"x".repeat(40)), None);
+        assert_eq!(standard_field(""), None);
     }
 
     #[test]

@@ -17,7 +17,9 @@
 pub mod anchor;
 pub mod convert;
 pub mod directory;
+pub mod engine;
 pub mod identifier;
 pub mod progress;
 pub mod secret;
+pub mod synthetic;
 pub mod tenant;

@@ -13,11 +13,14 @@
 //! loses nothing. Properties are serialised in declaration order, so the same tenant always gives the
 //! same bytes.
 
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// A tenant as a snapshot file holds it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// A tenant as a snapshot file holds it. Properties other than the four are ignored when read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSnapshot {
     /// `GET /users?$select=...` values.
@@ -71,6 +74,112 @@ impl TenantSnapshot {
     }
 }
 
+impl<'de> Deserialize<'de> for TenantSnapshot {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        SnapshotSeed { users_capacity: 0 }.deserialize(deserializer)
+    }
+}
+
+/// Reads a [`TenantSnapshot`] with room for `users_capacity` users made up front: a reader that knows the
+/// file's size spares a million-user list from growing by doubling, which would touch twice its memory.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SnapshotSeed {
+    /// How many users to make room for.
+    pub users_capacity: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for SnapshotSeed {
+    type Value = TenantSnapshot;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<TenantSnapshot, D::Error> {
+        deserializer.deserialize_map(SnapshotVisitor(self))
+    }
+}
+
+struct SnapshotVisitor(SnapshotSeed);
+
+impl<'de> Visitor<'de> for SnapshotVisitor {
+    type Value = TenantSnapshot;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments` and `onPremisesSynchronization`")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TenantSnapshot, A::Error> {
+        let mut snapshot = TenantSnapshot::default();
+        let mut seen = [false; 4];
+        let mut first = |slot: usize, name: &str| -> Result<(), A::Error> {
+            match seen.get_mut(slot) {
+                Some(seen) if *seen => {
+                    Err(de::Error::custom(format_args!("duplicate field `{name}`")))
+                }
+                Some(seen) => {
+                    *seen = true;
+                    Ok(())
+                }
+                None => Ok(()),
+            }
+        };
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "users" => {
+                    first(0, "users")?;
+                    snapshot.users = map.next_value_seed(UsersSeed(self.0.users_capacity))?;
+                }
+                "domains" => {
+                    first(1, "domains")?;
+                    snapshot.domains = map.next_value()?;
+                }
+                "roleAssignments" => {
+                    first(2, "roleAssignments")?;
+                    snapshot.role_assignments = map.next_value()?;
+                }
+                "onPremisesSynchronization" => {
+                    first(3, "onPremisesSynchronization")?;
+                    snapshot.on_premises_synchronization = map.next_value()?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(snapshot)
+    }
+}
+
+/// The `users` array, collected into a list with room made up front.
+struct UsersSeed(usize);
+
+impl<'de> DeserializeSeed<'de> for UsersSeed {
+    type Value = Vec<CloudUser>;
+
+    fn deserialize<D: Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Vec<CloudUser>, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for UsersSeed {
+    type Value = Vec<CloudUser>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of users")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<CloudUser>, A::Error> {
+        let mut users = Vec::with_capacity(self.0.max(seq.size_hint().unwrap_or(0)));
+        while let Some(user) = seq.next_element()? {
+            users.push(user);
+        }
+        Ok(users)
+    }
+}
+
 /// The properties `anchorsync` selects when it reads users, in Graph's spelling.
 pub const USER_SELECT: &[&str] = &[
     "id",
@@ -103,7 +212,11 @@ pub const USER_SELECT: &[&str] = &[
 ];
 
 /// A Graph `user`, with the properties the engine reads typed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Deserialisation is written by hand (below): `#[serde(flatten)]` on `other` would make serde buffer
+/// every property of every user before sorting them out, which triples the time to read a
+/// million-user snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CloudUser {
     /// Object id.
@@ -200,6 +313,184 @@ impl CloudUser {
     /// The primary SMTP address: the `SMTP:` proxy address.
     pub fn primary_smtp(&self) -> Option<&str> {
         crate::directory::primary_smtp(&self.proxy_addresses)
+    }
+}
+
+/// The typed properties of [`CloudUser`], by their Graph names.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UserField {
+    Id,
+    UserPrincipalName,
+    DisplayName,
+    GivenName,
+    Surname,
+    Mail,
+    MailNickname,
+    ProxyAddresses,
+    OtherMails,
+    AccountEnabled,
+    UserType,
+    CreatedDateTime,
+    OnPremisesImmutableId,
+    OnPremisesSyncEnabled,
+    OnPremisesSecurityIdentifier,
+    OnPremisesDistinguishedName,
+    OnPremisesSamAccountName,
+    OnPremisesUserPrincipalName,
+    OnPremisesDomainName,
+    OnPremisesLastSyncDateTime,
+    JobTitle,
+    Department,
+    EmployeeId,
+    MobilePhone,
+    BusinessPhones,
+    OfficeLocation,
+    UsageLocation,
+}
+
+impl UserField {
+    fn of(name: &str) -> Option<Self> {
+        Some(match name {
+            "id" => Self::Id,
+            "userPrincipalName" => Self::UserPrincipalName,
+            "displayName" => Self::DisplayName,
+            "givenName" => Self::GivenName,
+            "surname" => Self::Surname,
+            "mail" => Self::Mail,
+            "mailNickname" => Self::MailNickname,
+            "proxyAddresses" => Self::ProxyAddresses,
+            "otherMails" => Self::OtherMails,
+            "accountEnabled" => Self::AccountEnabled,
+            "userType" => Self::UserType,
+            "createdDateTime" => Self::CreatedDateTime,
+            "onPremisesImmutableId" => Self::OnPremisesImmutableId,
+            "onPremisesSyncEnabled" => Self::OnPremisesSyncEnabled,
+            "onPremisesSecurityIdentifier" => Self::OnPremisesSecurityIdentifier,
+            "onPremisesDistinguishedName" => Self::OnPremisesDistinguishedName,
+            "onPremisesSamAccountName" => Self::OnPremisesSamAccountName,
+            "onPremisesUserPrincipalName" => Self::OnPremisesUserPrincipalName,
+            "onPremisesDomainName" => Self::OnPremisesDomainName,
+            "onPremisesLastSyncDateTime" => Self::OnPremisesLastSyncDateTime,
+            "jobTitle" => Self::JobTitle,
+            "department" => Self::Department,
+            "employeeId" => Self::EmployeeId,
+            "mobilePhone" => Self::MobilePhone,
+            "businessPhones" => Self::BusinessPhones,
+            "officeLocation" => Self::OfficeLocation,
+            "usageLocation" => Self::UsageLocation,
+            _ => return None,
+        })
+    }
+}
+
+/// A property name: one of the typed ones, or any other (kept in `other`).
+enum UserKey {
+    Typed(UserField),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for UserKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl Visitor<'_> for KeyVisitor {
+            type Value = UserKey;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a property name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<UserKey, E> {
+                Ok(UserField::of(name)
+                    .map_or_else(|| UserKey::Other(name.to_owned()), UserKey::Typed))
+            }
+        }
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for CloudUser {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(CloudUserVisitor)
+    }
+}
+
+struct CloudUserVisitor;
+
+impl<'de> Visitor<'de> for CloudUserVisitor {
+    type Value = CloudUser;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Microsoft Graph user object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CloudUser, A::Error> {
+        let mut user = CloudUser::default();
+        let mut id = None;
+        let mut seen = 0u32;
+        while let Some(key) = map.next_key::<UserKey>()? {
+            let field = match key {
+                UserKey::Other(name) => {
+                    let value: Value = map.next_value()?;
+                    if user.other.insert(name.clone(), value).is_some() {
+                        return Err(de::Error::custom(format_args!("duplicate field `{name}`")));
+                    }
+                    continue;
+                }
+                UserKey::Typed(field) => field,
+            };
+            let bit = 1u32 << (field as u32);
+            if seen & bit != 0 {
+                return Err(de::Error::custom("a property appears twice in one user"));
+            }
+            seen |= bit;
+            // Collections are never null in Graph; a null one is read as empty.
+            let list = |value: Option<Vec<String>>| value.unwrap_or_default();
+            match field {
+                UserField::Id => id = Some(map.next_value::<String>()?),
+                UserField::UserPrincipalName => user.user_principal_name = map.next_value()?,
+                UserField::DisplayName => user.display_name = map.next_value()?,
+                UserField::GivenName => user.given_name = map.next_value()?,
+                UserField::Surname => user.surname = map.next_value()?,
+                UserField::Mail => user.mail = map.next_value()?,
+                UserField::MailNickname => user.mail_nickname = map.next_value()?,
+                UserField::ProxyAddresses => user.proxy_addresses = list(map.next_value()?),
+                UserField::OtherMails => user.other_mails = list(map.next_value()?),
+                UserField::AccountEnabled => user.account_enabled = map.next_value()?,
+                UserField::UserType => user.user_type = map.next_value()?,
+                UserField::CreatedDateTime => user.created_date_time = map.next_value()?,
+                UserField::OnPremisesImmutableId => {
+                    user.on_premises_immutable_id = map.next_value()?
+                }
+                UserField::OnPremisesSyncEnabled => {
+                    user.on_premises_sync_enabled = map.next_value()?
+                }
+                UserField::OnPremisesSecurityIdentifier => {
+                    user.on_premises_security_identifier = map.next_value()?;
+                }
+                UserField::OnPremisesDistinguishedName => {
+                    user.on_premises_distinguished_name = map.next_value()?;
+                }
+                UserField::OnPremisesSamAccountName => {
+                    user.on_premises_sam_account_name = map.next_value()?
+                }
+                UserField::OnPremisesUserPrincipalName => {
+                    user.on_premises_user_principal_name = map.next_value()?;
+                }
+                UserField::OnPremisesDomainName => {
+                    user.on_premises_domain_name = map.next_value()?
+                }
+                UserField::OnPremisesLastSyncDateTime => {
+                    user.on_premises_last_sync_date_time = map.next_value()?;
+                }
+                UserField::JobTitle => user.job_title = map.next_value()?,
+                UserField::Department => user.department = map.next_value()?,
+                UserField::EmployeeId => user.employee_id = map.next_value()?,
+                UserField::MobilePhone => user.mobile_phone = map.next_value()?,
+                UserField::BusinessPhones => user.business_phones = list(map.next_value()?),
+                UserField::OfficeLocation => user.office_location = map.next_value()?,
+                UserField::UsageLocation => user.usage_location = map.next_value()?,
+            }
+        }
+        user.id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+        Ok(user)
     }
 }
 
@@ -333,6 +624,64 @@ mod tests {
             Some(&Value::from("Tokyo"))
         );
         assert_eq!(serde_json::to_string(&snapshot).unwrap(), text);
+    }
+
+    #[test]
+    fn user_reading_errors_and_null_collections() {
+        let user: CloudUser = serde_json::from_str(
+            r##"{"id":"1","proxyAddresses":null,"@odata.type":"#microsoft.graph.user"}"##,
+        )
+        .unwrap();
+        assert!(user.proxy_addresses.is_empty());
+        assert_eq!(
+            user.other.get("@odata.type"),
+            Some(&Value::from("#microsoft.graph.user"))
+        );
+        let missing =
+            serde_json::from_str::<CloudUser>(r#"{"userPrincipalName":"a@x.com"}"#).unwrap_err();
+        assert!(
+            missing.to_string().contains("missing field `id`"),
+            "{missing}"
+        );
+        let twice =
+            serde_json::from_str::<CloudUser>(r#"{"id":"1","mail":"a","mail":"b"}"#).unwrap_err();
+        assert!(twice.to_string().contains("twice"), "{twice}");
+        let wrong =
+            serde_json::from_str::<CloudUser>("{\"id\":\"1\",\n\"accountEnabled\":\"yes\"}")
+                .unwrap_err();
+        assert_eq!(
+            (
+                wrong.line(),
+                wrong.to_string().contains("expected a boolean")
+            ),
+            (2, true),
+            "{wrong}"
+        );
+    }
+
+    #[test]
+    fn snapshot_reading_ignores_other_keys_and_refuses_repeats() {
+        let snapshot: TenantSnapshot = serde_json::from_str(
+            r#"{"@odata.context":"x","domains":[{"id":"a.com"}],"users":[{"id":"1"}]}"#,
+        )
+        .unwrap();
+        assert_eq!((snapshot.users.len(), snapshot.domains.len()), (1, 1));
+        let error =
+            serde_json::from_str::<TenantSnapshot>(r#"{"users":[],"users":[]}"#).unwrap_err();
+        assert!(
+            error.to_string().contains("duplicate field `users`"),
+            "{error}"
+        );
+        let error = serde_json::from_str::<TenantSnapshot>("[]").unwrap_err();
+        assert!(error.to_string().contains("a tenant snapshot"), "{error}");
+        let seeded = SnapshotSeed {
+            users_capacity: 100,
+        }
+        .deserialize(&mut serde_json::Deserializer::from_str(
+            r#"{"users":[{"id":"1"}]}"#,
+        ))
+        .unwrap();
+        assert!(seeded.users.capacity() >= 100);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 mod check_anchor;
 mod convert;
+mod generate;
+mod plan;
 mod snapshot;
 mod twin;
 
@@ -14,6 +16,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
         Command::Snapshot(args) => snapshot::run(&args, cli.config.as_deref()),
+        Command::Plan(args) => plan::run(&args, cli.config.as_deref()),
+        Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
     }
 }

@@ -12,7 +12,6 @@ use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_ad::{AdConnection, DeltaMode, SyncCookie};
 use anchorsync_core::directory::DirectoryEntry;
 use anchorsync_core::tenant::TenantSnapshot;
-use anchorsync_graph::GraphClient;
 use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
@@ -178,26 +177,14 @@ fn snapshot_cloud(
     args: &SnapshotCloudArgs,
     config_path: Option<&Path>,
 ) -> anyhow::Result<ExitStatus> {
-    let loaded = config::load(config_path)?;
-    let settings = loaded.graph_settings()?;
-    let graph_url = settings.graph_url.clone();
-    let client = GraphClient::new(settings).context("cannot set up the Microsoft Graph client")?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let reporter = StderrReporter::from_env();
-    let read = runtime
-        .block_on(client.read_snapshot(&reporter))
-        .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;
-    for warning in &read.warnings {
-        let _ = writeln!(std::io::stderr().lock(), "warning: {warning}");
-    }
-    let bytes = snapshot_bytes(&read.snapshot)?;
+    let snapshot = crate::sources::read_cloud(
+        &crate::sources::CloudSource::Live { graph_url: None },
+        config_path,
+    )?;
+    let bytes = snapshot_bytes(&snapshot)?;
     match &args.output {
         Some(path) => {
             write_atomically(path, &bytes)?;
-            let snapshot = &read.snapshot;
             let _ = writeln!(
                 std::io::stderr().lock(),
                 "snapshot: {} users, {} domains, {} role assignments written to `{}`",

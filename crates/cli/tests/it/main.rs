@@ -2,6 +2,8 @@
 
 mod check_anchor;
 mod convert;
+mod generate;
+mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;
 mod twin;

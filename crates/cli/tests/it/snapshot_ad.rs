@@ -86,6 +86,36 @@ fn snapshot_read_back_gives_the_same_users_as_the_live_read_issue_3() {
         .unwrap();
     assert!(stdout.status.success());
     assert_eq!(stdout.stdout, std::fs::read(&output).unwrap());
+
+    // `plan --ad ad` reads the same directory live and gives the plan of the snapshot file.
+    let tenant = folder.path().join("tenant.json");
+    std::fs::write(
+        &tenant,
+        r#"{"users": [], "domains": [{"id": "corp.onmicrosoft.com", "authenticationType": "Managed", "isInitial": true, "isVerified": true}], "roleAssignments": [], "onPremisesSynchronization": {"id": "tenant", "features": {}}}"#,
+    )
+    .unwrap();
+    let plan = |ad: &std::ffi::OsStr| {
+        let result = anchorsync()
+            .arg("--config")
+            .arg(&config)
+            .args(["plan", "--format", "json", "--ad"])
+            .arg(ad)
+            .arg("--cloud")
+            .arg(&tenant)
+            .output()
+            .unwrap();
+        assert!(
+            matches!(result.status.code(), Some(0 | 1)),
+            "{}",
+            String::from_utf8_lossy(&result.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&result.stdout).unwrap()
+    };
+    let live = plan(std::ffi::OsStr::new("ad"));
+    let offline = plan(output.as_os_str());
+    assert_eq!(live["summary"], offline["summary"]);
+    assert_eq!(live["users"], offline["users"]);
+    assert_eq!(live["users"].as_array().unwrap().len(), fixture.users.len());
 }
 
 #[test]

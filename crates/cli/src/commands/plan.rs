@@ -1,0 +1,98 @@
+//! `anchorsync plan`: read both sides, run the match engine, write the plan as a table, JSON or CSV.
+
+mod spreadsheet;
+mod table;
+
+use anchorsync_ad::file::ReadOptions;
+use anchorsync_core::engine::index::CloudIndex;
+use anchorsync_core::engine::source_anchor::AnchorAttribute;
+use anchorsync_core::engine::{EngineSettings, plan_with};
+
+use crate::args::{PlanArgs, PlanFormat};
+use crate::exit::ExitStatus;
+use crate::output::write_to;
+use crate::sources::{AdSource, CloudSource, read_ad, read_cloud};
+
+pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
+    let timings = Timings::from_env();
+    let ad = AdSource::parse(&args.ad);
+    let cloud = CloudSource::parse(&args.cloud);
+    let settings = EngineSettings {
+        anchor_attribute: AnchorAttribute::from_name(&args.anchor_attribute),
+        anchor_encoding: args.anchor_encoding,
+        smtp_match: args.smtp_match,
+    };
+    // Of the attributes beyond the standard ones, only the anchor is needed.
+    let options = ReadOptions {
+        extra_attributes: Some(vec![args.anchor_attribute.clone()]),
+    };
+    // The AD side is parsed in pieces on every core while this thread reads the snapshot and indexes
+    // it; the plan starts as soon as both are there.
+    std::thread::scope(|scope| {
+        let ad_reader = scope.spawn(|| {
+            let users = read_ad(&ad, &options, config_path);
+            timings.mark("read AD");
+            users
+        });
+        let tenant = read_cloud(&cloud, config_path);
+        timings.mark("read tenant");
+        let index = tenant.as_ref().ok().map(CloudIndex::new);
+        timings.mark("index tenant");
+        let users = ad_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading the AD users failed unexpectedly"))?;
+        // An AD error is reported first: it is the input named first.
+        let users = users?;
+        let Some(index) = index else {
+            // No index means the snapshot could not be read.
+            return Err(tenant
+                .err()
+                .unwrap_or_else(|| anyhow::anyhow!("the tenant snapshot could not be read")));
+        };
+        let plan = plan_with(&users, index, &settings);
+        timings.mark("match");
+        write_to(args.output.as_deref(), |out| {
+            match args.format {
+                PlanFormat::Json => plan.write_json(out)?,
+                PlanFormat::Table => table::write(out, &plan)?,
+                PlanFormat::Csv => spreadsheet::write(out, &plan)?,
+            }
+            Ok(())
+        })?;
+        timings.mark("write");
+        let status = if plan.needs_attention() {
+            ExitStatus::Attention
+        } else {
+            ExitStatus::Success
+        };
+        // The process ends next: freeing millions of strings one by one would only delay the exit by
+        // seconds, and the system takes the memory back at once.
+        std::mem::forget(plan);
+        std::mem::forget(users);
+        std::mem::forget(tenant);
+        Ok(status)
+    })
+}
+
+/// Phase times on stderr when `ANCHORSYNC_TIMINGS` is set: what the benchmark reports, and what to
+/// send when a plan is slower than expected.
+struct Timings {
+    start: Option<std::time::Instant>,
+}
+
+impl Timings {
+    fn from_env() -> Self {
+        Self {
+            start: std::env::var_os("ANCHORSYNC_TIMINGS").map(|_| std::time::Instant::now()),
+        }
+    }
+
+    fn mark(&self, phase: &str) {
+        if let Some(start) = self.start {
+            eprintln!(
+                "timing: {phase} done at {:.3} s",
+                start.elapsed().as_secs_f64()
+            );
+        }
+    }
+}

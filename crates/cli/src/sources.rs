@@ -1,0 +1,265 @@
+//! Where `--ad` and `--cloud` read from: a file, or the live sources of `anchorsync.toml` (`[ad]`,
+//! `[graph]`). Commands resolve a flag into an [`AdSource`] or [`CloudSource`] and read it with
+//! [`read_ad`] and [`read_cloud`].
+
+use std::path::{Path, PathBuf};
+
+use anchorsync_ad::file::ReadOptions;
+use anchorsync_core::directory::OnPremUser;
+use anchorsync_core::tenant::{SnapshotSeed, TenantSnapshot};
+use anyhow::Context as _;
+
+/// The on-premises side of a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdSource {
+    /// An LDIF (or Export-Csv) file.
+    File(PathBuf),
+    /// The directory of `anchorsync.toml`'s `[ad]` section: `ad` reads its servers, an `ldap://` or
+    /// `ldaps://` URL replaces them with that one server (scope, bind and CA stay as configured).
+    Live {
+        /// The URL given on the command line, `None` for `ad`.
+        url: Option<String>,
+    },
+}
+
+impl AdSource {
+    /// Reads a `--ad` value: `ad` or an `ldap://` / `ldaps://` URL is the live directory, anything else
+    /// a file (`./ad` names a file called `ad`).
+    pub fn parse(value: &str) -> Self {
+        let lower = value.to_ascii_lowercase();
+        if lower == "ad" {
+            Self::Live { url: None }
+        } else if lower.starts_with("ldap://") || lower.starts_with("ldaps://") {
+            Self::Live {
+                url: Some(value.to_owned()),
+            }
+        } else {
+            Self::File(PathBuf::from(value))
+        }
+    }
+}
+
+/// The cloud side of a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloudSource {
+    /// A tenant snapshot file.
+    File(PathBuf),
+    /// The tenant of `anchorsync.toml`'s `[graph]` section: `graph` reads it as configured, an
+    /// `http(s)://` URL replaces the Graph root (a twin, a national cloud) and keeps the credentials.
+    Live {
+        /// The Graph root URL given on the command line, `None` for `graph`.
+        graph_url: Option<String>,
+    },
+}
+
+impl CloudSource {
+    /// Reads a `--cloud` value: `graph` or an `http(s)://` URL is the live tenant, anything else a file.
+    pub fn parse(value: &str) -> Self {
+        let lower = value.to_ascii_lowercase();
+        if lower == "graph" {
+            Self::Live { graph_url: None }
+        } else if lower.starts_with("https://") || lower.starts_with("http://") {
+            Self::Live {
+                graph_url: Some(value.trim_end_matches('/').to_owned()),
+            }
+        } else {
+            Self::File(PathBuf::from(value))
+        }
+    }
+}
+
+/// Why a source cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The snapshot file is not JSON of a tenant snapshot.
+    #[error("`{}` line {line} column {column}: not a tenant snapshot", path.display())]
+    Snapshot {
+        /// The file.
+        path: PathBuf,
+        /// Where serde stopped.
+        line: usize,
+        /// Where serde stopped.
+        column: usize,
+        /// What it found.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl SourceError {
+    /// How to get past the error.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Snapshot { .. } => Some(
+                "`--cloud` takes a tenant snapshot: a JSON object with `users`, `domains`, `roleAssignments` and \
+                 `onPremisesSynchronization` as Microsoft Graph returns them"
+                    .to_owned(),
+            ),
+        }
+    }
+}
+
+/// Reads the on-premises users, keeping of the other attributes what `options` says (a live read
+/// asks the server for those attributes besides the configured ones).
+pub fn read_ad(
+    source: &AdSource,
+    options: &ReadOptions,
+    config_path: Option<&Path>,
+) -> anyhow::Result<Vec<OnPremUser>> {
+    match source {
+        AdSource::File(path) => anchorsync_ad::file::read_users_with(path, options)
+            .with_context(|| format!("reading the AD users from `{}`", path.display())),
+        AdSource::Live { url } => read_ad_live(url.as_deref(), options, config_path),
+    }
+}
+
+fn read_ad_live(
+    url: Option<&str>,
+    options: &ReadOptions,
+    config_path: Option<&Path>,
+) -> anyhow::Result<Vec<OnPremUser>> {
+    let mut ad = crate::config::load(config_path)?.ad()?;
+    if let Some(url) = url {
+        ad.servers = vec![url.to_owned()];
+    }
+    for name in options.extra_attributes.iter().flatten() {
+        if !ad
+            .attributes
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(name))
+        {
+            ad.attributes.push(name.clone());
+        }
+    }
+    let password = ad.password().context("cannot read the AD bind password")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let reporter = crate::progress::StderrReporter::from_env();
+    let entries = runtime.block_on(async {
+        let mut connection =
+            anchorsync_ad::AdConnection::connect(&ad, &password, &reporter).await?;
+        let entries = connection.read_users(&reporter).await;
+        connection.unbind().await;
+        entries
+    })?;
+    entries
+        .into_iter()
+        .map(|entry| {
+            let dn = entry.dn.clone();
+            OnPremUser::from_entry(entry)
+                .with_context(|| format!("the directory entry `{dn}` is not a usable user"))
+        })
+        .collect()
+}
+
+/// Reads the tenant.
+pub fn read_cloud(
+    source: &CloudSource,
+    config_path: Option<&Path>,
+) -> anyhow::Result<TenantSnapshot> {
+    match source {
+        CloudSource::File(path) => read_snapshot(path),
+        CloudSource::Live { graph_url } => read_cloud_live(graph_url.as_deref(), config_path),
+    }
+}
+
+fn read_cloud_live(
+    graph_url: Option<&str>,
+    config_path: Option<&Path>,
+) -> anyhow::Result<TenantSnapshot> {
+    let mut settings = crate::config::load(config_path)?.graph_settings()?;
+    if let Some(graph_url) = graph_url {
+        settings.graph_url = graph_url.to_owned();
+    }
+    let graph_url = settings.graph_url.clone();
+    let client = anchorsync_graph::GraphClient::new(settings)
+        .context("cannot set up the Microsoft Graph client")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let reporter = crate::progress::StderrReporter::from_env();
+    let read = runtime
+        .block_on(client.read_snapshot(&reporter))
+        .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;
+    for warning in &read.warnings {
+        eprintln!("warning: {warning}");
+    }
+    Ok(read.snapshot)
+}
+
+/// Reads a tenant snapshot file as a stream (a UTF-8 byte-order mark is allowed: PowerShell writes one).
+/// The file is never in memory whole: at a million users it is a gigabyte.
+pub fn read_snapshot(path: &Path) -> anyhow::Result<TenantSnapshot> {
+    use serde::de::DeserializeSeed as _;
+    use std::io::BufRead as _;
+    let cannot_read = || format!("cannot read `{}`", path.display());
+    let file = std::fs::File::open(path).with_context(cannot_read)?;
+    let size = file.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    if reader
+        .fill_buf()
+        .with_context(cannot_read)?
+        .starts_with(b"\xEF\xBB\xBF")
+    {
+        reader.consume(3);
+    }
+    // Graph returns several hundred bytes per user with `$select`: room for that many, which costs
+    // nothing until used.
+    let seed = SnapshotSeed {
+        users_capacity: usize::try_from(size / 400).unwrap_or(0),
+    };
+    let snapshot_error = |source: serde_json::Error| -> anyhow::Error {
+        if source.is_io() {
+            return anyhow::Error::new(source).context(cannot_read());
+        }
+        SourceError::Snapshot {
+            path: path.to_owned(),
+            line: source.line(),
+            column: source.column(),
+            source,
+        }
+        .into()
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(reader);
+    let snapshot = seed
+        .deserialize(&mut deserializer)
+        .map_err(snapshot_error)?;
+    deserializer.end().map_err(snapshot_error)?;
+    Ok(snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_live_and_everything_else_is_a_file() {
+        assert_eq!(
+            AdSource::parse("LDAPS://dc.example.com"),
+            AdSource::Live {
+                url: Some("LDAPS://dc.example.com".into())
+            }
+        );
+        assert_eq!(AdSource::parse("AD"), AdSource::Live { url: None });
+        assert_eq!(AdSource::parse("./ad"), AdSource::File("./ad".into()));
+        assert_eq!(
+            AdSource::parse("users.ldif"),
+            AdSource::File("users.ldif".into())
+        );
+        assert!(matches!(
+            CloudSource::parse("graph"),
+            CloudSource::Live { .. }
+        ));
+        assert!(matches!(
+            CloudSource::parse("http://127.0.0.1:8080"),
+            CloudSource::Live { .. }
+        ));
+        assert_eq!(
+            CloudSource::parse("graph.json"),
+            CloudSource::File("graph.json".into())
+        );
+    }
+}
