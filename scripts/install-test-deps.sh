@@ -5,6 +5,10 @@ set -euo pipefail
 packages=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || packages+=("$1"); }
 
+# The HTML report's browser tests (crates/cli/tests/it/html_report.rs): headless Chromium over WebDriver.
+need chromium
+need chromium-driver
+
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: the tests need the Debian packages: ${packages[*]}" >&2
