@@ -128,12 +128,17 @@
       return true;
     }
 
+    function prepareSearch() {
+      if (searchText === null) searchText = items.map((item) => config.searchText(item).toLowerCase());
+    }
+
     function refilter() {
-      if (terms.length > 0 && searchText === null) {
-        searchText = items.map((item) => config.searchText(item).toLowerCase());
-      }
+      const started = performance.now();
+      if (terms.length > 0) prepareSearch();
       view = terms.length === 0 && !config.accept ? order : order.filter(matches);
       render();
+      // How long the last update took, for the benchmark in docs/PERFORMANCE.md.
+      status.dataset.updateMs = String(Math.round(performance.now() - started));
     }
 
     let lastQuery = '';
@@ -148,6 +153,7 @@
     function sortBy(key) {
       const column = columns.find((c) => c.key === key);
       if (!column) return;
+      const started = performance.now();
       sort = { key, direction: sort.key === key ? -sort.direction : 1 };
       let keys = sortKeys.get(key);
       if (!keys) {
@@ -170,6 +176,7 @@
       }
       page = 0;
       refilter();
+      status.dataset.sortMs = String(Math.round(performance.now() - started));
     }
 
     function rowFor(index) {
@@ -279,6 +286,8 @@
         else timer = setTimeout(run, delay);
       };
       config.filterInput.addEventListener('input', onInput);
+      // The search text is built once, when the reader first comes to the filter, not at every load.
+      config.filterInput.addEventListener('focus', prepareSearch, { once: true });
       // A field emptied by script or by the browser's clear button may only say `change` or `search`.
       config.filterInput.addEventListener('change', onInput);
       config.filterInput.addEventListener('search', onInput);
