@@ -174,6 +174,7 @@ pub fn render_plan_html(plan: &Value, context: &ReportContext) -> String {
         "generated_at" => out.push_str(&generated_at),
         "generated_at_iso" => out.push_str(&generated_at_iso),
         "inputs" => write_inputs(out, &context.inputs),
+        "settings" => write_settings(out, plan),
         "verdict" => write_verdict(out, plan, &counts, users.len()),
         "chart" => write_chart(out, &counts),
         "cloud_only_summary" => write_cloud_only_summary(out, cloud_only),
@@ -291,6 +292,62 @@ fn write_inputs(out: &mut String, inputs: &[ReportInput]) {
     out.push_str("</dl>");
 }
 
+/// The plan's `settings` (anchor attribute, encoding, the tenant's switches...), flattened to
+/// `tenant.blockSoftMatchEnabled`-style names in the plan's own order, so new settings show up unchanged.
+fn write_settings(out: &mut String, plan: &Value) {
+    let Some(settings) = plan.get("settings").and_then(Value::as_object) else {
+        return;
+    };
+    let mut entries = Vec::new();
+    flatten_settings("", settings, &mut entries);
+    if entries.is_empty() {
+        return;
+    }
+    out.push_str(
+        "<details class=\"settings\" id=\"settings\"><summary>Settings the plan was made with</summary><dl>",
+    );
+    for (name, value) in entries {
+        let _ = write!(
+            out,
+            "<dt>{}</dt><dd><code>{}</code></dd>",
+            escape_html(&name),
+            escape_html(&value)
+        );
+    }
+    out.push_str("</dl></details>");
+}
+
+fn flatten_settings(
+    prefix: &str,
+    settings: &serde_json::Map<String, Value>,
+    entries: &mut Vec<(String, String)>,
+) {
+    for (key, value) in settings {
+        let name = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            Value::Object(nested) => flatten_settings(&name, nested, entries),
+            Value::String(text) => entries.push((name, text.clone())),
+            Value::Null => entries.push((name, "none".to_owned())),
+            Value::Array(values) => entries.push((
+                name,
+                values
+                    .iter()
+                    .map(|value| match value {
+                        Value::String(text) => text.clone(),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )),
+            other => entries.push((name, other.to_string())),
+        }
+    }
+}
+
 fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: usize) {
     let attention = counts.attention();
     if total == 0 {
@@ -311,6 +368,21 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
              first sync.</p>",
             group_digits(attention),
             group_digits(total)
+        );
+    }
+    let cloud_users = plan
+        .get("totals")
+        .and_then(|totals| totals.get("cloudUsers"))
+        .and_then(Value::as_u64)
+        .and_then(|count| usize::try_from(count).ok());
+    if let Some(cloud_users) = cloud_users {
+        let _ = write!(
+            out,
+            "<p class=\"totals\">{} AD {} planned against {} cloud {} in the tenant.</p>",
+            group_digits(total),
+            if total == 1 { "user" } else { "users" },
+            group_digits(cloud_users),
+            if cloud_users == 1 { "user" } else { "users" },
         );
     }
     // The chart counts the listed users; a summary that says otherwise means a truncated or edited file.

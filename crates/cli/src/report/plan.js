@@ -363,21 +363,43 @@
 
   const USER_FIELDS = new Set([
     'dn', 'sourceAnchor', 'outcome', 'cloudUserId', 'predictedUserPrincipalName', 'conflictAttribute',
-    'reasons', 'warnings', 'attributeChanges',
+    'reasons', 'warnings', 'attributeChanges', 'userPrincipalName', 'anchorAttribute', 'conflictingCloudUserIds',
   ]);
+
+  const code = (value) => (asText(value) === '' ? null : el('code', { text: asText(value) }));
+
+  /** Values as code, separated by commas; null when there are none. */
+  function codes(values) {
+    const entries = asList(values).map(asText).filter((text) => text !== '');
+    if (entries.length === 0) return null;
+    const fragment = document.createDocumentFragment();
+    entries.forEach((text, index) => {
+      if (index > 0) fragment.append(', ');
+      fragment.append(el('code', { text }));
+    });
+    return fragment;
+  }
 
   function userDetail(user) {
     const outcome = outcomeOf(user.outcome);
-    const code = (value) => (asText(value) === '' ? null : el('code', { text: asText(value) }));
+    const anchorFrom = asText(user.anchorAttribute);
+    const anchor = code(user.sourceAnchor);
     return el('div', { class: 'detail' }, [
       el('p', { class: 'meaning', text: outcome.meaning }),
       definitionList([
         ['Outcome', code(user.outcome)],
         ['AD user', asText(user.dn)],
-        ['sourceAnchor', code(user.sourceAnchor) || none('none')],
+        ['AD UPN', asText(user.userPrincipalName)],
+        [
+          'sourceAnchor',
+          anchor
+            ? el('span', {}, [anchor, anchorFrom ? ` from ${anchorFrom}` : null])
+            : none(anchorFrom ? `none (${anchorFrom} is empty)` : 'none'),
+        ],
         ['Matched cloud user', code(user.cloudUserId) || none('none')],
         ['Cloud UPN after sync', asText(user.predictedUserPrincipalName)],
         ['Value already taken', code(user.conflictAttribute)],
+        ['Competing cloud users', codes(user.conflictingCloudUserIds)],
       ]),
       ...listSection('Why', user.reasons),
       ...listSection('Warnings', user.warnings),
@@ -391,7 +413,27 @@
     return typeof value === 'string' && value !== '' ? value : null;
   }
 
-  const CLOUD_FIELDS = new Set(['id', 'userPrincipalName', 'displayName', 'onPremisesImmutableId']);
+  const CLOUD_FIELDS = new Set([
+    'id', 'userPrincipalName', 'displayName', 'onPremisesImmutableId', 'onPremisesSyncEnabled', 'accountEnabled',
+    'federated', 'directoryRoles', 'warnings',
+  ]);
+
+  const yesNo = (value) => (value === true ? 'yes' : value === false ? 'no' : null);
+
+  /** What to know about a cloud-only user at a glance. */
+  function cloudNotes(cloudUser) {
+    const notes = [];
+    const roles = asList(cloudUser.directoryRoles).map(asText).filter(Boolean);
+    if (roles.length) notes.push(`Administrator: ${roles.join(', ')}`);
+    if (cloudUser.federated === true) notes.push('Federated domain');
+    if (cloudUser.accountEnabled === false) notes.push('Sign-in blocked');
+    if (cloudUser.onPremisesSyncEnabled === true) notes.push('Synced from on-premises');
+    return notes;
+  }
+
+  /** The flag under a cloud-only user's ImmutableID. */
+  const immutableIdFlag = (cloudUser) =>
+    cloudUser.federated === false ? 'Carries an ImmutableID (domain not federated)' : 'Federated sign-in depends on it';
 
   function cloudDetail(cloudUser) {
     const immutableId = immutableIdOf(cloudUser);
@@ -399,15 +441,20 @@
       el('p', {
         class: 'meaning',
         text: immutableId
-          ? 'Carries an ImmutableID that no AD user has: federated sign-in for this user depends on it. Decide whether an AD user should take this user over (write this value into its anchor attribute) or whether the value should be cleared.'
+          ? 'Carries an ImmutableID that no AD user has. If its domain is federated, sign-in for this user depends on it: decide whether an AD user should take this user over (write this value into its anchor attribute) or whether the value should be cleared.'
           : 'A cloud-only user: the first sync leaves it as it is.',
       }),
       definitionList([
-        ['Cloud user id', asText(cloudUser.id)],
+        ['Cloud user id', code(cloudUser.id)],
         ['User principal name', asText(cloudUser.userPrincipalName)],
         ['Display name', asText(cloudUser.displayName)],
         ['ImmutableID', immutableId ? el('code', { text: immutableId }) : none('none')],
+        ['Federated domain', yesNo(cloudUser.federated)],
+        ['Sign-in allowed', yesNo(cloudUser.accountEnabled)],
+        ['Synced from on-premises', yesNo(cloudUser.onPremisesSyncEnabled)],
+        ['Directory roles', asList(cloudUser.directoryRoles).map(asText).join(', ')],
       ]),
+      ...listSection('Warnings', cloudUser.warnings),
       ...otherFields(cloudUser, CLOUD_FIELDS),
     ]);
   }
@@ -507,8 +554,9 @@
       accept: (user) => selected.has(outcomeOf(user.outcome).id),
       searchText: (user) =>
         [
-          user.dn, user.predictedUserPrincipalName, user.sourceAnchor, user.cloudUserId, user.conflictAttribute,
-          user.outcome, outcomeOf(user.outcome).label, ...asList(user.reasons), ...asList(user.warnings),
+          user.dn, user.predictedUserPrincipalName, user.userPrincipalName, user.sourceAnchor, user.cloudUserId,
+          user.conflictAttribute, user.outcome, outcomeOf(user.outcome).label, ...asList(user.reasons),
+          ...asList(user.warnings), ...asList(user.conflictingCloudUserIds),
         ].map(asText).join('\n'),
       columns: [
         { key: 'outcome', sortValue: (user) => outcomeOf(user.outcome).order },
@@ -556,23 +604,30 @@
       emptyText: 'Every cloud user is reached by an AD user.',
       accept: (cloudUser) => !immutableOnly.checked || immutableIdOf(cloudUser) !== null,
       searchText: (cloudUser) =>
-        [cloudUser.userPrincipalName, cloudUser.displayName, cloudUser.id, cloudUser.onPremisesImmutableId, cloudUser.mail]
+        [
+          cloudUser.userPrincipalName, cloudUser.displayName, cloudUser.id, cloudUser.onPremisesImmutableId,
+          ...asList(cloudUser.directoryRoles), ...asList(cloudUser.warnings), ...cloudNotes(cloudUser),
+        ]
           .map(asText)
           .join('\n'),
       columns: [
         { key: 'upn', sortValue: (cloudUser) => lower(cloudUser.userPrincipalName) },
-        { key: 'name', sortValue: (cloudUser) => lower(cloudUser.displayName) },
         { key: 'immutable', sortValue: (cloudUser) => immutableIdOf(cloudUser) || '' },
         { key: 'id', sortValue: (cloudUser) => lower(cloudUser.id) },
       ],
       cells: (cloudUser) => {
         const immutableId = immutableIdOf(cloudUser);
+        const notes = cloudNotes(cloudUser);
+        const warnings = asList(cloudUser.warnings);
         return [
           el('td', { class: 'upn', text: asText(cloudUser.userPrincipalName) }),
-          el('td', { class: 'name', text: asText(cloudUser.displayName) }),
           el('td', { class: 'immutable', 'data-has-immutable-id': String(immutableId !== null) }, immutableId
-            ? [el('code', { text: immutableId }), el('div', { class: 'flag', text: 'Federated sign-in depends on it' })]
+            ? [el('code', { text: immutableId }), el('div', { class: 'flag', text: immutableIdFlag(cloudUser) })]
             : [none('none')]),
+          el('td', { class: 'notes' }, [
+            notes.join('; '),
+            warnings.length ? el('div', { class: 'more' }, [sentence(warnings[0])]) : null,
+          ]),
           el('td', { class: 'id' }, [el('code', { text: asText(cloudUser.id) })]),
         ];
       },

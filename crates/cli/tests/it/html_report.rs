@@ -188,10 +188,11 @@ fn html_report_every_outcome_in_chromium_issue_5() {
     let browser = Browser::start();
     let url = open(&browser, &path);
 
-    // The header: the caller's time and inputs, and the headline.
+    // The header: the caller's time and inputs, the plan's settings, and the headline.
     let header = browser.run(
         "return [document.getElementById('generated-at').textContent, \
-         document.querySelector('.inputs').textContent, document.getElementById('verdict').textContent];",
+         document.querySelector('.inputs').textContent, document.getElementById('verdict').textContent, \
+         document.querySelector('.totals').textContent, document.getElementById('settings').textContent];",
         json!([]),
     );
     assert_eq!(header[0], "2026-11-22 04:21:05 UTC");
@@ -203,6 +204,21 @@ fn html_report_every_outcome_in_chromium_issue_5() {
         header[2],
         "9 of 15 users need attention before the first sync."
     );
+    assert_eq!(
+        header[3],
+        "15 AD users planned against 16 cloud users in the tenant."
+    );
+    let settings = header[4].as_str().unwrap();
+    for expected in [
+        "anchorAttributemS-DS-ConsistencyGuid",
+        "tenant.federatedDomainsexample.com",
+        "tenant.blockCloudObjectTakeoverThroughHardMatchEnabledtrue",
+    ] {
+        assert!(
+            settings.contains(expected),
+            "{expected:?} not in {settings}"
+        );
+    }
 
     // The chart: one bar per outcome, with the summary's counts as data and as text.
     let bars = chart(&browser);
@@ -251,7 +267,7 @@ fn html_report_every_outcome_in_chromium_issue_5() {
             ],
         ),
         (
-            "blockSoftMatchEnabled",
+            "onPremisesSecurityIdentifier",
             vec!["CN=Sam Lee,OU=Marketing,DC=corp,DC=example,DC=com"],
         ),
         (
@@ -396,13 +412,24 @@ fn html_report_every_outcome_in_chromium_issue_5() {
     wait_for_matching(&browser, "cloud-status", 2);
     assert_eq!(
         column(&browser, "cloud-table", "upn"),
-        ["former.employee@example.com", "contractor.kim@example.com"]
+        [
+            "former.employee@example.com",
+            "contractor.kim@partner.example.org"
+        ]
     );
     assert_eq!(
         column(&browser, "cloud-table", "immutable"),
         [
             "RTEwMDk5Federated sign-in depends on it",
-            "a2ltLWNvbnRyYWN0b3I=Federated sign-in depends on it"
+            "a2ltLWNvbnRyYWN0b3I=Carries an ImmutableID (domain not federated)"
+        ]
+    );
+    assert_eq!(
+        column(&browser, "cloud-table", "notes"),
+        [
+            "Federated domain; Sign-in blockedNo AD user has the ImmutableID RTEwMDk5: federated \
+             sign-in for former.employee@example.com depends on it.",
+            ""
         ]
     );
     type_filter(&browser, "cloud-filter", "kim");
