@@ -570,6 +570,8 @@
         const warnings = asList(user.warnings).length;
         const changes = changesOf(user).length;
         const extra = [];
+        // The engine explains in the order it decided, so the last reason is the one that decided.
+        const decisive = reasons.length ? reasons[reasons.length - 1] : '';
         if (reasons.length > 1) extra.push(`+${reasons.length - 1} more`);
         if (warnings) extra.push(`${warnings} warning${warnings === 1 ? '' : 's'}`);
         if (changes) extra.push(`${changes} cloud value${changes === 1 ? '' : 's'} overwritten`);
@@ -584,7 +586,7 @@
           el('td', { class: 'cloud' }, [cloud ? el('code', { text: cloud }) : none('none')]),
           el('td', { class: 'why', title: reasons.join('\n') }, [
             el('span', { class: 'clamp' }, [
-              sentence(reasons[0] || ''),
+              sentence(decisive),
               extra.length ? el('span', { class: 'more', text: ` (${extra.join(', ')})` }) : null,
             ]),
           ]),

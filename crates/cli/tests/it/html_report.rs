@@ -280,6 +280,16 @@ fn html_report_every_outcome_in_chromium_issue_5() {
         wait_for_matching(&browser, "user-status", expected.len());
         assert_eq!(column(&browser, "user-table", "dn"), expected, "{query}");
     }
+    // The row says why in one sentence: the reason that decided (the engine's last), and what else to read.
+    type_filter(&browser, "user-filter", "garcia");
+    wait_for_matching(&browser, "user-status", 1);
+    assert_eq!(
+        column(&browser, "user-table", "why"),
+        [
+            "The primary SMTP address maria.garcia@example.com is a proxy address of the cloud user \
+          m.garcia@example.com, which has no onPremisesImmutableId. (+1 more, 2 cloud values overwritten)"
+        ]
+    );
     let input = browser.find("#user-filter");
     browser.clear(&input);
     wait_for_matching(&browser, "user-status", 15);
