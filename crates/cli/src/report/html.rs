@@ -19,8 +19,11 @@
 //! Input, as written by `plan --format json`: `{"summary", "users": [{"dn", "sourceAnchor", "outcome",
 //! "cloudUserId", "predictedUserPrincipalName", "conflictAttribute", "reasons", "warnings",
 //! "attributeChanges": [{"attribute", "cloudValue", "onPremValue"}]}], "cloudOnly": [{"id",
-//! "userPrincipalName", "onPremisesImmutableId", ...}]}`. The chart counts the `users` array itself (it
-//! is what the table lists); a `summary` count that disagrees is reported on the page.
+//! "userPrincipalName", "onPremisesImmutableId", ...}]}`, and when present `formatVersion`, `settings`
+//! (listed in the header), `totals.cloudUsers`, the users' `userPrincipalName`, `anchorAttribute` and
+//! `conflictingCloudUserIds`, and the cloud-only users' `federated`, `accountEnabled`,
+//! `onPremisesSyncEnabled`, `directoryRoles` and `warnings`. The chart counts the `users` array itself
+//! (it is what the table lists); a `summary` count that disagrees is reported on the page.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
