@@ -17,8 +17,10 @@ need ldap-utils
 need openssl
 need iproute2
 need util-linux
-# The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions.
-need openssl
+# The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions (openssl, above).
+# The HTML report's browser tests (crates/cli/tests/it/html_report.rs): headless Chromium over WebDriver.
+need chromium
+need chromium-driver
 
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then

@@ -236,6 +236,9 @@ pub enum PlanFormat {
     Json,
     /// One row per user, for Excel (UTF-8 with BOM, CRLF).
     Csv,
+    /// One self-contained page (no network fetches): the summary as a chart, a filterable and sortable
+    /// table of users, each user's reasons. Best below a few hundred thousand users.
+    Html,
 }
 
 /// `anchorsync plan`.

@@ -7,6 +7,7 @@ mod config;
 mod exit;
 mod output;
 mod progress;
+mod report;
 mod sources;
 
 use std::io::{IsTerminal as _, Write as _};

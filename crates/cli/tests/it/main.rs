@@ -1,9 +1,16 @@
 //! Command-line tests: the binary run as a user runs it (one test binary, style.md §14).
 
+mod browser;
 mod check_anchor;
 mod convert;
 mod generate;
+mod html_report;
 mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;
 mod twin;
+
+// The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
+// plans (hostile values, every outcome) without building directories for them.
+#[path = "../../src/report/mod.rs"]
+mod report;
