@@ -20,6 +20,7 @@ pub mod directory;
 pub mod engine;
 pub mod identifier;
 pub mod progress;
+pub mod remediation;
 pub mod secret;
 pub mod synthetic;
 pub mod tenant;
