@@ -68,7 +68,10 @@ pub enum Command {
         after_help = "Examples:\n  anchorsync plan --ad users.ldif --cloud tenant.json\n  \
                       anchorsync plan --ad users.ldif --cloud tenant.json --format json -o plan.json\n  \
                       anchorsync plan --ad users.ldif --cloud tenant.json --anchor-attribute employeeID \
-                      --anchor-encoding base64"
+                      --anchor-encoding base64\n  \
+                      anchorsync plan --ad users.ldif --cloud tenant.json --strategy hard-ad --format json -o plan.json\n  \
+                      anchorsync plan --ad ad --cloud graph --strategy hard-cloud --mapping pairs.csv \
+                      --join-attribute employeeId"
     )]
     Plan(PlanArgs),
     /// Write a synthetic AD inventory (LDIF) and tenant snapshot with a chosen mix of outcomes.
@@ -268,6 +271,22 @@ pub struct PlanArgs {
     /// existing-tenant page says).
     #[arg(long, value_enum, default_value_t)]
     pub smtp_match: SmtpMatchScope,
+    /// Also plan how to make each pair match, and predict the outcome after the change: `hard-ad`
+    /// writes the cloud ImmutableID, decoded, into the AD anchor attribute; `hard-cloud` sets the cloud
+    /// onPremisesImmutableId to the sourceAnchor (moving a federated user's UPN to the initial domain and
+    /// back around it); `soft` clears the cloud onPremisesImmutableId so the first sync soft-matches.
+    /// Users a strategy cannot fix are listed with the reason and the strategy that would work.
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub strategy: Option<anchorsync_core::remediation::Strategy>,
+    /// With `--strategy`: a CSV file of explicit pairs, overriding the automatic pairing. Header: one
+    /// of `dn`, `userPrincipalName`, `sAMAccountName`, `objectGUID`, and one of `cloudUserId`,
+    /// `cloudUserPrincipalName`.
+    #[arg(long, value_name = "FILE", requires = "strategy")]
+    pub mapping: Option<PathBuf>,
+    /// With `--strategy`: also pair by this attribute: `employeeId` (AD employeeID = cloud employeeId),
+    /// `extensionAttributeN` (= onPremisesExtensionAttributes), or `AD=CLOUD` for another pair.
+    #[arg(long, value_name = "ATTRIBUTE", requires = "strategy")]
+    pub join_attribute: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: PlanFormat,

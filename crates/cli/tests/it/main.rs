@@ -8,6 +8,7 @@ mod html_report;
 mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;
+mod strategy;
 mod twin;
 
 // The HTML report, compiled from the binary's own source, so the browser tests can render hand-made

@@ -766,12 +766,24 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
             };
             let cloud = match pairing {
                 Pairing::Unpaired => {
-                    remediation.reason = Some(
-                        "no cloud user pairs with this user (no mapping, current anchor, primary SMTP \
-                         address, UPN or join attribute in common): nothing to fix; the first sync \
-                         creates a new cloud user"
-                            .to_owned(),
-                    );
+                    let matched = user_plan
+                        .cloud_user
+                        .filter(|_| user_plan.outcome.is_match())
+                        .and_then(|cloud| plan.index.user(cloud));
+                    remediation.reason = Some(match matched {
+                        Some(cloud) => format!(
+                            "nothing to do: no pairing rule finds a cloud user, and the first sync already \
+                             gives `{}` with {} (name another pair in `--mapping` if that is wrong)",
+                            user_plan.outcome,
+                            cloud_name(cloud)
+                        ),
+                        None => format!(
+                            "no cloud user pairs with this user (no mapping, current anchor, primary SMTP \
+                             address, UPN or join attribute in common): nothing to fix; the first sync \
+                             gives `{}`",
+                            user_plan.outcome
+                        ),
+                    });
                     None
                 }
                 Pairing::MappingMissing { line, key } => {
