@@ -85,6 +85,63 @@ pub enum Command {
     /// rehearsals and tests.
     #[command(subcommand)]
     Twin(TwinCommand),
+    /// Check that every user's ImmutableID agrees across AD, Microsoft 365 and the identity provider.
+    ///
+    /// Re-reads AD (the sourceAnchor), the tenant (onPremisesImmutableId) and, with `--hac`, a HENNGE
+    /// Access Control user export, pairs the users (by anchor, else primary SMTP or UPN; HAC users by
+    /// sign-in name, else username) and reports per user whether the values agree. A disagreement on a
+    /// user of a federated domain is a sign-in failure waiting to happen (AADSTS51004). Exit status 0
+    /// when everything agrees, 1 on any disagreement, 2 on bad input.
+    #[command(
+        after_help = "Examples:\n  anchorsync verify --ad users.ldif --cloud tenant.json --hac hac-users.csv\n  \
+                      anchorsync verify --hac hac-users.csv --format json -o verify.json\n  \
+                      anchorsync verify --ad users.ldif --cloud tenant.json --hac export.csv --hac-column immutableId=\"Federation ID\""
+    )]
+    Verify(VerifyArgs),
+}
+
+/// How `verify` writes its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum VerifyFormat {
+    /// Counts, then the users that disagree.
+    #[default]
+    Table,
+    /// The whole report.
+    Json,
+    /// One row per user, for Excel (UTF-8 with BOM, CRLF).
+    Csv,
+}
+
+/// `anchorsync verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The on-premises users: a file (LDIF or Export-Csv), or `ad` for the live directory of
+    /// `anchorsync.toml` (an `ldaps://` URL names one server of it).
+    #[arg(long, value_name = "SRC", default_value = "ad")]
+    pub ad: String,
+    /// The tenant: a snapshot file, or `graph` for the live tenant of `anchorsync.toml` (an `https://`
+    /// URL replaces its Graph root, such as a twin's).
+    #[arg(long, value_name = "SRC", default_value = "graph")]
+    pub cloud: String,
+    /// A HENNGE Access Control user export (CSV or TSV; UTF-8 or UTF-16), read by its header names.
+    #[arg(long, value_name = "FILE")]
+    pub hac: Option<PathBuf>,
+    /// Names the export's column for a role when its header is spelled differently:
+    /// `immutableId=NAME`, `userPrincipalName=NAME` or `username=NAME`. Repeatable.
+    #[arg(long = "hac-column", value_name = "ROLE=NAME", requires = "hac")]
+    pub hac_columns: Vec<String>,
+    /// The AD attribute that holds the sourceAnchor (as for `plan`).
+    #[arg(long, value_name = "A", default_value = "mS-DS-ConsistencyGuid")]
+    pub anchor_attribute: String,
+    /// How the attribute becomes the sourceAnchor (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub anchor_encoding: AnchorEncoding,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: VerifyFormat,
+    /// Write to this file instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `anchorsync snapshot cloud`.

@@ -23,10 +23,12 @@ pub fn read_mapping(path: &Path) -> anyhow::Result<Vec<MappingEntry>> {
 /// Parses a mapping file's bytes.
 pub fn parse_mapping(bytes: &[u8]) -> anyhow::Result<Vec<MappingEntry>> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The csv crate counts CRLF-ended lines one short: lines end in LF for it.
+    let text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
-        .from_reader(bytes);
+        .from_reader(text.as_bytes());
     let headers = reader
         .headers()
         .context("line 1: cannot read the header")?
@@ -118,7 +120,7 @@ mod tests {
     #[test]
     fn reads_any_key_pair_with_a_bom_and_ignores_other_columns() {
         let entries = parse_mapping(
-            "\u{feff}note,UserPrincipalName,cloudUserId\nx,taro@corp.local,c1\n,,\ny,hanako@corp.local,c2\n"
+            "\u{feff}note,UserPrincipalName,cloudUserId\r\nx,taro@corp.local,c1\r\n,,\r\ny,hanako@corp.local,c2\r\n"
                 .as_bytes(),
         )
         .unwrap();

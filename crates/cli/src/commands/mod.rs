@@ -3,9 +3,10 @@
 mod check_anchor;
 mod convert;
 mod generate;
-mod plan;
+pub(crate) mod plan;
 mod snapshot;
 mod twin;
+mod verify;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -19,5 +20,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, cli.config.as_deref()),
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
+        Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
     }
 }

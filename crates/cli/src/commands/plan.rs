@@ -1,6 +1,6 @@
 //! `anchorsync plan`: read both sides, run the match engine, write the plan as a table, JSON or CSV.
 
-mod spreadsheet;
+pub(crate) mod spreadsheet;
 mod table;
 
 use anchorsync_ad::file::ReadOptions;

@@ -10,6 +10,7 @@ mod snapshot_ad;
 mod snapshot_cloud;
 mod strategy;
 mod twin;
+mod verify;
 
 // The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
 // plans (hostile values, every outcome) without building directories for them.

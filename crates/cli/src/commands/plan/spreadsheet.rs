@@ -58,7 +58,7 @@ pub fn change_text(change: &AttributeChange) -> String {
 }
 
 /// Keeps the I/O error inside a CSV error visible, so a closed pipe stays a quiet exit.
-fn io_error(error: csv::Error) -> anyhow::Error {
+pub fn io_error(error: csv::Error) -> anyhow::Error {
     match error.into_kind() {
         csv::ErrorKind::Io(io) => io.into(),
         other => anyhow::anyhow!("cannot write CSV: {other:?}"),
