@@ -98,6 +98,26 @@ pub enum Command {
                       anchorsync verify --ad users.ldif --cloud tenant.json --hac export.csv --hac-column immutableId=\"Federation ID\""
     )]
     Verify(VerifyArgs),
+    /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
+    ///
+    /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
+    /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
+    /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
+    /// happens and where the files are. Needs no server, no network and no configuration.
+    #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
+    Demo(DemoArgs),
+}
+
+/// `anchorsync demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the demo's files (default: a new directory in the system's temporary directory,
+    /// kept and named at the end).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The data directory for the journal of the demo's runs (default: `data` in the output directory).
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
 }
 
 /// How `verify` writes its result.

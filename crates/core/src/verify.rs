@@ -48,7 +48,7 @@ pub enum VerifyStatus {
     NoAnchor,
     /// No cloud user pairs with the AD user (the first sync creates one).
     NoCloudUser,
-    /// The IdP export was given but holds no user for it.
+    /// The IdP export was given but holds no user for this user of a federated domain.
     NotInIdp,
     /// The cloud user has no ImmutableID and its domain is managed: the first sync soft-matches it and
     /// writes the sourceAnchor (the `soft` strategy's intended state).
@@ -316,12 +316,14 @@ fn verify_user(
     }
     if idp.is_some() {
         match idp_user {
-            None => {
-                if status == VerifyStatus::Agree {
+            // The IdP signs in the users of federated domains; the others need not be in its list.
+            None if federated.is_some() => {
+                if matches!(status, VerifyStatus::Agree | VerifyStatus::SoftMatchPending) {
                     status = VerifyStatus::NotInIdp;
                 }
                 reasons.push("the identity provider's export has no user for it".to_owned());
             }
+            None => {}
             Some(idp_user) => {
                 let expected = cloud_immutable_id.or(anchor_value);
                 if idp_immutable_id != expected || idp_immutable_id.is_none() {

@@ -2,6 +2,7 @@
 
 mod check_anchor;
 mod convert;
+mod demo;
 mod generate;
 pub(crate) mod plan;
 mod snapshot;
@@ -21,5 +22,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
         Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
+        Command::Demo(args) => demo::run(&args),
     }
 }

@@ -3,6 +3,7 @@
 mod browser;
 mod check_anchor;
 mod convert;
+mod demo;
 mod generate;
 mod html_report;
 mod plan;
