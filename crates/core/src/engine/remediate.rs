@@ -780,7 +780,7 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
                         None => format!(
                             "no cloud user pairs with this user (no mapping, current anchor, primary SMTP \
                              address, UPN or join attribute in common): nothing to fix; the first sync \
-                             gives `{}`",
+                             gives {}",
                             user_plan.outcome
                         ),
                     });
