@@ -99,51 +99,6 @@ fn normalise(header: &str) -> String {
         .collect()
 }
 
-/// The file's text: UTF-8 (BOM optional) or UTF-16.
-pub fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
-    let utf16 = |encoding: &'static encoding_rs::Encoding, body: &[u8]| -> anyhow::Result<String> {
-        let (text, had_errors) = encoding.decode_without_bom_handling(body);
-        if had_errors {
-            bail!("the file is not valid {}", encoding.name());
-        }
-        Ok(text.into_owned())
-    };
-    if let Some(body) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        return String::from_utf8(body.to_vec()).context("the file is not valid UTF-8");
-    }
-    if let Some(body) = bytes.strip_prefix(b"\xFF\xFE") {
-        return utf16(encoding_rs::UTF_16LE, body);
-    }
-    if let Some(body) = bytes.strip_prefix(b"\xFE\xFF") {
-        return utf16(encoding_rs::UTF_16BE, body);
-    }
-    // UTF-16 without a byte-order mark: text never holds NUL bytes, while UTF-16 puts one beside every
-    // ASCII character (the delimiters and line ends at least), on the odd side for LE.
-    if bytes.len().is_multiple_of(2) && bytes.contains(&0) {
-        let (mut odd, mut even) = (0usize, 0usize);
-        for (position, byte) in bytes.iter().enumerate().take(1 << 16) {
-            if *byte == 0 {
-                if position % 2 == 1 {
-                    odd += 1
-                } else {
-                    even += 1
-                }
-            }
-        }
-        return if odd >= even {
-            utf16(encoding_rs::UTF_16LE, bytes)
-        } else {
-            utf16(encoding_rs::UTF_16BE, bytes)
-        };
-    }
-    String::from_utf8(bytes.to_vec()).map_err(|error| {
-        anyhow::anyhow!(
-            "the file is neither UTF-8 nor UTF-16 (invalid UTF-8 at byte {}); save it as UTF-8",
-            error.utf8_error().valid_up_to()
-        )
-    })
-}
-
 /// Reads a HAC user export.
 pub fn read_hac(path: &Path, overrides: &[ColumnOverride]) -> anyhow::Result<Vec<IdpUser>> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
@@ -157,19 +112,14 @@ pub fn read_hac(path: &Path, overrides: &[ColumnOverride]) -> anyhow::Result<Vec
 
 /// Parses a HAC user export's bytes.
 pub fn parse_hac(bytes: &[u8], overrides: &[ColumnOverride]) -> anyhow::Result<Vec<IdpUser>> {
-    // The csv crate counts CRLF-ended lines one short: lines end in LF for it.
-    let text = decode_text(bytes)?.replace("\r\n", "\n");
+    let text = crate::csv_input::decode_text(bytes)?;
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
         b'\t'
     } else {
         b','
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let mut reader = crate::csv_input::reader(&text, delimiter);
     let headers = reader
         .headers()
         .map_err(|error| anyhow::anyhow!("line 1: {error}"))?
@@ -212,14 +162,8 @@ pub fn parse_hac(bytes: &[u8], overrides: &[ColumnOverride]) -> anyhow::Result<V
         );
     }
     let mut users = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|error| {
-            let line = error.position().map_or(0, |position| position.line());
-            anyhow::anyhow!("line {line}: {error}")
-        })?;
-        let line = record
-            .position()
-            .map_or(0, |position| usize::try_from(position.line()).unwrap_or(0));
+    for record in crate::csv_input::numbered_records(&mut reader) {
+        let (line, record) = record?;
         let value = |column: Option<usize>| {
             column
                 .and_then(|column| record.get(column))

@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod config;
+mod csv_input;
 mod exit;
 mod hac;
 mod mapping;

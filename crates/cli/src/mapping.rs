@@ -3,7 +3,7 @@
 //! One column names the on-premises user (`dn`, `userPrincipalName`, `sAMAccountName` or `objectGUID`),
 //! one the cloud user (`cloudUserId` or `cloudUserPrincipalName`); header names compare ignoring case,
 //! other columns are ignored, and the first column of each kind present is used. UTF-8 with or without a
-//! byte-order mark (Excel writes one). A malformed file is refused whole, naming the file and line.
+//! byte-order mark (Excel writes one), or UTF-16. A malformed file is refused whole, naming the file and line.
 
 use std::path::Path;
 
@@ -22,13 +22,8 @@ pub fn read_mapping(path: &Path) -> anyhow::Result<Vec<MappingEntry>> {
 
 /// Parses a mapping file's bytes.
 pub fn parse_mapping(bytes: &[u8]) -> anyhow::Result<Vec<MappingEntry>> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // The csv crate counts CRLF-ended lines one short: lines end in LF for it.
-    let text = String::from_utf8_lossy(bytes).replace("\r\n", "\n");
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(false)
-        .from_reader(text.as_bytes());
+    let text = crate::csv_input::decode_text(bytes)?;
+    let mut reader = crate::csv_input::reader(&text, b',');
     let headers = reader
         .headers()
         .context("line 1: cannot read the header")?
@@ -54,14 +49,8 @@ pub fn parse_mapping(bytes: &[u8]) -> anyhow::Result<Vec<MappingEntry>> {
         );
     };
     let mut entries: Vec<MappingEntry> = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|error| {
-            let line = error.position().map_or(0, |position| position.line());
-            anyhow::anyhow!("line {line}: {error}")
-        })?;
-        let line = record
-            .position()
-            .map_or(0, |position| usize::try_from(position.line()).unwrap_or(0));
+    for record in crate::csv_input::numbered_records(&mut reader) {
+        let (line, record) = record?;
         let on_prem = record.get(on_prem_column).unwrap_or("").trim();
         let cloud = record.get(cloud_column).unwrap_or("").trim();
         if on_prem.is_empty() && cloud.is_empty() {
