@@ -13,6 +13,7 @@
 //! rules (their disagreement is kept as a warning). [`pair_all`] then makes a cloud user paired with two
 //! on-premises users a conflict for both.
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
@@ -467,7 +468,7 @@ pub fn pair_all(
     anchors: &[Option<&str>],
 ) -> Vec<Pairing> {
     let mut pairings: Vec<Pairing> = on_prem
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(position, user)| {
             pair_user(

@@ -17,6 +17,7 @@
 
 use std::borrow::Cow;
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
 use crate::anchor::{AnchorSource, check_anchor};
@@ -626,48 +627,86 @@ pub fn apply_steps<'s>(
     tenant: &mut TenantSnapshot,
     steps: impl IntoIterator<Item = &'s RemediationStep>,
 ) {
-    let mut by_dn: FxHashMap<String, usize> = FxHashMap::default();
-    let mut by_id: FxHashMap<String, usize> = FxHashMap::default();
-    for step in steps {
-        match step.system {
-            StepSystem::Ad => {
-                if by_dn.is_empty() {
-                    by_dn = on_prem
-                        .iter()
-                        .enumerate()
-                        .map(|(position, user)| (user.dn.to_ascii_lowercase(), position))
-                        .collect();
-                }
-                if let Some(user) = by_dn
-                    .get(&step.target.to_ascii_lowercase())
-                    .and_then(|position| on_prem.get_mut(*position))
-                {
-                    set_ad_attribute(user, &step.attribute, &step.after);
-                }
-            }
-            StepSystem::Cloud => {
-                if by_id.is_empty() {
-                    by_id = tenant
-                        .users
-                        .iter()
-                        .enumerate()
-                        .map(|(position, user)| (user.id.clone(), position))
-                        .collect();
-                }
-                let Some(user) = by_id
-                    .get(&step.target)
-                    .and_then(|position| tenant.users.get_mut(*position))
-                else {
-                    continue;
-                };
-                let value = step.after.to_graph_text();
-                if step.attribute.eq_ignore_ascii_case(IMMUTABLE_ID) {
-                    user.on_premises_immutable_id = value;
-                } else if step.attribute.eq_ignore_ascii_case(USER_PRINCIPAL_NAME) {
-                    user.user_principal_name = value;
-                }
-            }
+    let (ad, cloud): (Vec<&RemediationStep>, Vec<&RemediationStep>) = steps
+        .into_iter()
+        .partition(|step| step.system == StepSystem::Ad);
+    apply_ad_steps(on_prem, &ad);
+    apply_cloud_steps(tenant, &cloud);
+}
+
+/// Applies the AD steps (by DN, ignoring case).
+pub fn apply_ad_steps(on_prem: &mut [OnPremUser], steps: &[&RemediationStep]) {
+    if steps.is_empty() {
+        return;
+    }
+    let by_dn: FxHashMap<String, usize> = on_prem
+        .iter()
+        .enumerate()
+        .map(|(position, user)| (user.dn.to_ascii_lowercase(), position))
+        .collect();
+    for step in steps.iter().filter(|step| step.system == StepSystem::Ad) {
+        if let Some(user) = by_dn
+            .get(&step.target.to_ascii_lowercase())
+            .and_then(|position| on_prem.get_mut(*position))
+        {
+            set_ad_attribute(user, &step.attribute, &step.after);
         }
+    }
+}
+
+/// Applies the cloud steps (by user id), in order.
+pub fn apply_cloud_steps(tenant: &mut TenantSnapshot, steps: &[&RemediationStep]) {
+    if steps.is_empty() {
+        return;
+    }
+    let by_id: FxHashMap<String, usize> = tenant
+        .users
+        .iter()
+        .enumerate()
+        .map(|(position, user)| (user.id.clone(), position))
+        .collect();
+    for step in steps.iter().filter(|step| step.system == StepSystem::Cloud) {
+        let Some(user) = by_id
+            .get(&step.target)
+            .and_then(|position| tenant.users.get_mut(*position))
+        else {
+            continue;
+        };
+        let value = step.after.to_graph_text();
+        if step.attribute.eq_ignore_ascii_case(IMMUTABLE_ID) {
+            user.on_premises_immutable_id = value;
+        } else if step.attribute.eq_ignore_ascii_case(USER_PRINCIPAL_NAME) {
+            user.user_principal_name = value;
+        }
+    }
+}
+
+/// The tenant with, of each user, only the properties the match engine reads: a second plan needs no
+/// names, phones or the properties Graph returned beyond the typed ones, and copying those would cost
+/// more than the plan itself.
+fn matching_copy(tenant: &TenantSnapshot) -> TenantSnapshot {
+    let users = tenant
+        .users
+        .par_iter()
+        .map(|user| CloudUser {
+            id: user.id.clone(),
+            user_principal_name: user.user_principal_name.clone(),
+            mail: user.mail.clone(),
+            mail_nickname: user.mail_nickname.clone(),
+            proxy_addresses: user.proxy_addresses.clone(),
+            account_enabled: user.account_enabled,
+            on_premises_immutable_id: user.on_premises_immutable_id.clone(),
+            on_premises_sync_enabled: user.on_premises_sync_enabled,
+            on_premises_security_identifier: user.on_premises_security_identifier.clone(),
+            on_premises_distinguished_name: user.on_premises_distinguished_name.clone(),
+            ..CloudUser::default()
+        })
+        .collect();
+    TenantSnapshot {
+        users,
+        domains: tenant.domains.clone(),
+        role_assignments: tenant.role_assignments.clone(),
+        on_premises_synchronization: tenant.on_premises_synchronization.clone(),
     }
 }
 
@@ -734,7 +773,7 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
         .collect();
     let pairings = pair_all(&plan.index, &pairing_index, plan.on_prem, &anchors);
     let mut drafts: Vec<Draft> = pairings
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(position, pairing)| {
             let mut remediation = Remediation {
@@ -895,25 +934,24 @@ fn predict_outcomes_after(plan: &Plan<'_>, strategy: Strategy, drafts: &mut [Dra
             .filter(|draft| draft.remediation.fixable)
             .flat_map(|draft| draft.remediation.steps.iter())
             .collect();
-        let on_prem: Cow<'_, [OnPremUser]> = if steps.iter().any(|s| s.system == StepSystem::Ad) {
-            Cow::Owned(plan.on_prem.to_vec())
-        } else {
+        let (ad, cloud): (Vec<&RemediationStep>, Vec<&RemediationStep>) = steps
+            .into_iter()
+            .partition(|step| step.system == StepSystem::Ad);
+        // Only the side that changes is copied.
+        let on_prem: Cow<'_, [OnPremUser]> = if ad.is_empty() {
             Cow::Borrowed(plan.on_prem)
-        };
-        let tenant: Cow<'_, TenantSnapshot> = if steps.iter().any(|s| s.system == StepSystem::Cloud)
-        {
-            Cow::Owned(plan.tenant.clone())
         } else {
-            Cow::Borrowed(plan.tenant)
+            let mut users = plan.on_prem.to_vec();
+            apply_ad_steps(&mut users, &ad);
+            Cow::Owned(users)
         };
-        let (mut on_prem, mut tenant) = (on_prem, tenant);
-        if !steps.is_empty() {
-            let mut users = on_prem.into_owned();
-            let mut snapshot = tenant.into_owned();
-            apply_steps(&mut users, &mut snapshot, steps);
-            on_prem = Cow::Owned(users);
-            tenant = Cow::Owned(snapshot);
-        }
+        let tenant: Cow<'_, TenantSnapshot> = if cloud.is_empty() {
+            Cow::Borrowed(plan.tenant)
+        } else {
+            let mut snapshot = matching_copy(plan.tenant);
+            apply_cloud_steps(&mut snapshot, &cloud);
+            Cow::Owned(snapshot)
+        };
         let after = super::plan::plan(&on_prem, &tenant, &plan.settings);
         let mut by_position: Vec<Option<&UserPlan>> = vec![None; on_prem.len()];
         for user in &after.users {
