@@ -28,6 +28,7 @@
 //! retry_after_seconds = 1
 //! latency_ms = 0
 //! seed = 1
+//! fail_properties = []     # PATCH /users/{id} setting one of these is answered 500, changing nothing
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -230,6 +231,10 @@ pub struct Faults {
     pub latency: Duration,
     /// Seed of the fault dice.
     pub seed: u64,
+    /// User properties whose `PATCH /users/{id}` is answered `500 generalException` and changes
+    /// nothing, every time (not random): interrupts a sequence of writes at a chosen step, such as
+    /// the federated-domain workaround between moving the UPN away and back.
+    pub fail_properties: Vec<String>,
 }
 
 impl Default for Faults {
@@ -240,6 +245,7 @@ impl Default for Faults {
             retry_after_seconds: 1,
             latency: Duration::ZERO,
             seed: 1,
+            fail_properties: Vec::new(),
         }
     }
 }
@@ -428,6 +434,8 @@ struct FaultsFile {
     retry_after_seconds: Option<u64>,
     latency_ms: Option<u64>,
     seed: Option<u64>,
+    #[serde(default)]
+    fail_properties: Vec<String>,
 }
 
 impl From<FaultsFile> for Faults {
@@ -442,6 +450,7 @@ impl From<FaultsFile> for Faults {
                 .unwrap_or(default.retry_after_seconds),
             latency: Duration::from_millis(file.latency_ms.unwrap_or(0)),
             seed: file.seed.unwrap_or(default.seed),
+            fail_properties: file.fail_properties,
         }
     }
 }
