@@ -1,0 +1,89 @@
+//! `anchorsync runs [--format text|json]`: the runs in the journal, oldest first.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::args::{OutputFormat, RunsArgs};
+use crate::data_dir::DataDir;
+use crate::exit::ExitStatus;
+
+pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatus> {
+    let data = DataDir::resolve(data_dir)?;
+    let summaries = match data.open_existing()? {
+        Some(store) => store.runs()?,
+        None => Vec::new(),
+    };
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        OutputFormat::Json => {
+            let runs: Vec<_> = summaries
+                .iter()
+                .map(|summary| {
+                    let run = &summary.run;
+                    let counts = &summary.counts;
+                    json!({
+                        "id": run.id,
+                        "kind": run.kind.as_str(),
+                        "status": run.status.as_str(),
+                        "startedAt": run.started_at,
+                        "finishedAt": run.finished_at,
+                        "planPath": run.plan_path,
+                        "planSha256": run.plan_sha256,
+                        "undoes": run.undoes,
+                        "report": data.report_path(&run.id),
+                        "counts": {
+                            "planned": counts.planned,
+                            "started": counts.started,
+                            "done": counts.done,
+                            "failed": counts.failed,
+                            "conflict": counts.conflict,
+                            "skipped": counts.skipped,
+                        },
+                    })
+                })
+                .collect();
+            serde_json::to_writer_pretty(&mut out, &json!({ "formatVersion": 1, "runs": runs }))?;
+            writeln!(out)?;
+        }
+        OutputFormat::Text => {
+            if summaries.is_empty() {
+                writeln!(
+                    out,
+                    "no runs in `{}` yet",
+                    data.journal_path().display()
+                )?;
+                return Ok(ExitStatus::Success);
+            }
+            writeln!(
+                out,
+                "{:<22} {:<16} {:<25} {:<22} {:>5} {:>6} {:>8} {:>7} {:>7}  WHAT",
+                "ID", "KIND", "STARTED", "STATUS", "DONE", "FAILED", "CONFLICT", "SKIPPED", "PENDING"
+            )?;
+            for summary in &summaries {
+                let run = &summary.run;
+                let counts = &summary.counts;
+                let what = match (&run.plan_path, &run.undoes) {
+                    (Some(plan), _) => format!("plan `{plan}`"),
+                    (None, Some(undone)) => format!("undoes `{undone}`"),
+                    (None, None) => String::new(),
+                };
+                writeln!(
+                    out,
+                    "{:<22} {:<16} {:<25} {:<22} {:>5} {:>6} {:>8} {:>7} {:>7}  {what}",
+                    run.id,
+                    run.kind.as_str(),
+                    run.started_at,
+                    run.status.as_str(),
+                    counts.done,
+                    counts.failed,
+                    counts.conflict,
+                    counts.skipped,
+                    counts.planned + counts.started
+                )?;
+            }
+        }
+    }
+    Ok(ExitStatus::Success)
+}
