@@ -140,7 +140,13 @@ pub struct ApplyArgs {
     /// `ldif` (an LDIF modify file for ldapmodify or ldifde) or `powershell` (Set-ADUser), to `-o FILE`;
     /// the Microsoft 365 changes as a Microsoft Graph PowerShell script beside it, named FILE without its
     /// extension plus `-cloud.ps1`. Nothing is executed or journaled.
-    #[arg(long, value_enum, value_name = "FORMAT", requires = "output", conflicts_with = "yes")]
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "output",
+        conflicts_with = "yes"
+    )]
     pub emit: Option<EmitFormat>,
     /// The file `--emit` writes the AD changes to.
     #[arg(short, long, value_name = "FILE", requires = "emit")]
@@ -181,7 +187,9 @@ pub struct RunsArgs {
 #[derive(Debug, Subcommand)]
 pub enum TenantCommand {
     /// Show the tenant's onPremisesSynchronization features, the three that decide matching first.
-    #[command(after_help = "Examples:\n  anchorsync tenant show\n  anchorsync tenant show --format json")]
+    #[command(
+        after_help = "Examples:\n  anchorsync tenant show\n  anchorsync tenant show --format json"
+    )]
     Show(TenantShowArgs),
     /// Turn the soft-match and hard-match (cloud object takeover) blocks off or on.
     ///

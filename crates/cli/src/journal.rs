@@ -73,8 +73,12 @@ pub struct CloudTarget {
 
 /// Which systems a set of steps needs.
 pub fn systems_needed(steps: &[PlannedStep]) -> (bool, bool) {
-    let ad = steps.iter().any(|step| step.system == StepSystem::Ad.as_str());
-    let graph = steps.iter().any(|step| step.system != StepSystem::Ad.as_str());
+    let ad = steps
+        .iter()
+        .any(|step| step.system == StepSystem::Ad.as_str());
+    let graph = steps
+        .iter()
+        .any(|step| step.system != StepSystem::Ad.as_str());
     (ad, graph)
 }
 
@@ -176,10 +180,7 @@ impl Targets {
                 tenant_id: settings.tenant_id.clone(),
                 graph_url: settings.graph_url.clone(),
             });
-            Some(
-                GraphClient::new(settings)
-                    .context("cannot set up the Microsoft Graph client")?,
-            )
+            Some(GraphClient::new(settings).context("cannot set up the Microsoft Graph client")?)
         } else {
             None
         };
@@ -207,10 +208,7 @@ impl Targets {
     /// Reads the value a step changes, as it is now.
     pub async fn observe(&mut self, step: &PlannedStep) -> anyhow::Result<Observed> {
         if step.system == StepSystem::Ad.as_str() {
-            let ad = self
-                .ad
-                .as_mut()
-                .context("no AD connection was opened")?;
+            let ad = self.ad.as_mut().context("no AD connection was opened")?;
             let values = ad
                 .read_attribute(&step.target, &step.attribute)
                 .await
@@ -250,7 +248,9 @@ impl Targets {
             "userPrincipalName" => user.user_principal_name,
             other => anyhow::bail!("anchorsync does not change the cloud attribute `{other}`"),
         };
-        Ok(Observed::One(value.map_or(StepValue::Absent, StepValue::Text)))
+        Ok(Observed::One(
+            value.map_or(StepValue::Absent, StepValue::Text),
+        ))
     }
 
     /// Reads the values of many steps: AD one after the other on the bound connection, Microsoft 365
@@ -501,9 +501,8 @@ pub async fn run_steps(
         }
         let is_upn_back = journal.step.purpose == StepPurpose::FederatedUpnBack.as_str();
         let skip = if is_upn_back {
-            (!progress.upn_away_done).then_some(
-                "the UPN was not moved away, so there is nothing to move back",
-            )
+            (!progress.upn_away_done)
+                .then_some("the UPN was not moved away, so there is nothing to move back")
         } else if progress.failed {
             Some("an earlier step of this user did not succeed")
         } else {

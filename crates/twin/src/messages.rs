@@ -401,7 +401,9 @@ pub(crate) fn injected_failure(property: &str) -> GraphError {
     GraphError::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "generalException",
-        format!("Injected fault: PATCHes that set `{property}` fail (twin `faults.fail_properties`)."),
+        format!(
+            "Injected fault: PATCHes that set `{property}` fail (twin `faults.fail_properties`)."
+        ),
     )
 }
 

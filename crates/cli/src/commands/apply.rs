@@ -116,10 +116,7 @@ pub fn run(
 }
 
 /// The plan's targets must be the configured ones when the plan was read live.
-fn check_sources(
-    plan: &plan_file::PlanFile,
-    targets: &TargetsDescription,
-) -> anyhow::Result<()> {
+fn check_sources(plan: &plan_file::PlanFile, targets: &TargetsDescription) -> anyhow::Result<()> {
     let Some(sources) = &plan.sources else {
         return Ok(());
     };

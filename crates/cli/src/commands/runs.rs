@@ -49,17 +49,21 @@ pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
         }
         OutputFormat::Text => {
             if summaries.is_empty() {
-                writeln!(
-                    out,
-                    "no runs in `{}` yet",
-                    data.journal_path().display()
-                )?;
+                writeln!(out, "no runs in `{}` yet", data.journal_path().display())?;
                 return Ok(ExitStatus::Success);
             }
             writeln!(
                 out,
                 "{:<22} {:<16} {:<25} {:<22} {:>5} {:>6} {:>8} {:>7} {:>7}  WHAT",
-                "ID", "KIND", "STARTED", "STATUS", "DONE", "FAILED", "CONFLICT", "SKIPPED", "PENDING"
+                "ID",
+                "KIND",
+                "STARTED",
+                "STATUS",
+                "DONE",
+                "FAILED",
+                "CONFLICT",
+                "SKIPPED",
+                "PENDING"
             )?;
             for summary in &summaries {
                 let run = &summary.run;

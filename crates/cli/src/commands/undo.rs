@@ -36,7 +36,10 @@ fn reversed_purpose(purpose: &str) -> String {
     PURPOSES
         .iter()
         .find(|known| known.as_str() == purpose)
-        .map_or_else(|| purpose.to_owned(), |known| known.reversed().as_str().to_owned())
+        .map_or_else(
+            || purpose.to_owned(),
+            |known| known.reversed().as_str().to_owned(),
+        )
 }
 
 fn is_upn_move(purpose: &str) -> bool {
@@ -72,7 +75,10 @@ pub fn reverse_steps(steps: &[JournalStep]) -> Vec<PlannedStep> {
                 purpose: reversed_purpose(&step.purpose),
                 before: step.after.clone(),
                 // The value the step actually replaced, as the journal recorded it.
-                after: journal.replaced.clone().unwrap_or_else(|| step.before.clone()),
+                after: journal
+                    .replaced
+                    .clone()
+                    .unwrap_or_else(|| step.before.clone()),
             }
         })
         .collect()
@@ -247,33 +253,83 @@ mod tests {
     #[test]
     fn federated_steps_reverse_into_the_same_workaround() {
         let steps = [
-            done("A", "federated-upn-away", "userPrincipalName", "a@fed.com", "a@t.onmicrosoft.com"),
-            done("A", "set-immutable-id", "onPremisesImmutableId", "OLD", "NEW"),
-            done("A", "federated-upn-back", "userPrincipalName", "a@t.onmicrosoft.com", "a@fed.com"),
+            done(
+                "A",
+                "federated-upn-away",
+                "userPrincipalName",
+                "a@fed.com",
+                "a@t.onmicrosoft.com",
+            ),
+            done(
+                "A",
+                "set-immutable-id",
+                "onPremisesImmutableId",
+                "OLD",
+                "NEW",
+            ),
+            done(
+                "A",
+                "federated-upn-back",
+                "userPrincipalName",
+                "a@t.onmicrosoft.com",
+                "a@fed.com",
+            ),
         ];
         let reversed = reverse_steps(&steps);
         let shape: Vec<(&str, String, String)> = reversed
             .iter()
-            .map(|step| (step.purpose.as_str(), step.before.display(), step.after.display()))
+            .map(|step| {
+                (
+                    step.purpose.as_str(),
+                    step.before.display(),
+                    step.after.display(),
+                )
+            })
             .collect();
         assert_eq!(
             shape,
             [
-                ("federated-upn-away", "a@fed.com".into(), "a@t.onmicrosoft.com".into()),
+                (
+                    "federated-upn-away",
+                    "a@fed.com".into(),
+                    "a@t.onmicrosoft.com".into()
+                ),
                 ("set-immutable-id", "NEW".into(), "OLD".into()),
-                ("federated-upn-back", "a@t.onmicrosoft.com".into(), "a@fed.com".into()),
+                (
+                    "federated-upn-back",
+                    "a@t.onmicrosoft.com".into(),
+                    "a@fed.com".into()
+                ),
             ]
         );
     }
 
     #[test]
     fn upn_moves_around_a_failed_change_are_not_undone() {
-        let mut failed = done("A", "set-immutable-id", "onPremisesImmutableId", "OLD", "NEW");
+        let mut failed = done(
+            "A",
+            "set-immutable-id",
+            "onPremisesImmutableId",
+            "OLD",
+            "NEW",
+        );
         failed.state = StepState::Failed;
         let steps = [
-            done("A", "federated-upn-away", "userPrincipalName", "a@fed.com", "a@t.onmicrosoft.com"),
+            done(
+                "A",
+                "federated-upn-away",
+                "userPrincipalName",
+                "a@fed.com",
+                "a@t.onmicrosoft.com",
+            ),
             failed,
-            done("A", "federated-upn-back", "userPrincipalName", "a@t.onmicrosoft.com", "a@fed.com"),
+            done(
+                "A",
+                "federated-upn-back",
+                "userPrincipalName",
+                "a@t.onmicrosoft.com",
+                "a@fed.com",
+            ),
             done("B", "clear-immutable-id", "onPremisesImmutableId", "X", "Y"),
         ];
         let reversed = reverse_steps(&steps);

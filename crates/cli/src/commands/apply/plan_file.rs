@@ -136,8 +136,8 @@ fn user_suffix(user: Option<&str>) -> String {
 
 /// Reads and checks a plan.
 pub fn read(path: &Path) -> anyhow::Result<PlanFile> {
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read the plan `{}`", path.display()))?;
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read the plan `{}`", path.display()))?;
     let sha256 = sha2::Sha256::digest(&bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -190,7 +190,11 @@ fn is_guid_attribute(attribute: &str) -> bool {
         .any(|name| name.eq_ignore_ascii_case(attribute))
 }
 
-fn check_step(step: &RemediationStep, steps: &[RemediationStep], index: usize) -> Result<(), String> {
+fn check_step(
+    step: &RemediationStep,
+    steps: &[RemediationStep],
+    index: usize,
+) -> Result<(), String> {
     if step.target.trim().is_empty() {
         return Err("the target is empty".to_owned());
     }
@@ -316,18 +320,14 @@ fn check_cloud_step(
 fn upn_value(value: &StepValue) -> Result<(), String> {
     match value {
         StepValue::Text(upn) if upn.contains('@') => Ok(()),
-        other => Err(format!(
-            "`{}` is not a userPrincipalName",
-            other.display()
-        )),
+        other => Err(format!("`{}` is not a userPrincipalName", other.display())),
     }
 }
 
 /// The line on which the user's entry names its DN (the first mention).
 fn line_of_user(text: &str, dn: &str) -> usize {
     let quoted = serde_json::to_string(dn).unwrap_or_default();
-    text.find(&quoted)
-        .map_or(0, |offset| line_at(text, offset))
+    text.find(&quoted).map_or(0, |offset| line_at(text, offset))
 }
 
 fn line_at(text: &str, offset: usize) -> usize {
@@ -340,7 +340,9 @@ fn user_at(text: &str, line: usize, column: usize) -> Option<String> {
     let line_start = if line <= 1 {
         0
     } else {
-        text.match_indices('\n').nth(line - 2).map(|(at, _)| at + 1)?
+        text.match_indices('\n')
+            .nth(line - 2)
+            .map(|(at, _)| at + 1)?
     };
     let offset = (line_start + column).min(text.len());
     let before = text.get(..offset)?;
@@ -383,10 +385,7 @@ mod tests {
         "before": null, "after": {"base64": "AQI"}, "purpose": "set-anchor"}"#,
         );
         let error = error_of(&text);
-        assert!(
-            error.starts_with("`plan.json` line 6 column "),
-            "{error}"
-        );
+        assert!(error.starts_with("`plan.json` line 6 column "), "{error}");
         assert!(error.contains("(user `CN=Taro,DC=corp`)"), "{error}");
         assert!(error.contains("not canonical Base64"), "{error}");
     }
