@@ -6,39 +6,6 @@ use serde_json::{Value, json};
 
 use crate::lab::*;
 
-/// A fresh OU with `count` users; their DNs and UPNs.
-async fn ad_users(
-    directory: &TestDirectory,
-    purpose: &str,
-    count: usize,
-) -> (String, Vec<(String, String)>) {
-    let mut admin = directory.admin().await;
-    let ou = directory.unique_ou(&mut admin, purpose).await;
-    let mut users = Vec::new();
-    for n in 0..count {
-        let dn = directory
-            .add_user(
-                &mut admin,
-                &ou,
-                &format!("User {n}"),
-                &format!("{purpose}{n}"),
-            )
-            .await;
-        let upn = directory
-            .read_values(&mut admin, &dn, "userPrincipalName")
-            .await;
-        users.push((dn, String::from_utf8(upn[0].clone()).unwrap()));
-    }
-    (ou, users)
-}
-
-async fn anchor_of(directory: &TestDirectory, dn: &str) -> Vec<Vec<u8>> {
-    let mut admin = directory.admin().await;
-    directory
-        .read_values(&mut admin, dn, "mS-DS-ConsistencyGuid")
-        .await
-}
-
 fn outcomes(plan: &Value) -> Vec<String> {
     plan["users"]
         .as_array()

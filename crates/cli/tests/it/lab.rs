@@ -257,3 +257,36 @@ pub fn cloud_now(twin: &TwinServer, id: &str) -> (Option<String>, Option<String>
         user.on_premises_immutable_id.clone(),
     )
 }
+
+/// A fresh OU with `count` users; their DNs and UPNs.
+pub async fn ad_users(
+    directory: &TestDirectory,
+    purpose: &str,
+    count: usize,
+) -> (String, Vec<(String, String)>) {
+    let mut admin = directory.admin().await;
+    let ou = directory.unique_ou(&mut admin, purpose).await;
+    let mut users = Vec::new();
+    for n in 0..count {
+        let dn = directory
+            .add_user(
+                &mut admin,
+                &ou,
+                &format!("User {n}"),
+                &format!("{purpose}{n}"),
+            )
+            .await;
+        let upn = directory
+            .read_values(&mut admin, &dn, "userPrincipalName")
+            .await;
+        users.push((dn, String::from_utf8(upn[0].clone()).unwrap()));
+    }
+    (ou, users)
+}
+
+pub async fn anchor_of(directory: &TestDirectory, dn: &str) -> Vec<Vec<u8>> {
+    let mut admin = directory.admin().await;
+    directory
+        .read_values(&mut admin, dn, "mS-DS-ConsistencyGuid")
+        .await
+}

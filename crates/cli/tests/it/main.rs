@@ -4,6 +4,7 @@ mod apply;
 mod browser;
 mod check_anchor;
 mod convert;
+mod crash;
 mod generate;
 mod html_report;
 mod lab;
