@@ -5,6 +5,7 @@ mod browser;
 mod check_anchor;
 mod convert;
 mod crash;
+mod emit;
 mod generate;
 mod html_report;
 mod lab;
