@@ -666,27 +666,12 @@ pub fn write_report(
 ) -> anyhow::Result<()> {
     let targets: Value = serde_json::from_str(&run.targets).unwrap_or(Value::Null);
     let counts = count(steps);
+    let mut run_fields = run_json(run);
+    run_fields.insert("targets".to_owned(), targets);
     let report = json!({
         "formatVersion": 1,
-        "run": {
-            "id": run.id,
-            "kind": run.kind.as_str(),
-            "status": run.status.as_str(),
-            "startedAt": run.started_at,
-            "finishedAt": run.finished_at,
-            "planPath": run.plan_path,
-            "planSha256": run.plan_sha256,
-            "undoes": run.undoes,
-            "targets": targets,
-        },
-        "counts": {
-            "planned": counts.planned,
-            "started": counts.started,
-            "done": counts.done,
-            "failed": counts.failed,
-            "conflict": counts.conflict,
-            "skipped": counts.skipped,
-        },
+        "run": run_fields,
+        "counts": counts_json(&counts),
         "stale": stale,
         "steps": steps.iter().map(|journal| json!({
             "seq": journal.seq,
@@ -756,8 +741,71 @@ pub fn print_summary(run: &Run, steps: &[JournalStep], report: &Path) -> anyhow:
     Ok(())
 }
 
+/// Runs (or resumes) `run` to its end, closes the connections, writes the report and prints the
+/// summary. Returns the finished run and the exit status: 0 when every step was done, 1 otherwise.
+pub async fn run_and_report(
+    store: &Store,
+    data: &crate::data_dir::DataDir,
+    run: &Run,
+    mut targets: Targets,
+    reporter: &dyn Reporter,
+) -> anyhow::Result<(Run, crate::exit::ExitStatus)> {
+    let finished = run_steps(store, run, &mut targets, reporter).await;
+    targets.close().await;
+    let finished = finished?;
+    let run = store.find_run(&run.id)?;
+    let report = data.report_path(&run.id);
+    write_report(&report, &run, &finished, &[])?;
+    print_summary(&run, &finished, &report)?;
+    let status = status_of(&finished);
+    Ok((run, status))
+}
+
+/// A run's fields as the report and `runs --format json` write them.
+pub fn run_json(run: &Run) -> serde_json::Map<String, Value> {
+    let fields = json!({
+        "id": run.id,
+        "kind": run.kind.as_str(),
+        "status": run.status.as_str(),
+        "startedAt": run.started_at,
+        "finishedAt": run.finished_at,
+        "planPath": run.plan_path,
+        "planSha256": run.plan_sha256,
+        "undoes": run.undoes,
+    });
+    match fields {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// One step on one line: `  cloud set-immutable-id `onPremisesImmutableId` of `taro@…`: `a` → `b``.
+pub fn step_line(step: &PlannedStep) -> String {
+    format!(
+        "  {} {} `{}` of `{}`: `{}` → `{}`",
+        step.system,
+        step.purpose,
+        step.attribute,
+        step.label_or_target(),
+        step.before.display(),
+        step.after.display()
+    )
+}
+
+/// Step counts as the report and `runs --format json` write them.
+pub fn counts_json(counts: &StepCounts) -> Value {
+    json!({
+        "planned": counts.planned,
+        "started": counts.started,
+        "done": counts.done,
+        "failed": counts.failed,
+        "conflict": counts.conflict,
+        "skipped": counts.skipped,
+    })
+}
+
 /// The exit status of a finished run: 0 when every step was done, 1 otherwise.
-pub fn status_of(steps: &[JournalStep]) -> crate::exit::ExitStatus {
+fn status_of(steps: &[JournalStep]) -> crate::exit::ExitStatus {
     if steps.iter().all(|step| step.state == StepState::Done) {
         crate::exit::ExitStatus::Success
     } else {

@@ -25,7 +25,7 @@ use crate::clock;
 use crate::config;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
-use crate::journal::{self, LabelOrTarget as _, StaleValue, Targets, TargetsDescription};
+use crate::journal::{self, StaleValue, Targets, TargetsDescription};
 use crate::progress::StderrReporter;
 
 /// How many changes the summary lists before "... and N more".
@@ -104,14 +104,8 @@ pub fn run(
                 store.find_run(&new_run.id)?
             }
         };
-        let finished = journal::run_steps(&store, &run, &mut targets, &reporter).await;
-        targets.close().await;
-        let finished = finished?;
-        let run = store.find_run(&run.id)?;
-        let report = data.report_path(&run.id);
-        journal::write_report(&report, &run, &finished, &[])?;
-        journal::print_summary(&run, &finished, &report)?;
-        Ok(journal::status_of(&finished))
+        let (_, status) = journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+        Ok(status)
     })
 }
 
@@ -243,16 +237,7 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
     }
     writeln!(out, "first changes:")?;
     for step in steps.iter().take(SHOWN_CHANGES) {
-        writeln!(
-            out,
-            "  {} {} `{}` of `{}`: `{}` → `{}`",
-            step.system,
-            step.purpose,
-            step.attribute,
-            step.label_or_target(),
-            step.before.display(),
-            step.after.display()
-        )?;
+        writeln!(out, "{}", journal::step_line(step))?;
     }
     if steps.len() > SHOWN_CHANGES {
         writeln!(out, "  ... and {} more", steps.len() - SHOWN_CHANGES)?;

@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::args::{OutputFormat, RunsArgs};
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
+use crate::journal;
 
 pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatus> {
     let data = DataDir::resolve(data_dir)?;
@@ -21,27 +22,13 @@ pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
             let runs: Vec<_> = summaries
                 .iter()
                 .map(|summary| {
-                    let run = &summary.run;
-                    let counts = &summary.counts;
-                    json!({
-                        "id": run.id,
-                        "kind": run.kind.as_str(),
-                        "status": run.status.as_str(),
-                        "startedAt": run.started_at,
-                        "finishedAt": run.finished_at,
-                        "planPath": run.plan_path,
-                        "planSha256": run.plan_sha256,
-                        "undoes": run.undoes,
-                        "report": data.report_path(&run.id),
-                        "counts": {
-                            "planned": counts.planned,
-                            "started": counts.started,
-                            "done": counts.done,
-                            "failed": counts.failed,
-                            "conflict": counts.conflict,
-                            "skipped": counts.skipped,
-                        },
-                    })
+                    let mut fields = journal::run_json(&summary.run);
+                    fields.insert(
+                        "report".to_owned(),
+                        json!(data.report_path(&summary.run.id)),
+                    );
+                    fields.insert("counts".to_owned(), journal::counts_json(&summary.counts));
+                    serde_json::Value::Object(fields)
                 })
                 .collect();
             serde_json::to_writer_pretty(&mut out, &json!({ "formatVersion": 1, "runs": runs }))?;

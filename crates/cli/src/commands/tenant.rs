@@ -153,7 +153,7 @@ fn matching(
     .filter_map(|(name, switch)| switch.map(|switch| (name, switch.is_on())))
     .collect();
     runtime.block_on(async {
-        let mut targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
+        let targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
         let sync = read_sync(&targets).await?;
         let features = features(&sync);
         let steps: Vec<PlannedStep> = wanted
@@ -210,11 +210,8 @@ fn matching(
         };
         store.create_run(&new_run, &steps)?;
         let run = store.find_run(&new_run.id)?;
-        let finished = journal::run_steps(&store, &run, &mut targets, &reporter).await?;
-        let run = store.find_run(&run.id)?;
-        let report = data.report_path(&run.id);
-        journal::write_report(&report, &run, &finished, &[])?;
-        journal::print_summary(&run, &finished, &report)?;
+        let (run, status) =
+            journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
         if wanted.iter().any(|(_, on)| !on) {
             println!(
                 "reminder: Microsoft advises keeping both blocks on except while matching. When matching is done, \
@@ -223,6 +220,6 @@ fn matching(
                 run.id
             );
         }
-        Ok(journal::status_of(&finished))
+        Ok(status)
     })
 }

@@ -21,7 +21,7 @@ use crate::clock;
 use crate::config;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
-use crate::journal::{self, LabelOrTarget as _, TargetsDescription};
+use crate::journal::{self, TargetsDescription};
 use crate::progress::StderrReporter;
 
 const PURPOSES: [StepPurpose; 5] = [
@@ -146,7 +146,7 @@ pub fn run(
     let reporter = StderrReporter::from_env();
     let (need_ad, need_graph) = journal::systems_needed(&steps);
     runtime.block_on(async {
-        let mut targets =
+        let targets =
             journal::Targets::connect(&loaded, need_ad, need_graph, None, &reporter).await?;
         check_same_tenant(&original, &targets.description)?;
         let run = match unfinished {
@@ -169,14 +169,8 @@ pub fn run(
                 store.find_run(&new_run.id)?
             }
         };
-        let finished = journal::run_steps(&store, &run, &mut targets, &reporter).await;
-        targets.close().await;
-        let finished = finished?;
-        let run = store.find_run(&run.id)?;
-        let report = data.report_path(&run.id);
-        journal::write_report(&report, &run, &finished, &[])?;
-        journal::print_summary(&run, &finished, &report)?;
-        Ok(journal::status_of(&finished))
+        let (_, status) = journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+        Ok(status)
     })
 }
 
@@ -209,16 +203,7 @@ fn print_undo_summary(original: &Run, steps: &[PlannedStep]) -> anyhow::Result<(
         if steps.len() == 1 { "" } else { "s" }
     )?;
     for step in steps {
-        writeln!(
-            out,
-            "  {} {} `{}` of `{}`: `{}` → `{}`",
-            step.system,
-            step.purpose,
-            step.attribute,
-            step.label_or_target(),
-            step.before.display(),
-            step.after.display()
-        )?;
+        writeln!(out, "{}", journal::step_line(step))?;
     }
     Ok(())
 }

@@ -6,6 +6,71 @@ use serde_json::{Value, json};
 
 use crate::lab::*;
 
+/// Two AD users and two cloud users; a plan that sets both anchors in AD and, per cloud user,
+/// changes (`change`) or clears its ImmutableID `immutable_id(base + i)`.
+struct Mixed {
+    twin: anchorsync_twin::TwinServer,
+    lab: Lab,
+    users: Vec<(String, String)>,
+    ids: Vec<String>,
+    plan_file: std::path::PathBuf,
+}
+
+async fn mixed(directory: &TestDirectory, purpose: &str, base: u32, change: bool) -> Mixed {
+    let (ou, users) = ad_users(directory, purpose, 2).await;
+    let ids: Vec<String> = (1..=2)
+        .map(|n| format!("{base:08}-0000-4000-8000-00000000000{n}"))
+        .collect();
+    let cloud: Vec<Value> = ids
+        .iter()
+        .zip(base..)
+        .map(|(id, n)| {
+            cloud_user(
+                id,
+                &format!("{purpose}{n}@{MANAGED}"),
+                Some(&immutable_id(n)),
+            )
+        })
+        .collect();
+    let twin = twin_with(tenant(cloud), |_| {});
+    let lab = Lab::new(Some((directory, &ou)), Some(&twin));
+    let mut steps: Vec<(&str, Vec<Value>)> = Vec::new();
+    for (((dn, upn), id), n) in users.iter().zip(&ids).zip(base..) {
+        let cloud = if change {
+            cloud_step(
+                id,
+                upn,
+                "onPremisesImmutableId",
+                Some(&immutable_id(n)),
+                Some(&immutable_id(n + 10)),
+                "set-immutable-id",
+            )
+        } else {
+            cloud_step(
+                id,
+                upn,
+                "onPremisesImmutableId",
+                Some(&immutable_id(n)),
+                None,
+                "clear-immutable-id",
+            )
+        };
+        steps.push((
+            dn.as_str(),
+            vec![set_anchor(dn, upn, None, &guid_bytes(n + 10)), cloud],
+        ));
+    }
+    let strategy = if change { "hard-cloud" } else { "soft" };
+    let plan_file = lab.write("plan.json", &plan(strategy, &steps));
+    Mixed {
+        twin,
+        lab,
+        users,
+        ids,
+        plan_file,
+    }
+}
+
 fn outcomes(plan: &Value) -> Vec<String> {
     plan["users"]
         .as_array()
@@ -307,37 +372,13 @@ async fn hard_cloud_on_a_federated_user_restores_the_upn_when_interrupted_issue_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undo_refuses_to_overwrite_a_later_change_issue_6() {
     let directory = TestDirectory::from_env();
-    let (ou, users) = ad_users(&directory, "undo", 2).await;
-    let ids = [
-        "40000000-0000-4000-8000-000000000001",
-        "40000000-0000-4000-8000-000000000002",
-    ];
-    let cloud: Vec<Value> = ids
-        .iter()
-        .zip(400u32..)
-        .map(|(id, n)| cloud_user(id, &format!("u{n}@{MANAGED}"), Some(&immutable_id(n))))
-        .collect();
-    let twin = twin_with(tenant(cloud), |_| {});
-    let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
-    // AD: set both anchors; cloud: change both ImmutableIDs.
-    let mut steps: Vec<(&str, Vec<Value>)> = Vec::new();
-    for (((dn, upn), id), n) in users.iter().zip(&ids).zip(400u32..) {
-        steps.push((
-            dn.as_str(),
-            vec![
-                set_anchor(dn, upn, None, &guid_bytes(n + 10)),
-                cloud_step(
-                    id,
-                    upn,
-                    "onPremisesImmutableId",
-                    Some(&immutable_id(n)),
-                    Some(&immutable_id(n + 10)),
-                    "set-immutable-id",
-                ),
-            ],
-        ));
-    }
-    let plan_file = lab.write("plan.json", &plan("hard-cloud", &steps));
+    let Mixed {
+        twin,
+        lab,
+        users,
+        ids,
+        plan_file,
+    } = mixed(&directory, "undo", 400, true).await;
     let applied = lab.apply(&plan_file, &["--yes"]);
     assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
     let run = lab.runs()[0]["id"].as_str().unwrap().to_owned();
@@ -358,7 +399,7 @@ async fn undo_refuses_to_overwrite_a_later_change_issue_6() {
     .unwrap();
     client
         .set_immutable_id(
-            &anchorsync_graph::UserKey::Id(ids[1].to_owned()),
+            &anchorsync_graph::UserKey::Id(ids[1].clone()),
             Some(&immutable_id(498)),
         )
         .await
@@ -374,12 +415,12 @@ async fn undo_refuses_to_overwrite_a_later_change_issue_6() {
     assert!(stdout.contains("completed-with-errors"), "{stdout}");
     // The first user is back where it was; the second keeps the later values.
     assert!(anchor_of(&directory, &users[0].0).await.is_empty());
-    assert_eq!(cloud_now(&twin, ids[0]).1, Some(immutable_id(400)));
+    assert_eq!(cloud_now(&twin, &ids[0]).1, Some(immutable_id(400)));
     assert_eq!(
         anchor_of(&directory, &users[1].0).await,
         vec![later.to_vec()]
     );
-    assert_eq!(cloud_now(&twin, ids[1]).1, Some(immutable_id(498)));
+    assert_eq!(cloud_now(&twin, &ids[1]).1, Some(immutable_id(498)));
     let report = lab.last_report();
     // Newest first: user 2's cloud and AD steps, then user 1's.
     assert_eq!(
@@ -398,36 +439,13 @@ async fn undo_refuses_to_overwrite_a_later_change_issue_6() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stale_plan_is_refused_with_nothing_written_issue_6() {
     let directory = TestDirectory::from_env();
-    let (ou, users) = ad_users(&directory, "stale", 2).await;
-    let ids = [
-        "50000000-0000-4000-8000-000000000001",
-        "50000000-0000-4000-8000-000000000002",
-    ];
-    let cloud: Vec<Value> = ids
-        .iter()
-        .zip(500u32..)
-        .map(|(id, n)| cloud_user(id, &format!("s{n}@{MANAGED}"), Some(&immutable_id(n))))
-        .collect();
-    let twin = twin_with(tenant(cloud), |_| {});
-    let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
-    let mut steps: Vec<(&str, Vec<Value>)> = Vec::new();
-    for (((dn, upn), id), n) in users.iter().zip(&ids).zip(500u32..) {
-        steps.push((
-            dn.as_str(),
-            vec![
-                set_anchor(dn, upn, None, &guid_bytes(n + 10)),
-                cloud_step(
-                    id,
-                    upn,
-                    "onPremisesImmutableId",
-                    Some(&immutable_id(n)),
-                    None,
-                    "clear-immutable-id",
-                ),
-            ],
-        ));
-    }
-    let plan_file = lab.write("plan.json", &plan("hard-ad", &steps));
+    let Mixed {
+        twin,
+        lab,
+        users,
+        plan_file,
+        ..
+    } = mixed(&directory, "stale", 500, false).await;
     // The second user's anchor was set since the plan was made.
     let mut admin = directory.admin().await;
     let since = guid_bytes(599);
