@@ -14,6 +14,7 @@ use std::collections::HashSet;
 use std::io::Write as _;
 use std::path::Path;
 
+use anchorsync_ad::dn::NormalizedDn;
 use anchorsync_core::remediation::{StepPurpose, StepSystem};
 use anchorsync_store::{NewRun, PlannedStep, RunKind, RunStatus};
 use anyhow::bail;
@@ -109,12 +110,11 @@ pub fn run(
     })
 }
 
-/// The plan's targets must be the configured ones when the plan was read live.
+/// The plan's targets must be the configured ones: the tenant it was read from (when read live), and
+/// an AD scope that holds its DNs.
 fn check_sources(plan: &plan_file::PlanFile, targets: &TargetsDescription) -> anyhow::Result<()> {
-    let Some(sources) = &plan.sources else {
-        return Ok(());
-    };
-    if sources.cloud.kind == "graph"
+    if let Some(sources) = &plan.sources
+        && sources.cloud.kind == "graph"
         && let (Some(planned), Some(configured)) = (&sources.cloud.tenant_id, &targets.cloud)
         && !planned.eq_ignore_ascii_case(&configured.tenant_id)
     {
@@ -123,6 +123,33 @@ fn check_sources(plan: &plan_file::PlanFile, targets: &TargetsDescription) -> an
              nothing was changed",
             configured.tenant_id
         );
+    }
+    // The configured AD scope must hold every DN the plan writes to: a plan made against another
+    // directory (or scope) is refused before anything is read.
+    if let Some(ad) = &targets.ad
+        && !ad.base_dns.is_empty()
+    {
+        let bases: Vec<NormalizedDn> = ad.base_dns.iter().map(|dn| NormalizedDn::new(dn)).collect();
+        if let Some(outside) = plan
+            .users
+            .iter()
+            .flat_map(|user| &user.steps)
+            .filter(|step| step.system == StepSystem::Ad)
+            .find(|step| {
+                let dn = NormalizedDn::new(&step.target);
+                !bases.iter().any(|base| dn.is_within(base))
+            })
+        {
+            bail!(
+                "the plan writes to `{}`, outside the configured `[ad]` base DNs ({}); nothing was changed",
+                outside.target,
+                ad.base_dns
+                    .iter()
+                    .map(|dn| format!("`{dn}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
     Ok(())
 }

@@ -154,6 +154,20 @@ fn matching(
     .collect();
     runtime.block_on(async {
         let targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
+        // An interrupted switch is finished first (run again to resume, as for apply).
+        if let Some(store) = data.open_existing()?
+            && store.unfinished_of_kind(RunKind::TenantMatching)?.is_some()
+        {
+            drop(store);
+            let (store, _lock) = data.open_for_writing()?;
+            if let Some(run) = store.unfinished_of_kind(RunKind::TenantMatching)? {
+                eprintln!("resuming the interrupted tenant-matching run `{}`", run.id);
+                let (_, status) =
+                    journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+                eprintln!("run the command again for the switches asked for now");
+                return Ok(status);
+            }
+        }
         let sync = read_sync(&targets).await?;
         let features = features(&sync);
         let steps: Vec<PlannedStep> = wanted

@@ -131,6 +131,30 @@ async fn hard_ad_on_the_dc_then_plan_reports_hard_match_and_undo_restores_issue_
         .collect();
     let plan_file = lab.write("plan.json", &plan("hard-ad", &steps));
 
+    // A plan that writes outside the configured scope is refused before anything is read.
+    let outside = lab.write(
+        "outside.json",
+        &plan(
+            "hard-ad",
+            &[(
+                "CN=Someone,CN=Users,DC=corp,DC=example,DC=com",
+                vec![set_anchor(
+                    "CN=Someone,CN=Users,DC=corp,DC=example,DC=com",
+                    "someone",
+                    None,
+                    &guid_bytes(199),
+                )],
+            )],
+        ),
+    );
+    let refused = lab.apply(&outside, &["--yes"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("outside the configured `[ad]` base DNs"),
+        "{}",
+        text(&refused)
+    );
+
     // A dry run reads, writes and journals nothing.
     let dry = lab.apply(&plan_file, &[]);
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
@@ -140,7 +164,7 @@ async fn hard_ad_on_the_dc_then_plan_reports_hard_match_and_undo_restores_issue_
         stdout.contains("dry run: nothing was read, changed or journaled"),
         "{stdout}"
     );
-    assert!(!lab.data.exists());
+    assert!(lab.runs().is_empty());
     assert!(anchor_of(&directory, &users[0].0).await.is_empty());
 
     let applied = lab.apply(&plan_file, &["--yes"]);
