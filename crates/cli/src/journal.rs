@@ -552,7 +552,9 @@ pub async fn run_steps(
                     });
                 }
             } else {
-                store.mark_started(&run.id, journal.seq, &clock::rfc3339(clock::now()))?;
+                let at = clock::rfc3339(clock::now());
+                store.mark_started(&run.id, journal.seq, &at)?;
+                journal.started_at = Some(at);
             }
             match resolved {
                 Some(outcome) => outcome,
@@ -589,9 +591,6 @@ pub async fn run_steps(
         };
         let now = clock::rfc3339(clock::now());
         store.finish_step(&run.id, journal.seq, &outcome, &now)?;
-        if journal.started_at.is_none() && outcome.state != StepState::Skipped {
-            journal.started_at = Some(now.clone());
-        }
         journal.state = outcome.state;
         journal.replaced = outcome.replaced;
         journal.message = outcome.message;
