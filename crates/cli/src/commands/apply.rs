@@ -27,7 +27,7 @@ use crate::config;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, StaleValue, Targets, TargetsDescription};
-use crate::progress::StderrReporter;
+use crate::progress::BarReporter;
 
 /// How many changes the summary lists before "... and N more".
 const SHOWN_CHANGES: usize = 10;
@@ -69,7 +69,7 @@ pub fn run(
     let loaded = config::load(config_path)?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
-    let reporter = StderrReporter::from_env();
+    let reporter = BarReporter::from_env();
     let (need_ad, need_graph) = journal::systems_needed(&steps);
     runtime.block_on(async {
         let mut targets = Targets::connect(&loaded, need_ad, need_graph, None, &reporter).await?;
@@ -159,7 +159,7 @@ fn check_sources(plan: &plan_file::PlanFile, targets: &TargetsDescription) -> an
 async fn preflight(
     steps: &[PlannedStep],
     targets: &mut Targets,
-    reporter: &StderrReporter,
+    reporter: &BarReporter,
 ) -> anyhow::Result<Vec<StaleValue>> {
     let mut seen = HashSet::new();
     let firsts: Vec<&PlannedStep> = steps

@@ -17,7 +17,7 @@ use crate::config;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, SET_TENANT_FEATURE, TENANT_SYSTEM, Targets};
-use crate::progress::StderrReporter;
+use crate::progress::BarReporter;
 
 const BLOCK_SOFT_MATCH: &str = "blockSoftMatchEnabled";
 const BLOCK_HARD_MATCH: &str = "blockCloudObjectTakeoverThroughHardMatchEnabled";
@@ -85,7 +85,7 @@ async fn read_sync(targets: &Targets) -> anyhow::Result<OnPremisesSynchronizatio
 fn show(args: &TenantShowArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
     let loaded = config::load(config_path)?;
     let runtime = journal::runtime()?;
-    let reporter = StderrReporter::from_env();
+    let reporter = BarReporter::from_env();
     let sync = runtime.block_on(async {
         let targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
         read_sync(&targets).await
@@ -144,7 +144,7 @@ fn matching(
     let loaded = config::load(config_path)?;
     let data = DataDir::resolve(data_dir)?;
     let runtime = journal::runtime()?;
-    let reporter = StderrReporter::from_env();
+    let reporter = BarReporter::from_env();
     let wanted: Vec<(&str, bool)> = [
         (BLOCK_SOFT_MATCH, args.block_soft_match),
         (BLOCK_HARD_MATCH, args.block_hard_match),

@@ -22,7 +22,7 @@ use crate::config;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, TargetsDescription};
-use crate::progress::StderrReporter;
+use crate::progress::BarReporter;
 
 const PURPOSES: [StepPurpose; 5] = [
     StepPurpose::SetAnchor,
@@ -143,7 +143,7 @@ pub fn run(
     let loaded = config::load(config_path)?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
-    let reporter = StderrReporter::from_env();
+    let reporter = BarReporter::from_env();
     let (need_ad, need_graph) = journal::systems_needed(&steps);
     runtime.block_on(async {
         let targets =
