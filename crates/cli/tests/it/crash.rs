@@ -188,3 +188,124 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(runs[0]["counts"]["done"], 5 + cloud_steps);
 }
+
+#[test]
+fn a_step_left_started_is_resolved_by_reading_its_value_issue_6() {
+    // A journal as a killed apply leaves it: the run exists and three steps are `started`. The first
+    // was written before the crash, the second was not, the third's value has since moved elsewhere.
+    use anchorsync_core::remediation::StepValue;
+    use anchorsync_store::{NewRun, PlannedStep, RunKind, Store};
+    use sha2::Digest as _;
+
+    let ids: Vec<String> = (1..=3)
+        .map(|n| format!("80000000-0000-4000-8000-00000000000{n}"))
+        .collect();
+    let before = |n: u32| immutable_id(950 + n);
+    let after = |n: u32| immutable_id(960 + n);
+    let now = [after(1), before(2), immutable_id(999)];
+    let cloud: Vec<Value> = ids
+        .iter()
+        .zip(&now)
+        .zip(1u32..)
+        .map(|((id, value), n)| cloud_user(id, &format!("r{n}@{MANAGED}"), Some(value)))
+        .collect();
+    let twin = twin_with(tenant(cloud), |_| {});
+    let lab = Lab::new(None, Some(&twin));
+    let users: Vec<(String, Vec<Value>)> = ids
+        .iter()
+        .zip(1u32..)
+        .map(|(id, n)| {
+            (
+                format!("CN=R{n},DC=corp"),
+                vec![cloud_step(
+                    id,
+                    &format!("r{n}@{MANAGED}"),
+                    "onPremisesImmutableId",
+                    Some(&before(n)),
+                    Some(&after(n)),
+                    "set-immutable-id",
+                )],
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, Vec<Value>)> = users
+        .iter()
+        .map(|(dn, steps)| (dn.as_str(), steps.clone()))
+        .collect();
+    let text_plan = plan("hard-cloud", &borrowed);
+    let plan_file = lab.write("plan.json", &text_plan);
+    let sha256: String = sha2::Sha256::digest(text_plan.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    std::fs::create_dir_all(&lab.data).unwrap();
+    let mut store = Store::open(&lab.data.join("anchorsync.db")).unwrap();
+    let steps: Vec<PlannedStep> = ids
+        .iter()
+        .zip(1u32..)
+        .map(|(id, n)| PlannedStep {
+            user_dn: Some(format!("CN=R{n},DC=corp")),
+            system: "cloud".to_owned(),
+            target: id.clone(),
+            label: Some(format!("r{n}@{MANAGED}")),
+            attribute: "onPremisesImmutableId".to_owned(),
+            purpose: "set-immutable-id".to_owned(),
+            before: StepValue::Text(before(n)),
+            after: StepValue::Text(after(n)),
+        })
+        .collect();
+    store
+        .create_run(
+            &NewRun {
+                id: "20261122T050000Z-dead".to_owned(),
+                kind: RunKind::Apply,
+                plan_sha256: Some(sha256),
+                plan_path: Some(plan_file.display().to_string()),
+                undoes: None,
+                targets: "{}".to_owned(),
+                started_at: "2026-11-22T05:00:00.000Z".to_owned(),
+            },
+            &steps,
+        )
+        .unwrap();
+    for seq in 1..=3 {
+        store
+            .mark_started("20261122T050000Z-dead", seq, "2026-11-22T05:00:01.000Z")
+            .unwrap();
+    }
+    drop(store);
+
+    let output = lab.apply(&plan_file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("resuming run `20261122T050000Z-dead`"),
+        "{}",
+        text(&output)
+    );
+    // Only the step that had not been written was sent; the moved value was left alone.
+    let writes = twin.twin().writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].resource, format!("/users/{}", ids[1]));
+    assert_eq!(cloud_now(&twin, &ids[0]).1, Some(after(1)));
+    assert_eq!(cloud_now(&twin, &ids[1]).1, Some(after(2)));
+    assert_eq!(cloud_now(&twin, &ids[2]).1, Some(immutable_id(999)));
+    let report = lab.report("20261122T050000Z-dead");
+    let states: Vec<&str> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|step| step["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["done", "done", "conflict"]);
+    assert_eq!(
+        report["steps"][0]["message"],
+        "found written when the interrupted run was resumed"
+    );
+    assert!(
+        report["steps"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("neither the planned"),
+        "{report}"
+    );
+}
