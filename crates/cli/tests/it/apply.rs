@@ -640,6 +640,15 @@ fn tenant_show_and_matching_switch_undoably_with_a_reminder_issue_6() {
     let text_runs = lab.anchorsync().arg("runs").output().unwrap();
     let listing = String::from_utf8_lossy(&text_runs.stdout);
     assert_eq!(listing.lines().count(), 4, "{listing}");
+    // An undo can itself be undone.
+    let undo_run = lab.runs()[2]["id"].as_str().unwrap().to_owned();
+    let redo = lab
+        .anchorsync()
+        .args(["undo", &undo_run, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(redo.status.code(), Some(0), "{}", text(&redo));
+    assert_eq!(features(&twin), (false, true));
     assert!(
         listing.contains(&format!("undoes `{}`", runs[1]["id"].as_str().unwrap())),
         "{listing}"
