@@ -2,9 +2,12 @@
 //! exit status: 0 when everything is in order, 1 when differences or conflicts were found, 2 on an error.
 
 mod args;
+mod clock;
 mod commands;
 mod config;
+mod data_dir;
 mod exit;
+mod journal;
 mod output;
 mod progress;
 mod report;

@@ -1,11 +1,17 @@
 //! One module per command; `run` dispatches.
 
+mod apply;
 mod check_anchor;
 mod convert;
 mod generate;
 mod plan;
+mod runs;
 mod snapshot;
+mod tenant;
 mod twin;
+mod undo;
+
+pub use apply::hint as apply_hint;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -19,5 +25,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, cli.config.as_deref()),
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
+        Command::Apply(args) => apply::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
+        Command::Undo(args) => undo::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
+        Command::Runs(args) => runs::run(&args, cli.data_dir.as_deref()),
+        Command::Tenant(command) => {
+            tenant::run(&command, cli.config.as_deref(), cli.data_dir.as_deref())
+        }
     }
 }
