@@ -630,6 +630,31 @@ impl<W: Write> LdifWriter<W> {
         writeln!(self.out)
     }
 
+    /// Writes a modify record that replaces `before` with `after` as a compare-and-set: `delete:` the
+    /// expected value, then `add:` the new one. ldapmodify and ldifde apply a record whole or not at
+    /// all, so a value that is no longer `before` makes the delete, and the record, fail. `None` for
+    /// `before` only adds (refused by a single-valued attribute that has a value); `None` for `after`
+    /// only deletes.
+    pub fn write_compare_and_set(
+        &mut self,
+        dn: &str,
+        attribute: &str,
+        before: Option<&[u8]>,
+        after: Option<&[u8]>,
+    ) -> io::Result<()> {
+        self.write_line("dn", dn.as_bytes(), false)?;
+        writeln!(self.out, "changetype: modify")?;
+        let binary = is_binary_attribute(attribute);
+        for (operation, value) in [("delete", before), ("add", after)] {
+            if let Some(value) = value {
+                writeln!(self.out, "{operation}: {attribute}")?;
+                self.write_line(attribute, value, binary)?;
+                writeln!(self.out, "-")?;
+            }
+        }
+        writeln!(self.out)
+    }
+
     fn write_line(&mut self, name: &str, value: &[u8], binary: bool) -> io::Result<()> {
         let line = if !binary && is_safe_string(value) {
             let mut line = format!("{name}:");
@@ -684,6 +709,30 @@ proxyAddresses: smtp:a@example.com\n\n# search reference\nref: ldap://DomainDnsZ
         assert_eq!(entry.values("objectguid")[0].len(), 16);
         assert_eq!(entry.values("displayName")[0], "山田太郎".as_bytes());
         assert_eq!(entry.values("proxyAddresses").len(), 2);
+    }
+
+    #[test]
+    fn compare_and_set_records_delete_the_old_value_and_add_the_new() {
+        let mut writer = LdifWriter::records_only(Vec::new());
+        writer
+            .write_compare_and_set(
+                "CN=Taro Yamada,OU=Staff,DC=corp",
+                "mS-DS-ConsistencyGuid",
+                Some(&[1, 2, 3]),
+                Some(b"ABCDEFGHIJKLMNOP"),
+            )
+            .unwrap();
+        writer
+            .write_compare_and_set("CN=山田,DC=corp", "employeeID", None, Some(b"E1"))
+            .unwrap();
+        let text = String::from_utf8(writer.finish().unwrap()).unwrap();
+        assert_eq!(
+            text,
+            "dn: CN=Taro Yamada,OU=Staff,DC=corp\nchangetype: modify\ndelete: mS-DS-ConsistencyGuid\n\
+             mS-DS-ConsistencyGuid:: AQID\n-\nadd: mS-DS-ConsistencyGuid\nmS-DS-ConsistencyGuid:: \
+             QUJDREVGR0hJSktMTU5PUA==\n-\n\ndn:: Q0495bGx55SwLERDPWNvcnA=\nchangetype: modify\nadd: employeeID\n\
+             employeeID: E1\n-\n\n"
+        );
     }
 
     #[test]

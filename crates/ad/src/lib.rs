@@ -133,6 +133,20 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether the directory answered a write or a read with a refusal (an LDAP result code, such as
+    /// no such object), as opposed to not answering at all, when whether a write happened is unknown.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            Self::Write { source, .. } | Self::Search { source, .. } => {
+                matches!(**source, ldap3::LdapError::LdapResult { .. })
+            }
+            Self::StaleValue { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 fn summary(attempts: &[Error]) -> String {
     attempts
         .iter()

@@ -29,6 +29,11 @@ pub struct Cli {
     /// in the current directory). Accepted before or after the command.
     #[arg(long, global = true, env = "ANCHORSYNC_CONFIG", value_name = "FILE")]
     pub config: Option<std::path::PathBuf>,
+    /// Where the journal (`anchorsync.db`) and the run reports (`runs/<id>.json`) live (default: the
+    /// platform's data directory, `~/.local/share/anchorsync` on Linux). Accepted before or after the
+    /// command.
+    #[arg(long, global = true, env = "ANCHORSYNC_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 /// Every command.
@@ -85,6 +90,44 @@ pub enum Command {
     /// rehearsals and tests.
     #[command(subcommand)]
     Twin(TwinCommand),
+    /// Carry out the changes of a plan made with `plan --strategy`, each one journaled before it is
+    /// made.
+    ///
+    /// Without `--yes` it only shows what it would do (a dry run: nothing is read, written or
+    /// journaled). With `--yes` it first reads every value the plan will change and refuses the whole
+    /// plan, writing nothing, when any of them no longer holds its planned `before` value; then it
+    /// records each step in the journal as started (on disk) before writing it, writes it as a
+    /// compare-and-set (AD: one LDAP modify that deletes the old value and adds the new; Microsoft 365:
+    /// read, compare, PATCH with an explicit null to clear), and records its result. A user whose step
+    /// fails keeps its remaining steps undone, except that a federated user's UPN is always moved back.
+    /// Interrupted at any moment (even by SIGKILL), run the same command again: it resumes the run, and
+    /// no step is done twice. Exit status 0 when every step was done, 1 when some failed or met a
+    /// changed value (or the plan was refused as stale), 2 on bad input.
+    #[command(
+        after_help = "Examples:\n  anchorsync plan --ad ad --cloud graph --strategy hard-cloud --format json -o plan.json\n  \
+                      anchorsync apply plan.json              # what would happen\n  \
+                      anchorsync apply plan.json --yes        # do it (run again to resume)\n  \
+                      anchorsync apply plan.json --emit ldif -o changes.ldif   # for ldapmodify, and changes-cloud.ps1"
+    )]
+    Apply(ApplyArgs),
+    /// Reverse a run: restore every value its done steps replaced, newest first.
+    ///
+    /// A new run of kind `undo`, journaled and resumable like `apply`. Each value is restored as a
+    /// compare-and-set: a value changed since the run is reported as a conflict and never overwritten.
+    /// A federated user's ImmutableID is restored inside the same UPN workaround. Without `--yes` it
+    /// only shows what it would do.
+    #[command(
+        after_help = "Examples:\n  anchorsync runs\n  anchorsync undo 20261122T051500Z-3f9a\n  \
+                      anchorsync undo 20261122T051500Z-3f9a --yes"
+    )]
+    Undo(UndoArgs),
+    /// List the runs in the journal: id, kind, start, status and step counts.
+    #[command(after_help = "Examples:\n  anchorsync runs\n  anchorsync runs --format json")]
+    Runs(RunsArgs),
+    /// The tenant's synchronisation switches that decide matching: show them, or turn soft and hard
+    /// matching blocks off and on as a journaled, undoable run.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Check that every user's ImmutableID agrees across AD, Microsoft 365 and the identity provider.
     ///
     /// Re-reads AD (the sourceAnchor), the tenant (onPremisesImmutableId) and, with `--hac`, a HENNGE
@@ -162,6 +205,122 @@ pub struct VerifyArgs {
     /// Write to this file instead of stdout (written whole or not at all).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+/// `anchorsync apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The plan (JSON, written by `plan --strategy ... --format json`).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Make the changes. Without it, nothing is read, written or journaled.
+    #[arg(long)]
+    pub yes: bool,
+    /// Instead of executing, write the changes as files for someone else to run: the AD changes as
+    /// `ldif` (an LDIF modify file for ldapmodify or ldifde) or `powershell` (Set-ADUser), to `-o FILE`;
+    /// the Microsoft 365 changes as a Microsoft Graph PowerShell script beside it, named FILE without its
+    /// extension plus `-cloud.ps1`. Nothing is executed or journaled.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "FORMAT",
+        requires = "output",
+        conflicts_with = "yes"
+    )]
+    pub emit: Option<EmitFormat>,
+    /// The file `--emit` writes the AD changes to.
+    #[arg(short, long, value_name = "FILE", requires = "emit")]
+    pub output: Option<PathBuf>,
+}
+
+/// What `apply --emit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EmitFormat {
+    /// An LDIF modify file: each change deletes the old value and adds the new one in one record, so
+    /// ldapmodify refuses a value that changed since the plan.
+    Ldif,
+    /// A PowerShell script with the ActiveDirectory module: each user's value is checked, then
+    /// `Set-ADUser -Replace` (or `-Clear`).
+    Powershell,
+}
+
+/// `anchorsync undo`.
+#[derive(Debug, Args)]
+pub struct UndoArgs {
+    /// The run to reverse (its id, or the start of it, as `anchorsync runs` lists it).
+    #[arg(value_name = "RUN")]
+    pub run: String,
+    /// Make the changes. Without it, only what would be done is shown.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// `anchorsync runs`.
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `anchorsync tenant ...`.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Show the tenant's onPremisesSynchronization features, the three that decide matching first.
+    #[command(
+        after_help = "Examples:\n  anchorsync tenant show\n  anchorsync tenant show --format json"
+    )]
+    Show(TenantShowArgs),
+    /// Turn the soft-match and hard-match (cloud object takeover) blocks off or on.
+    ///
+    /// A journaled run of kind `tenant-matching`: `anchorsync undo RUN` puts the switches back.
+    /// Microsoft advises keeping both blocks on except while a matching procedure runs, so switch
+    /// them back on when matching is done. Without `--yes` only what would change is shown.
+    #[command(
+        after_help = "Examples:\n  anchorsync tenant matching --block-soft-match off --yes\n  \
+                      anchorsync tenant matching --block-soft-match on --block-hard-match on --yes"
+    )]
+    Matching(TenantMatchingArgs),
+}
+
+/// `anchorsync tenant show`.
+#[derive(Debug, Args)]
+pub struct TenantShowArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
+}
+
+/// `anchorsync tenant matching`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("switch").required(true).multiple(true)))]
+pub struct TenantMatchingArgs {
+    /// `blockSoftMatchEnabled`: `on` blocks soft matching (by SMTP address or UPN) for the whole tenant.
+    #[arg(long, value_enum, value_name = "on|off", group = "switch")]
+    pub block_soft_match: Option<Switch>,
+    /// `blockCloudObjectTakeoverThroughHardMatchEnabled`: `on` stops a hard match from taking over a
+    /// cloud-managed user.
+    #[arg(long, value_enum, value_name = "on|off", group = "switch")]
+    pub block_hard_match: Option<Switch>,
+    /// Make the change. Without it, only what would change is shown.
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// A tenant switch's wanted position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Switch {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+impl Switch {
+    /// `true` for on.
+    pub fn is_on(self) -> bool {
+        self == Self::On
+    }
 }
 
 /// `anchorsync snapshot cloud`.

@@ -51,6 +51,7 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
                         .downcast_ref::<anchorsync_ad::export_csv::CsvError>()
                         .and_then(anchorsync_ad::export_csv::CsvError::hint)
                 })
+                .or_else(|| crate::commands::apply_hint(cause))
         })
         .collect()
 }

@@ -2,11 +2,14 @@
 //! exit status: 0 when everything is in order, 1 when differences or conflicts were found, 2 on an error.
 
 mod args;
+mod clock;
 mod commands;
 mod config;
 mod csv_input;
+mod data_dir;
 mod exit;
 mod hac;
+mod journal;
 mod mapping;
 mod output;
 mod progress;

@@ -1,10 +1,14 @@
-//! anchorsync's state on disk, in one SQLite file: delta-read cookies now, the run journal later.
+//! anchorsync's state on disk, in one SQLite file: delta-read cookies and the run journal.
 //!
 //! The schema migrates forward one step at a time (style.md §12): a `schema_version` table holds the
 //! version, and [`Store::open`] applies each missing step of [`MIGRATIONS`] in order, each in its own
 //! transaction. A released step is never edited; a change is a new step at the end of the list. A
 //! database written by a newer anchorsync is refused with [`Error::TooNew`] (`AS-STORE-0001`) rather
 //! than guessed at.
+//!
+//! The journal ([`journal`]) records every run of `apply`, `undo` and `tenant matching` and each of its
+//! steps. The file is in WAL mode with `synchronous = FULL`: a commit is on disk when it returns, so a
+//! step marked `started` is durable before the write it announces is sent.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +21,13 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension as _, params};
 
+pub mod journal;
+
+pub use journal::{
+    JournalStep, NewRun, PlannedStep, Run, RunKind, RunStatus, RunSummary, StepCounts, StepOutcome,
+    StepState,
+};
+
 /// The migration steps: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 /// NEVER EDIT A RELEASED STEP: append a new one.
 pub const MIGRATIONS: &[&str] = &[
@@ -25,6 +36,38 @@ pub const MIGRATIONS: &[&str] = &[
         source TEXT PRIMARY KEY NOT NULL,
         mode TEXT NOT NULL,
         cookie BLOB NOT NULL
+    );",
+    // v1 → v2: the journal of apply, undo and tenant-matching runs, one row per step.
+    "CREATE TABLE runs (
+        id TEXT PRIMARY KEY NOT NULL,
+        kind TEXT NOT NULL,
+        plan_sha256 TEXT,
+        plan_path TEXT,
+        undoes TEXT REFERENCES runs(id),
+        targets TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL
+    );
+    CREATE INDEX runs_by_plan ON runs (plan_sha256, status);
+    CREATE INDEX runs_by_undone ON runs (undoes);
+    CREATE TABLE steps (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        seq INTEGER NOT NULL,
+        user_dn TEXT,
+        system TEXT NOT NULL,
+        target TEXT NOT NULL,
+        label TEXT,
+        attribute TEXT NOT NULL,
+        purpose TEXT NOT NULL,
+        before TEXT,
+        after TEXT,
+        state TEXT NOT NULL,
+        replaced TEXT,
+        message TEXT,
+        started_at TEXT,
+        finished_at TEXT,
+        PRIMARY KEY (run_id, seq)
     );",
 ];
 
@@ -58,6 +101,24 @@ pub enum Error {
         /// The cause.
         #[source]
         source: rusqlite::Error,
+    },
+    /// A journal row this build cannot read (edited by hand, or written by a newer build).
+    #[error("AS-STORE-0004: `{path}`: run `{run_id}`: {reason}")]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// The run.
+        run_id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No run has this id (or more than one starts with it).
+    #[error("AS-STORE-0005: `{path}`: {reason}")]
+    UnknownRun {
+        /// The file.
+        path: PathBuf,
+        /// Which.
+        reason: String,
     },
     /// Any other SQLite error.
     #[error("AS-STORE-0003: `{path}`: {action} failed")]
@@ -101,7 +162,12 @@ impl Store {
         let mut connection = Connection::open(path).map_err(sqlite("opening"))?;
         connection
             .execute_batch(
+                // WAL with FULL: every commit is durable when it returns (the journal's promise), and
+                // readers never block the writer.
                 "PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA busy_timeout = 5000;
                  CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);",
             )
             .map_err(sqlite("preparing"))?;
@@ -184,6 +250,11 @@ impl Store {
             .map_err(|source| self.error("saving a cookie", source))
     }
 
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     fn error(&self, action: &'static str, source: rusqlite::Error) -> Error {
         Error::Sqlite {
             path: self.path.clone(),
@@ -250,5 +321,43 @@ mod tests {
         let store = Store::open(&path).unwrap();
         assert_eq!(store.version().unwrap(), current_version());
         assert_eq!(store.cookie("x").unwrap(), None);
+    }
+
+    #[test]
+    fn a_v1_database_keeps_its_cookies_and_gains_the_journal() {
+        // A v1 file as v1 wrote it: the cookies table and version 1.
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(&format!(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL);
+                 INSERT INTO schema_version (version) VALUES (1);
+                 {}
+                 INSERT INTO cookies (source, mode, cookie) VALUES ('dc', 'dirsync', x'00ff');",
+                MIGRATIONS[0]
+            ))
+            .unwrap();
+        drop(connection);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.version().unwrap(), 2);
+        assert_eq!(
+            store.cookie("dc").unwrap(),
+            Some(StoredCookie {
+                mode: "dirsync".into(),
+                cookie: vec![0, 0xff]
+            })
+        );
+        assert!(store.runs().unwrap().is_empty());
+        let synchronous: i64 = store
+            .connection
+            .query_row("PRAGMA synchronous", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(synchronous, 2, "FULL");
+        let mode: String = store
+            .connection
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 }

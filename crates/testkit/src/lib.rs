@@ -307,6 +307,19 @@ pub async fn replace_text(ldap: &mut Ldap, dn: &str, attribute: &str, values: &[
     .await;
 }
 
+/// Replaces one attribute's values with bytes (none clears it), failing the test on error.
+pub async fn replace_bytes(ldap: &mut Ldap, dn: &str, attribute: &str, values: &[&[u8]]) {
+    modify(
+        ldap,
+        dn,
+        vec![Mod::Replace(
+            attribute.as_bytes().to_vec(),
+            values.iter().map(|v| v.to_vec()).collect(),
+        )],
+    )
+    .await;
+}
+
 fn unique_suffix() -> u128 {
     #[allow(clippy::disallowed_methods)] // a name, not a decision: only has to differ between runs
     std::time::SystemTime::now()

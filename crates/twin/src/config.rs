@@ -27,7 +27,9 @@
 //! unavailable_rate = 0.0   # share of requests answered 503
 //! retry_after_seconds = 1
 //! latency_ms = 0
+//! response_latency_ms = 0  # after the request is handled (a write is applied), before the answer
 //! seed = 1
+//! fail_properties = []     # PATCH /users/{id} setting one of these is answered 500, changing nothing
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -228,8 +230,15 @@ pub struct Faults {
     pub retry_after_seconds: u64,
     /// Delay added before every Graph request is handled.
     pub latency: Duration,
+    /// Delay added after a Graph request is handled, before its response leaves: a write is already
+    /// applied while the client still waits, the moment a crashing client knows least about.
+    pub response_latency: Duration,
     /// Seed of the fault dice.
     pub seed: u64,
+    /// User properties whose `PATCH /users/{id}` is answered `500 generalException` and changes
+    /// nothing, every time (not random): interrupts a sequence of writes at a chosen step, such as
+    /// the federated-domain workaround between moving the UPN away and back.
+    pub fail_properties: Vec<String>,
 }
 
 impl Default for Faults {
@@ -239,7 +248,9 @@ impl Default for Faults {
             unavailable_rate: 0.0,
             retry_after_seconds: 1,
             latency: Duration::ZERO,
+            response_latency: Duration::ZERO,
             seed: 1,
+            fail_properties: Vec::new(),
         }
     }
 }
@@ -427,7 +438,10 @@ struct FaultsFile {
     unavailable_rate: Option<f64>,
     retry_after_seconds: Option<u64>,
     latency_ms: Option<u64>,
+    response_latency_ms: Option<u64>,
     seed: Option<u64>,
+    #[serde(default)]
+    fail_properties: Vec<String>,
 }
 
 impl From<FaultsFile> for Faults {
@@ -441,7 +455,9 @@ impl From<FaultsFile> for Faults {
                 .retry_after_seconds
                 .unwrap_or(default.retry_after_seconds),
             latency: Duration::from_millis(file.latency_ms.unwrap_or(0)),
+            response_latency: Duration::from_millis(file.response_latency_ms.unwrap_or(0)),
             seed: file.seed.unwrap_or(default.seed),
+            fail_properties: file.fail_properties,
         }
     }
 }

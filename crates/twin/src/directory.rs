@@ -392,7 +392,14 @@ pub(crate) async fn update_sync(
             other => return Err(messages::invalid_property(other)),
         }
     }
+    let resource = format!("/directory/onPremisesSynchronization/{}", sync.id);
     directory.on_premises_synchronization = Some(sync);
+    drop(directory);
+    twin.record_write(crate::state::AppliedWrite {
+        method: "PATCH",
+        resource,
+        body,
+    });
     Ok(no_content())
 }
 

@@ -14,6 +14,9 @@
 //! - [`serve`] runs it on a listener you own (the command line's `twin serve`).
 //! - Time comes from a [`Clock`]: [`Clock::manual`] lets tests expire tokens and refill throttling
 //!   budgets without sleeping.
+//! - [`Twin::writes`] lists every write the twin applied, in order, so a test can prove that each
+//!   change was sent once (and the fault `fail_properties` refuses chosen PATCHes, to interrupt a
+//!   sequence of writes in the middle).
 //! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests.
 //!
 //! # The rules it enforces (sections of `reference/graph.md`)
@@ -121,7 +124,7 @@ pub use config::{
 pub use error::{ErrorDetail, GraphError, TokenError};
 pub use server::{TwinServer, serve};
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
-pub use state::{Twin, TwinError};
+pub use state::{AppliedWrite, Twin, TwinError};
 
 /// The path of the twin's own health check (not part of Graph; no token needed).
 pub const HEALTH_PATH: &str = "/_twin/health";

@@ -395,6 +395,18 @@ pub(crate) fn unavailable(retry_after: u64) -> GraphError {
     .header(axum::http::header::RETRY_AFTER, retry_after.to_string())
 }
 
+/// 500: a PATCH refused by the `fail_properties` fault (twin-only; not retried by clients, unlike
+/// 503, so a sequence of writes stops where a test wants it to).
+pub(crate) fn injected_failure(property: &str) -> GraphError {
+    GraphError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "generalException",
+        format!(
+            "Injected fault: PATCHes that set `{property}` fail (twin `faults.fail_properties`)."
+        ),
+    )
+}
+
 /// 400: a `$batch` body that is not a batch. \[UNCONFIRMED\]
 pub(crate) fn batch_malformed(reason: &str) -> GraphError {
     GraphError::new(

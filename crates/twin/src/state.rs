@@ -75,6 +75,19 @@ struct Shared {
     dice: Mutex<Dice>,
     signing_key: Vec<u8>,
     clients: Vec<RegisteredClient>,
+    writes: Mutex<Vec<AppliedWrite>>,
+}
+
+/// One write the twin applied (a `PATCH`, `POST` or `DELETE` that succeeded), in the order applied:
+/// what a test reads to prove a client sent each change exactly once. Refused writes are not listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppliedWrite {
+    /// `PATCH`, `POST` or `DELETE`.
+    pub method: &'static str,
+    /// The resource below `/v1.0`, by id: `/users/{id}`, `/directory/onPremisesSynchronization/{id}`.
+    pub resource: String,
+    /// The request body's properties (empty for `DELETE`).
+    pub body: serde_json::Map<String, serde_json::Value>,
 }
 
 /// An app registration with its certificates decoded once.
@@ -157,6 +170,7 @@ impl Twin {
                 dice: Mutex::new(dice),
                 signing_key,
                 clients,
+                writes: Mutex::new(Vec::new()),
             }),
         })
     }
@@ -179,6 +193,24 @@ impl Twin {
     /// The tenant as it is now, in the snapshot format: what `twin serve --state` saves.
     pub fn snapshot(&self) -> TenantSnapshot {
         self.directory().snapshot()
+    }
+
+    /// Every write applied since the twin started, oldest first.
+    pub fn writes(&self) -> Vec<AppliedWrite> {
+        self.shared
+            .writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Adds an applied write to [`Twin::writes`].
+    pub(crate) fn record_write(&self, write: AppliedWrite) {
+        self.shared
+            .writes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(write);
     }
 
     pub(crate) fn directory(&self) -> RwLockReadGuard<'_, Directory> {

@@ -279,6 +279,9 @@ pub(crate) async fn throttle(
         }
         Verdict::Allowed { usage } => {
             let mut response = next.run(request).await;
+            if !faults.response_latency.is_zero() {
+                tokio::time::sleep(faults.response_latency).await;
+            }
             let headers = response.headers_mut();
             headers.insert("x-ms-resource-unit", HeaderValue::from(cost.units));
             if usage > 0.8

@@ -20,7 +20,7 @@ use crate::query::{Accepts, QueryOptions};
 use crate::response::{context_url, entity, graph_json, no_content};
 use crate::roles;
 use crate::rules;
-use crate::state::Twin;
+use crate::state::{AppliedWrite, Twin};
 
 /// The properties a response carries: `$select`ed ones, or the default set.
 struct Selection {
@@ -269,7 +269,8 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Result<Response, GraphError> {
     caller.require(auth::WRITE_USERS)?;
-    let changes = rules::changes(rules::parse_body(&headers, &body)?)?;
+    let request = rules::parse_body(&headers, &body)?;
+    let changes = rules::changes(request.clone())?;
     let mut directory = twin.directory_mut();
     let user = rules::create(
         &directory,
@@ -280,8 +281,14 @@ pub(crate) async fn create(
     let selection = selection(None, false)?;
     let body = Value::Object(render(&user, &selection));
     let location = format!("{}/users/{}", context.graph_root, user.id);
+    let resource = format!("/users/{}", user.id);
     directory.insert_user(user);
     drop(directory);
+    twin.record_write(AppliedWrite {
+        method: "POST",
+        resource,
+        body: request,
+    });
     let mut response = entity(StatusCode::CREATED, &context.graph_root, "users", body);
     if let Ok(location) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -303,9 +310,26 @@ pub(crate) async fn update(
         .user(&key)
         .cloned()
         .ok_or_else(|| messages::not_found(&key))?;
-    let changes = rules::changes(rules::parse_body(&headers, &body)?)?;
+    let body = rules::parse_body(&headers, &body)?;
+    if let Some(property) = twin
+        .config()
+        .faults
+        .fail_properties
+        .iter()
+        .find(|property| body.keys().any(|name| name.eq_ignore_ascii_case(property)))
+    {
+        return Err(messages::injected_failure(property));
+    }
+    let changes = rules::changes(body.clone())?;
     let updated = rules::update(&directory, &caller, &existing, changes)?;
+    let resource = format!("/users/{}", updated.id);
     directory.replace_user(updated);
+    drop(directory);
+    twin.record_write(AppliedWrite {
+        method: "PATCH",
+        resource,
+        body,
+    });
     Ok(no_content())
 }
 
@@ -323,6 +347,12 @@ pub(crate) async fn delete(
         .ok_or_else(|| messages::not_found(&key))?;
     rules::check_delete(&directory, &caller, &existing)?;
     directory.remove_user(&existing.id);
+    drop(directory);
+    twin.record_write(AppliedWrite {
+        method: "DELETE",
+        resource: format!("/users/{}", existing.id),
+        body: serde_json::Map::new(),
+    });
     Ok(no_content())
 }
 

@@ -1,13 +1,19 @@
 //! One module per command; `run` dispatches.
 
+mod apply;
 mod check_anchor;
 mod convert;
 mod demo;
 mod generate;
 pub(crate) mod plan;
+mod runs;
 mod snapshot;
+mod tenant;
 mod twin;
+mod undo;
 mod verify;
+
+pub use apply::hint as apply_hint;
 
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
@@ -23,5 +29,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Twin(command) => twin::run(command),
         Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
         Command::Demo(args) => demo::run(&args),
+        Command::Apply(args) => apply::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
+        Command::Undo(args) => undo::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
+        Command::Runs(args) => runs::run(&args, cli.data_dir.as_deref()),
+        Command::Tenant(command) => {
+            tenant::run(&command, cli.config.as_deref(), cli.data_dir.as_deref())
+        }
     }
 }

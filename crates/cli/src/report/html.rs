@@ -663,7 +663,7 @@ fn group_digits(number: usize) -> String {
 
 /// `(2026-11-22 04:21:05 UTC, 2026-11-22T04:21:05Z)`. A time before 1970 shows as 1970: no plan
 /// predates the tool.
-fn format_utc(time: SystemTime) -> (String, String) {
+pub(crate) fn format_utc(time: SystemTime) -> (String, String) {
     let seconds = time
         .duration_since(UNIX_EPOCH)
         .map_or(0, |since| since.as_secs());

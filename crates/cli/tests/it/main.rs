@@ -1,11 +1,15 @@
 //! Command-line tests: the binary run as a user runs it (one test binary, style.md §14).
 
+mod apply;
 mod browser;
 mod check_anchor;
 mod convert;
+mod crash;
 mod demo;
+mod emit;
 mod generate;
 mod html_report;
+mod lab;
 mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;

@@ -592,3 +592,44 @@ async fn delete_then_get_is_404() {
     );
     assert_eq!(harness.server.snapshot().users.len(), USER_COUNT - 1);
 }
+
+#[tokio::test]
+async fn applied_writes_are_listed_in_order_and_refused_ones_are_not_issue_6() {
+    let mut config = config();
+    config.faults.fail_properties = vec!["onPremisesImmutableId".to_owned()];
+    let harness = start_with(tenant(), config);
+    let token = harness.token(APP).await;
+    let alice = format!("/users/{ALICE}");
+    let reply = harness
+        .patch(&alice, &token, json!({"jobTitle": "Lead"}))
+        .await;
+    assert_eq!(reply.status, 204, "{}", reply.text);
+    // The injected fault refuses the PATCH whatever else it sets, and changes nothing.
+    let reply = harness
+        .patch(
+            &alice,
+            &token,
+            json!({"jobTitle": "CTO", "onPremisesImmutableId": "AQID"}),
+        )
+        .await;
+    assert_graph_error(
+        &reply,
+        500,
+        "generalException",
+        "Injected fault: PATCHes that set `onPremisesImmutableId` fail (twin `faults.fail_properties`).",
+    );
+    assert_eq!(
+        select(&harness, &token, ALICE, "jobTitle").await["jobTitle"],
+        "Lead"
+    );
+    // A write refused by a rule is not listed either.
+    let reply = harness
+        .patch(&alice, &token, json!({"onPremisesSyncEnabled": true}))
+        .await;
+    assert_eq!(reply.status, 400);
+    let writes = harness.server.twin().writes();
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert_eq!(writes[0].method, "PATCH");
+    assert_eq!(writes[0].resource, alice);
+    assert_eq!(writes[0].body["jobTitle"], "Lead");
+}

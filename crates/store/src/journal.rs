@@ -1,0 +1,813 @@
+//! The run journal: one row per run of `apply`, `undo` or `tenant matching`, one row per step.
+//!
+//! A run's steps are inserted together, as `planned`, in one transaction. Each step then moves to
+//! `started` (committed before its write is sent) and to one of `done`, `failed`, `conflict` or
+//! `skipped` with the value it actually replaced and a message. A run interrupted at any moment
+//! therefore says exactly which step may have been in flight: the one left `started`.
+//!
+//! Values are stored as the plan writes them (JSON: a string, `null`, or `{"base64": "..."}`), so a
+//! binary AD value survives byte for byte. Times are given by the caller (RFC 3339 text).
+
+use anchorsync_core::remediation::StepValue;
+use rusqlite::{OptionalExtension as _, Row, params};
+
+use crate::{Error, Store};
+
+/// What kind of run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunKind {
+    /// `anchorsync apply PLAN`.
+    Apply,
+    /// `anchorsync undo RUN`.
+    Undo,
+    /// `anchorsync tenant matching`.
+    TenantMatching,
+}
+
+impl RunKind {
+    /// The name in the journal and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Apply => "apply",
+            Self::Undo => "undo",
+            Self::TenantMatching => "tenant-matching",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [Self::Apply, Self::Undo, Self::TenantMatching]
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
+    }
+}
+
+/// Where a run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RunStatus {
+    /// Started and not finished (or interrupted: run the command again to resume).
+    Running,
+    /// Every step done.
+    Completed,
+    /// Finished with steps failed, in conflict or skipped.
+    CompletedWithErrors,
+    /// Refused before any write (stale plan, wrong target).
+    Refused,
+}
+
+impl RunStatus {
+    /// The name in the journal and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::CompletedWithErrors => "completed-with-errors",
+            Self::Refused => "refused",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Running,
+            Self::Completed,
+            Self::CompletedWithErrors,
+            Self::Refused,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// Where a step stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum StepState {
+    /// Not started.
+    Planned,
+    /// Announced: its write may have been sent. Resolved on resume by reading the current value.
+    Started,
+    /// Written (or found already written on resume).
+    Done,
+    /// The write was refused or could not be sent.
+    Failed,
+    /// The value was not the expected one: nothing was written.
+    Conflict,
+    /// Not run, because an earlier step of the same user did not succeed.
+    Skipped,
+}
+
+impl StepState {
+    /// The name in the journal and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Planned => "planned",
+            Self::Started => "started",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Conflict => "conflict",
+            Self::Skipped => "skipped",
+        }
+    }
+
+    /// Whether the step is finished (done, failed, conflict or skipped).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Planned | Self::Started)
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            Self::Planned,
+            Self::Started,
+            Self::Done,
+            Self::Failed,
+            Self::Conflict,
+            Self::Skipped,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == text)
+    }
+}
+
+/// A run to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRun {
+    /// A short, sortable id (`20261122T051500Z-3f9a`).
+    pub id: String,
+    /// The kind.
+    pub kind: RunKind,
+    /// apply: SHA-256 of the plan file (hex), by which an interrupted run is found again.
+    pub plan_sha256: Option<String>,
+    /// apply: the plan file as given.
+    pub plan_path: Option<String>,
+    /// undo: the run it reverses.
+    pub undoes: Option<String>,
+    /// JSON: which directory and tenant the run writes to.
+    pub targets: String,
+    /// When it started (RFC 3339).
+    pub started_at: String,
+}
+
+/// A run as the journal holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    /// The id.
+    pub id: String,
+    /// The kind.
+    pub kind: RunKind,
+    /// apply: SHA-256 of the plan file.
+    pub plan_sha256: Option<String>,
+    /// apply: the plan file as given.
+    pub plan_path: Option<String>,
+    /// undo: the run it reverses.
+    pub undoes: Option<String>,
+    /// JSON: which directory and tenant.
+    pub targets: String,
+    /// When it started.
+    pub started_at: String,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// Where it stands.
+    pub status: RunStatus,
+}
+
+/// How many steps of a run are in each state.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepCounts {
+    /// Not started.
+    pub planned: u64,
+    /// Announced, outcome unknown.
+    pub started: u64,
+    /// Done.
+    pub done: u64,
+    /// Failed.
+    pub failed: u64,
+    /// In conflict.
+    pub conflict: u64,
+    /// Skipped.
+    pub skipped: u64,
+}
+
+impl StepCounts {
+    /// All steps.
+    pub fn total(&self) -> u64 {
+        self.planned + self.started + self.done + self.failed + self.conflict + self.skipped
+    }
+
+    fn add(&mut self, state: StepState, count: u64) {
+        let slot = match state {
+            StepState::Planned => &mut self.planned,
+            StepState::Started => &mut self.started,
+            StepState::Done => &mut self.done,
+            StepState::Failed => &mut self.failed,
+            StepState::Conflict => &mut self.conflict,
+            StepState::Skipped => &mut self.skipped,
+        };
+        *slot += count;
+    }
+}
+
+/// A run with its step counts (`anchorsync runs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSummary {
+    /// The run.
+    pub run: Run,
+    /// Its steps per state.
+    pub counts: StepCounts,
+}
+
+/// A step to insert as `planned`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedStep {
+    /// The on-premises user the step belongs to (its steps run in order; a failure skips the rest).
+    pub user_dn: Option<String>,
+    /// `ad`, `cloud` or `tenant`.
+    pub system: String,
+    /// A DN, a cloud user id, or the tenant's synchronisation object id.
+    pub target: String,
+    /// How a person recognises the target.
+    pub label: Option<String>,
+    /// The attribute or setting.
+    pub attribute: String,
+    /// Why the step exists (`set-anchor`, `federated-upn-away`, ...).
+    pub purpose: String,
+    /// The value the attribute must hold when the step runs.
+    pub before: StepValue,
+    /// The value it gets.
+    pub after: StepValue,
+}
+
+/// A step as the journal holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalStep {
+    /// Position in the run, from 1.
+    pub seq: u32,
+    /// What the step is.
+    pub step: PlannedStep,
+    /// Where it stands.
+    pub state: StepState,
+    /// The value actually replaced, when the step was done (`None`: not recorded).
+    pub replaced: Option<StepValue>,
+    /// Why it failed, conflicted or was skipped; or how it was resolved.
+    pub message: Option<String>,
+    /// When it was announced.
+    pub started_at: Option<String>,
+    /// When it finished.
+    pub finished_at: Option<String>,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepOutcome {
+    /// `done`, `failed`, `conflict` or `skipped`.
+    pub state: StepState,
+    /// The value replaced (done steps).
+    pub replaced: Option<StepValue>,
+    /// A sentence for the report.
+    pub message: Option<String>,
+}
+
+const RUN_COLUMNS: &str =
+    "id, kind, plan_sha256, plan_path, undoes, targets, started_at, finished_at, status";
+const STEP_COLUMNS: &str = "seq, user_dn, system, target, label, attribute, purpose, before, after, \
+                            state, replaced, message, started_at, finished_at";
+
+fn value_json(value: &StepValue) -> String {
+    // A StepValue always serialises (a string, null, or a one-key object).
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+impl Store {
+    /// Creates a run and inserts its steps as `planned` (numbered from 1), all in one transaction.
+    pub fn create_run(&mut self, run: &NewRun, steps: &[PlannedStep]) -> Result<(), Error> {
+        let path = self.path.clone();
+        let sqlite = |action: &'static str| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(sqlite("starting a run"))?;
+        transaction
+            .execute(
+                &format!(
+                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)"
+                ),
+                params![
+                    run.id,
+                    run.kind.as_str(),
+                    run.plan_sha256,
+                    run.plan_path,
+                    run.undoes,
+                    run.targets,
+                    run.started_at,
+                    RunStatus::Running.as_str()
+                ],
+            )
+            .map_err(sqlite("creating a run"))?;
+        {
+            let mut insert = transaction
+                .prepare(
+                    "INSERT INTO steps (run_id, seq, user_dn, system, target, label, attribute, purpose, \
+                     before, after, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                )
+                .map_err(sqlite("inserting steps"))?;
+            for (seq, step) in (1u32..).zip(steps) {
+                insert
+                    .execute(params![
+                        run.id,
+                        seq,
+                        step.user_dn,
+                        step.system,
+                        step.target,
+                        step.label,
+                        step.attribute,
+                        step.purpose,
+                        value_json(&step.before),
+                        value_json(&step.after),
+                        StepState::Planned.as_str()
+                    ])
+                    .map_err(sqlite("inserting steps"))?;
+            }
+        }
+        transaction.commit().map_err(sqlite("committing a run"))
+    }
+
+    /// Marks a step `started`: committed (durable) when this returns, before its write is sent.
+    pub fn mark_started(&self, run_id: &str, seq: u32, at: &str) -> Result<(), Error> {
+        self.update_step(
+            "UPDATE steps SET state = ?3, started_at = ?4 WHERE run_id = ?1 AND seq = ?2",
+            params![run_id, seq, StepState::Started.as_str(), at],
+            "marking a step started",
+        )
+    }
+
+    /// Records how a step ended.
+    pub fn finish_step(
+        &self,
+        run_id: &str,
+        seq: u32,
+        outcome: &StepOutcome,
+        at: &str,
+    ) -> Result<(), Error> {
+        self.update_step(
+            "UPDATE steps SET state = ?3, replaced = ?4, message = ?5, finished_at = ?6 \
+             WHERE run_id = ?1 AND seq = ?2",
+            params![
+                run_id,
+                seq,
+                outcome.state.as_str(),
+                outcome.replaced.as_ref().map(value_json),
+                outcome.message,
+                at
+            ],
+            "recording a step's result",
+        )
+    }
+
+    fn update_step(
+        &self,
+        sql: &str,
+        params: &[&dyn rusqlite::ToSql],
+        action: &'static str,
+    ) -> Result<(), Error> {
+        let changed = self
+            .connection
+            .execute(sql, params)
+            .map_err(|source| self.error(action, source))?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(self.error(action, rusqlite::Error::QueryReturnedNoRows))
+        }
+    }
+
+    /// Records how a run ended.
+    pub fn finish_run(&self, run_id: &str, status: RunStatus, at: &str) -> Result<(), Error> {
+        self.connection
+            .execute(
+                "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
+                params![run_id, status.as_str(), at],
+            )
+            .map(drop)
+            .map_err(|source| self.error("finishing a run", source))
+    }
+
+    /// The unfinished (`running`) apply run of the plan with this hash, if any: the one to resume.
+    pub fn unfinished_apply(&self, plan_sha256: &str) -> Result<Option<Run>, Error> {
+        self.one_run(
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE kind = 'apply' AND plan_sha256 = ?1 \
+                 AND status = 'running' ORDER BY started_at DESC, id DESC LIMIT 1"
+            ),
+            params![plan_sha256],
+        )
+    }
+
+    /// The runs of kind `undo` that reverse `run_id`, oldest first.
+    pub fn undo_runs_of(&self, run_id: &str) -> Result<Vec<Run>, Error> {
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE kind = 'undo' AND undoes = ?1 \
+                 ORDER BY started_at, id"
+            ))
+            .map_err(|source| self.error("reading runs", source))?;
+        let rows = statement
+            .query_map(params![run_id], raw_run)
+            .map_err(|source| self.error("reading runs", source))?;
+        let mut runs = Vec::new();
+        for row in rows {
+            runs.push(self.typed_run(row.map_err(|source| self.error("reading runs", source))?)?);
+        }
+        Ok(runs)
+    }
+
+    /// The unfinished run of `kind` (the most recent), if any.
+    pub fn unfinished_of_kind(&self, kind: RunKind) -> Result<Option<Run>, Error> {
+        self.one_run(
+            &format!(
+                "SELECT {RUN_COLUMNS} FROM runs WHERE kind = ?1 AND status = 'running' \
+                 ORDER BY started_at DESC, id DESC LIMIT 1"
+            ),
+            params![kind.as_str()],
+        )
+    }
+
+    /// The run with this id, or the only run whose id starts with it.
+    pub fn find_run(&self, id: &str) -> Result<Run, Error> {
+        if let Some(run) = self.one_run(
+            &format!("SELECT {RUN_COLUMNS} FROM runs WHERE id = ?1"),
+            params![id],
+        )? {
+            return Ok(run);
+        }
+        let matching: Vec<Run> = self
+            .runs()?
+            .into_iter()
+            .map(|summary| summary.run)
+            .filter(|run| run.id.starts_with(id))
+            .collect();
+        match <[Run; 1]>::try_from(matching) {
+            Ok([run]) => Ok(run),
+            Err(matching) if matching.is_empty() => Err(Error::UnknownRun {
+                path: self.path.clone(),
+                reason: format!("no run has the id `{id}` (`anchorsync runs` lists them)"),
+            }),
+            Err(matching) => Err(Error::UnknownRun {
+                path: self.path.clone(),
+                reason: format!(
+                    "`{id}` is the start of {} run ids ({}); give more of it",
+                    matching.len(),
+                    matching
+                        .iter()
+                        .map(|run| format!("`{}`", run.id))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// Every run, oldest first, with its step counts.
+    pub fn runs(&self) -> Result<Vec<RunSummary>, Error> {
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "SELECT {RUN_COLUMNS} FROM runs ORDER BY started_at, id"
+            ))
+            .map_err(|source| self.error("listing runs", source))?;
+        let rows = statement
+            .query_map([], raw_run)
+            .map_err(|source| self.error("listing runs", source))?;
+        let mut summaries = Vec::new();
+        for row in rows {
+            let run = self.typed_run(row.map_err(|source| self.error("listing runs", source))?)?;
+            summaries.push(RunSummary {
+                run,
+                counts: StepCounts::default(),
+            });
+        }
+        let mut counts = self
+            .connection
+            .prepare("SELECT run_id, state, count(*) FROM steps GROUP BY run_id, state")
+            .map_err(|source| self.error("counting steps", source))?;
+        let rows = counts
+            .query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                ))
+            })
+            .map_err(|source| self.error("counting steps", source))?;
+        for row in rows {
+            let (run_id, state, count) =
+                row.map_err(|source| self.error("counting steps", source))?;
+            let state = StepState::parse(&state).ok_or_else(|| Error::Corrupt {
+                path: self.path.clone(),
+                run_id: run_id.clone(),
+                reason: format!("unknown step state `{state}`"),
+            })?;
+            if let Some(summary) = summaries.iter_mut().find(|s| s.run.id == run_id) {
+                summary.counts.add(state, u64::try_from(count).unwrap_or(0));
+            }
+        }
+        Ok(summaries)
+    }
+
+    /// The steps of a run, in order.
+    pub fn steps(&self, run_id: &str) -> Result<Vec<JournalStep>, Error> {
+        let mut statement = self
+            .connection
+            .prepare(&format!(
+                "SELECT {STEP_COLUMNS} FROM steps WHERE run_id = ?1 ORDER BY seq"
+            ))
+            .map_err(|source| self.error("reading steps", source))?;
+        let rows = statement
+            .query_map(params![run_id], |row| {
+                Ok(RawStep {
+                    seq: row.get(0)?,
+                    user_dn: row.get(1)?,
+                    system: row.get(2)?,
+                    target: row.get(3)?,
+                    label: row.get(4)?,
+                    attribute: row.get(5)?,
+                    purpose: row.get(6)?,
+                    before: row.get(7)?,
+                    after: row.get(8)?,
+                    state: row.get(9)?,
+                    replaced: row.get(10)?,
+                    message: row.get(11)?,
+                    started_at: row.get(12)?,
+                    finished_at: row.get(13)?,
+                })
+            })
+            .map_err(|source| self.error("reading steps", source))?;
+        let mut steps = Vec::new();
+        for row in rows {
+            let raw = row.map_err(|source| self.error("reading steps", source))?;
+            steps.push(self.typed_step(run_id, raw)?);
+        }
+        Ok(steps)
+    }
+
+    fn one_run(&self, sql: &str, params: &[&dyn rusqlite::ToSql]) -> Result<Option<Run>, Error> {
+        let raw = self
+            .connection
+            .query_row(sql, params, raw_run)
+            .optional()
+            .map_err(|source| self.error("reading a run", source))?;
+        raw.map(|raw| self.typed_run(raw)).transpose()
+    }
+
+    fn typed_run(&self, raw: RawRun) -> Result<Run, Error> {
+        let corrupt = |reason: String| Error::Corrupt {
+            path: self.path.clone(),
+            run_id: raw.id.clone(),
+            reason,
+        };
+        let kind = RunKind::parse(&raw.kind)
+            .ok_or_else(|| corrupt(format!("unknown run kind `{}`", raw.kind)))?;
+        let status = RunStatus::parse(&raw.status)
+            .ok_or_else(|| corrupt(format!("unknown run status `{}`", raw.status)))?;
+        Ok(Run {
+            id: raw.id,
+            kind,
+            plan_sha256: raw.plan_sha256,
+            plan_path: raw.plan_path,
+            undoes: raw.undoes,
+            targets: raw.targets,
+            started_at: raw.started_at,
+            finished_at: raw.finished_at,
+            status,
+        })
+    }
+
+    fn typed_step(&self, run_id: &str, raw: RawStep) -> Result<JournalStep, Error> {
+        let corrupt = |reason: String| Error::Corrupt {
+            path: self.path.clone(),
+            run_id: run_id.to_owned(),
+            reason: format!("step {}: {reason}", raw.seq),
+        };
+        let value = |column: &str, text: Option<&str>| -> Result<StepValue, Error> {
+            match text {
+                None => Ok(StepValue::Absent),
+                Some(text) => serde_json::from_str(text)
+                    .map_err(|error| corrupt(format!("`{column}` is not a value: {error}"))),
+            }
+        };
+        let state = StepState::parse(&raw.state)
+            .ok_or_else(|| corrupt(format!("unknown state `{}`", raw.state)))?;
+        Ok(JournalStep {
+            seq: raw.seq,
+            step: PlannedStep {
+                user_dn: raw.user_dn,
+                system: raw.system,
+                target: raw.target,
+                label: raw.label,
+                attribute: raw.attribute,
+                purpose: raw.purpose,
+                before: value("before", raw.before.as_deref())?,
+                after: value("after", raw.after.as_deref())?,
+            },
+            state,
+            replaced: raw
+                .replaced
+                .as_deref()
+                .map(|text| value("replaced", Some(text)))
+                .transpose()?,
+            message: raw.message,
+            started_at: raw.started_at,
+            finished_at: raw.finished_at,
+        })
+    }
+}
+
+struct RawRun {
+    id: String,
+    kind: String,
+    plan_sha256: Option<String>,
+    plan_path: Option<String>,
+    undoes: Option<String>,
+    targets: String,
+    started_at: String,
+    finished_at: Option<String>,
+    status: String,
+}
+
+fn raw_run(row: &Row<'_>) -> rusqlite::Result<RawRun> {
+    Ok(RawRun {
+        id: row.get(0)?,
+        kind: row.get(1)?,
+        plan_sha256: row.get(2)?,
+        plan_path: row.get(3)?,
+        undoes: row.get(4)?,
+        targets: row.get(5)?,
+        started_at: row.get(6)?,
+        finished_at: row.get(7)?,
+        status: row.get(8)?,
+    })
+}
+
+struct RawStep {
+    seq: u32,
+    user_dn: Option<String>,
+    system: String,
+    target: String,
+    label: Option<String>,
+    attribute: String,
+    purpose: String,
+    before: Option<String>,
+    after: Option<String>,
+    state: String,
+    replaced: Option<String>,
+    message: Option<String>,
+    started_at: Option<String>,
+    finished_at: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(dn: &str, before: StepValue, after: StepValue) -> PlannedStep {
+        PlannedStep {
+            user_dn: Some(dn.to_owned()),
+            system: "ad".to_owned(),
+            target: dn.to_owned(),
+            label: Some("alice".to_owned()),
+            attribute: "mS-DS-ConsistencyGuid".to_owned(),
+            purpose: "set-anchor".to_owned(),
+            before,
+            after,
+        }
+    }
+
+    fn new_run(id: &str, kind: RunKind, plan: Option<&str>) -> NewRun {
+        NewRun {
+            id: id.to_owned(),
+            kind,
+            plan_sha256: plan.map(str::to_owned),
+            plan_path: plan.map(|_| "plan.json".to_owned()),
+            undoes: None,
+            targets: "{}".to_owned(),
+            started_at: format!("2026-11-22T05:00:0{}Z", id.len() % 10),
+        }
+    }
+
+    #[test]
+    fn a_run_and_its_steps_survive_reopening_with_bytes_intact() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let mut store = Store::open(&path).unwrap();
+        let bytes = StepValue::Bytes(vec![0x88, 0, 0xff, 0x10]);
+        let steps = [
+            step("CN=A", StepValue::Absent, bytes.clone()),
+            step("CN=B", StepValue::Text("x".into()), StepValue::Absent),
+        ];
+        store
+            .create_run(&new_run("r1", RunKind::Apply, Some("abc")), &steps)
+            .unwrap();
+        store.mark_started("r1", 1, "t1").unwrap();
+        store
+            .finish_step(
+                "r1",
+                1,
+                &StepOutcome {
+                    state: StepState::Done,
+                    replaced: Some(StepValue::Absent),
+                    message: None,
+                },
+                "t2",
+            )
+            .unwrap();
+        store.mark_started("r1", 2, "t3").unwrap();
+        drop(store);
+
+        let store = Store::open(&path).unwrap();
+        let run = store.unfinished_apply("abc").unwrap().unwrap();
+        assert_eq!(run.id, "r1");
+        assert_eq!(run.status, RunStatus::Running);
+        assert_eq!(store.unfinished_apply("other").unwrap(), None);
+        let loaded = store.steps("r1").unwrap();
+        assert_eq!(loaded.len(), 2);
+        assert_eq!(loaded[0].step, steps[0]);
+        assert_eq!(loaded[0].state, StepState::Done);
+        assert_eq!(loaded[0].replaced, Some(StepValue::Absent));
+        assert_eq!(loaded[0].started_at.as_deref(), Some("t1"));
+        assert_eq!(loaded[1].state, StepState::Started);
+        assert_eq!(loaded[1].replaced, None);
+        assert_eq!(loaded[1].step.after, StepValue::Absent);
+
+        let summaries = store.runs().unwrap();
+        assert_eq!(summaries.len(), 1);
+        assert_eq!(summaries[0].counts.done, 1);
+        assert_eq!(summaries[0].counts.started, 1);
+        assert_eq!(summaries[0].counts.total(), 2);
+
+        store
+            .finish_run("r1", RunStatus::CompletedWithErrors, "t9")
+            .unwrap();
+        assert_eq!(store.unfinished_apply("abc").unwrap(), None);
+        assert_eq!(
+            store.find_run("r1").unwrap().finished_at.as_deref(),
+            Some("t9")
+        );
+    }
+
+    #[test]
+    fn runs_are_found_by_prefix_and_undo_runs_by_the_run_they_reverse() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&folder.path().join("state.db")).unwrap();
+        store
+            .create_run(&new_run("20261122T050000Z-aaaa", RunKind::Apply, None), &[])
+            .unwrap();
+        store
+            .create_run(&new_run("20261122T050000Z-aabb", RunKind::Apply, None), &[])
+            .unwrap();
+        let mut undo = new_run("20261122T060000Z-cccc", RunKind::Undo, None);
+        undo.undoes = Some("20261122T050000Z-aaaa".to_owned());
+        store.create_run(&undo, &[]).unwrap();
+        assert_eq!(
+            store.find_run("20261122T06").unwrap().id,
+            "20261122T060000Z-cccc"
+        );
+        let ambiguous = store.find_run("20261122T050000Z-aa").unwrap_err();
+        assert!(
+            ambiguous.to_string().starts_with("AS-STORE-0005: "),
+            "{ambiguous}"
+        );
+        assert!(store.find_run("nope").is_err());
+        let undos = store.undo_runs_of("20261122T050000Z-aaaa").unwrap();
+        assert_eq!(undos.len(), 1);
+        assert_eq!(undos[0].kind, RunKind::Undo);
+        assert_eq!(
+            store.unfinished_of_kind(RunKind::Undo).unwrap().unwrap().id,
+            "20261122T060000Z-cccc"
+        );
+        // An undo of an unknown run is refused by the database itself.
+        let mut orphan = new_run("x", RunKind::Undo, None);
+        orphan.undoes = Some("missing".to_owned());
+        assert!(store.create_run(&orphan, &[]).is_err());
+    }
+
+    #[test]
+    fn a_failed_insert_leaves_no_half_run() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&folder.path().join("state.db")).unwrap();
+        store
+            .create_run(&new_run("dup", RunKind::Apply, Some("h")), &[])
+            .unwrap();
+        // The same id again fails, and its steps are not inserted under the first run.
+        let steps = [step("CN=A", StepValue::Absent, StepValue::Text("v".into()))];
+        assert!(
+            store
+                .create_run(&new_run("dup", RunKind::Apply, Some("h")), &steps)
+                .is_err()
+        );
+        assert!(store.steps("dup").unwrap().is_empty());
+    }
+}
