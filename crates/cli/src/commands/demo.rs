@@ -17,7 +17,9 @@ use anchorsync_twin::{AppClient, TwinConfig, TwinServer};
 use anyhow::Context as _;
 use serde_json::Value;
 
-use crate::args::{DemoArgs, PlanArgs, PlanFormat, VerifyArgs, VerifyFormat};
+use crate::args::{
+    ApplyArgs, DemoArgs, EmitFormat, PlanArgs, PlanFormat, UndoArgs, VerifyArgs, VerifyFormat,
+};
 use crate::exit::ExitStatus;
 
 /// The bundled AD inventory (made by `anchorsync generate --demo`, see `crates/cli/demo/README.md`).
@@ -157,78 +159,184 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
         strategy_json.display()
     ));
 
-    // 3. apply (Part J: journaled apply with --emit for the AD side).
+    // 3. apply, with the AD side of hard-ad emitted.
     say.step("3. Apply the plan to the twin");
-    let applied = apply_step(&mut say, &strategy_json, &config, &data_dir, &out)?;
+    let hard_ad_json = out.join("plan-hard-ad.json");
+    let plans = DemoPlans {
+        args: &plan_args,
+        hard_cloud: &strategy_json,
+        hard_ad: &hard_ad_json,
+    };
+    let run = apply_step(&mut say, &plans, &config, &data_dir, &out)?;
 
     // 4. verify.
-    say.step("4. Verify: do AD, Microsoft 365 and HENNGE Access Control agree?");
+    say.step("4. Verify: do AD, Microsoft 365 and HENNGE Access Control agree now?");
     verify_step(&mut say, &out, &ldif, &hac, &config, "verify.json")?;
 
     // 5. undo, and verify again.
-    if applied {
-        say.step("5. Undo the run, and verify again");
-        undo_step(&mut say, &config, &data_dir)?;
-        verify_step(
-            &mut say,
-            &out,
-            &ldif,
-            &hac,
-            &config,
-            "verify-after-undo.json",
-        )?;
-    } else {
-        say.step("5. Undo");
-        say.line(
-            "Undo restores every before-value of a run from the journal (`anchorsync undo RUN`); with \
-             nothing applied there is nothing to undo.",
-        );
+    say.step("5. Undo the run, and verify again");
+    match &run {
+        Some(run) => {
+            undo_step(&mut say, run, &config, &data_dir)?;
+            verify_step(
+                &mut say,
+                &out,
+                &ldif,
+                &hac,
+                &config,
+                "verify-after-undo.json",
+            )?;
+        }
+        None => say.line("No run was recorded, so there is nothing to undo."),
     }
 
     say.step("Done");
     say.line(&format!(
-        "Files: `{}` (report), `{}` (plan), `{}` (plan with the fix), `{}` (verify). The twin has stopped; \
-         delete `{}` when you no longer need it.",
+        "Files: `{}` (report), `{}` (plan), `{}` and `{}` (plans with a fix), `{}` (the AD changes as \
+         LDIF), `{}` (verify), `{}` (the journal and run reports). The twin has stopped; delete `{}` when \
+         you no longer need it.",
         report.display(),
         plan_json.display(),
         strategy_json.display(),
+        out.join("plan-hard-ad.json").display(),
+        out.join("ad-changes.ldif").display(),
         out.join("verify.json").display(),
+        data_dir.display(),
         out.display()
     ));
     drop(twin);
     Ok(ExitStatus::Success)
 }
 
-/// Step 3: `apply` runs the plan against the twin, journaled in `data_dir`, with the AD changes emitted
-/// as LDIF. Returns whether anything was applied.
-///
-/// `apply`, `undo` and `--emit` are Part J of issue 6; until they are in this build the step explains
-/// what they will do.
+/// Step 3: the AD side of a `hard-ad` plan (HENNGE's recommended method) is emitted as LDIF instead of
+/// executed; then `apply` runs the `hard-cloud` plan against the twin, journaled in `data_dir`. Returns
+/// the id of the apply run.
 fn apply_step(
     say: &mut Narrator,
-    plan: &Path,
-    _config: &Path,
+    plans: &DemoPlans<'_>,
+    config: &Path,
     data_dir: &Path,
     out: &Path,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Option<String>> {
+    // The AD side: written as a file for the AD team instead of executed.
+    let ldif = out.join("ad-changes.ldif");
     say.line(&format!(
-        "Not in this build yet: `anchorsync apply {}` will show the changes, write each to the journal in \
-         `{}` before making it, make the cloud changes on the twin (moving federated users to the initial \
-         domain and back around the change), and write the AD changes to `{}` for `ldapmodify`.",
-        plan.display(),
-        data_dir.display(),
-        out.join("ad-changes.ldif").display()
+        "First the AD side. HENNGE's recommended method changes AD instead of the cloud: `plan --strategy \
+         hard-ad` (`{}`) writes each cloud ImmutableID, decoded, into mS-DS-ConsistencyGuid. Where you may \
+         not write to AD yourself, `apply --emit ldif` writes those changes to `{}` for `ldapmodify` (each a \
+         compare-and-set that refuses a value changed since the plan); nothing is executed. Its own \
+         output follows.",
+        plans.hard_ad.display(),
+        ldif.display()
     ));
-    Ok(false)
-}
-
-/// Step 5: `undo` of the run `apply` made (Part J).
-fn undo_step(say: &mut Narrator, _config: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    say.flush();
+    super::plan::run(
+        &(plans.args)(PlanFormat::Json, plans.hard_ad, Some(Strategy::HardAd)),
+        Some(config),
+    )?;
+    super::apply::run(
+        &ApplyArgs {
+            plan: plans.hard_ad.to_owned(),
+            yes: false,
+            emit: Some(EmitFormat::Ldif),
+            output: Some(ldif.clone()),
+        },
+        Some(config),
+        Some(data_dir),
+    )?;
     say.line(&format!(
-        "Not in this build yet: `anchorsync undo RUN` will restore every before-value from the journal in `{}`.",
+        "`anchorsync apply {} --yes`: it checks that every value still holds its planned before-value, \
+         writes each change to the journal in `{}` before making it, moves each federated user's UPN to \
+         the initial domain and back around the change, and reports. Its own output follows.",
+        plans.hard_cloud.display(),
         data_dir.display()
     ));
+    say.flush();
+    let status = super::apply::run(
+        &ApplyArgs {
+            plan: plans.hard_cloud.to_owned(),
+            yes: true,
+            emit: None,
+            output: None,
+        },
+        Some(config),
+        Some(data_dir),
+    )?;
+    let run = latest_run(data_dir, "apply")?;
+    if let Some((id, report)) = &run {
+        say.line(&format!(
+            "Run `{id}`: {} changes made, {} failed, {} refused because the value had changed{}. The \
+             run's report is `{}`.",
+            report["counts"]["done"],
+            report["counts"]["failed"],
+            report["counts"]["conflict"],
+            if status == ExitStatus::Success { "" } else { " (see the report)" },
+            data_dir.join("runs").join(format!("{id}.json")).display()
+        ));
+    }
+    Ok(run.map(|(id, _)| id))
+}
+
+/// Step 5: `undo` of the run `apply` made.
+fn undo_step(say: &mut Narrator, run: &str, config: &Path, data_dir: &Path) -> anyhow::Result<()> {
+    say.line(&format!(
+        "`anchorsync undo {run} --yes`: every change of the run is reversed from the journal, newest first, \
+         each again a compare-and-set (a value changed since the run would be reported, not overwritten). \
+         Its own output follows."
+    ));
+    say.flush();
+    super::undo::run(
+        &UndoArgs {
+            run: run.to_owned(),
+            yes: true,
+        },
+        Some(config),
+        Some(data_dir),
+    )?;
+    if let Some((id, report)) = latest_run(data_dir, "undo")? {
+        say.line(&format!(
+            "Undo run `{id}`: {} changes reversed, {} failed, {} refused.",
+            report["counts"]["done"], report["counts"]["failed"], report["counts"]["conflict"]
+        ));
+    }
     Ok(())
+}
+
+/// The newest run of a kind in the data directory, with its report.
+fn latest_run(data_dir: &Path, kind: &str) -> anyhow::Result<Option<(String, Value)>> {
+    let runs = data_dir.join("runs");
+    let Ok(entries) = std::fs::read_dir(&runs) else {
+        return Ok(None);
+    };
+    let mut newest: Option<(String, String, Value)> = None;
+    for path in entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
+    {
+        let report = read_json(&path)?;
+        let (Some(id), Some(started)) = (
+            report["run"]["id"].as_str().map(str::to_owned),
+            report["run"]["startedAt"].as_str().map(str::to_owned),
+        ) else {
+            continue;
+        };
+        if report["run"]["kind"] == kind
+            && newest
+                .as_ref()
+                .is_none_or(|(_, newest_start, _)| started > *newest_start)
+        {
+            newest = Some((id, started, report));
+        }
+    }
+    Ok(newest.map(|(id, _, report)| (id, report)))
+}
+
+/// The plans the demo makes and how it makes them.
+struct DemoPlans<'a> {
+    args: &'a dyn Fn(PlanFormat, &Path, Option<Strategy>) -> PlanArgs,
+    hard_cloud: &'a Path,
+    hard_ad: &'a Path,
 }
 
 fn verify_step(
@@ -483,6 +591,11 @@ impl Narrator {
 
     fn line(&mut self, text: &str) {
         let _ = writeln!(self.out, "{}", wrap(text, 100));
+    }
+
+    /// Before another command prints: keeps the order on the terminal.
+    fn flush(&mut self) {
+        let _ = self.out.flush();
     }
 }
 

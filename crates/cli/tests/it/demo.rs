@@ -26,6 +26,7 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         "3. Apply",
         "4. Verify",
         "AADSTS51004",
+        "5. Undo",
     ] {
         assert!(stdout.contains(step), "no `{step}` in:\n{stdout}");
     }
@@ -64,4 +65,60 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
     assert_eq!(verify["summary"]["users"], 200);
     assert!(verify["summary"]["signInRisks"].as_u64().unwrap() > 0);
     assert!(out.join("input/hac-users.csv").exists());
+
+    // apply and undo ran against the twin, journaled in the demo's data directory.
+    let mut reports: Vec<Value> = std::fs::read_dir(out.join("data/runs"))
+        .unwrap()
+        .map(|entry| {
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap()
+        })
+        .collect();
+    reports.sort_by_key(|report| report["run"]["startedAt"].as_str().unwrap().to_owned());
+    let kinds: Vec<&str> = reports
+        .iter()
+        .map(|report| report["run"]["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["apply", "undo"]);
+    let planned_steps: usize = strategy["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|user| user["remediation"]["fixable"] == true)
+        .map(|user| user["remediation"]["steps"].as_array().unwrap().len())
+        .sum();
+    for report in &reports {
+        assert_eq!(
+            report["counts"]["done"], planned_steps,
+            "{:#}",
+            report["counts"]
+        );
+        assert_eq!(report["run"]["status"], "completed");
+    }
+    // After apply, the fixed users agree between AD and Microsoft 365.
+    let after_apply = read("verify.json");
+    assert!(
+        after_apply["summary"]["agree"].as_u64().unwrap()
+            > verify_of_inputs(&out)["summary"]["agree"].as_u64().unwrap()
+    );
+    // After undo the tenant is what it was: verify gives exactly what it gives on the bundled files.
+    assert_eq!(read("verify-after-undo.json"), verify_of_inputs(&out));
+    // The AD side of hard-ad, emitted as LDIF.
+    let ldif = std::fs::read_to_string(out.join("ad-changes.ldif")).unwrap();
+    assert!(ldif.contains("mS-DS-ConsistencyGuid:: "), "{ldif}");
+}
+
+fn verify_of_inputs(out: &std::path::Path) -> Value {
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .arg("verify")
+        .arg("--ad")
+        .arg(out.join("input/ad.ldif"))
+        .arg("--cloud")
+        .arg(out.join("input/tenant.json"))
+        .arg("--hac")
+        .arg(out.join("input/hac-users.csv"))
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
 }
