@@ -146,7 +146,8 @@ pub enum Command {
     /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
     /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
     /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
-    /// happens and where the files are. Needs no server, no network and no configuration.
+    /// happens and where the files are. Needs no server, no network and no configuration. The journal
+    /// of its runs goes to `data` in the output directory unless `--data-dir` is given.
     #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
     Demo(DemoArgs),
 }
@@ -158,9 +159,6 @@ pub struct DemoArgs {
     /// kept and named at the end).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The data directory for the journal of the demo's runs (default: `data` in the output directory).
-    #[arg(long, value_name = "DIR")]
-    pub data_dir: Option<PathBuf>,
 }
 
 /// How `verify` writes its result.

@@ -32,7 +32,7 @@ pub const DEMO_HAC: &[u8] = include_bytes!("../../demo/hac-users.csv");
 /// The app registration the demo's twin accepts.
 const DEMO_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000de70";
 
-pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatus> {
     let out = match &args.out {
         Some(dir) => {
             std::fs::create_dir_all(dir)
@@ -45,7 +45,7 @@ pub fn run(args: &DemoArgs) -> anyhow::Result<ExitStatus> {
             .context("cannot create a directory for the demo's files")?
             .keep(),
     };
-    let data_dir = args.data_dir.clone().unwrap_or_else(|| out.join("data"));
+    let data_dir = data_dir.map_or_else(|| out.join("data"), Path::to_path_buf);
     crate::progress::silence();
     let mut say = Narrator::new();
     say.title("anchorsync demo: a HENNGE-style switch-over on sample data");
