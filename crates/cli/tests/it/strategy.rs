@@ -554,3 +554,109 @@ fn outcome_after_is_what_plan_says_once_the_steps_are_applied_issue_6() {
         }
     }
 }
+
+/// End to end on the twin: `plan --strategy` against a live tenant, `apply --yes`, `plan` again: every
+/// user's outcome is the `outcomeAfter` the first plan predicted (hard-cloud on the bundled demo tenant;
+/// soft on the same tenant with federation switched off).
+#[test]
+fn applying_a_plan_to_the_twin_gives_the_predicted_outcomes_issue_6() {
+    use anchorsync_core::tenant::TenantSnapshot;
+    use anchorsync_twin::{AppClient, TwinConfig, TwinServer};
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    for strategy in ["hard-cloud", "soft"] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut tenant: TenantSnapshot =
+            serde_json::from_slice(&std::fs::read(demo.join("tenant.json")).unwrap()).unwrap();
+        if strategy == "soft" {
+            for domain in &mut tenant.domains {
+                domain.authentication_type = "Managed".to_owned();
+            }
+        }
+        let twin = TwinServer::start(
+            tenant,
+            TwinConfig::new("8abb4741-c8a9-42ee-bc16-d09c6396aa02").with_client(
+                AppClient::with_secret("c0ffee00-0000-4000-8000-000000000001", "s3cret"),
+            ),
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("secret"), "s3cret").unwrap();
+        let config = dir.path().join("anchorsync.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[graph]\ntenant_id = \"{}\"\nclient_id = \"c0ffee00-0000-4000-8000-000000000001\"\n\
+                 token_url = \"{}\"\ngraph_url = \"{}\"\nclient_secret_file = \"{}\"\n",
+                twin.tenant_id(),
+                twin.token_url(),
+                twin.base_url(),
+                dir.path().join("secret").display()
+            ),
+        )
+        .unwrap();
+        let anchorsync = |args: &[&str]| {
+            Command::cargo_bin("anchorsync")
+                .unwrap()
+                .arg("--config")
+                .arg(&config)
+                .arg("--data-dir")
+                .arg(dir.path().join("data"))
+                .env("ANCHORSYNC_NO_PROGRESS", "1")
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        let ad = demo.join("ad.ldif");
+        let ad = ad.to_str().unwrap();
+        let plan_path = dir.path().join("plan.json");
+        let made = anchorsync(&[
+            "plan",
+            "--ad",
+            ad,
+            "--cloud",
+            "graph",
+            "--strategy",
+            strategy,
+            "--format",
+            "json",
+            "-o",
+            plan_path.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            made.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let before: Value = serde_json::from_slice(&std::fs::read(&plan_path).unwrap()).unwrap();
+        let fixable = before["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|user| user["remediation"]["fixable"] == true)
+            .count();
+        assert!(fixable > 5, "{strategy}: {fixable} fixable users");
+        let applied = anchorsync(&["apply", plan_path.to_str().unwrap(), "--yes"]);
+        assert_eq!(
+            applied.status.code(),
+            Some(0),
+            "{}{}",
+            String::from_utf8_lossy(&applied.stdout),
+            String::from_utf8_lossy(&applied.stderr)
+        );
+        let replanned = anchorsync(&["plan", "--ad", ad, "--cloud", "graph", "--format", "json"]);
+        let after: Value = serde_json::from_slice(&replanned.stdout).unwrap();
+        let outcomes: std::collections::HashMap<&str, &Value> = after["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| (user["dn"].as_str().unwrap(), &user["outcome"]))
+            .collect();
+        for user in before["users"].as_array().unwrap() {
+            let dn = user["dn"].as_str().unwrap();
+            assert_eq!(
+                outcomes[dn], &user["remediation"]["outcomeAfter"],
+                "{strategy}: {dn}"
+            );
+        }
+    }
+}
