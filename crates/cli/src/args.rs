@@ -73,7 +73,10 @@ pub enum Command {
         after_help = "Examples:\n  anchorsync plan --ad users.ldif --cloud tenant.json\n  \
                       anchorsync plan --ad users.ldif --cloud tenant.json --format json -o plan.json\n  \
                       anchorsync plan --ad users.ldif --cloud tenant.json --anchor-attribute employeeID \
-                      --anchor-encoding base64"
+                      --anchor-encoding base64\n  \
+                      anchorsync plan --ad users.ldif --cloud tenant.json --strategy hard-ad --format json -o plan.json\n  \
+                      anchorsync plan --ad ad --cloud graph --strategy hard-cloud --mapping pairs.csv \
+                      --join-attribute employeeId"
     )]
     Plan(PlanArgs),
     /// Write a synthetic AD inventory (LDIF) and tenant snapshot with a chosen mix of outcomes.
@@ -125,6 +128,81 @@ pub enum Command {
     /// matching blocks off and on as a journaled, undoable run.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// Check that every user's ImmutableID agrees across AD, Microsoft 365 and the identity provider.
+    ///
+    /// Re-reads AD (the sourceAnchor), the tenant (onPremisesImmutableId) and, with `--hac`, a HENNGE
+    /// Access Control user export, pairs the users (by anchor, else primary SMTP or UPN; HAC users by
+    /// sign-in name, else username) and reports per user whether the values agree. A disagreement on a
+    /// user of a federated domain is a sign-in failure waiting to happen (AADSTS51004). Exit status 0
+    /// when everything agrees, 1 on any disagreement, 2 on bad input.
+    #[command(
+        after_help = "Examples:\n  anchorsync verify --ad users.ldif --cloud tenant.json --hac hac-users.csv\n  \
+                      anchorsync verify --hac hac-users.csv --format json -o verify.json\n  \
+                      anchorsync verify --ad users.ldif --cloud tenant.json --hac export.csv --hac-column immutableId=\"Federation ID\""
+    )]
+    Verify(VerifyArgs),
+    /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
+    ///
+    /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
+    /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
+    /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
+    /// happens and where the files are. Needs no server, no network and no configuration. The journal
+    /// of its runs goes to `data` in the output directory unless `--data-dir` is given.
+    #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
+    Demo(DemoArgs),
+}
+
+/// `anchorsync demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Where to write the demo's files (default: a new directory in the system's temporary directory,
+    /// kept and named at the end).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// How `verify` writes its result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum VerifyFormat {
+    /// Counts, then the users that disagree.
+    #[default]
+    Table,
+    /// The whole report.
+    Json,
+    /// One row per user, for Excel (UTF-8 with BOM, CRLF).
+    Csv,
+}
+
+/// `anchorsync verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The on-premises users: a file (LDIF or Export-Csv), or `ad` for the live directory of
+    /// `anchorsync.toml` (an `ldaps://` URL names one server of it).
+    #[arg(long, value_name = "SRC", default_value = "ad")]
+    pub ad: String,
+    /// The tenant: a snapshot file, or `graph` for the live tenant of `anchorsync.toml` (an `https://`
+    /// URL replaces its Graph root, such as a twin's).
+    #[arg(long, value_name = "SRC", default_value = "graph")]
+    pub cloud: String,
+    /// A HENNGE Access Control user export (CSV or TSV; UTF-8 or UTF-16), read by its header names.
+    #[arg(long, value_name = "FILE")]
+    pub hac: Option<PathBuf>,
+    /// Names the export's column for a role when its header is spelled differently:
+    /// `immutableId=NAME`, `userPrincipalName=NAME` or `username=NAME`. Repeatable.
+    #[arg(long = "hac-column", value_name = "ROLE=NAME", requires = "hac")]
+    pub hac_columns: Vec<String>,
+    /// The AD attribute that holds the sourceAnchor (as for `plan`).
+    #[arg(long, value_name = "A", default_value = "mS-DS-ConsistencyGuid")]
+    pub anchor_attribute: String,
+    /// How the attribute becomes the sourceAnchor (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub anchor_encoding: AnchorEncoding,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: VerifyFormat,
+    /// Write to this file instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// `anchorsync apply`.
@@ -427,6 +505,22 @@ pub struct PlanArgs {
     /// existing-tenant page says).
     #[arg(long, value_enum, default_value_t)]
     pub smtp_match: SmtpMatchScope,
+    /// Also plan how to make each pair match, and predict the outcome after the change: `hard-ad`
+    /// writes the cloud ImmutableID, decoded, into the AD anchor attribute; `hard-cloud` sets the cloud
+    /// onPremisesImmutableId to the sourceAnchor (moving a federated user's UPN to the initial domain and
+    /// back around it); `soft` clears the cloud onPremisesImmutableId so the first sync soft-matches.
+    /// Users a strategy cannot fix are listed with the reason and the strategy that would work.
+    #[arg(long, value_enum, value_name = "STRATEGY")]
+    pub strategy: Option<anchorsync_core::remediation::Strategy>,
+    /// With `--strategy`: a CSV file of explicit pairs, overriding the automatic pairing. Header: one
+    /// of `dn`, `userPrincipalName`, `sAMAccountName`, `objectGUID`, and one of `cloudUserId`,
+    /// `cloudUserPrincipalName`.
+    #[arg(long, value_name = "FILE", requires = "strategy")]
+    pub mapping: Option<PathBuf>,
+    /// With `--strategy`: also pair by this attribute: `employeeId` (AD employeeID = cloud employeeId),
+    /// `extensionAttributeN` (= onPremisesExtensionAttributes), or `AD=CLOUD` for another pair.
+    #[arg(long, value_name = "ATTRIBUTE", requires = "strategy")]
+    pub join_attribute: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: PlanFormat,

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anchorsync_ad::file::ReadOptions;
 use anchorsync_core::directory::OnPremUser;
+use anchorsync_core::remediation::{PlanSource, PlanSources};
 use anchorsync_core::tenant::{SnapshotSeed, TenantSnapshot};
 use anyhow::Context as _;
 
@@ -152,6 +153,69 @@ fn read_ad_live(
                 .with_context(|| format!("the directory entry `{dn}` is not a usable user"))
         })
         .collect()
+}
+
+/// Where a plan's sides were read from, as the plan records them for `apply`: the file as given, or the
+/// configured server, base DNs, Graph root and tenant id. A snapshot file's tenant id is its
+/// `onPremisesSynchronization` id.
+pub fn plan_sources(
+    ad: &AdSource,
+    ad_flag: &str,
+    cloud: &CloudSource,
+    cloud_flag: &str,
+    tenant: &TenantSnapshot,
+    config_path: Option<&Path>,
+) -> PlanSources {
+    let config = || crate::config::load(config_path).ok();
+    let ad = match ad {
+        AdSource::File(_) => PlanSource {
+            kind: "file".to_owned(),
+            location: ad_flag.to_owned(),
+            ..PlanSource::default()
+        },
+        AdSource::Live { url } => {
+            let configured = config().and_then(|config| config.ad().ok());
+            PlanSource {
+                kind: "ldap".to_owned(),
+                location: url.clone().unwrap_or_else(|| {
+                    configured
+                        .as_ref()
+                        .map(|ad| ad.servers.join(" "))
+                        .unwrap_or_else(|| ad_flag.to_owned())
+                }),
+                base_dns: configured.map(|ad| ad.base_dns).unwrap_or_default(),
+                tenant_id: None,
+            }
+        }
+    };
+    let snapshot_tenant = tenant
+        .on_premises_synchronization
+        .as_ref()
+        .map(|sync| sync.id.clone())
+        .filter(|id| !id.is_empty());
+    let cloud = match cloud {
+        CloudSource::File(_) => PlanSource {
+            kind: "file".to_owned(),
+            location: cloud_flag.to_owned(),
+            base_dns: Vec::new(),
+            tenant_id: snapshot_tenant,
+        },
+        CloudSource::Live { graph_url } => {
+            let configured = config().and_then(|config| config.graph_settings().ok());
+            PlanSource {
+                kind: "graph".to_owned(),
+                location: graph_url.clone().unwrap_or_else(|| {
+                    configured
+                        .as_ref()
+                        .map(|graph| graph.graph_url.clone())
+                        .unwrap_or_else(|| cloud_flag.to_owned())
+                }),
+                base_dns: Vec::new(),
+                tenant_id: configured.map(|graph| graph.tenant_id).or(snapshot_tenant),
+            }
+        }
+    };
+    PlanSources { ad, cloud }
 }
 
 /// Reads the tenant.

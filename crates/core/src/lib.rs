@@ -24,3 +24,4 @@ pub mod remediation;
 pub mod secret;
 pub mod synthetic;
 pub mod tenant;
+pub mod verify;

@@ -259,6 +259,27 @@ pub struct Remediation {
     /// The changes, in the order they run.
     #[serde(default)]
     pub steps: Vec<RemediationStep>,
+    /// When pairing rules disagree (or a mapping overrides them): what each rule found. Absent when
+    /// they agree.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pairing_conflicts: Vec<PairingConflict>,
+}
+
+/// What one pairing rule found for a user whose rules disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairingConflict {
+    /// The rule (`mapping`, `sourceAnchor`, `primarySmtp`, `userPrincipalName`, `joinAttribute`), or
+    /// `pairedTwice` for another on-premises user paired with the same cloud user.
+    pub rule: String,
+    /// The cloud user it found.
+    pub cloud_user_id: String,
+    /// That cloud user's userPrincipalName.
+    #[serde(default)]
+    pub user_principal_name: Option<String>,
+    /// For `pairedTwice`: the other on-premises user's DN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub other_dn: Option<String>,
 }
 
 /// Where one side of a plan was read from, so `apply` can refuse a different directory or tenant.

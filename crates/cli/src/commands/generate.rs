@@ -2,7 +2,8 @@
 //! million-user pair never sits in memory whole.
 //!
 //! Writes `ad.ldif`, `tenant.json` (one cloud user per line) and `expected.json` (the configuration and
-//! the outcome counts the engine must predict) into the output directory, each whole or not at all.
+//! the outcome counts the engine must predict) into the output directory, each whole or not at all;
+//! with `--demo` also `hac-users.csv`, the HENNGE Access Control user export of the federated users.
 
 use std::io::{BufWriter, Write};
 
@@ -59,6 +60,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
         writeln!(out)?;
         Ok(())
     })?;
+    if args.demo {
+        let tenant = crate::sources::read_snapshot(&args.output.join("tenant.json"))?;
+        write_to(Some(&args.output.join("hac-users.csv")), |out| {
+            write_hac_export(out, &tenant)
+        })?;
+    }
     eprintln!(
         "wrote {} on-premises users and {} cloud users to `{}`",
         generator.config().users,
@@ -66,6 +73,49 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
         args.output.display()
     );
     Ok(ExitStatus::Success)
+}
+
+/// What HENNGE Access Control holds while it is the sync source: every user of a federated domain, with
+/// the ImmutableID it sends at sign-in (the tenant's value). The columns follow the admin console's user
+/// list; HENNGE does not publish the export format (README, `verify`).
+fn write_hac_export(
+    out: &mut (dyn Write + Send),
+    tenant: &anchorsync_core::tenant::TenantSnapshot,
+) -> anyhow::Result<()> {
+    out.write_all(b"\xEF\xBB\xBF")?;
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    writer.write_record([
+        "Username",
+        "Login ID",
+        "Family Name",
+        "Given Name",
+        "ImmutableID",
+    ])?;
+    let mut users: Vec<_> = tenant
+        .users
+        .iter()
+        .filter(|user| {
+            user.user_principal_name
+                .as_deref()
+                .and_then(|upn| tenant.domain_of(upn))
+                .is_some_and(|domain| domain.is_federated())
+        })
+        .collect();
+    users.sort_by(|a, b| a.user_principal_name.cmp(&b.user_principal_name));
+    for user in users {
+        let upn = user.user_principal_name.as_deref().unwrap_or_default();
+        writer.write_record([
+            upn.split('@').next().unwrap_or_default(),
+            upn,
+            user.surname.as_deref().unwrap_or_default(),
+            user.given_name.as_deref().unwrap_or_default(),
+            user.on_premises_immutable_id.as_deref().unwrap_or_default(),
+        ])?;
+    }
+    writer.flush()?;
+    Ok(())
 }
 
 fn write_pair(

@@ -3,13 +3,15 @@
 mod apply;
 mod check_anchor;
 mod convert;
+mod demo;
 mod generate;
-mod plan;
+pub(crate) mod plan;
 mod runs;
 mod snapshot;
 mod tenant;
 mod twin;
 mod undo;
+mod verify;
 
 pub use apply::hint as apply_hint;
 
@@ -25,6 +27,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Plan(args) => plan::run(&args, cli.config.as_deref()),
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
+        Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
+        Command::Demo(args) => demo::run(&args, cli.data_dir.as_deref()),
         Command::Apply(args) => apply::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
         Command::Undo(args) => undo::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
         Command::Runs(args) => runs::run(&args, cli.data_dir.as_deref()),

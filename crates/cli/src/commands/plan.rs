@@ -1,10 +1,12 @@
 //! `anchorsync plan`: read both sides, run the match engine, write the plan as a table, JSON or CSV.
 
-mod spreadsheet;
+pub(crate) mod spreadsheet;
 mod table;
 
 use anchorsync_ad::file::ReadOptions;
 use anchorsync_core::engine::index::CloudIndex;
+use anchorsync_core::engine::pairing::JoinAttribute;
+use anchorsync_core::engine::remediate::StrategyOptions;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
 use anchorsync_core::engine::{EngineSettings, plan_with};
 
@@ -14,7 +16,7 @@ use crate::args::{PlanArgs, PlanFormat};
 use crate::exit::ExitStatus;
 use crate::output::write_to;
 use crate::report::html::{ReportContext, ReportInput, render_plan_html};
-use crate::sources::{AdSource, CloudSource, read_ad, read_cloud};
+use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
 pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
     let timings = Timings::from_env();
@@ -25,9 +27,23 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
         anchor_encoding: args.anchor_encoding,
         smtp_match: args.smtp_match,
     };
-    // Of the attributes beyond the standard ones, only the anchor is needed.
+    let join = match &args.join_attribute {
+        Some(text) => Some(JoinAttribute::parse(text).ok_or_else(|| {
+            anyhow::anyhow!(
+                "`--join-attribute {text}` names no attribute; write `employeeId` or `AD=CLOUD`"
+            )
+        })?),
+        None => None,
+    };
+    let mapping = match &args.mapping {
+        Some(path) => crate::mapping::read_mapping(path)?,
+        None => Vec::new(),
+    };
+    // Of the attributes beyond the standard ones, only the anchor (and a join attribute) are needed.
+    let mut extra_attributes = vec![args.anchor_attribute.clone()];
+    extra_attributes.extend(join.as_ref().map(|join| join.ad.clone()));
     let options = ReadOptions {
-        extra_attributes: Some(vec![args.anchor_attribute.clone()]),
+        extra_attributes: Some(extra_attributes),
     };
     // The AD side is parsed in pieces on every core while this thread reads the snapshot and indexes
     // it; the plan starts as soon as both are there.
@@ -52,8 +68,21 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
                 .err()
                 .unwrap_or_else(|| anyhow::anyhow!("the tenant snapshot could not be read")));
         };
-        let plan = plan_with(&users, index, &settings);
+        let mut plan = plan_with(&users, index, &settings);
         timings.mark("match");
+        if let Some(strategy) = args.strategy {
+            let tenant = tenant
+                .as_ref()
+                .map_err(|error| anyhow::anyhow!("{error:#}"))?;
+            let sources = plan_sources(&ad, &args.ad, &cloud, &args.cloud, tenant, config_path);
+            let options = StrategyOptions {
+                strategy,
+                mapping: mapping.clone(),
+                join: join.clone(),
+            };
+            plan = plan.with_strategy(&options, Some(sources));
+            timings.mark("strategy");
+        }
         write_to(args.output.as_deref(), |out| {
             match args.format {
                 PlanFormat::Json => plan.write_json(out)?,

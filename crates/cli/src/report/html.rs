@@ -351,6 +351,52 @@ fn flatten_settings(
     }
 }
 
+/// With `plan --strategy`: how many users the strategy fixes, and the outcomes after.
+fn write_strategy_summary(out: &mut String, plan: &Value) {
+    let Some(strategy) = plan.get("strategy").and_then(Value::as_str) else {
+        return;
+    };
+    let users = plan
+        .get("users")
+        .and_then(Value::as_array)
+        .map_or(&[][..], Vec::as_slice);
+    let mut fixable = 0;
+    let mut nothing = 0;
+    let mut after: BTreeMap<String, usize> = BTreeMap::new();
+    for remediation in users.iter().filter_map(|user| user.get("remediation")) {
+        if remediation.get("fixable") == Some(&Value::Bool(true)) {
+            fixable += 1;
+            if let Some(outcome) = remediation.get("outcomeAfter").and_then(Value::as_str) {
+                *after.entry(outcome.to_owned()).or_default() += 1;
+            }
+        } else if remediation
+            .get("reason")
+            .and_then(Value::as_str)
+            .is_some_and(|reason| reason.starts_with("nothing to do"))
+        {
+            nothing += 1;
+        }
+    }
+    let after: Vec<String> = after
+        .iter()
+        .map(|(outcome, count)| format!("{} {}", group_digits(*count), escape_html(outcome)))
+        .collect();
+    let _ = write!(
+        out,
+        "<p class=\"totals\" id=\"strategy-summary\">Strategy <code>{}</code>: {} users can be fixed{}, {} \
+         need nothing, {} cannot be fixed this way (open a user for the reason and what would work).</p>",
+        escape_html(strategy),
+        group_digits(fixable),
+        if after.is_empty() {
+            String::new()
+        } else {
+            format!(" (after the change: {})", after.join(", "))
+        },
+        group_digits(nothing),
+        group_digits(users.len().saturating_sub(fixable + nothing)),
+    );
+}
+
 fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: usize) {
     let attention = counts.attention();
     if total == 0 {
@@ -373,6 +419,7 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
             group_digits(total)
         );
     }
+    write_strategy_summary(out, plan);
     let cloud_users = plan
         .get("totals")
         .and_then(|totals| totals.get("cloudUsers"))

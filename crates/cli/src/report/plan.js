@@ -364,7 +364,65 @@
   const USER_FIELDS = new Set([
     'dn', 'sourceAnchor', 'outcome', 'cloudUserId', 'predictedUserPrincipalName', 'conflictAttribute',
     'reasons', 'warnings', 'attributeChanges', 'userPrincipalName', 'anchorAttribute', 'conflictingCloudUserIds',
+    'remediation',
   ]);
+
+  /** A step's value: text, (empty) for null, or the Base64 of bytes. */
+  function stepValue(value) {
+    if (value && typeof value === 'object' && typeof value.base64 === 'string') {
+      return el('span', {}, [el('code', { text: value.base64 }), ' (bytes, Base64)']);
+    }
+    const text = asText(value);
+    return text === '' ? none('(empty)') : el('code', { text });
+  }
+
+  /** With `plan --strategy`: the pair, the change and the outcome after it. */
+  function remediationSection(remediation) {
+    if (!remediation || typeof remediation !== 'object') return [];
+    const steps = asList(remediation.steps);
+    const verdict = remediation.fixable === true
+      ? `Fixable with ${asText(remediation.strategy)}: ${steps.length} ${steps.length === 1 ? 'change' : 'changes'}.`
+      : `Not changed by ${asText(remediation.strategy)}.`;
+    const conflicts = asList(remediation.pairingConflicts).map(
+      (conflict) => `${asText(conflict.rule)} → ${asText(conflict.userPrincipalName) || asText(conflict.cloudUserId)}${conflict.otherDn ? ` (also ${asText(conflict.otherDn)})` : ''}`,
+    );
+    const rows = steps.map((step) =>
+      el('tr', {}, [
+        el('td', { text: asText(step.system) === 'ad' ? 'AD' : 'Microsoft 365' }),
+        el('td', {}, [el('code', { text: asText(step.attribute) })]),
+        el('td', {}, [stepValue(step.before)]),
+        el('td', {}, [stepValue(step.after)]),
+        el('td', { text: asText(step.purpose) }),
+      ]),
+    );
+    return [
+      el('h4', { text: 'Fix' }),
+      el('p', { class: 'remediation', text: verdict }),
+      definitionList([
+        ['Paired by', asList(remediation.pairedBy).map(asText).join(', ')],
+        ['Why not', asText(remediation.reason)],
+        ['What would work', asText(remediation.alternative)],
+        ['Outcome after', code(remediation.outcomeAfter)],
+        ['Pairing rules found', conflicts.join('; ')],
+      ]),
+      ...(rows.length
+        ? [
+            el('table', { class: 'steps' }, [
+              el('thead', {}, [
+                el('tr', {}, [
+                  el('th', { text: 'Where' }),
+                  el('th', { text: 'Attribute' }),
+                  el('th', { text: 'Before' }),
+                  el('th', { text: 'After' }),
+                  el('th', { text: 'Step' }),
+                ]),
+              ]),
+              el('tbody', {}, rows),
+            ]),
+          ]
+        : []),
+    ];
+  }
 
   const code = (value) => (asText(value) === '' ? null : el('code', { text: asText(value) }));
 
@@ -404,6 +462,7 @@
       ...listSection('Why', user.reasons),
       ...listSection('Warnings', user.warnings),
       ...attributeChangesSection(changesOf(user)),
+      ...remediationSection(user.remediation),
       ...otherFields(user, USER_FIELDS),
     ]);
   }
@@ -557,6 +616,8 @@
           user.dn, user.predictedUserPrincipalName, user.userPrincipalName, user.sourceAnchor, user.cloudUserId,
           user.conflictAttribute, user.outcome, outcomeOf(user.outcome).label, ...asList(user.reasons),
           ...asList(user.warnings), ...asList(user.conflictingCloudUserIds),
+          user.remediation ? user.remediation.reason : null,
+          user.remediation ? user.remediation.outcomeAfter : null,
         ].map(asText).join('\n'),
       columns: [
         { key: 'outcome', sortValue: (user) => outcomeOf(user.outcome).order },

@@ -847,3 +847,75 @@ fn generated_plan(size: usize) -> Value {
         .collect();
     json!({ "formatVersion": 1, "users": users, "cloudOnly": cloud_only })
 }
+
+/// With `plan --strategy` (issue 6): the header counts the fixes, and a fixable user's details show the
+/// pair, the outcome after and each step with its before and after values, bytes included.
+#[test]
+fn html_report_shows_the_remediation_issue_6() {
+    let dir = tempfile::tempdir().unwrap();
+    let ldif = dir.path().join("ad.ldif");
+    let snapshot = dir.path().join("tenant.json");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    std::fs::copy(demo.join("ad.ldif"), &ldif).unwrap();
+    std::fs::copy(demo.join("tenant.json"), &snapshot).unwrap();
+    let output = assert_cmd::Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["plan", "--strategy", "hard-ad", "--format", "json", "--ad"])
+        .arg(&ldif)
+        .arg("--cloud")
+        .arg(&snapshot)
+        .output()
+        .unwrap();
+    let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let fixable = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|user| user["remediation"]["fixable"] == true)
+        .count();
+    let path = write_report(dir.path(), "plan.html", &plan);
+    let browser = Browser::start();
+    let url = open(&browser, &path);
+    let summary = browser.run(
+        "return document.getElementById('strategy-summary').textContent;",
+        json!([]),
+    );
+    assert!(
+        summary
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("Strategy hard-ad: {fixable} users can be fixed")),
+        "{summary}"
+    );
+    // Only the users the fix is for, then the first one's details.
+    browser.click_on("#outcome-chart .bar[data-outcome='invalid-soft-match']");
+    let fixable_anchor = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|user| user["remediation"]["fixable"] == true)
+        .map(|user| user["sourceAnchor"].as_str().unwrap().to_owned())
+        .unwrap();
+    type_filter(&browser, "user-filter", &fixable_anchor);
+    wait_for_matching(&browser, "user-status", 1);
+    browser.click_on("#user-table tbody tr.row button.expand");
+    let detail = browser
+        .run(
+            "return document.querySelector('#user-table tr.detail').innerText;",
+            json!([]),
+        )
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for expected in [
+        "Fix",
+        "Fixable with hard-ad: 1 change.",
+        "Outcome after",
+        "mS-DS-ConsistencyGuid",
+        "(bytes, Base64)",
+        "set-anchor",
+    ] {
+        assert!(detail.contains(expected), "{expected:?} not in {detail}");
+    }
+    assert_quiet_and_offline(&browser, &url);
+}

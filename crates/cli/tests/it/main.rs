@@ -5,6 +5,7 @@ mod browser;
 mod check_anchor;
 mod convert;
 mod crash;
+mod demo;
 mod emit;
 mod generate;
 mod html_report;
@@ -12,7 +13,9 @@ mod lab;
 mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;
+mod strategy;
 mod twin;
+mod verify;
 
 // The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
 // plans (hostile values, every outcome) without building directories for them.

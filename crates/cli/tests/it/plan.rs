@@ -6,20 +6,20 @@ use std::path::PathBuf;
 use assert_cmd::Command;
 use serde_json::{Value, json};
 
-const BASE: &str = "OU=Tokyo,DC=corp,DC=example,DC=com";
-const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
+pub(crate) const BASE: &str = "OU=Tokyo,DC=corp,DC=example,DC=com";
+pub(crate) const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
 
 // Base64 of objectGUID / mS-DS-ConsistencyGuid bytes, as LDIF writes them and Entra compares them.
-const A1: &str = "iGhmiAEBERG7uxI0VniQqw=="; // 88666888-0101-1111-bbbb-1234567890ab (vectors.json)
-const A2: &str = "AQIDBAUGBwgJCgsMDQ4PEA==";
-const A3: &str = "EBESExQVFhcYGRobHB0eHw==";
-const A4: &str = "ICEiIyQlJicoKSorLC0uLw==";
-const A5: &str = "MDEyMzQ1Njc4OTo7PD0+Pw==";
+pub(crate) const A1: &str = "iGhmiAEBERG7uxI0VniQqw=="; // 88666888-0101-1111-bbbb-1234567890ab (vectors.json)
+pub(crate) const A2: &str = "AQIDBAUGBwgJCgsMDQ4PEA==";
+pub(crate) const A3: &str = "EBESExQVFhcYGRobHB0eHw==";
+pub(crate) const A4: &str = "ICEiIyQlJicoKSorLC0uLw==";
+pub(crate) const A5: &str = "MDEyMzQ1Njc4OTo7PD0+Pw==";
 /// Bytes of S-1-5-21-1-2-3-1105.
 const SID_1105: &str = "AQUAAAAAAAUVAAAAAQAAAAIAAAADAAAAUQQAAA==";
 
 /// One LDIF user entry in `BASE`; `lines` are LDIF attribute lines.
-fn ad(cn: &str, lines: &[&str]) -> String {
+pub(crate) fn ad(cn: &str, lines: &[&str]) -> String {
     format!(
         "dn: CN={cn},{BASE}\nobjectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\n{}\n\n",
         lines.join("\n")
@@ -27,7 +27,7 @@ fn ad(cn: &str, lines: &[&str]) -> String {
 }
 
 /// A cloud user as Graph returns it: `id`, `userPrincipalName`, and more properties.
-fn cloud(id: &str, upn: &str, more: Value) -> Value {
+pub(crate) fn cloud(id: &str, upn: &str, more: Value) -> Value {
     let mut user = json!({"id": id, "userPrincipalName": upn, "accountEnabled": true});
     for (key, value) in more.as_object().unwrap() {
         user[key] = value.clone();
@@ -35,7 +35,7 @@ fn cloud(id: &str, upn: &str, more: Value) -> Value {
     user
 }
 
-fn tenant(users: Vec<Value>, features: Value, roles: Vec<Value>) -> Value {
+pub(crate) fn tenant(users: Vec<Value>, features: Value, roles: Vec<Value>) -> Value {
     json!({
         "users": users,
         "domains": [
@@ -49,7 +49,7 @@ fn tenant(users: Vec<Value>, features: Value, roles: Vec<Value>) -> Value {
     })
 }
 
-fn open_tenant(users: Vec<Value>) -> Value {
+pub(crate) fn open_tenant(users: Vec<Value>) -> Value {
     tenant(users, json!({}), vec![])
 }
 

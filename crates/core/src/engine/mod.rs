@@ -35,14 +35,16 @@
 pub mod changes;
 pub mod explain;
 pub mod index;
+pub mod pairing;
 mod plan;
 pub mod record;
+pub mod remediate;
 pub mod rules;
 pub mod source_anchor;
 pub mod upn;
 
 pub use plan::{
-    Caution, Details, EngineSettings, Outcome, Plan, PredictedUpn, UserPlan, candidates_of, plan,
-    plan_with,
+    Caution, Details, EngineSettings, Outcome, Plan, PlanRemediation, PredictedUpn, UserPlan,
+    candidates_of, plan, plan_with,
 };
 pub use record::{FORMAT_VERSION, PlanDocument, Summary, UserRecord};

@@ -6,10 +6,12 @@ use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::directory::OnPremUser;
+use crate::remediation::{PlanSources, Remediation, Strategy};
 use crate::tenant::{SyncFeatures, TenantSnapshot};
 
 use super::changes::cloud_only_proxy_addresses;
 use super::index::{CloudIndex, FoldedMap, eq_folded, keep_first, non_empty};
+use super::remediate::{StrategyOptions, remediate};
 use super::rules::{
     Candidate, Conflict, ConflictAttribute, HardMatch, SmtpMatchScope, SoftMatch, SoftMatchKeys,
     create_conflicts_with, hard_match, soft_match,
@@ -446,6 +448,44 @@ pub struct Plan<'a> {
     pub users: Vec<UserPlan>,
     /// Positions of the cloud users no on-premises user reaches, sorted by userPrincipalName and id.
     pub cloud_only: Vec<usize>,
+    /// With `--strategy`: what the strategy does, per user by position in the inventory, and where the
+    /// plan's sides were read from ([`Plan::with_strategy`]).
+    pub remediation: Option<PlanRemediation>,
+}
+
+/// The strategy part of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanRemediation {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// Where the sides were read from.
+    pub sources: Option<PlanSources>,
+    /// One remediation per on-premises user, by position in the inventory.
+    pub users: Vec<Remediation>,
+}
+
+impl Plan<'_> {
+    /// Adds what a strategy does for every user (`plan --strategy`).
+    pub fn with_strategy(
+        mut self,
+        options: &StrategyOptions,
+        sources: Option<PlanSources>,
+    ) -> Self {
+        let users = remediate(&self, options);
+        self.remediation = Some(PlanRemediation {
+            strategy: options.strategy,
+            sources,
+            users,
+        });
+        self
+    }
+
+    /// A user's remediation, when the plan has a strategy.
+    pub fn remediation_of(&self, user_plan: &UserPlan) -> Option<&Remediation> {
+        self.remediation
+            .as_ref()
+            .and_then(|remediation| remediation.users.get(user_plan.user))
+    }
 }
 
 impl Plan<'_> {
@@ -539,6 +579,7 @@ pub fn plan_with<'a>(
         features,
         users,
         cloud_only,
+        remediation: None,
     }
 }
 

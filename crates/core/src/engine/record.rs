@@ -30,6 +30,7 @@ use super::explain::{cloud_only_warnings, reasons, warnings};
 use super::plan::{Outcome, Plan, UserPlan};
 use super::rules::{ConflictAttribute, SmtpMatchScope};
 use super::source_anchor::AnchorEncoding;
+use crate::remediation::{PlanSources, Remediation, Strategy};
 
 /// The version of the plan format this build writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -65,6 +66,9 @@ pub struct UserRecord {
     /// Cloud users that compete for this user: ambiguous candidates, holders of conflicting values.
     #[serde(default)]
     pub conflicting_cloud_user_ids: Vec<String>,
+    /// With `--strategy`: the pair, the change and the outcome after it (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Remediation>,
 }
 
 /// A cloud user no on-premises user reaches.
@@ -224,6 +228,12 @@ pub struct Totals {
 pub struct PlanDocument {
     /// [`FORMAT_VERSION`].
     pub format_version: u32,
+    /// With `--strategy`: the strategy (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<Strategy>,
+    /// With `--strategy`: where the sides were read from (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<PlanSources>,
     /// The settings.
     pub settings: PlanSettings,
     /// Totals.
@@ -271,6 +281,7 @@ impl<'a> Plan<'a> {
                 .into_iter()
                 .filter_map(cloud_id)
                 .collect(),
+            remediation: self.remediation_of(user_plan).cloned(),
         }
     }
 
@@ -348,6 +359,11 @@ impl<'a> Plan<'a> {
     pub fn document(&self) -> PlanDocument {
         PlanDocument {
             format_version: FORMAT_VERSION,
+            strategy: self.remediation.as_ref().map(|r| r.strategy),
+            sources: self
+                .remediation
+                .as_ref()
+                .and_then(|remediation| remediation.sources.clone()),
             settings: self.plan_settings(),
             totals: self.totals(),
             summary: self.summary(),
@@ -369,6 +385,11 @@ impl<'a> Plan<'a> {
     /// stays bounded whatever the number of users.
     pub fn write_json<W: Write + Send + ?Sized>(&self, out: &mut W) -> io::Result<()> {
         let header = Header {
+            strategy: self.remediation.as_ref().map(|r| r.strategy),
+            sources: self
+                .remediation
+                .as_ref()
+                .and_then(|remediation| remediation.sources.clone()),
             settings: self.plan_settings(),
             totals: self.totals(),
             summary: self.summary(),
@@ -418,6 +439,8 @@ impl PlanDocument {
     /// ```
     pub fn write_json<W: Write + ?Sized>(&self, out: &mut W) -> io::Result<()> {
         let header = Header {
+            strategy: self.strategy,
+            sources: self.sources.clone(),
             settings: self.settings.clone(),
             totals: self.totals,
             summary: self.summary,
@@ -443,6 +466,8 @@ impl PlanDocument {
 }
 
 struct Header {
+    strategy: Option<Strategy>,
+    sources: Option<PlanSources>,
     settings: PlanSettings,
     totals: Totals,
     summary: Summary,
@@ -461,6 +486,12 @@ fn record_line<T: Serialize>(lines: &mut Vec<u8>, record: &T) {
 
 fn write_header<W: Write + ?Sized>(out: &mut W, header: &Header) -> io::Result<()> {
     writeln!(out, "{{\n  \"formatVersion\": {FORMAT_VERSION},")?;
+    if let Some(strategy) = header.strategy {
+        writeln!(out, "  \"strategy\": \"{strategy}\",")?;
+    }
+    if let Some(sources) = &header.sources {
+        indented_field(out, "sources", sources)?;
+    }
     indented_field(out, "settings", &header.settings)?;
     indented_field(out, "totals", &header.totals)?;
     indented_field(out, "summary", &header.summary)
@@ -573,4 +604,5 @@ const USER_FIELDS: &[&str] = &[
     "userPrincipalName",
     "anchorAttribute",
     "conflictingCloudUserIds",
+    "remediation",
 ];

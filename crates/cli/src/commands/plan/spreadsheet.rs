@@ -25,6 +25,17 @@ pub const COLUMNS: &[&str] = &[
     "attributeChanges",
 ];
 
+/// With `--strategy`, these columns follow (docs/plan-format.md).
+pub const REMEDIATION_COLUMNS: &[&str] = &[
+    "strategy",
+    "pairedBy",
+    "fixable",
+    "outcomeAfter",
+    "changes",
+    "remediationReason",
+    "alternative",
+];
+
 /// How lists are joined in one cell.
 pub const SEPARATOR: &str = " | ";
 
@@ -58,7 +69,7 @@ pub fn change_text(change: &AttributeChange) -> String {
 }
 
 /// Keeps the I/O error inside a CSV error visible, so a closed pipe stays a quiet exit.
-fn io_error(error: csv::Error) -> anyhow::Error {
+pub fn io_error(error: csv::Error) -> anyhow::Error {
     match error.into_kind() {
         csv::ErrorKind::Io(io) => io.into(),
         other => anyhow::anyhow!("cannot write CSV: {other:?}"),
@@ -71,9 +82,15 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> anyhow::Result<()
     let mut writer = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
         .from_writer(out);
-    writer.write_record(COLUMNS).map_err(io_error)?;
+    let with_remediation = plan.remediation.is_some();
+    let mut header: Vec<&str> = COLUMNS.to_vec();
+    if with_remediation {
+        header.extend(REMEDIATION_COLUMNS);
+    }
+    writer.write_record(&header).map_err(io_error)?;
     for user_plan in &plan.users {
         let record = plan.user_record(user_plan);
+        let remediation = record.remediation.clone();
         let row = [
             record.dn,
             record.user_principal_name.unwrap_or_default(),
@@ -96,8 +113,38 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> anyhow::Result<()
                 .collect::<Vec<_>>()
                 .join(SEPARATOR),
         ];
+        let mut row: Vec<String> = row.into_iter().collect();
+        if with_remediation {
+            let r = remediation.as_ref();
+            row.extend([
+                r.map(|r| r.strategy.as_str().to_owned())
+                    .unwrap_or_default(),
+                r.map(|r| r.paired_by.join(SEPARATOR)).unwrap_or_default(),
+                r.map(|r| r.fixable.to_string()).unwrap_or_default(),
+                r.and_then(|r| r.outcome_after.clone()).unwrap_or_default(),
+                r.map(|r| {
+                    r.steps
+                        .iter()
+                        .map(|step| {
+                            format!(
+                                "{} {}: {} → {}",
+                                step.system.as_str(),
+                                step.attribute,
+                                step.before.display(),
+                                step.after.display()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(SEPARATOR)
+                })
+                .unwrap_or_default(),
+                r.and_then(|r| r.reason.clone()).unwrap_or_default(),
+                r.and_then(|r| r.alternative.map(|a| a.as_str().to_owned()))
+                    .unwrap_or_default(),
+            ]);
+        }
         writer
-            .write_record(row.map(guard_formula))
+            .write_record(row.into_iter().map(guard_formula))
             .map_err(io_error)?;
     }
     writer.flush()?;

@@ -4,7 +4,9 @@
 use std::io::Write;
 
 use anchorsync_core::engine::explain::switches;
-use anchorsync_core::engine::{Outcome, Plan, UserPlan};
+use std::collections::BTreeMap;
+
+use anchorsync_core::engine::{Outcome, Plan, PlanRemediation, UserPlan};
 use rayon::prelude::*;
 
 /// The width the table keeps to.
@@ -180,6 +182,9 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
             )
         )?;
     }
+    if let Some(remediation) = &plan.remediation {
+        write_remediation(out, plan, remediation)?;
+    }
     if totals.need_attention == 0 {
         writeln!(out, "\nNo user needs attention.")?;
         return Ok(());
@@ -208,6 +213,126 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
             .collect();
         for text in texts {
             out.write_all(text.as_bytes())?;
+        }
+    }
+    Ok(())
+}
+
+/// A reason with its values (between backticks) blanked, so users refused for the same cause count
+/// together.
+fn reason_kind(reason: &str) -> String {
+    let mut kind = String::with_capacity(reason.len());
+    for (index, part) in reason.split('`').enumerate() {
+        kind.push_str(if index % 2 == 1 { "`…`" } else { part });
+    }
+    kind
+}
+
+/// How many changes the table shows.
+const FIRST_CHANGES: usize = 10;
+
+/// With `--strategy`: the counts per outcome after the change, the users not fixed per reason, and the
+/// first changes.
+fn write_remediation(
+    out: &mut (dyn Write + Send),
+    plan: &Plan<'_>,
+    remediation: &PlanRemediation,
+) -> std::io::Result<()> {
+    let strategy = remediation.strategy;
+    let users = &remediation.users;
+    let fixable: Vec<_> = plan
+        .users
+        .iter()
+        .filter_map(|user_plan| plan.remediation_of(user_plan))
+        .filter(|r| r.fixable)
+        .collect();
+    let mut after: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &fixable {
+        *after
+            .entry(r.outcome_after.as_deref().unwrap_or("?"))
+            .or_default() += 1;
+    }
+    let mut refused: BTreeMap<(String, Option<&str>), usize> = BTreeMap::new();
+    let mut nothing = 0;
+    for r in users.iter().filter(|r| !r.fixable) {
+        let reason = r.reason.as_deref().unwrap_or("");
+        if reason.starts_with("nothing to do") {
+            nothing += 1;
+            continue;
+        }
+        *refused
+            .entry((reason_kind(reason), r.alternative.map(|a| a.as_str())))
+            .or_default() += 1;
+    }
+    let after_text: Vec<String> = after
+        .iter()
+        .map(|(outcome, count)| format!("{} {outcome}", thousands(*count)))
+        .collect();
+    writeln!(
+        out,
+        "\n{}",
+        wrap(
+            "",
+            2,
+            &format!(
+                "Strategy {strategy}: {} users fixable{}; {} need nothing; {} not fixable this way.",
+                thousands(fixable.len()),
+                if after_text.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (after the change: {})", after_text.join(", "))
+                },
+                thousands(nothing),
+                thousands(refused.values().sum())
+            )
+        )
+    )?;
+    if !refused.is_empty() {
+        writeln!(out, "\nNot fixable with {strategy}, by reason:")?;
+        let mut reasons: Vec<_> = refused.into_iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for ((reason, alternative), count) in reasons {
+            let alternative = alternative
+                .map(|alternative| format!(" (would work: {alternative})"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "{}",
+                wrap(
+                    &format!("{:>8}  ", thousands(count)),
+                    10,
+                    &format!("{reason}{alternative}")
+                )
+            )?;
+        }
+    }
+    if !fixable.is_empty() {
+        writeln!(
+            out,
+            "\nFirst changes ({} of {}; `--format json` has them all):",
+            fixable.len().min(FIRST_CHANGES),
+            thousands(fixable.len())
+        )?;
+        for r in fixable.iter().take(FIRST_CHANGES) {
+            for step in &r.steps {
+                writeln!(
+                    out,
+                    "{}",
+                    wrap(
+                        "    ",
+                        6,
+                        &format!(
+                            "{} {} {}: {} → {} ({})",
+                            step.system.as_str(),
+                            step.label,
+                            step.attribute,
+                            step.before.display(),
+                            step.after.display(),
+                            step.purpose.as_str()
+                        )
+                    )
+                )?;
+            }
         }
     }
     Ok(())
@@ -261,5 +386,9 @@ mod tests {
         );
         assert_eq!(thousands(1_234_567), "1,234,567");
         assert_eq!(thousands(12), "12");
+        assert_eq!(
+            reason_kind("`a@x.com` holds the directory role `Global Administrator`: no"),
+            "`…` holds the directory role `…`: no"
+        );
     }
 }
