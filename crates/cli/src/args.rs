@@ -34,6 +34,10 @@ pub struct Cli {
     /// command.
     #[arg(long, global = true, env = "ANCHORSYNC_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<std::path::PathBuf>,
+    /// Whether `data_dir` came from `ANCHORSYNC_DATA_DIR` rather than the command line: the demo keeps
+    /// its rehearsal runs out of a journal the environment names for real work.
+    #[arg(skip)]
+    pub data_dir_from_env: bool,
 }
 
 /// Every command.
@@ -147,7 +151,8 @@ pub enum Command {
     /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
     /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
     /// happens and where the files are. Needs no server, no network and no configuration. The journal
-    /// of its runs goes to `data` in the output directory unless `--data-dir` is given.
+    /// of its runs goes to `data` in the output directory unless `--data-dir` is given on the command line
+    /// (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay out of the real journal).
     #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
     Demo(DemoArgs),
 }

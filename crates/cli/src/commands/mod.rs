@@ -28,7 +28,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
         Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
-        Command::Demo(args) => demo::run(&args, cli.data_dir.as_deref()),
+        Command::Demo(args) => {
+            let data_dir = cli.data_dir.as_deref().filter(|_| !cli.data_dir_from_env);
+            demo::run(&args, data_dir)
+        }
         Command::Apply(args) => apply::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
         Command::Undo(args) => undo::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
         Command::Runs(args) => runs::run(&args, cli.data_dir.as_deref()),

@@ -15,6 +15,8 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         .arg(&out)
         // No configuration of the user's is read: a broken one in the environment changes nothing.
         .env("ANCHORSYNC_CONFIG", dir.path().join("missing.toml"))
+        // Nor the journal the environment names for real work: rehearsal runs stay in the demo's folder.
+        .env("ANCHORSYNC_DATA_DIR", dir.path().join("real-journal"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -31,6 +33,11 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         assert!(stdout.contains(step), "no `{step}` in:\n{stdout}");
     }
     assert!(stdout.contains(&out.join("plan.html").display().to_string()));
+    assert!(
+        !dir.path().join("real-journal").exists(),
+        "the demo wrote into ANCHORSYNC_DATA_DIR"
+    );
+    assert!(out.join("data").join("runs").is_dir());
     let html = std::fs::read_to_string(out.join("plan.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
     let read = |name: &str| -> Value {
