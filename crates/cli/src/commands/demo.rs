@@ -18,7 +18,8 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use crate::args::{
-    ApplyArgs, DemoArgs, EmitFormat, PlanArgs, PlanFormat, UndoArgs, VerifyArgs, VerifyFormat,
+    ApplyArgs, DemoArgs, EmitFormat, PlanArgs, PlanFormat, Switch, TenantCommand,
+    TenantMatchingArgs, UndoArgs, VerifyArgs, VerifyFormat,
 };
 use crate::exit::ExitStatus;
 
@@ -141,9 +142,30 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
         report.display()
     ));
 
+    // 2. The hard-match block, switched off for the switch-over (journaled).
+    say.step("2. Open the tenant to hard matches for the switch-over");
+    say.line(
+        "This tenant blocks hard-match takeovers of cloud users \
+         (blockCloudObjectTakeoverThroughHardMatchEnabled), so a fixed pair would still be refused at the \
+         first sync. `anchorsync tenant matching --block-hard-match off --yes` switches the block off as a \
+         journaled run, so `undo` switches it back on; Microsoft's advice is to keep it off only while \
+         matching. Its own output follows.",
+    );
+    say.flush();
+    super::tenant::run(
+        &TenantCommand::Matching(TenantMatchingArgs {
+            block_soft_match: None,
+            block_hard_match: Some(Switch::Off),
+            yes: true,
+        }),
+        Some(&config),
+        Some(&data_dir),
+    )?;
+    let switch_run = latest_run(&data_dir, "tenant-matching")?.map(|(id, _)| id);
+
     // 2. plan --strategy hard-cloud.
     say.step(
-        "2. Plan a fix: hard-cloud (set each cloud user's ImmutableID to its AD sourceAnchor)",
+        "3. Plan a fix: hard-cloud (set each cloud user's ImmutableID to its AD sourceAnchor)",
     );
     let strategy_json = out.join("plan-hard-cloud.json");
     super::plan::run(
@@ -160,7 +182,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     ));
 
     // 3. apply, with the AD side of hard-ad emitted.
-    say.step("3. Apply the plan to the twin");
+    say.step("4. Apply the plan to the twin");
     let hard_ad_json = out.join("plan-hard-ad.json");
     let plans = DemoPlans {
         args: &plan_args,
@@ -170,14 +192,45 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     let run = apply_step(&mut say, &plans, &config, &data_dir, &out)?;
 
     // 4. verify.
-    say.step("4. Verify: do AD, Microsoft 365 and HENNGE Access Control agree now?");
+    say.step(
+        "5. Plan again, and verify: do AD, Microsoft 365 and HENNGE Access Control agree now?",
+    );
+    let after_json = out.join("plan-after-apply.json");
+    super::plan::run(
+        &plan_args(PlanFormat::Json, &after_json, None),
+        Some(&config),
+    )?;
+    let after = read_json(&after_json)?;
+    say.line(&format!(
+        "The same plan against the changed tenant (`{}`): {} (before the fix: {} hard-match). {} users \
+         still need attention: those the strategy could not fix, and the AD-side problems no cloud change \
+         solves (invalid or duplicate anchors).",
+        after_json.display(),
+        summary_text(&after["summary"]),
+        plan["summary"]["hard-match"],
+        after["totals"]["needAttention"]
+    ));
     verify_step(&mut say, &out, &ldif, &hac, &config, "verify.json")?;
 
     // 5. undo, and verify again.
-    say.step("5. Undo the run, and verify again");
+    say.step("6. Undo the run, switch the block back on, and verify again");
     match &run {
         Some(run) => {
             undo_step(&mut say, run, &config, &data_dir)?;
+            if let Some(switch_run) = &switch_run {
+                say.line(&format!(
+                    "`anchorsync undo {switch_run} --yes` puts the hard-match block back on, as it was."
+                ));
+                say.flush();
+                super::undo::run(
+                    &UndoArgs {
+                        run: switch_run.clone(),
+                        yes: true,
+                    },
+                    Some(&config),
+                    Some(&data_dir),
+                )?;
+            }
             verify_step(
                 &mut say,
                 &out,
@@ -192,13 +245,14 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
 
     say.step("Done");
     say.line(&format!(
-        "Files: `{}` (report), `{}` (plan), `{}` and `{}` (plans with a fix), `{}` (the AD changes as \
-         LDIF), `{}` (verify), `{}` (the journal and run reports). The twin has stopped; delete `{}` when \
+        "Files: `{}` (report), `{}` (plan), `{}` and `{}` (plans with a fix), `{}` (the plan after the \
+         fix), `{}` (the AD changes as LDIF), `{}` (verify), `{}` (the journal and run reports). The twin has stopped; delete `{}` when \
          you no longer need it.",
         report.display(),
         plan_json.display(),
         strategy_json.display(),
         out.join("plan-hard-ad.json").display(),
+        out.join("plan-after-apply.json").display(),
         out.join("ad-changes.ldif").display(),
         out.join("verify.json").display(),
         data_dir.display(),

@@ -24,11 +24,12 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
     for step in [
         "1. Plan",
-        "2. Plan a fix: hard-cloud",
-        "3. Apply",
-        "4. Verify",
+        "2. Open the tenant to hard matches",
+        "3. Plan a fix: hard-cloud",
+        "4. Apply",
+        "5. Plan again",
         "AADSTS51004",
-        "5. Undo",
+        "6. Undo",
     ] {
         assert!(stdout.contains(step), "no `{step}` in:\n{stdout}");
     }
@@ -85,7 +86,8 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         .iter()
         .map(|report| report["run"]["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["apply", "undo"]);
+    // The hard-match block switched off, the fix, its undo, and the block switched back on.
+    assert_eq!(kinds, ["tenant-matching", "apply", "undo", "undo"]);
     let planned_steps: usize = strategy["users"]
         .as_array()
         .unwrap()
@@ -93,14 +95,34 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         .filter(|user| user["remediation"]["fixable"] == true)
         .map(|user| user["remediation"]["steps"].as_array().unwrap().len())
         .sum();
-    for report in &reports {
-        assert_eq!(
-            report["counts"]["done"], planned_steps,
-            "{:#}",
-            report["counts"]
-        );
+    for (report, steps) in reports.iter().zip([1, planned_steps, planned_steps, 1]) {
+        assert_eq!(report["counts"]["done"], steps, "{:#}", report["counts"]);
         assert_eq!(report["run"]["status"], "completed");
     }
+    // Planned again after apply, every fixed user has the outcome the fix predicted.
+    let after = read("plan-after-apply.json");
+    let outcome_of = |dn: &Value| {
+        after["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|user| &user["dn"] == dn)
+            .map(|user| user["outcome"].clone())
+    };
+    let mut fixed = 0;
+    for user in strategy["users"].as_array().unwrap() {
+        if user["remediation"]["fixable"] == true {
+            fixed += 1;
+            assert_eq!(
+                outcome_of(&user["dn"]),
+                Some(user["remediation"]["outcomeAfter"].clone()),
+                "{}",
+                user["dn"]
+            );
+            assert_eq!(user["remediation"]["outcomeAfter"], "hard-match");
+        }
+    }
+    assert!(fixed > 0);
     // After apply, the fixed users agree between AD and Microsoft 365.
     let after_apply = read("verify.json");
     assert!(
