@@ -89,10 +89,8 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
                 PlanFormat::Table => table::write(out, &plan)?,
                 PlanFormat::Csv => spreadsheet::write(out, &plan)?,
                 PlanFormat::Html => {
-                    let mut json = Vec::new();
-                    plan.write_json(&mut json)?;
-                    let value: serde_json::Value = serde_json::from_slice(&json)
-                        .context("cannot read back the plan for the HTML report")?;
+                    let value = serde_json::to_value(plan.document())
+                        .context("cannot put the plan into the HTML report")?;
                     let context = ReportContext {
                         generated_at: now(),
                         inputs: vec![
