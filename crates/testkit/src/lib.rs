@@ -35,7 +35,7 @@ pub const ENV_BULK_USERS: &str = "ANCHORSYNC_TEST_LDAP_BULK_USERS";
 const HOW_TO_GET_ONE: &str = "this test needs the test Samba AD DC. Run the whole suite with \
 `scripts/test.sh` (as root on Debian 12: it installs Samba, starts a DC, runs the tests and stops it), \
 or start a DC by hand with `sudo scripts/samba-dc.sh start`, then `source <the printed directory>/env` \
-and run `cargo test` in the same shell";
+and run `cargo test --workspace` in the same shell";
 
 /// The test DC, as the environment describes it.
 #[derive(Debug, Clone)]

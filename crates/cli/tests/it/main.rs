@@ -16,6 +16,7 @@ mod snapshot_cloud;
 mod strategy;
 mod twin;
 mod verify;
+mod workspace;
 
 // The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
 // plans (hostile values, every outcome) without building directories for them.
