@@ -127,6 +127,8 @@ trap 'exit 143' TERM HUP
 
 log "unpacking the $suite root into $root"
 tar -C "$root" --numeric-owner -xzf "$cache"
+# mktemp made it 0700: the root directory of a machine is 0755 (apt's _apt user, daemons' own users).
+chmod 755 "$root"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 
 mount_in_root() {
