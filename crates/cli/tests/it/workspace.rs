@@ -16,7 +16,13 @@ fn cargo_run_in_the_workspace_root_runs_anchorsync_issue_10() {
     let workspace_root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .args([
+            "metadata",
+            "--format-version",
+            "1",
+            "--no-deps",
+            "--offline",
+        ])
         .current_dir(&workspace_root)
         .output()
         .unwrap();
@@ -45,7 +51,13 @@ fn cargo_run_in_the_workspace_root_runs_anchorsync_issue_10() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|target| target["kind"].as_array().unwrap().iter().any(|k| k == "bin"))
+                .filter(|target| {
+                    target["kind"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|k| k == "bin")
+                })
                 .map(|target| {
                     (
                         package["name"].as_str().unwrap(),

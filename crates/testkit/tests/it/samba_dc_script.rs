@@ -72,17 +72,21 @@ fn a_failed_start_stops_the_fixture_build_it_started_issue_10() {
 
     let pids: Vec<u32> = std::fs::read_to_string(&pids_file)
         .unwrap_or_else(|error| {
-            panic!(
-                "the stand-in build never started ({error}); samba-dc.sh said:\n{stderr}"
-            )
+            panic!("the stand-in build never started ({error}); samba-dc.sh said:\n{stderr}")
         })
         .split_whitespace()
         .map(|pid| pid.parse().unwrap())
         .collect();
-    let survivors: Vec<u32> = pids.iter().copied().filter(|&pid| is_running(pid)).collect();
+    let survivors: Vec<u32> = pids
+        .iter()
+        .copied()
+        .filter(|&pid| is_running(pid))
+        .collect();
     for pid in &survivors {
         // Not left behind by this test either.
-        let _ = Command::new("kill").args(["-KILL", &pid.to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
     }
 
     assert_eq!(output.status.code(), Some(2), "{stderr}");
