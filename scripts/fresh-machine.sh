@@ -45,8 +45,8 @@ mirror=${FRESH_MIRROR:-http://deb.debian.org/debian}
 suite=bookworm
 variant=minbase
 cache="$work/$suite-$variant.tar.gz"
-# The README's "Install" prerequisites besides Rust itself: what a build of the workspace needs.
-readme_prerequisites=(gcc libc6-dev)
+# The README's "Install" prerequisites besides Rust itself: what building and running anchorsync need.
+readme_prerequisites=(gcc libc6-dev ca-certificates)
 
 log() { echo "fresh-machine: $*" >&2; }
 die() { echo "fresh-machine: error: $*" >&2; exit 2; }

@@ -25,6 +25,8 @@ need iproute2
 need util-linux
 # The twin's command-line tests stop `twin serve` with kill(1).
 need procps
+# Every Graph client loads the system's CA certificates, and refuses to start without any.
+need ca-certificates
 # The Graph twin's tests make throwaway certificates (PEM and PFX) for client assertions (openssl, above).
 # The HTML report's browser tests (crates/cli/tests/it/html_report.rs): headless Chromium over WebDriver.
 need chromium
