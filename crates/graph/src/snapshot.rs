@@ -71,6 +71,8 @@ impl GraphClient {
                 domains,
                 role_assignments,
                 on_premises_synchronization,
+                // Deleted items are not read into snapshots yet.
+                deleted_users: Vec::new(),
             },
             warnings,
         })

@@ -357,6 +357,8 @@ impl Directory {
             domains: self.domains.clone(),
             role_assignments: self.role_assignments.clone(),
             on_premises_synchronization: self.on_premises_synchronization.clone(),
+            // Deleted items are not kept by the twin yet.
+            deleted_users: Vec::new(),
         }
     }
 
