@@ -133,7 +133,7 @@ impl fmt::Display for Base64Problem {
                 f,
                 "character {position} is `{}`, which is not in the Base64 alphabet (A-Z a-z 0-9 + / and = \
                  padding)",
-                character.escape_default()
+                crate::wording::printable_char(*character)
             ),
             Self::TrailingCharacters { trailing } => write!(
                 f,
