@@ -13,7 +13,9 @@
 //!   moves to the initial domain and back around the ImmutableID change, the move back in a `finally`
 //!   block so it happens even when the change fails.
 //!
-//! A file is written only when the plan has changes for its system.
+//! A file is written only when the plan has changes for its system. The PowerShell scripts are UTF-8
+//! with a byte-order mark: Windows PowerShell 5.1 reads a script without one in the ANSI code page, so
+//! a Japanese or accented DN or UPN in it would be garbled (and the compare would then refuse the user).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -28,6 +30,10 @@ use super::plan_file::{PlanFile, PlanUser};
 use crate::args::EmitFormat;
 use crate::exit::ExitStatus;
 use crate::output::write_to;
+
+/// The UTF-8 byte-order mark that tells Windows PowerShell 5.1 a script is UTF-8
+/// (https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_character_encoding).
+const UTF8_BOM: &str = "\u{feff}";
 
 /// `changes.ldif` → `changes-cloud.ps1`, in the same directory.
 pub fn cloud_script_path(output: &Path) -> PathBuf {
@@ -55,7 +61,9 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
     if ad_changes > 0 {
         let bytes = match format {
             EmitFormat::Ldif => ldif(plan, &header)?,
-            EmitFormat::Powershell => ad_powershell(plan, &header).into_bytes(),
+            EmitFormat::Powershell => {
+                format!("{UTF8_BOM}{}", ad_powershell(plan, &header)).into_bytes()
+            }
         };
         write_to(Some(output), |out| Ok(out.write_all(&bytes)?))?;
         let how = match format {
@@ -74,7 +82,7 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
     }
     if cloud_changes > 0 {
         let path = cloud_script_path(output);
-        let script = cloud_powershell(plan, &header);
+        let script = format!("{UTF8_BOM}{}", cloud_powershell(plan, &header));
         write_to(Some(&path), |out| Ok(out.write_all(script.as_bytes())?))?;
         writeln!(
             stdout,
