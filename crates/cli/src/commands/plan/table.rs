@@ -7,6 +7,7 @@ use anchorsync_core::engine::explain::switches;
 use std::collections::BTreeMap;
 
 use anchorsync_core::engine::{Outcome, Plan, PlanRemediation, UserPlan};
+use anchorsync_core::wording::{digits, one_or_many};
 use rayon::prelude::*;
 
 /// The width the table keeps to.
@@ -219,7 +220,7 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
 }
 
 /// A reason with its values (between backticks) blanked, so users refused for the same cause count
-/// together.
+/// together. Only a grouping key: the table prints real reasons and names, never the blanks.
 fn reason_kind(reason: &str) -> String {
     let mut kind = String::with_capacity(reason.len());
     for (index, part) in reason.split('`').enumerate() {
@@ -230,6 +231,46 @@ fn reason_kind(reason: &str) -> String {
 
 /// How many changes the table shows.
 const FIRST_CHANGES: usize = 10;
+
+/// How many users a group of refusals names before it counts the rest.
+const FIRST_NAMES: usize = 5;
+
+/// The users refused for one cause: their reasons (with their own values) and names, in DN order.
+#[derive(Default)]
+struct Refusals<'p> {
+    reasons: Vec<&'p str>,
+    names: Vec<&'p str>,
+}
+
+impl Refusals<'_> {
+    /// `users: a, b, c, d, e and 18 more`, and whether the reason shown is only the first user's.
+    fn users_line(&self) -> String {
+        let count = self.names.len();
+        let mut line = format!(
+            "{}: {}",
+            one_or_many(count, "user", "users"),
+            self.names
+                .iter()
+                .take(FIRST_NAMES)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if count > FIRST_NAMES {
+            line.push_str(&format!(" and {} more", digits(count - FIRST_NAMES)));
+        }
+        if self
+            .reasons
+            .windows(2)
+            .any(|pair| pair.first() != pair.last())
+        {
+            line.push_str(
+                " (the reason names the first user's values; `--format json` has each user's)",
+            );
+        }
+        line
+    }
+}
 
 /// With `--strategy`: the counts per outcome after the change, the users not fixed per reason, and the
 /// first changes.
@@ -252,18 +293,37 @@ fn write_remediation(
             .entry(r.outcome_after.as_deref().unwrap_or("?"))
             .or_default() += 1;
     }
-    let mut refused: BTreeMap<(String, Option<&str>), usize> = BTreeMap::new();
+    let mut refused: BTreeMap<(String, Option<&str>), Refusals<'_>> = BTreeMap::new();
     let mut nothing = 0;
-    for r in users.iter().filter(|r| !r.fixable) {
+    // In the plan's DN order, so each group names its users in a stable, findable order.
+    for user_plan in &plan.users {
+        let Some(r) = plan.remediation_of(user_plan).filter(|r| !r.fixable) else {
+            continue;
+        };
         let reason = r.reason.as_deref().unwrap_or("");
         if reason.starts_with("nothing to do") {
             nothing += 1;
             continue;
         }
-        *refused
+        let user = plan.on_prem.get(user_plan.user);
+        let name = user
+            .and_then(|user| user.user_principal_name.as_deref())
+            .or(user.map(|user| user.dn.as_str()))
+            .unwrap_or("?");
+        let group = refused
             .entry((reason_kind(reason), r.alternative.map(|a| a.as_str())))
-            .or_default() += 1;
+            .or_default();
+        group.reasons.push(reason);
+        group.names.push(name);
     }
+    debug_assert_eq!(
+        users.iter().filter(|r| !r.fixable).count(),
+        nothing
+            + refused
+                .values()
+                .map(|group| group.names.len())
+                .sum::<usize>()
+    );
     let after_text: Vec<String> = after
         .iter()
         .map(|(outcome, count)| format!("{} {outcome}", thousands(*count)))
@@ -283,27 +343,34 @@ fn write_remediation(
                     format!(" (after the change: {})", after_text.join(", "))
                 },
                 thousands(nothing),
-                thousands(refused.values().sum())
+                thousands(refused.values().map(|group| group.names.len()).sum())
             )
         )
     )?;
     if !refused.is_empty() {
         writeln!(out, "\nNot fixable with {strategy}, by reason:")?;
         let mut reasons: Vec<_> = refused.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        for ((reason, alternative), count) in reasons {
+        reasons.sort_by(|a, b| {
+            b.1.names
+                .len()
+                .cmp(&a.1.names.len())
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        for ((_, alternative), group) in reasons {
             let alternative = alternative
                 .map(|alternative| format!(" (would work: {alternative})"))
                 .unwrap_or_default();
+            let reason = group.reasons.first().copied().unwrap_or_default();
             writeln!(
                 out,
                 "{}",
                 wrap(
-                    &format!("{:>8}  ", thousands(count)),
+                    &format!("{:>8}  ", thousands(group.names.len())),
                     10,
                     &format!("{reason}{alternative}")
                 )
             )?;
+            writeln!(out, "{}", wrap(&" ".repeat(10), 10, &group.users_line()))?;
         }
     }
     if !fixable.is_empty() {
