@@ -222,7 +222,14 @@ pub fn read_entries(
         reason: match error.kind() {
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..
-            } => format!("{len} fields where the header has {expected_len}"),
+            } => format!(
+                "{} where the header has {expected_len}",
+                anchorsync_core::wording::count(
+                    usize::try_from(*len).unwrap_or(usize::MAX),
+                    "field",
+                    "fields"
+                )
+            ),
             csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_owned(),
             _ => error.to_string(),
         },

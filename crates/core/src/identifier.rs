@@ -308,7 +308,10 @@ pub fn decode_hex(input: &str) -> Result<Vec<u8>, IdentifierError> {
         )));
     }
     if !digits.len().is_multiple_of(2) {
-        return Err(error(format!("{} digits is an odd number", digits.len())));
+        return Err(error(format!(
+            "{} is an odd number",
+            crate::wording::count(digits.len(), "digit", "digits")
+        )));
     }
     (0..digits.len())
         .step_by(2)
@@ -518,8 +521,9 @@ impl Sid {
         let expected = 8 + 4 * count;
         if bytes.len() != expected {
             return Err(error(format!(
-                "{} bytes, but a SID with {count} sub-authorities has {expected}",
-                bytes.len()
+                "{}, but a SID with {} has {expected}",
+                crate::wording::count(bytes.len(), "byte", "bytes"),
+                crate::wording::count(count, "sub-authority", "sub-authorities")
             )));
         }
         let (authority_bytes, rest) = rest

@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anchorsync_core::tenant::{Domain, TenantSnapshot};
+use anchorsync_core::wording::count;
 use anchorsync_twin::{AppClient, HEALTH_PATH, Twin, TwinConfig};
 use anyhow::{Context as _, bail};
 
@@ -102,9 +103,9 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,
-            "twin: tenant `{}` with {} users",
+            "twin: tenant `{}` with {}",
             twin.tenant_id(),
-            twin.snapshot().users.len()
+            count(twin.snapshot().users.len(), "user", "users")
         )?;
         writeln!(stderr, "twin: Graph at `{root}/v1.0`")?;
         writeln!(

@@ -1326,3 +1326,63 @@ fn a_missing_configuration_file_is_reported_as_missing_issue_10() {
     assert!(stderr.contains("does not exist"), "{stderr}");
     assert!(stderr.contains("ANCHORSYNC_CONFIG"), "{stderr}");
 }
+
+#[test]
+fn a_count_of_one_is_singular_issue_10() {
+    // One AD user that needs attention (no anchor), one cloud user no AD user reaches, with an
+    // ImmutableID.
+    let (dir, ad_file, cloud_file) = files(
+        &ad("Broken", &["userPrincipalName: broken@example.com"]),
+        &open_tenant(vec![cloud(
+            "c1",
+            "other@example.com",
+            json!({"onPremisesImmutableId": A2}),
+        )]),
+    );
+    let run = |args: &[&str]| {
+        let output = Command::cargo_bin("anchorsync")
+            .unwrap()
+            .args(args)
+            .arg("--ad")
+            .arg(&ad_file)
+            .arg("--cloud")
+            .arg(&cloud_file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            !text.contains("1 users") && !text.contains(" 1 cloud users"),
+            "{text}"
+        );
+        text
+    };
+    let table = run(&["plan"]);
+    for expected in [
+        "anchorsync plan: 1 on-premises user, 1 cloud user",
+        "1 needs attention",
+        "reaches: 1 (1 carries an ImmutableID; its federated sign-in depends on it)",
+    ] {
+        assert!(
+            table
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(expected),
+            "{expected:?} not in {table}"
+        );
+    }
+    let verify = run(&["verify"]);
+    assert!(
+        verify.starts_with("1 user: 0 agree, 0 disagree,"),
+        "{verify}"
+    );
+    drop(dir);
+
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["convert", "AA=="])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("decodes to 1 byte, not the 16"), "{text}");
+}

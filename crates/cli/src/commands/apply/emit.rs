@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_core::remediation::{RemediationStep, StepPurpose, StepSystem, StepValue};
+use anchorsync_core::wording::count;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -44,14 +45,14 @@ pub fn cloud_script_path(output: &Path) -> PathBuf {
 }
 
 pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result<ExitStatus> {
-    let count = |system: StepSystem| {
+    let changes_for = |system: StepSystem| {
         plan.users
             .iter()
             .flat_map(|user| &user.steps)
             .filter(|step| step.system == system)
             .count()
     };
-    let (ad_changes, cloud_changes) = (count(StepSystem::Ad), count(StepSystem::Cloud));
+    let (ad_changes, cloud_changes) = (changes_for(StepSystem::Ad), changes_for(StepSystem::Cloud));
     let header = format!(
         "anchorsync apply --emit: from `{}` (SHA-256 {})",
         plan.path.display(),
@@ -75,8 +76,8 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
         };
         writeln!(
             stdout,
-            "wrote {ad_changes} AD change{} to `{}`: {how}",
-            if ad_changes == 1 { "" } else { "s" },
+            "wrote {} to `{}`: {how}",
+            count(ad_changes, "AD change", "AD changes"),
             output.display()
         )?;
     }
@@ -86,8 +87,12 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
         write_to(Some(&path), |out| Ok(out.write_all(script.as_bytes())?))?;
         writeln!(
             stdout,
-            "wrote {cloud_changes} Microsoft 365 change{} to `{}`: run it after `Connect-MgGraph -Scopes User.ReadWrite.All`",
-            if cloud_changes == 1 { "" } else { "s" },
+            "wrote {} to `{}`: run it after `Connect-MgGraph -Scopes User.ReadWrite.All`",
+            count(
+                cloud_changes,
+                "Microsoft 365 change",
+                "Microsoft 365 changes"
+            ),
             path.display()
         )?;
     }
@@ -216,7 +221,7 @@ fn ad_powershell(plan: &PlanFile, header: &str) -> String {
         );
     }
     script.push_str(
-        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed user(s) not changed\"; exit 1 }\n",
+        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed $(if ($script:Failed -eq 1) { 'user was' } else { 'users were' }) not changed\"; exit 1 }\n",
     );
     script
 }
@@ -346,7 +351,7 @@ fn cloud_powershell(plan: &PlanFile, header: &str) -> String {
         cloud_user_block(&mut script, user);
     }
     script.push_str(
-        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed user(s) not changed\"; exit 1 }\n",
+        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed $(if ($script:Failed -eq 1) { 'user was' } else { 'users were' }) not changed\"; exit 1 }\n",
     );
     script
 }
