@@ -3,6 +3,7 @@
 
 mod args;
 mod clock;
+mod colour;
 mod commands;
 mod config;
 mod csv_input;

@@ -418,9 +418,8 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
             let stated = summary.get(row.id)?.as_u64()?;
             (usize::try_from(stated).ok() != Some(row.count)).then(|| {
                 format!(
-                    "{} ({}: {} in the summary, {} listed)",
+                    "{}: {} in the summary, {} listed",
                     row.label,
-                    row.id,
                     digits(usize::try_from(stated).unwrap_or(usize::MAX)),
                     digits(row.count)
                 )
@@ -744,8 +743,8 @@ mod tests {
             );
         }
         assert!(page.contains("3 of 6 users need attention"));
-        assert!(page.contains("New cloud user (create: 5 in the summary, 1 listed)"));
-        assert!(!page.contains("Hard match (hard-match:"));
+        assert!(page.contains("create: 5 in the summary, 1 listed"));
+        assert!(!page.contains("hard-match: 2 in the summary"));
     }
 
     #[test]
