@@ -33,7 +33,7 @@ use crate::exit::ExitStatus;
 use crate::output::write_to;
 
 /// The UTF-8 byte-order mark that tells Windows PowerShell 5.1 a script is UTF-8
-/// (https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_character_encoding).
+/// (<https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_character_encoding>).
 const UTF8_BOM: &str = "\u{feff}";
 
 /// `changes.ldif` → `changes-cloud.ps1`, in the same directory.
