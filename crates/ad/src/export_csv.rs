@@ -33,7 +33,8 @@ const TYPE_NAMES: &[&str] = &[
     "System.Guid[]",
 ];
 
-/// The PowerShell that exports every attribute anchorsync reads as text.
+/// The PowerShell that exports every attribute anchorsync reads as text: proxyAddresses joined with
+/// `;`, and mS-DS-ConsistencyGuid as Base64 or as a GUID string (the README promises both).
 pub const EXPORT_HINT: &str = "export the multi-valued and binary properties as text, for example:\n  \
 Get-ADUser -Filter * -Properties mail,proxyAddresses,mailNickname,displayName,title,department,employeeID,\
 employeeNumber,telephoneNumber,mobile,physicalDeliveryOfficeName,userAccountControl,uSNChanged,\
@@ -42,7 +43,9 @@ SamAccountName,mail,mailNickname,displayName,GivenName,Surname,title,department,
 telephoneNumber,mobile,physicalDeliveryOfficeName,userAccountControl,uSNChanged,\
 @{n='proxyAddresses';e={$_.proxyAddresses -join ';'}},\
 @{n='mS-DS-ConsistencyGuid';e={if ($_.'mS-DS-ConsistencyGuid') {[Convert]::ToBase64String($_.'mS-DS-ConsistencyGuid')}}} |\n    \
-Export-Csv -NoTypeInformation -Encoding UTF8 users.csv";
+Export-Csv -NoTypeInformation -Encoding UTF8 users.csv\n\
+mS-DS-ConsistencyGuid may also be exported as a GUID string:\n  \
+@{n='mS-DS-ConsistencyGuid';e={if ($_.'mS-DS-ConsistencyGuid') {[guid]::new([byte[]]$_.'mS-DS-ConsistencyGuid')}}}";
 
 /// Why an Export-Csv file cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -219,7 +222,14 @@ pub fn read_entries(
         reason: match error.kind() {
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..
-            } => format!("{len} fields where the header has {expected_len}"),
+            } => format!(
+                "{} where the header has {expected_len}",
+                anchorsync_core::wording::count(
+                    usize::try_from(*len).unwrap_or(usize::MAX),
+                    "field",
+                    "fields"
+                )
+            ),
             csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_owned(),
             _ => error.to_string(),
         },

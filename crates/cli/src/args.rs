@@ -374,7 +374,7 @@ pub struct TwinServeArgs {
 /// `anchorsync twin healthcheck`.
 #[derive(Debug, Args)]
 pub struct TwinHealthcheckArgs {
-    /// The twin's root URL.
+    /// The twin's URL: its root, or the Graph root `twin serve` prints first (`.../v1.0`).
     #[arg(long, default_value = "http://127.0.0.1:8400")]
     pub url: String,
 }

@@ -51,6 +51,12 @@ pub fn hints_for_error(error: &anyhow::Error) -> Vec<String> {
                         .downcast_ref::<anchorsync_ad::export_csv::CsvError>()
                         .and_then(anchorsync_ad::export_csv::CsvError::hint)
                 })
+                .or_else(|| {
+                    // The CSV error is inside (transparent, so the chain never lists it on its own).
+                    cause
+                        .downcast_ref::<anchorsync_ad::file::FileError>()
+                        .and_then(anchorsync_ad::file::FileError::hint)
+                })
                 .or_else(|| crate::commands::apply_hint(cause))
         })
         .collect()

@@ -702,22 +702,29 @@ pub fn write_report(
 pub fn print_summary(run: &Run, steps: &[JournalStep], report: &Path) -> anyhow::Result<()> {
     use std::io::Write as _;
     let counts = count(steps);
+    // On a colour terminal, what needs a person's eyes stands out; the words say it without colour.
+    let palette = crate::colour::Palette::stdout();
+    let status = match run.status {
+        RunStatus::Completed => palette.fine(run.status.as_str()),
+        RunStatus::Running => palette.caution(run.status.as_str()),
+        RunStatus::CompletedWithErrors | RunStatus::Refused => {
+            palette.attention(run.status.as_str())
+        }
+    };
     let mut out = std::io::stdout().lock();
+    writeln!(out, "run {} ({}): {status}", run.id, run.kind.as_str())?;
+    let unfinished = counts.planned + counts.started;
     writeln!(
         out,
-        "run {} ({}): {}",
-        run.id,
-        run.kind.as_str(),
-        run.status.as_str()
-    )?;
-    writeln!(
-        out,
-        "  {} done, {} failed, {} conflict, {} skipped, {} not finished",
+        "  {} done, {}, {}, {}, {}",
         counts.done,
-        counts.failed,
-        counts.conflict,
-        counts.skipped,
-        counts.planned + counts.started
+        palette.attention_if(counts.failed > 0, format!("{} failed", counts.failed)),
+        palette.attention_if(
+            counts.conflict > 0,
+            format!("{} in conflict", counts.conflict)
+        ),
+        palette.attention_if(counts.skipped > 0, format!("{} skipped", counts.skipped)),
+        palette.attention_if(unfinished > 0, format!("{unfinished} not finished"))
     )?;
     for journal in steps.iter().filter(|step| {
         matches!(
@@ -728,7 +735,7 @@ pub fn print_summary(run: &Run, steps: &[JournalStep], report: &Path) -> anyhow:
         writeln!(
             out,
             "  {} step {}: {} `{}` of `{}`: {}",
-            journal.state.as_str(),
+            palette.attention(journal.state.as_str()),
             journal.seq,
             journal.step.system,
             journal.step.attribute,

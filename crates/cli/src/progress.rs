@@ -9,6 +9,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anchorsync_core::progress::Reporter;
+use anchorsync_core::wording::printable;
 
 /// Reports to stderr.
 #[derive(Debug, Default)]
@@ -59,7 +60,7 @@ impl Reporter for StderrReporter {
     }
 
     fn on_note(&self, message: &str) {
-        self.line(&format!("note: {message}"));
+        self.line(&format!("note: {}", printable(message)));
     }
 
     fn on_finish(&self) {
@@ -130,8 +131,8 @@ impl Reporter for BarReporter {
 
     fn on_note(&self, message: &str) {
         match self.current() {
-            Some(bar) => bar.suspend(|| eprintln!("note: {message}")),
-            None => eprintln!("note: {message}"),
+            Some(bar) => bar.suspend(|| eprintln!("note: {}", printable(message))),
+            None => eprintln!("note: {}", printable(message)),
         }
     }
 

@@ -249,7 +249,10 @@ fn read_cloud_live(
         .block_on(client.read_snapshot(&reporter))
         .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;
     for warning in &read.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!(
+            "warning: {}",
+            anchorsync_core::wording::printable(&warning.to_string())
+        );
     }
     Ok(read.snapshot)
 }

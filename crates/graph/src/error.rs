@@ -24,8 +24,8 @@ pub enum GraphError {
     Token(Box<TokenError>),
     /// Graph kept answering 429/503/504 (or could not be reached) until the retry budget was spent.
     #[error(
-        "`{request}`: gave up after {attempts} attempt{}; the last answer was {last}{}",
-        if *.attempts == 1 { "" } else { "s" },
+        "`{request}`: gave up after {}; the last answer was {last}{}",
+        anchorsync_core::wording::count(usize::try_from(*.attempts).unwrap_or(usize::MAX), "attempt", "attempts"),
         request_id_suffix(.request_id.as_deref())
     )]
     GaveUp {

@@ -16,6 +16,7 @@ use std::path::Path;
 
 use anchorsync_ad::dn::NormalizedDn;
 use anchorsync_core::remediation::{StepPurpose, StepSystem};
+use anchorsync_core::wording::{count, one_or_many};
 use anchorsync_store::{NewRun, PlannedStep, RunKind, RunStatus};
 use anyhow::bail;
 
@@ -212,12 +213,14 @@ fn refuse(
     let run = store.find_run(&new_run.id)?;
     let report = data.report_path(&run.id);
     journal::write_report(&report, &run, &[], stale)?;
+    let palette = crate::colour::Palette::stdout();
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "refused: {} value{} no longer what the plan expects, so nothing was changed. Make the plan again.",
-        stale.len(),
-        if stale.len() == 1 { " is" } else { "s are" }
+        "{}: {} {} no longer what the plan expects, so nothing was changed. Make the plan again.",
+        palette.attention("refused"),
+        count(stale.len(), "value", "values"),
+        one_or_many(stale.len(), "is", "are")
     )?;
     for value in stale {
         writeln!(
@@ -231,7 +234,12 @@ fn refuse(
             value.actual
         )?;
     }
-    writeln!(out, "run {} (apply): refused", run.id)?;
+    writeln!(
+        out,
+        "run {} (apply): {}",
+        run.id,
+        palette.attention("refused")
+    )?;
     writeln!(out, "report: {}", report.display())?;
     Ok(ExitStatus::Attention)
 }
@@ -241,12 +249,10 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
     let strategy = plan.strategy.map_or("none", |strategy| strategy.as_str());
     writeln!(
         out,
-        "plan `{}` (strategy {strategy}): {} user{}, {} step{}",
+        "plan `{}` (strategy {strategy}): {}, {}",
         plan.path.display(),
-        plan.users.len(),
-        if plan.users.len() == 1 { "" } else { "s" },
-        steps.len(),
-        if steps.len() == 1 { "" } else { "s" }
+        count(plan.users.len(), "user", "users"),
+        count(steps.len(), "step", "steps")
     )?;
     let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
     for step in steps {
@@ -273,11 +279,10 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
     if !federated.is_empty() {
         writeln!(
             out,
-            "{} federated user{} get{} the three-step workaround (UPN to the initial domain, ImmutableID set, UPN \
-             back; the UPN is moved back even if the middle step fails):",
-            federated.len(),
-            if federated.len() == 1 { "" } else { "s" },
-            if federated.len() == 1 { "s" } else { "" }
+            "{} {} the three-step workaround (UPN to the initial domain, ImmutableID set, UPN back; the \
+             UPN is moved back even if the middle step fails):",
+            count(federated.len(), "federated user", "federated users"),
+            one_or_many(federated.len(), "gets", "get")
         )?;
         for user in federated.iter().take(SHOWN_CHANGES) {
             if let Some(away) = user

@@ -13,6 +13,7 @@ use anchorsync_core::engine::{EngineSettings, plan_with};
 use anyhow::Context as _;
 
 use crate::args::{PlanArgs, PlanFormat};
+use crate::colour::Palette;
 use crate::exit::ExitStatus;
 use crate::output::write_to;
 use crate::report::html::{ReportContext, ReportInput, render_plan_html};
@@ -86,7 +87,9 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
         write_to(args.output.as_deref(), |out| {
             match args.format {
                 PlanFormat::Json => plan.write_json(out)?,
-                PlanFormat::Table => table::write(out, &plan)?,
+                PlanFormat::Table => {
+                    table::write(out, &plan, Palette::for_output(args.output.as_deref()))?;
+                }
                 PlanFormat::Csv => spreadsheet::write(out, &plan)?,
                 PlanFormat::Html => {
                     let value = serde_json::to_value(plan.document())

@@ -12,6 +12,7 @@ use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_ad::{AdConnection, DeltaMode, SyncCookie};
 use anchorsync_core::directory::DirectoryEntry;
 use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::wording::count;
 use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
@@ -86,17 +87,17 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
     let entries = &records;
     let mut comment = match &delta {
         None => format!(
-            "anchorsync snapshot ad: {} users in scope, read from {server}",
-            entries.len()
+            "anchorsync snapshot ad: {} in scope, read from {server}",
+            count(entries.len(), "user", "users")
         ),
         Some((_, delta)) if delta.full => format!(
-            "anchorsync snapshot ad --changes: first read ({}), all {} users in scope, read from {server}",
+            "anchorsync snapshot ad --changes: first read ({}), {} in scope, read from {server}",
             delta.mode.as_str(),
-            entries.len()
+            count(entries.len(), "user", "users")
         ),
         Some((_, delta)) => format!(
-            "anchorsync snapshot ad --changes: {} users changed since the last read ({}), read from {server}",
-            entries.len(),
+            "anchorsync snapshot ad --changes: {} changed since the last read ({}), read from {server}",
+            count(entries.len(), "user", "users"),
             delta.mode.as_str()
         ),
     };
@@ -129,7 +130,11 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
             temporary
                 .persist(output)
                 .with_context(|| format!("cannot write `{}`", output.display()))?;
-            eprintln!("wrote {} users to `{}`", entries.len(), output.display());
+            eprintln!(
+                "wrote {} to `{}`",
+                count(entries.len(), "user", "users"),
+                output.display()
+            );
         }
     }
     // Only now that the output is complete: a failed write must not lose the changes.
@@ -187,10 +192,14 @@ fn snapshot_cloud(
             write_atomically(path, &bytes)?;
             let _ = writeln!(
                 std::io::stderr().lock(),
-                "snapshot: {} users, {} domains, {} role assignments written to `{}`",
-                snapshot.users.len(),
-                snapshot.domains.len(),
-                snapshot.role_assignments.len(),
+                "snapshot: {}, {}, {} written to `{}`",
+                count(snapshot.users.len(), "user", "users"),
+                count(snapshot.domains.len(), "domain", "domains"),
+                count(
+                    snapshot.role_assignments.len(),
+                    "role assignment",
+                    "role assignments"
+                ),
                 path.display()
             );
         }

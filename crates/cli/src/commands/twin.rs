@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anchorsync_core::tenant::{Domain, TenantSnapshot};
+use anchorsync_core::wording::count;
 use anchorsync_twin::{AppClient, HEALTH_PATH, Twin, TwinConfig};
 use anyhow::{Context as _, bail};
 
@@ -102,9 +103,9 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,
-            "twin: tenant `{}` with {} users",
+            "twin: tenant `{}` with {}",
             twin.tenant_id(),
-            twin.snapshot().users.len()
+            count(twin.snapshot().users.len(), "user", "users")
         )?;
         writeln!(stderr, "twin: Graph at `{root}/v1.0`")?;
         writeln!(
@@ -155,8 +156,19 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     })
 }
 
+/// The health route lives at the twin's root; `twin serve` prints the Graph root (`.../v1.0`) first,
+/// so either is accepted.
+fn health_url(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let root = url
+        .strip_suffix("/v1.0")
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    format!("{root}{HEALTH_PATH}")
+}
+
 fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {
-    let url = format!("{}{HEALTH_PATH}", args.url.trim_end_matches('/'));
+    let url = health_url(&args.url);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -180,4 +192,25 @@ fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {
     })?;
     writeln!(std::io::stdout().lock(), "{body}")?;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_is_at_the_root_whichever_url_is_given_issue_10() {
+        for url in [
+            "http://127.0.0.1:8400",
+            "http://127.0.0.1:8400/",
+            "http://127.0.0.1:8400/v1.0",
+            "http://127.0.0.1:8400/v1.0/",
+        ] {
+            assert_eq!(
+                health_url(url),
+                format!("http://127.0.0.1:8400{HEALTH_PATH}"),
+                "{url}"
+            );
+        }
+    }
 }

@@ -195,12 +195,11 @@ fn print_undo_summary(original: &Run, steps: &[PlannedStep]) -> anyhow::Result<(
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "undo of run `{}` ({}, started {}): {} step{}",
+        "undo of run `{}` ({}, started {}): {}",
         original.id,
         original.kind.as_str(),
         original.started_at,
-        steps.len(),
-        if steps.len() == 1 { "" } else { "s" }
+        anchorsync_core::wording::count(steps.len(), "step", "steps")
     )?;
     for step in steps {
         writeln!(out, "{}", journal::step_line(step))?;

@@ -25,7 +25,11 @@ pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::
             Ok(())
         }
         VerifyFormat::Csv => write_csv(out, &report),
-        VerifyFormat::Table => write_table(out, &report),
+        VerifyFormat::Table => write_table(
+            out,
+            &report,
+            crate::colour::Palette::for_output(args.output.as_deref()),
+        ),
     })?;
     Ok(if report.has_disagreement() {
         ExitStatus::Attention
@@ -103,14 +107,26 @@ fn write_csv(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Res
     Ok(())
 }
 
-fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Result<()> {
+fn write_table(
+    out: &mut (dyn Write + Send),
+    report: &VerifyReport,
+    palette: crate::colour::Palette,
+) -> anyhow::Result<()> {
     let summary = &report.summary;
     writeln!(
         out,
-        "{} users: {} agree, {} disagree, {} soft-match at the first sync, {} without a valid sourceAnchor, {} without a cloud user{}",
-        summary.users,
+        "{}: {} {}, {}, {} soft-match at the first sync, {} without a valid sourceAnchor, {} without a cloud user{}",
+        anchorsync_core::wording::count(summary.users, "user", "users"),
         summary.agree,
-        summary.disagree,
+        anchorsync_core::wording::one_or_many(summary.agree, "agrees", "agree"),
+        palette.attention_if(
+            summary.disagree > 0,
+            format!(
+                "{} {}",
+                summary.disagree,
+                anchorsync_core::wording::one_or_many(summary.disagree, "disagrees", "disagree")
+            )
+        ),
         summary.soft_match_pending,
         summary.no_anchor,
         summary.no_cloud_user,
@@ -126,8 +142,15 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
     if summary.sign_in_risks > 0 {
         writeln!(
             out,
-            "{} federated users would fail to sign in (AADSTS51004): their identity provider, Microsoft 365 and AD values must agree",
-            summary.sign_in_risks
+            "{}",
+            palette.attention(format!(
+                "{} would fail to sign in (AADSTS51004): their identity provider, Microsoft 365 and AD values must agree",
+                anchorsync_core::wording::count(
+                    summary.sign_in_risks,
+                    "federated user",
+                    "federated users"
+                )
+            ))
         )?;
     }
     let shown: Vec<_> = report
@@ -187,8 +210,12 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
             .to_owned()
     };
     writeln!(out, "{}", line(&headers.map(str::to_owned)))?;
+    // Every row listed needs attention: its status (the first column, ASCII) in the attention colour.
     for row in &rows {
-        writeln!(out, "{}", line(row))?;
+        let text = line(row);
+        let status = widths[0].min(text.len());
+        let (status, rest) = text.split_at_checked(status).unwrap_or((text.as_str(), ""));
+        writeln!(out, "{}{rest}", palette.attention(status))?;
     }
     Ok(())
 }

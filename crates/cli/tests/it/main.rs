@@ -3,6 +3,7 @@
 mod apply;
 mod browser;
 mod check_anchor;
+mod colour;
 mod convert;
 mod crash;
 mod demo;

@@ -106,6 +106,20 @@ fn serve_answers_graph_and_saves_the_tenant_on_sigterm_issue_4() {
     );
     let health: serde_json::Value = serde_json::from_slice(&healthy.stdout).unwrap();
     assert_eq!(health["tenantId"], TENANT);
+    // The URL `twin serve` prints first (the Graph root) works as well as the root (issue 10).
+    for url in [serving.graph.clone(), format!("{}/", serving.graph)] {
+        let healthy = Command::new(binary())
+            .args(["twin", "healthcheck", "--url", &url])
+            .output()
+            .unwrap();
+        assert!(
+            healthy.status.success(),
+            "{url}: {}",
+            String::from_utf8_lossy(&healthy.stderr)
+        );
+        let health: serde_json::Value = serde_json::from_slice(&healthy.stdout).unwrap();
+        assert_eq!(health["tenantId"], TENANT, "{url}");
+    }
 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

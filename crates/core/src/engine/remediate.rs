@@ -181,9 +181,9 @@ pub fn hard_ad_value(
         if name.eq_ignore_ascii_case(CONSISTENCY_GUID) && bytes.len() != 16 {
             return Err(Refusal::new(
                 format!(
-                    "the cloud ImmutableID `{immutable_id}` decodes to {} bytes, not the 16 of a GUID \
+                    "the cloud ImmutableID `{immutable_id}` decodes to {}, not the 16 of a GUID \
                      that `{name}` holds: it was not made from a GUID",
-                    bytes.len()
+                    crate::wording::count(bytes.len(), "byte", "bytes")
                 ),
                 Some(Strategy::HardCloud),
             ));

@@ -8,6 +8,7 @@ use anchorsync_core::directory::is_binary_attribute;
 use anchorsync_core::remediation::{
     RemediationPlan, RemediationStep, StepPurpose, StepSystem, StepValue, Strategy,
 };
+use anchorsync_core::wording::count;
 use anchorsync_store::PlannedStep;
 use anyhow::Context as _;
 use sha2::Digest as _;
@@ -235,9 +236,9 @@ fn check_ad_step(step: &RemediationStep) -> Result<(), String> {
             && bytes.len() != 16
         {
             return Err(format!(
-                "the `{name}` value of `{}` is {} bytes; a GUID is 16",
+                "the `{name}` value of `{}` is {}; a GUID is 16",
                 step.attribute,
-                bytes.len()
+                count(bytes.len(), "byte", "bytes")
             ));
         }
     }
