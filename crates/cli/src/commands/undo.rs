@@ -23,6 +23,7 @@ use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, TargetsDescription};
 use crate::progress::BarReporter;
+use crate::step_list::write_cut_list;
 
 const PURPOSES: [StepPurpose; 5] = [
     StepPurpose::SetAnchor,
@@ -202,9 +203,7 @@ fn print_undo_summary(original: &Run, steps: &[PlannedStep]) -> anyhow::Result<(
         steps.len(),
         if steps.len() == 1 { "" } else { "s" }
     )?;
-    for step in steps {
-        writeln!(out, "{}", journal::step_line(step))?;
-    }
+    write_cut_list(&mut out, steps, journal::step_line)?;
     Ok(())
 }
 
