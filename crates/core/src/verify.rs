@@ -208,6 +208,29 @@ impl VerifySummary {
         }
     }
 
+    /// The counts in words: `200 users: 63 agree, 0 disagree, ...`, and how many the identity
+    /// provider's export lacks when one was compared.
+    pub fn describe(&self) -> String {
+        let mut text = format!(
+            "{} users: {} agree, {} disagree, {} soft-match at the first sync, {} get a new cloud user, \
+             {} will not match as intended, {} without a valid sourceAnchor",
+            self.users,
+            self.agree,
+            self.disagree,
+            self.soft_match_pending,
+            self.no_cloud_user,
+            self.will_not_match,
+            self.no_anchor,
+        );
+        if self.idp_compared {
+            text.push_str(&format!(
+                ", {} missing from the identity provider's export",
+                self.not_in_idp
+            ));
+        }
+        text
+    }
+
     fn slot(&mut self, status: VerifyStatus) -> &mut usize {
         match status {
             VerifyStatus::Agree => &mut self.agree,

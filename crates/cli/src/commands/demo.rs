@@ -488,14 +488,7 @@ fn count_of(plan: &PlanDocument, outcome: Outcome) -> usize {
 
 /// `63 hard-match, 31 soft-match-smtp, ...`: the outcomes that occur, in the plan's order.
 fn outcome_counts(outcomes: impl Iterator<Item = Outcome>) -> String {
-    let summary = anchorsync_core::engine::Summary::of(outcomes);
-    Outcome::ALL
-        .iter()
-        .map(|outcome| (outcome, summary.get(*outcome)))
-        .filter(|(_, count)| *count > 0)
-        .map(|(outcome, count)| format!("{count} {outcome}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    anchorsync_core::engine::Summary::of(outcomes).describe()
 }
 
 fn capitalised(text: &str) -> String {
@@ -505,22 +498,9 @@ fn capitalised(text: &str) -> String {
     })
 }
 
-/// `Of 200 users, 90 agree, ...`: verify's counts in a sentence.
+/// `200 users: 90 agree, ...`: verify's counts in a sentence.
 fn verify_counts(report: &VerifyReport) -> String {
-    let summary = &report.summary;
-    format!(
-        "Of {} users, {} agree everywhere, {} disagree, {} will soft-match at the first sync, {} get a \
-         new cloud user, {} will not match as intended, {} have no usable sourceAnchor, {} are missing \
-         from HENNGE Access Control's list.",
-        summary.users,
-        summary.agree,
-        summary.disagree,
-        summary.soft_match_pending,
-        summary.no_cloud_user,
-        summary.will_not_match,
-        summary.no_anchor,
-        summary.not_in_idp
-    )
+    capitalised(&format!("{}.", report.summary.describe()))
 }
 
 /// Whether AD, Microsoft 365 and (where it lists the user) the IdP hold the same value, and the first

@@ -115,37 +115,22 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
     let summary = &report.summary;
     writeln!(
         out,
-        "{} users: {} agree, {} disagree, {} soft-match at the first sync, {} get a new cloud user, {} will \
-         not match as intended, {} without a valid sourceAnchor{}",
-        summary.users,
-        summary.agree,
-        summary.disagree,
-        summary.soft_match_pending,
-        summary.no_cloud_user,
-        summary.will_not_match,
-        summary.no_anchor,
+        "{}{}",
+        summary.describe(),
         if summary.idp_compared {
-            format!(
-                ", {} missing from the identity provider's export",
-                summary.not_in_idp
-            )
+            ""
         } else {
-            " (no identity provider export compared: add `--hac FILE`)".to_owned()
+            " (no identity provider export compared: add `--hac FILE`)"
         }
     )?;
-    let outcomes: Vec<String> = anchorsync_core::engine::Outcome::ALL
-        .iter()
-        .map(|outcome| (outcome, summary.outcomes.get(*outcome)))
-        .filter(|(_, count)| *count > 0)
-        .map(|(outcome, count)| format!("{count} {outcome}"))
-        .collect();
+    let outcomes = summary.outcomes.describe();
     writeln!(
         out,
         "the first sync, as `plan` predicts it: {}",
         if outcomes.is_empty() {
-            "nothing".to_owned()
+            "nothing"
         } else {
-            outcomes.join(", ")
+            &outcomes
         }
     )?;
     if summary.sign_in_risks > 0 {
