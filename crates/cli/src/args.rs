@@ -135,10 +135,12 @@ pub enum Command {
     /// Check that every user's ImmutableID agrees across AD, Microsoft 365 and the identity provider.
     ///
     /// Re-reads AD (the sourceAnchor), the tenant (onPremisesImmutableId) and, with `--hac`, a HENNGE
-    /// Access Control user export, pairs the users (by anchor, else primary SMTP or UPN; HAC users by
-    /// sign-in name, else username) and reports per user whether the values agree. A disagreement on a
-    /// user of a federated domain is a sign-in failure waiting to happen (AADSTS51004). Exit status 0
-    /// when everything agrees, 1 on any disagreement, 2 on bad input.
+    /// Access Control user export. What the first sync does to each user is the match engine's
+    /// prediction, exactly as `plan` makes it (the same outcome and cloud user); verify reports per user
+    /// whether the values agree around it (HAC users are found by sign-in name, else username). A
+    /// disagreement on a user of a federated domain is a sign-in failure waiting to happen
+    /// (AADSTS51004). Exit status 0 when everything agrees, 1 when anything needs attention, 2 on bad
+    /// input.
     #[command(
         after_help = "Examples:\n  anchorsync verify --ad users.ldif --cloud tenant.json --hac hac-users.csv\n  \
                       anchorsync verify --hac hac-users.csv --format json -o verify.json\n  \
@@ -148,11 +150,15 @@ pub enum Command {
     /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
     ///
     /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
-    /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
-    /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
-    /// happens and where the files are. Needs no server, no network and no configuration. The journal
-    /// of its runs goes to `data` in the output directory unless `--data-dir` is given on the command line
-    /// (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay out of the real journal).
+    /// admins), following HENNGE's recommended method: plan (the HTML report) and verify against HENNGE
+    /// Access Control's user list; `hard-ad` carried out on a copy of the AD export (the LDIF of
+    /// `apply --emit ldif` applied as ldapmodify would); the hard-match block switched off; plan and
+    /// verify again; `hard-cloud` applied to the twin for the users AD cannot take the value of, and
+    /// HENNGE's side after its sync from AD; the last verify; what `undo` would reverse. Each step runs
+    /// the real command and shows it with its output. Needs no server, no network and no
+    /// configuration. The journal of its runs goes to `data` in the output directory unless
+    /// `--data-dir` is given on the command line (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay
+    /// out of the real journal).
     #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
     Demo(DemoArgs),
 }
@@ -169,7 +175,7 @@ pub struct DemoArgs {
 /// How `verify` writes its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum VerifyFormat {
-    /// Counts, then the users that disagree.
+    /// Counts, then the users that need attention.
     #[default]
     Table,
     /// The whole report.
@@ -202,6 +208,9 @@ pub struct VerifyArgs {
     /// How the attribute becomes the sourceAnchor (as for `plan`).
     #[arg(long, value_enum, default_value_t)]
     pub anchor_encoding: AnchorEncoding,
+    /// Which cloud proxy addresses the SMTP soft match compares with (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_match: SmtpMatchScope,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: VerifyFormat,

@@ -16,6 +16,7 @@ mod output;
 mod progress;
 mod report;
 mod sources;
+mod step_list;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;

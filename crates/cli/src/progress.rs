@@ -23,8 +23,7 @@ impl StderrReporter {
     /// A reporter that respects `ANCHORSYNC_NO_PROGRESS`.
     pub fn from_env() -> Self {
         Self {
-            quiet: std::env::var_os("ANCHORSYNC_NO_PROGRESS").is_some()
-                || SILENCED.load(Ordering::Relaxed),
+            quiet: std::env::var_os("ANCHORSYNC_NO_PROGRESS").is_some(),
             ..Self::default()
         }
     }
@@ -32,15 +31,6 @@ impl StderrReporter {
     fn line(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
-}
-
-/// Set by [`silence`]: commands that narrate (the demo) keep the progress lines of the steps they run
-/// off the terminal.
-static SILENCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Hides progress for the rest of the process.
-pub fn silence() {
-    SILENCED.store(true, Ordering::Relaxed);
 }
 
 impl Reporter for StderrReporter {

@@ -4,6 +4,7 @@
 mod delta;
 mod export_csv;
 mod file;
+mod ldif_changes;
 mod read;
 mod write;
 

@@ -29,9 +29,7 @@ use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, StaleValue, Targets, TargetsDescription};
 use crate::progress::BarReporter;
-
-/// How many changes the summary lists before "... and N more".
-const SHOWN_CHANGES: usize = 10;
+use crate::step_list::write_cut_list;
 
 pub fn run(
     args: &ApplyArgs,
@@ -269,12 +267,7 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
         writeln!(out, "  {system}: {count} × {purpose}")?;
     }
     writeln!(out, "first changes:")?;
-    for step in steps.iter().take(SHOWN_CHANGES) {
-        writeln!(out, "{}", journal::step_line(step))?;
-    }
-    if steps.len() > SHOWN_CHANGES {
-        writeln!(out, "  ... and {} more", steps.len() - SHOWN_CHANGES)?;
-    }
+    write_cut_list(&mut out, steps, journal::step_line)?;
     let federated: Vec<_> = plan.federated_users().collect();
     if !federated.is_empty() {
         writeln!(
@@ -284,20 +277,21 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
             count(federated.len(), "federated user", "federated users"),
             one_or_many(federated.len(), "gets", "get")
         )?;
-        for user in federated.iter().take(SHOWN_CHANGES) {
-            if let Some(away) = user
-                .steps
-                .iter()
-                .find(|step| step.purpose == StepPurpose::FederatedUpnAway)
-            {
-                writeln!(
-                    out,
-                    "  `{}` → `{}` and back",
-                    away.before.display(),
-                    away.after.display()
-                )?;
-            }
-        }
+        let moves: Vec<_> = federated
+            .iter()
+            .filter_map(|user| {
+                user.steps
+                    .iter()
+                    .find(|step| step.purpose == StepPurpose::FederatedUpnAway)
+            })
+            .collect();
+        write_cut_list(&mut out, &moves, |away| {
+            format!(
+                "  `{}` → `{}` and back",
+                away.before.display(),
+                away.after.display()
+            )
+        })?;
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 use crate::journal::{self, TargetsDescription};
 use crate::progress::BarReporter;
+use crate::step_list::write_cut_list;
 
 const PURPOSES: [StepPurpose; 5] = [
     StepPurpose::SetAnchor,
@@ -201,9 +202,7 @@ fn print_undo_summary(original: &Run, steps: &[PlannedStep]) -> anyhow::Result<(
         original.started_at,
         anchorsync_core::wording::count(steps.len(), "step", "steps")
     )?;
-    for step in steps {
-        writeln!(out, "{}", journal::step_line(step))?;
-    }
+    write_cut_list(&mut out, steps, journal::step_line)?;
     Ok(())
 }
 

@@ -1,13 +1,15 @@
 //! `anchorsync verify`: re-read AD, the tenant and (with `--hac`) HENNGE Access Control's user export,
-//! and report per user whether the AD sourceAnchor, the Microsoft 365 ImmutableID and the IdP's
-//! ImmutableID agree. Exit 1 when any disagree.
+//! run the match engine over them as `plan` does, and report per user whether the AD sourceAnchor, the
+//! Microsoft 365 ImmutableID and the IdP's ImmutableID agree around the engine's decision
+//! (`anchorsync_core::verify`; the JSON is documented in `docs/verify-format.md`). Exit 1 when anything
+//! needs attention.
 
 use std::io::Write;
 
 use anchorsync_ad::file::ReadOptions;
-use anchorsync_core::engine::EngineSettings;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
-use anchorsync_core::verify::{VerifyReport, VerifyStatus, verify};
+use anchorsync_core::engine::{EngineSettings, plan};
+use anchorsync_core::verify::{VerifyReport, verify};
 
 use crate::args::{VerifyArgs, VerifyFormat};
 use crate::commands::plan::spreadsheet::{guard_formula, io_error};
@@ -31,14 +33,14 @@ pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::
             crate::colour::Palette::for_output(args.output.as_deref()),
         ),
     })?;
-    Ok(if report.has_disagreement() {
+    Ok(if report.needs_attention() {
         ExitStatus::Attention
     } else {
         ExitStatus::Success
     })
 }
 
-/// Reads the three sides and compares them.
+/// Reads the three sides, runs the match engine, and compares the values around its decisions.
 pub fn build(
     args: &VerifyArgs,
     config_path: Option<&std::path::Path>,
@@ -57,20 +59,24 @@ pub fn build(
     let settings = EngineSettings {
         anchor_attribute: AnchorAttribute::from_name(&args.anchor_attribute),
         anchor_encoding: args.anchor_encoding,
-        ..EngineSettings::default()
+        smtp_match: args.smtp_match,
     };
     let options = ReadOptions {
         extra_attributes: Some(vec![args.anchor_attribute.clone()]),
     };
     let users = read_ad(&AdSource::parse(&args.ad), &options, config_path)?;
     let tenant = read_cloud(&CloudSource::parse(&args.cloud), config_path)?;
-    Ok(verify(&users, &tenant, idp.as_deref(), &settings))
+    // The one prediction: the engine's, exactly as `plan` makes it from the same inputs.
+    let plan = plan(&users, &tenant, &settings);
+    Ok(verify(&plan, idp.as_deref()))
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 12] = [
     "dn",
     "userPrincipalName",
     "status",
+    "outcome",
+    "cloudUserId",
     "signInRisk",
     "sourceAnchor",
     "cloudImmutableId",
@@ -91,6 +97,8 @@ fn write_csv(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Res
             user.dn.clone(),
             user.user_principal_name.clone().unwrap_or_default(),
             user.status.as_str().to_owned(),
+            user.outcome.as_str().to_owned(),
+            user.cloud_user_id.clone().unwrap_or_default(),
             user.sign_in_risk.to_string(),
             user.source_anchor.clone().unwrap_or_default(),
             user.cloud_immutable_id.clone().unwrap_or_default(),
@@ -115,28 +123,25 @@ fn write_table(
     let summary = &report.summary;
     writeln!(
         out,
-        "{}: {} {}, {}, {} soft-match at the first sync, {} without a valid sourceAnchor, {} without a cloud user{}",
-        anchorsync_core::wording::count(summary.users, "user", "users"),
-        summary.agree,
-        anchorsync_core::wording::one_or_many(summary.agree, "agrees", "agree"),
+        "{}{}",
         palette.attention_if(
-            summary.disagree > 0,
-            format!(
-                "{} {}",
-                summary.disagree,
-                anchorsync_core::wording::one_or_many(summary.disagree, "disagrees", "disagree")
-            )
+            summary.disagree + summary.will_not_match > 0,
+            summary.describe()
         ),
-        summary.soft_match_pending,
-        summary.no_anchor,
-        summary.no_cloud_user,
         if summary.idp_compared {
-            format!(
-                ", {} missing from the identity provider's export",
-                summary.not_in_idp
-            )
+            ""
         } else {
-            " (no identity provider export compared: add `--hac FILE`)".to_owned()
+            " (no identity provider export compared: add `--hac FILE`)"
+        }
+    )?;
+    let outcomes = summary.outcomes.describe();
+    writeln!(
+        out,
+        "the first sync, as `plan` predicts it: {}",
+        if outcomes.is_empty() {
+            "nothing"
+        } else {
+            &outcomes
         }
     )?;
     if summary.sign_in_risks > 0 {
@@ -156,17 +161,14 @@ fn write_table(
     let shown: Vec<_> = report
         .users
         .iter()
-        .filter(|user| {
-            matches!(user.status, VerifyStatus::Disagree | VerifyStatus::NotInIdp)
-                || user.sign_in_risk
-        })
+        .filter(|user| user.status.needs_attention() || user.sign_in_risk)
         .collect();
     if shown.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
     let none = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
-    let rows: Vec<[String; 5]> = shown
+    let rows: Vec<[String; 6]> = shown
         .iter()
         .map(|user| {
             [
@@ -179,6 +181,7 @@ fn write_table(
                         ""
                     }
                 ),
+                user.outcome.as_str().to_owned(),
                 none(&user.user_principal_name).chars().take(40).collect(),
                 none(&user.source_anchor),
                 none(&user.cloud_immutable_id),
@@ -188,6 +191,7 @@ fn write_table(
         .collect();
     let headers = [
         "status",
+        "first sync",
         "user",
         "AD sourceAnchor",
         "Microsoft 365",

@@ -166,6 +166,18 @@ impl Summary {
         }
     }
 
+    /// The outcomes that occur, with their counts, in vocabulary order: `63 hard-match, 31
+    /// soft-match-smtp` (empty when there are none).
+    pub fn describe(&self) -> String {
+        Outcome::ALL
+            .iter()
+            .map(|outcome| (outcome, self.get(*outcome)))
+            .filter(|(_, count)| *count > 0)
+            .map(|(outcome, count)| format!("{count} {outcome}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Counts outcomes.
     pub fn of(outcomes: impl IntoIterator<Item = Outcome>) -> Self {
         let mut summary = Self::default();
