@@ -91,18 +91,23 @@ mod clock;
 mod config;
 mod context;
 mod directory;
+mod discovery;
 mod error;
 mod filter;
 mod messages;
+mod organization;
+mod origin;
 mod properties;
 mod query;
 mod response;
 mod roles;
 mod rules;
 mod server;
+mod signing;
 mod snapshot;
 mod state;
 mod throttle;
+mod tls;
 mod users;
 
 use axum::Router;
@@ -122,9 +127,11 @@ pub use config::{
     Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
-pub use server::{TwinServer, serve};
+pub use server::{TwinServer, serve, serve_tls};
+pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
 pub use state::{AppliedWrite, Twin, TwinError};
+pub use tls::{TlsError, TlsIdentity};
 
 /// The path of the twin's own health check (not part of Graph; no token needed).
 pub const HEALTH_PATH: &str = "/_twin/health";
@@ -149,6 +156,8 @@ pub fn app(twin: Twin) -> Router {
         )
         .route("/domains", get(directory::list_domains))
         .route("/domains/{id}", get(directory::get_domain))
+        .route("/organization", get(organization::list))
+        .route("/organization/{id}", get(organization::get))
         .route(
             "/roleManagement/directory/roleAssignments",
             get(directory::list_role_assignments),
@@ -180,6 +189,12 @@ pub fn app(twin: Twin) -> Router {
         .layer(context());
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/common/discovery/instance", get(discovery::instance))
         .route(HEALTH_PATH, get(health))
         .fallback(unknown_segment)
         .layer(context())
