@@ -16,7 +16,7 @@ use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::certificate::thumbprint_digest;
+use crate::certificate::decode_base64_any;
 use crate::clock::unix_seconds;
 use crate::error::{GraphError, TokenError};
 use crate::messages;
@@ -139,8 +139,10 @@ struct AssertionClaims {
     aud: Option<serde_json::Value>,
     iss: Option<String>,
     sub: Option<String>,
-    exp: Option<u64>,
-    nbf: Option<u64>,
+    /// NumericDate: seconds, which may have a fraction (MSAL for Python writes `exp` and `iat` as
+    /// floats; RFC 7519 §2 allows it).
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -305,8 +307,19 @@ fn check_assertion(
     origin: &str,
     now: u64,
 ) -> Result<(), TokenError> {
-    let header = jsonwebtoken::decode_header(assertion)
-        .map_err(|_| messages::malformed_assertion("the assertion is not a compact JWS"))?;
+    let not_compact = || messages::malformed_assertion("the assertion is not a compact JWS");
+    // azure-identity pads each part of its assertions with `=`; Entra accepts that, so the parts
+    // are decoded here rather than by jsonwebtoken (which wants them unpadded), and the signature
+    // is checked over the parts exactly as sent.
+    let mut parts = assertion.split('.');
+    let (Some(header_part), Some(claims_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(not_compact());
+    };
+    let json_part = |part: &str| decode_base64_any(part).ok_or_else(not_compact);
+    let header: jsonwebtoken::Header =
+        serde_json::from_slice(&json_part(header_part)?).map_err(|_| not_compact())?;
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::PS256) {
         return Err(messages::malformed_assertion(
             "the assertion must be signed with RS256 or PS256",
@@ -321,8 +334,8 @@ fn check_assertion(
     // Base64. All name the same digest.
     let named = |thumbprint: Option<&String>, registered: &str| {
         thumbprint
-            .and_then(|thumbprint| thumbprint_digest(thumbprint))
-            .is_some_and(|digest| Some(digest) == thumbprint_digest(registered))
+            .and_then(|thumbprint| decode_base64_any(thumbprint))
+            .is_some_and(|digest| Some(digest) == decode_base64_any(registered))
     };
     let certificate = client.certificates.iter().find(|certificate| {
         named(header.x5t_s256.as_ref(), &certificate.thumbprints.x5t_s256)
@@ -334,17 +347,25 @@ fn check_assertion(
             &thumbprint,
         ));
     };
-    let mut validation = Validation::new(header.alg);
+    let signed = assertion
+        .get(..header_part.len() + 1 + claims_part.len())
+        .unwrap_or_default();
+    let verified = jsonwebtoken::crypto::verify(
+        signature_part.trim_end_matches('='),
+        signed.as_bytes(),
+        &certificate.key,
+        header.alg,
+    )
+    .unwrap_or(false);
+    if !verified {
+        return Err(messages::invalid_assertion_signature(
+            "The signature is invalid.",
+            &thumbprint,
+        ));
+    }
     // Time and audience are checked below against the twin's clock and URL.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &certificate.key, &validation)
-        .map_err(|_| {
-            messages::invalid_assertion_signature("The signature is invalid.", &thumbprint)
-        })?
-        .claims;
+    let claims: AssertionClaims =
+        serde_json::from_slice(&json_part(claims_part)?).map_err(|_| not_compact())?;
     let client_id = &client.config.client_id;
     if claims.iss.as_deref() != Some(client_id.as_str())
         || claims.sub.as_deref() != Some(client_id.as_str())
@@ -363,13 +384,16 @@ fn check_assertion(
     if !audience_is_token_endpoint(twin, &audience, origin) {
         return Err(messages::assertion_audience(&audience));
     }
-    let valid_from = claims.nbf.unwrap_or(0);
-    let in_range = claims
-        .exp
-        .is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
-        && valid_from <= now + ASSERTION_SKEW_SECONDS;
+    // Whole seconds, as Entra reports them; a fraction never decides.
+    let seconds = |date: Option<f64>| {
+        date.filter(|date| date.is_finite())
+            .map(|date| date.max(0.0) as u64)
+    };
+    let (nbf, exp) = (seconds(claims.nbf), seconds(claims.exp));
+    let in_range = exp.is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
+        && nbf.unwrap_or(0) <= now + ASSERTION_SKEW_SECONDS;
     if !in_range {
-        return Err(messages::assertion_time_range(now, claims.nbf, claims.exp));
+        return Err(messages::assertion_time_range(now, nbf, exp));
     }
     Ok(())
 }

@@ -68,11 +68,11 @@ impl Thumbprints {
     }
 }
 
-/// The digest a thumbprint names, whichever Base64 it is written in: base64url or standard, with or
-/// without `=` padding (Entra accepts them all; MSAL writes padded base64url). `None` when it is not
-/// Base64 at all.
-pub(crate) fn thumbprint_digest(thumbprint: &str) -> Option<Vec<u8>> {
-    let standard: String = thumbprint
+/// Bytes from Base64 in any of the spellings Entra accepts in client assertions: base64url or
+/// standard, with or without `=` padding (MSAL pads its thumbprints, azure-identity every part of
+/// its assertions). `None` when it is not Base64 at all.
+pub(crate) fn decode_base64_any(text: &str) -> Option<Vec<u8>> {
+    let standard: String = text
         .trim_end_matches('=')
         .chars()
         .map(|c| match c {
@@ -250,12 +250,12 @@ mod tests {
         ];
         for form in forms {
             assert_eq!(
-                thumbprint_digest(form).as_deref(),
+                decode_base64_any(form).as_deref(),
                 Some(&digest[..]),
                 "{form}"
             );
         }
-        assert_eq!(thumbprint_digest("not base64!"), None);
-        assert_ne!(thumbprint_digest("AAAA"), Some(digest.to_vec()));
+        assert_eq!(decode_base64_any("not base64!"), None);
+        assert_ne!(decode_base64_any("AAAA"), Some(digest.to_vec()));
     }
 }

@@ -136,6 +136,19 @@ pub(crate) async fn keys(
     Ok(login_json(&json!({ "keys": [key] })))
 }
 
+/// `host` of `host:port` (`[::1]` of `[::1]:8400`).
+fn without_port(authority: &str) -> &str {
+    match authority.rsplit_once(':') {
+        Some((host, port))
+            if port.chars().all(|c| c.is_ascii_digit())
+                && (!host.contains(':') || host.ends_with(']')) =>
+        {
+            host
+        }
+        _ => authority,
+    }
+}
+
 /// `GET /common/discovery/instance?api-version=1.1&authorization_endpoint=…`: what MSAL asks about
 /// an authority it does not know (MSAL Python only asks the twin when given its URL as
 /// `instance_discovery`; by default it asks login.microsoftonline.com, hence the documented
@@ -159,7 +172,8 @@ pub(crate) async fn instance(
         .or_else(|| endpoint.strip_prefix("http://"))
         .and_then(|rest| rest.split_once('/'))
         .ok_or_else(messages::unknown_instance)?;
-    if !endpoint_host.eq_ignore_ascii_case(host) {
+    // MSAL names the authority by host name only (it drops the port), so the port is not compared.
+    if !without_port(endpoint_host).eq_ignore_ascii_case(without_port(host)) {
         return Err(messages::unknown_instance());
     }
     let tenant = path.split('/').next().unwrap_or_default();
@@ -172,4 +186,18 @@ pub(crate) async fn instance(
             "aliases": [host],
         }],
     })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_port;
+
+    #[test]
+    fn ports_are_dropped_from_host_names() {
+        assert_eq!(without_port("127.0.0.1:8400"), "127.0.0.1");
+        assert_eq!(without_port("127.0.0.1"), "127.0.0.1");
+        assert_eq!(without_port("[::1]:8400"), "[::1]");
+        assert_eq!(without_port("[::1]"), "[::1]");
+        assert_eq!(without_port("localhost:443"), "localhost");
+    }
 }

@@ -4,6 +4,7 @@
 mod batch;
 mod csdl;
 mod directory;
+mod microsoft_clients;
 mod organization;
 mod router;
 mod snapshot;

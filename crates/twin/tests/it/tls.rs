@@ -339,6 +339,41 @@ async fn assertions_name_their_certificate_in_every_base64_form_and_sign_for_the
         assert_eq!(reply.status, 200, "{sha1:?} {sha256:?}: {}", reply.text);
     }
 
+    // azure-identity's own assertions: every part base64url with `=` padding, signed as sent.
+    let padded_header = URL_SAFE.encode(
+        serde_json::json!({"typ": "JWT", "alg": "PS256", "x5t#S256": reencode(x5t_s256, &URL_SAFE)})
+            .to_string(),
+    );
+    let padded_claims = URL_SAFE.encode(claims(&https_url, SystemTime::now()).to_string());
+    let signed = format!("{padded_header}.{padded_claims}");
+    let signature = jsonwebtoken::crypto::sign(
+        signed.as_bytes(),
+        &EncodingKey::from_rsa_pem(key.as_bytes()).unwrap(),
+        Algorithm::PS256,
+    )
+    .unwrap();
+    let padded_signature = reencode(&signature, &URL_SAFE);
+    assert!(
+        [&padded_header, &padded_claims, &padded_signature]
+            .iter()
+            .any(|part| part.ends_with('=')),
+        "the test must exercise padding"
+    );
+    let padded = format!("{signed}.{padded_signature}");
+    let reply = assertion_reply(&harness, &padded, JWT_BEARER).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    // The same parts with the claims changed after signing: the signature no longer holds.
+    let tampered = format!(
+        "{padded_header}.{}.{padded_signature}",
+        URL_SAFE.encode(claims(&https_url, SystemTime::now()).to_string())
+    );
+    assert_aadsts(
+        &assertion_reply(&harness, &tampered, JWT_BEARER).await,
+        401,
+        "invalid_client",
+        700_027,
+    );
+
     // Signed by another key, naming the registered certificate in MSAL's form: refused as before.
     let other = anchorsync_twin::TestCertificate::generate("not-registered").unwrap();
     let forged = assertion_with(
