@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn files_must_hold_a_certificate_and_its_key() {
-        let identity = TlsIdentity::throwaway(SystemTime::now()).unwrap();
+        let identity = TlsIdentity::throwaway(crate::clock::Clock::system().now()).unwrap();
         let ca = identity.ca_pem().unwrap();
         assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "{ca}");
         let error = TlsIdentity::from_pem(b"no pem here", b"").unwrap_err();

@@ -6,9 +6,9 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use anchorsync_twin::{AppClient, Throttling, TlsIdentity, TwinConfig, TwinServer};
+use anchorsync_twin::{AppClient, Clock, Throttling, TlsIdentity, TwinConfig, TwinServer};
 use serde_json::Value;
 
 use crate::support::*;
@@ -48,7 +48,7 @@ fn python_config() -> TwinConfig {
 fn microsoft_client_libraries_work_against_the_twin_over_https() {
     let python = python();
     let dir = tempfile::tempdir().unwrap();
-    let identity = TlsIdentity::throwaway(SystemTime::now()).unwrap();
+    let identity = TlsIdentity::throwaway(Clock::system().now()).unwrap();
     let ca_file = dir.path().join("twin-ca.pem");
     std::fs::write(&ca_file, identity.ca_pem().unwrap()).unwrap();
     let cert_file = dir.path().join("app.pem");

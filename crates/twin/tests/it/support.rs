@@ -254,7 +254,7 @@ pub fn start_with(snapshot: TenantSnapshot, config: TwinConfig) -> Harness {
 pub fn start_at(snapshot: TenantSnapshot, config: TwinConfig, clock: Clock) -> Harness {
     let twin = anchorsync_twin::Twin::with_clock(snapshot, config, clock).unwrap();
     // The certificate is valid in real time, whatever the twin's clock says.
-    let identity = TlsIdentity::throwaway(SystemTime::now()).unwrap();
+    let identity = TlsIdentity::throwaway(Clock::system().now()).unwrap();
     let server = TwinServer::start_twin_tls(twin, identity).unwrap();
     let http = trusting(server.ca_pem().unwrap());
     Harness { server, http }

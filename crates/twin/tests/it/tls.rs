@@ -1,9 +1,7 @@
 //! Issue 13: the twin over HTTPS, the discovery documents Microsoft's libraries read first, and the
 //! client assertions they write (padded thumbprints, the https token URL as `aud`).
 
-use std::time::SystemTime;
-
-use anchorsync_twin::{TlsIdentity, TwinServer};
+use anchorsync_twin::{Clock, TlsIdentity, TwinServer};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -302,7 +300,7 @@ fn assertion_with(
     header.x5t_s256 = x5t_s256;
     jsonwebtoken::encode(
         &header,
-        &claims(audience, SystemTime::now()),
+        &claims(audience, Clock::system().now()),
         &EncodingKey::from_rsa_pem(key_pem.as_bytes()).unwrap(),
     )
     .unwrap()
@@ -344,7 +342,7 @@ async fn assertions_name_their_certificate_in_every_base64_form_and_sign_for_the
         serde_json::json!({"typ": "JWT", "alg": "PS256", "x5t#S256": reencode(x5t_s256, &URL_SAFE)})
             .to_string(),
     );
-    let padded_claims = URL_SAFE.encode(claims(&https_url, SystemTime::now()).to_string());
+    let padded_claims = URL_SAFE.encode(claims(&https_url, Clock::system().now()).to_string());
     let signed = format!("{padded_header}.{padded_claims}");
     let signature = jsonwebtoken::crypto::sign(
         signed.as_bytes(),
@@ -365,7 +363,7 @@ async fn assertions_name_their_certificate_in_every_base64_form_and_sign_for_the
     // The same parts with the claims changed after signing: the signature no longer holds.
     let tampered = format!(
         "{padded_header}.{}.{padded_signature}",
-        URL_SAFE.encode(claims(&https_url, SystemTime::now()).to_string())
+        URL_SAFE.encode(claims(&https_url, Clock::system().now()).to_string())
     );
     assert_aadsts(
         &assertion_reply(&harness, &tampered, JWT_BEARER).await,
