@@ -347,7 +347,7 @@ pub struct SnapshotCloudArgs {
 #[derive(Debug, Subcommand)]
 pub enum TwinCommand {
     /// Serve the twin: Graph v1.0 at `http://ADDR/v1.0`, the token endpoint at
-    /// `http://ADDR/{tenant}/oauth2/v2.0/token`.
+    /// `http://ADDR/{tenant}/oauth2/v2.0/token` (`https://` with `--tls`).
     ///
     /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
     /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--twin-config`, one app
@@ -357,7 +357,8 @@ pub enum TwinCommand {
     /// RoleManagement.Read.Directory and OnPremDirectorySynchronization.ReadWrite.All.
     #[command(
         after_help = "Example:\n  anchorsync snapshot cloud -o tenant.json\n  \
-                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --state tenant.json"
+                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --state tenant.json\n  \
+                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --tls --tls-ca-out twin-ca.pem"
     )]
     Serve(TwinServeArgs),
     /// Check that a twin answers: exit 0 when it does, 2 when it does not.
@@ -378,14 +379,40 @@ pub struct TwinServeArgs {
     /// `secret_file`, certificates), throttling, fault injection, advanced-query strictness.
     #[arg(long, value_name = "FILE")]
     pub twin_config: Option<std::path::PathBuf>,
+    /// Serve HTTPS, as Microsoft's client libraries (MSAL, azure-identity) require. Without
+    /// `--tls-cert`, with a certificate for `localhost`, `127.0.0.1` and `::1` signed by a throwaway
+    /// CA made at start-up, whose certificate is written to a file named on stderr: clients trust
+    /// it with `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, or `ca_file` in `[graph]`.
+    #[arg(long)]
+    pub tls: bool,
+    /// With `--tls`: serve this certificate chain (PEM, the server's certificate first) instead.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// With `--tls-cert`: its private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_cert"])]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// With `--tls`: where to write the throwaway CA's certificate (default: a file in the
+    /// system's temporary directory, named after the port).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        conflicts_with = "tls_cert"
+    )]
+    pub tls_ca_out: Option<std::path::PathBuf>,
 }
 
 /// `anchorsync twin healthcheck`.
 #[derive(Debug, Args)]
 pub struct TwinHealthcheckArgs {
-    /// The twin's URL: its root, or the Graph root `twin serve` prints first (`.../v1.0`).
+    /// The twin's URL: its root, or the Graph root `twin serve` prints first (`.../v1.0`); `https://…`
+    /// for a twin served with `--tls`.
     #[arg(long, default_value = "http://127.0.0.1:8400")]
     pub url: String,
+    /// A CA certificate (PEM) to trust in addition to the system's, such as the throwaway CA
+    /// `twin serve --tls` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Text for people or JSON for programs.

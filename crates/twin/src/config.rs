@@ -1,7 +1,7 @@
 //! The twin's configuration: the tenant, the app registrations that may call it, throttling budgets,
 //! fault injection and how strictly advanced queries are gated.
 //!
-//! In Rust, build a [`TwinConfig`] directly. On disk (`anchorsync twin serve --config FILE`) it is
+//! In Rust, build a [`TwinConfig`] directly. On disk (`anchorsync twin serve --twin-config FILE`) it is
 //! TOML; secrets never appear in it, only where to find them:
 //!
 //! ```toml

@@ -7,11 +7,19 @@
 //!
 //! - [`app`] turns a [`Twin`] (a [`TenantSnapshot`] plus a [`TwinConfig`]) into an axum
 //!   [`Router`]; tests drive it with `tower::ServiceExt::oneshot`, no socket.
-//! - [`TwinServer`] serves it on `127.0.0.1:<free port>` from its own runtime and thread:
-//!   [`TwinServer::base_url`] replaces `https://graph.microsoft.com/v1.0`,
-//!   [`TwinServer::token_url`] replaces `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`,
-//!   [`TwinServer::snapshot`] reads the tenant back. It stops on drop.
-//! - [`serve`] runs it on a listener you own (the command line's `twin serve`).
+//! - [`TwinServer`] serves it on `127.0.0.1:<free port>` from its own runtime and thread, over plain
+//!   HTTP ([`TwinServer::start`]) or HTTPS ([`TwinServer::start_tls`] with a [`TlsIdentity`]: a
+//!   throwaway CA and `localhost` certificate, or PEM files): [`TwinServer::root_url`] replaces
+//!   `https://login.microsoftonline.com` as the authority, [`TwinServer::base_url`] replaces
+//!   `https://graph.microsoft.com/v1.0`, [`TwinServer::token_url`] replaces
+//!   `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, [`TwinServer::ca_pem`] is the
+//!   CA a client must trust, [`TwinServer::snapshot`] reads the tenant back. It stops on drop.
+//! - [`serve`] and [`serve_tls`] run it on a listener you own (the command line's `twin serve`,
+//!   `twin serve --tls`).
+//! - Microsoft's client libraries work against it unmodified over HTTPS (MSAL and azure-identity
+//!   with `instance_discovery=False` / `disable_instance_discovery=True`, msgraph-sdk with the
+//!   twin's host in `allowed_hosts`): `tests/python/test_msal_twin.py`, run by the test
+//!   `microsoft_clients`.
 //! - Time comes from a [`Clock`]: [`Clock::manual`] lets tests expire tokens and refill throttling
 //!   budgets without sleeping.
 //! - [`Twin::writes`] lists every write the twin applied, in order, so a test can prove that each
@@ -23,7 +31,9 @@
 //!
 //! | rule | graph.md |
 //! |---|---|
-//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, verified against the configured certificate; `aud` = the token URL, `iss` = `sub` = client id, `exp`/`nbf` with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
+//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, the thumbprint in base64url with or without `=` padding or in standard Base64, the JWS parts padded or not; verified against the configured certificate; `aud` = `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` or the token URL the client used, `https` over TLS; `iss` = `sub` = client id; `exp`/`nbf`, fractional or whole seconds, with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
+//! | OpenID discovery `/{tenant}/v2.0/.well-known/openid-configuration` for the tenant (id or domain), `common` and `organizations`; `jwks_uri` `/{tenant}/discovery/v2.0/keys` with the RS256 key access tokens are signed with (`kid`, `x5t`, `n`, `e`, `x5c`, `issuer`); instance discovery `/common/discovery/instance`; unknown tenant 400 `invalid_tenant` AADSTS90002, foreign instance `invalid_instance` AADSTS50049 | Entra's published documents |
+//! | `/organization` and `/organization/{id}` (`Organization.Read.All`, `Directory.Read.All` or their ReadWrite forms) | learn.microsoft.com/graph/api/resources/organization |
 //! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | §5, §8.13 |
 //! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | §1.2, §1.4, §1.5 |
 //! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | §1.3, §1.4 |
@@ -72,10 +82,22 @@
 //!   `onPremisesSecurityIdentifier` (also inside `and`/`or`) are answered from the uniqueness
 //!   indexes; other filters scan the tenant (about 1.3 µs per user, `docs/PERFORMANCE.md`).
 //! - `POST` and `PATCH` bodies must be JSON sent as `application/json`.
+//! - **Discovery documents** list every endpoint Entra's do, on the twin's own origin; the twin
+//!   serves the token endpoint, `jwks_uri` and discovery, not the interactive endpoints (authorize,
+//!   device code, logout, userinfo), which MSAL needs listed but client credentials never call.
+//!   Instance discovery vouches for the twin's own host only, compared without the port because
+//!   MSAL drops it; MSAL and azure-identity ask login.microsoftonline.com unless told not to.
+//! - **`/organization`** is derived, since the snapshot holds none: the tenant id, the initial
+//!   domain's first label as `displayName`, the verified domains of `/domains`, and
+//!   `onPremisesSyncEnabled` `true` (with the latest `onPremisesLastSyncDateTime` of the users) once
+//!   any user is synchronised from on-premises, else `null` (`organization.rs`).
+//! - **TLS**: rustls with aws-lc-rs, TLS 1.2 and 1.3, HTTP/1.1. The throwaway CA's key is dropped
+//!   once it has signed the server certificate (valid for 30 days), so it can sign nothing else.
 //!
-//! Tokens are HS256 JWTs signed with a key made at start-up: they are as opaque to clients as
-//! Entra's and die with the process. Secrets are held in [`anchorsync_core::secret::Secret`] and never
-//! logged.
+//! Access tokens are RS256 JWTs shaped like Entra's (`kid`, `x5t`), signed with an RSA key made once
+//! per process and published at `jwks_uri`; the `rh` claim names the issuing twin, so one twin
+//! refuses another's tokens. They are as opaque to clients as Entra's and die with the process.
+//! Secrets are held in [`anchorsync_core::secret::Secret`] and never logged.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -91,18 +113,23 @@ mod clock;
 mod config;
 mod context;
 mod directory;
+mod discovery;
 mod error;
 mod filter;
 mod messages;
+mod organization;
+mod origin;
 mod properties;
 mod query;
 mod response;
 mod roles;
 mod rules;
 mod server;
+mod signing;
 mod snapshot;
 mod state;
 mod throttle;
+mod tls;
 mod users;
 
 use axum::Router;
@@ -122,9 +149,11 @@ pub use config::{
     Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
-pub use server::{TwinServer, serve};
+pub use server::{TwinServer, serve, serve_tls};
+pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
 pub use state::{AppliedWrite, Twin, TwinError};
+pub use tls::{TlsError, TlsIdentity};
 
 /// The path of the twin's own health check (not part of Graph; no token needed).
 pub const HEALTH_PATH: &str = "/_twin/health";
@@ -149,6 +178,8 @@ pub fn app(twin: Twin) -> Router {
         )
         .route("/domains", get(directory::list_domains))
         .route("/domains/{id}", get(directory::get_domain))
+        .route("/organization", get(organization::list))
+        .route("/organization/{id}", get(organization::get))
         .route(
             "/roleManagement/directory/roleAssignments",
             get(directory::list_role_assignments),
@@ -180,6 +211,12 @@ pub fn app(twin: Twin) -> Router {
         .layer(context());
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/common/discovery/instance", get(discovery::instance))
         .route(HEALTH_PATH, get(health))
         .fallback(unknown_segment)
         .layer(context())

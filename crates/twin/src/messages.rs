@@ -609,3 +609,25 @@ pub(crate) fn assertion_audience(audience: &str) -> TokenError {
         ),
     )
 }
+
+// ---- discovery (OpenID configuration, instance discovery) ----
+
+/// AADSTS90002 from the OpenID discovery document of an unknown tenant (observed code;
+/// `invalid_tenant` there, where the token endpoint says `invalid_request`).
+pub(crate) fn discovery_tenant_not_found(tenant: &str) -> TokenError {
+    TokenError {
+        error: "invalid_tenant",
+        ..tenant_not_found(tenant)
+    }
+}
+
+/// AADSTS50049: instance discovery for an authority on another host (observed code and wording;
+/// MSAL reads `invalid_instance`).
+pub(crate) fn unknown_instance() -> TokenError {
+    TokenError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_instance",
+        50049,
+        "Unknown or invalid instance.",
+    )
+}

@@ -15,7 +15,9 @@ use crate::certificate::{self, Thumbprints};
 use crate::clock::Clock;
 use crate::config::{AppClient, DEFAULT_TENANT_ID, TwinConfig};
 use crate::filter::IndexKey;
+use crate::signing::{self, SigningKey, SigningKeyError};
 use crate::throttle::{Dice, Throttle};
+use crate::tls::TlsError;
 
 /// Why a twin could not be built from a snapshot and a configuration.
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +52,12 @@ pub enum TwinError {
     /// The server could not start.
     #[error("cannot start the twin's HTTP server")]
     Server(#[source] std::io::Error),
+    /// The key access tokens are signed with could not be made.
+    #[error("cannot make the twin's token-signing key")]
+    SigningKey(#[source] SigningKeyError),
+    /// The HTTPS certificate cannot be used.
+    #[error("cannot serve HTTPS")]
+    Tls(#[source] TlsError),
 }
 
 /// A running twin's shared state. Cheap to clone: every clone is the same tenant.
@@ -73,7 +81,9 @@ struct Shared {
     directory: RwLock<Directory>,
     throttle: Mutex<Throttle>,
     dice: Mutex<Dice>,
-    signing_key: Vec<u8>,
+    signing_key: Arc<SigningKey>,
+    /// This twin's `rh` claim: tokens without it were issued by another twin.
+    instance: String,
     clients: Vec<RegisteredClient>,
     writes: Mutex<Vec<AppliedWrite>>,
 }
@@ -154,12 +164,8 @@ impl Twin {
         let directory = Directory::from_snapshot(snapshot)?;
         let throttle = Throttle::new(&config.throttling);
         let dice = Dice::new(config.faults.seed);
-        // A fresh key per twin: tokens never outlive the process that issued them.
-        let signing_key = [
-            uuid::Uuid::new_v4().into_bytes(),
-            uuid::Uuid::new_v4().into_bytes(),
-        ]
-        .concat();
+        let signing_key = signing::process_key().map_err(TwinError::SigningKey)?;
+        let instance = format!("0.twin.{}.", uuid::Uuid::new_v4().simple());
         Ok(Self {
             shared: Arc::new(Shared {
                 tenant_id,
@@ -169,6 +175,7 @@ impl Twin {
                 throttle: Mutex::new(throttle),
                 dice: Mutex::new(dice),
                 signing_key,
+                instance,
                 clients,
                 writes: Mutex::new(Vec::new()),
             }),
@@ -241,8 +248,13 @@ impl Twin {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn signing_key(&self) -> &[u8] {
+    pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.shared.signing_key
+    }
+
+    /// The `rh` claim of this twin's tokens.
+    pub(crate) fn instance(&self) -> &str {
+        &self.shared.instance
     }
 
     pub(crate) fn client(&self, client_id: &str) -> Option<&RegisteredClient> {

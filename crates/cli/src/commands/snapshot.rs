@@ -220,7 +220,7 @@ fn snapshot_bytes(snapshot: &TenantSnapshot) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())

@@ -4,10 +4,13 @@
 mod batch;
 mod csdl;
 mod directory;
+mod microsoft_clients;
+mod organization;
 mod router;
 mod snapshot;
 mod support;
 mod throttling;
+mod tls;
 mod token;
 mod users_read;
 mod users_write;
