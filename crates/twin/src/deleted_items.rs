@@ -26,7 +26,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde_json::{Map, Value};
 
-use crate::auth::{self, Caller};
+use crate::auth::Caller;
 use crate::clock;
 use crate::context::RequestContext;
 use crate::error::GraphError;
@@ -47,6 +47,16 @@ pub(crate) const RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 pub(crate) const DELETE_RESTORE_USERS: &[&str] = &[
     "User.DeleteRestore.All",
     "User.ReadWrite.All",
+    "Directory.ReadWrite.All",
+];
+
+/// Permissions that allow reading deleted users: `User.Read.All` is the least privileged
+/// (<https://learn.microsoft.com/graph/api/directory-deleteditems-list>); `User.ReadBasic.All`,
+/// enough for `/users`, is not.
+pub(crate) const READ_DELETED_USERS: &[&str] = &[
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
 
@@ -198,7 +208,7 @@ pub(crate) async fn list(
     Extension(caller): Extension<Caller>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    caller.require(auth::READ_USERS)?;
+    caller.require(READ_DELETED_USERS)?;
     twin.expire_deleted_users();
     let options = QueryOptions::parse(query.as_deref(), Accepts::COLLECTION)?;
     if options.search.is_some() {
@@ -267,7 +277,7 @@ pub(crate) async fn get(
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Result<Response, GraphError> {
-    caller.require(auth::READ_USERS)?;
+    caller.require(READ_DELETED_USERS)?;
     twin.expire_deleted_users();
     let options = QueryOptions::parse(query.as_deref(), Accepts::SELECT_ONLY)?;
     let selection = users::selection(options.select.as_deref(), false)?;

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use anchorsync_twin::{Clock, Throttling, Twin, TwinConfig, read_snapshot, write_snapshot};
+use anchorsync_twin::{
+    AppClient, Clock, Throttling, Twin, TwinConfig, read_snapshot, write_snapshot,
+};
 use serde_json::{Value, json};
 
 use crate::support::*;
@@ -452,6 +454,20 @@ async fn deleted_users_are_listed_filtered_and_paged_issue_14() {
         400,
         "Request_BadRequest",
         "The OData cast to a type (such as 'microsoft.graph.user') is a required part of the URI for deleted items.",
+    );
+    // `User.ReadBasic.All` reads `/users` but not deleted items (`User.Read.All` at least).
+    let basic = "a0000000-0000-4000-8000-000000000009";
+    let config = config().with_client(
+        AppClient::with_secret(basic, secret(basic)).permissions(["User.ReadBasic.All"]),
+    );
+    let other = start_with(tenant(), config);
+    let basic_token = other.token(basic).await;
+    assert_eq!(other.get("/users?$top=1", &basic_token).await.status, 200);
+    assert_graph_error(
+        &other.get(LIST, &basic_token).await,
+        403,
+        "Authorization_RequestDenied",
+        "Insufficient privileges to complete the operation.",
     );
     assert_graph_error(
         &harness.get(&format!("{LIST}?$top=1000"), &token).await,
