@@ -120,6 +120,73 @@ pub(crate) fn token_timestamp(time: SystemTime) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}Z")
 }
 
+/// Parses Graph's `Edm.DateTimeOffset` as the twin writes it and as snapshots carry it
+/// (`2024-01-10T08:09:10Z`, fractions of a second and `+hh:mm`/`-hh:mm` offsets accepted); `None`
+/// for anything else.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let bytes = text.as_bytes();
+    if bytes.get(4) != Some(&b'-')
+        || bytes.get(7) != Some(&b'-')
+        || !matches!(bytes.get(10), Some(b'T' | b't'))
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = text.get(19..)?;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = fraction.get(digits..)?;
+    }
+    let offset_seconds: i64 = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let (hours, minutes) = rest.get(1..)?.split_once(':')?;
+            if hours.len() != 2 || minutes.len() != 2 {
+                return None;
+            }
+            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
+        }
+    };
+    // Howard Hinnant's days-from-civil algorithm, the inverse of `civil`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    u64::try_from(seconds)
+        .ok()
+        .map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +200,27 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for seconds in [0u64, 951_782_400, 1_698_177_477, 4_102_444_799] {
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            assert_eq!(parse_rfc3339(&rfc3339(time)), Some(time));
+        }
+        assert_eq!(
+            parse_rfc3339("2023-10-24T21:57:57.1234+02:00"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_698_177_477))
+        );
+        for bad in [
+            "",
+            "2023-10-24",
+            "2023-13-01T00:00:00Z",
+            "2023-10-24T19:57:57",
+            "x023-10-24T19:57:57Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! and `oneshot` router tests where a socket adds nothing (one test binary, style.md §14).
 
 mod batch;
+mod consistency;
 mod csdl;
+mod deleted_items;
 mod directory;
 mod microsoft_clients;
 mod organization;
@@ -12,5 +14,6 @@ mod support;
 mod throttling;
 mod tls;
 mod token;
+mod users_create;
 mod users_read;
 mod users_write;
