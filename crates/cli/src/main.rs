@@ -14,6 +14,7 @@ mod mapping;
 mod output;
 mod progress;
 mod report;
+mod settings;
 mod sources;
 
 use std::io::{IsTerminal as _, Write as _};

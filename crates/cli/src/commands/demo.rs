@@ -22,6 +22,7 @@ use crate::args::{
     TenantMatchingArgs, UndoArgs, VerifyArgs, VerifyFormat,
 };
 use crate::exit::ExitStatus;
+use crate::settings::Settings;
 
 /// The bundled AD inventory (made by `anchorsync generate --demo`, see `crates/cli/demo/README.md`).
 pub const DEMO_LDIF: &[u8] = include_bytes!("../../demo/ad.ldif");
@@ -126,10 +127,13 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
         format,
         output: Some(output.to_owned()),
     };
-    super::plan::run(&plan_args(PlanFormat::Html, &report, None), Some(&config))?;
+    super::plan::run(
+        &plan_args(PlanFormat::Html, &report, None),
+        &Settings::resolve(Some(&config), None)?,
+    )?;
     super::plan::run(
         &plan_args(PlanFormat::Json, &plan_json, None),
-        Some(&config),
+        &Settings::resolve(Some(&config), None)?,
     )?;
     let plan = read_json(&plan_json)?;
     say.line(&format!(
@@ -158,8 +162,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
             block_hard_match: Some(Switch::Off),
             yes: true,
         }),
-        Some(&config),
-        Some(&data_dir),
+        &Settings::resolve(Some(&config), Some(&data_dir))?,
     )?;
     let switch_run = latest_run(&data_dir, "tenant-matching")?.map(|(id, _)| id);
 
@@ -170,7 +173,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     let strategy_json = out.join("plan-hard-cloud.json");
     super::plan::run(
         &plan_args(PlanFormat::Json, &strategy_json, Some(Strategy::HardCloud)),
-        Some(&config),
+        &Settings::resolve(Some(&config), None)?,
     )?;
     let strategy_plan = read_json(&strategy_json)?;
     for line in strategy_text(&strategy_plan) {
@@ -198,7 +201,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     let after_json = out.join("plan-after-apply.json");
     super::plan::run(
         &plan_args(PlanFormat::Json, &after_json, None),
-        Some(&config),
+        &Settings::resolve(Some(&config), None)?,
     )?;
     let after = read_json(&after_json)?;
     say.line(&format!(
@@ -227,8 +230,7 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
                         run: switch_run.clone(),
                         yes: true,
                     },
-                    Some(&config),
-                    Some(&data_dir),
+                    &Settings::resolve(Some(&config), Some(&data_dir))?,
                 )?;
             }
             verify_step(
@@ -286,7 +288,7 @@ fn apply_step(
     say.flush();
     super::plan::run(
         &(plans.args)(PlanFormat::Json, plans.hard_ad, Some(Strategy::HardAd)),
-        Some(config),
+        &Settings::resolve(Some(config), None)?,
     )?;
     super::apply::run(
         &ApplyArgs {
@@ -295,8 +297,7 @@ fn apply_step(
             emit: Some(EmitFormat::Ldif),
             output: Some(ldif.clone()),
         },
-        Some(config),
-        Some(data_dir),
+        &Settings::resolve(Some(config), Some(data_dir))?,
     )?;
     say.line(&format!(
         "`anchorsync apply {} --yes`: it checks that every value still holds its planned before-value, \
@@ -313,8 +314,7 @@ fn apply_step(
             emit: None,
             output: None,
         },
-        Some(config),
-        Some(data_dir),
+        &Settings::resolve(Some(config), Some(data_dir))?,
     )?;
     let run = latest_run(data_dir, "apply")?;
     if let Some((id, report)) = &run {
@@ -344,8 +344,7 @@ fn undo_step(say: &mut Narrator, run: &str, config: &Path, data_dir: &Path) -> a
             run: run.to_owned(),
             yes: true,
         },
-        Some(config),
-        Some(data_dir),
+        &Settings::resolve(Some(config), Some(data_dir))?,
     )?;
     if let Some((id, report)) = latest_run(data_dir, "undo")? {
         say.line(&format!(
@@ -412,7 +411,7 @@ fn verify_step(
         format: VerifyFormat::Json,
         output: Some(output.clone()),
     };
-    super::verify::run(&args, Some(config))?;
+    super::verify::run(&args, &Settings::resolve(Some(config), None)?)?;
     let report = read_json(&output)?;
     let summary = &report["summary"];
     say.line(&format!(
