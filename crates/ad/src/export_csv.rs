@@ -113,6 +113,12 @@ impl CsvError {
     }
 }
 
+impl anchorsync_core::hint::Hint for CsvError {
+    fn hint(&self) -> Option<String> {
+        CsvError::hint(self)
+    }
+}
+
 /// One user read from the file, and the line its record starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvEntry {

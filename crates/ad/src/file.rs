@@ -64,6 +64,12 @@ impl FileError {
     }
 }
 
+impl anchorsync_core::hint::Hint for FileError {
+    fn hint(&self) -> Option<String> {
+        FileError::hint(self)
+    }
+}
+
 /// The formats a user file can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {

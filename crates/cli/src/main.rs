@@ -15,6 +15,7 @@ mod mapping;
 mod output;
 mod progress;
 mod report;
+mod settings;
 mod sources;
 mod step_list;
 

@@ -201,9 +201,9 @@ pub enum ConvertError {
     },
 }
 
-impl ConvertError {
+impl crate::hint::Hint for ConvertError {
     /// A hint saying how to fix the input, when there is one.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Self::Ambiguous { readings, .. } => Some(format!(
                 "name the form with {}",

@@ -19,6 +19,7 @@ pub mod anchor;
 pub mod convert;
 pub mod directory;
 pub mod engine;
+pub mod hint;
 pub mod identifier;
 pub mod progress;
 pub mod remediation;

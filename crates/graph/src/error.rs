@@ -192,6 +192,12 @@ impl GraphError {
     }
 }
 
+impl anchorsync_core::hint::Hint for GraphError {
+    fn hint(&self) -> Option<String> {
+        GraphError::hint(self)
+    }
+}
+
 fn request_id_suffix(request_id: Option<&str>) -> String {
     request_id
         .map(|id| format!(" (request-id `{id}`)"))

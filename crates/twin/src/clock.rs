@@ -4,6 +4,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use time::OffsetDateTime;
+use time::macros::format_description;
+
 /// Where the twin reads the time: the system clock, or a manual clock a test moves by hand.
 #[derive(Debug, Clone)]
 pub struct Clock(ClockKind);
@@ -78,46 +81,37 @@ pub(crate) fn unix_seconds_f64(time: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The civil date and time (UTC) of a Unix timestamp.
-fn civil(seconds: u64) -> (i64, u32, u32, u32, u32, u32) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let days = (seconds / 86_400) as i64;
-    let rem = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
-    )
+/// The instant in UTC, whole seconds (the twin's dates carry no fraction).
+fn utc(time: SystemTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(i64::try_from(unix_seconds(time)).unwrap_or(0))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2024-01-10T08:09:10Z`: Graph's `Edm.DateTimeOffset` form.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
 }
 
 /// `2024-01-10T08:09:10`: the form of `innerError.date`.
 pub(crate) fn inner_error_date(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
 }
 
 /// `2024-01-10 08:09:10Z`: the form of the token endpoint's `timestamp`.
 pub(crate) fn token_timestamp(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}Z")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
 }
 
 /// Parses Graph's `Edm.DateTimeOffset` as the twin writes it and as snapshots carry it

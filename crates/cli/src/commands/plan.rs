@@ -19,7 +19,7 @@ use crate::output::write_to;
 use crate::report::html::{ReportContext, ReportInput, render_plan_html};
 use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
-pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
     let timings = Timings::from_env();
     let ad = AdSource::parse(&args.ad);
     let cloud = CloudSource::parse(&args.cloud);
@@ -50,11 +50,11 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
     // it; the plan starts as soon as both are there.
     std::thread::scope(|scope| {
         let ad_reader = scope.spawn(|| {
-            let users = read_ad(&ad, &options, config_path);
+            let users = read_ad(&ad, &options, config);
             timings.mark("read AD");
             users
         });
-        let tenant = read_cloud(&cloud, config_path);
+        let tenant = read_cloud(&cloud, config);
         timings.mark("read tenant");
         let index = tenant.as_ref().ok().map(CloudIndex::new);
         timings.mark("index tenant");
@@ -75,7 +75,7 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
             let tenant = tenant
                 .as_ref()
                 .map_err(|error| anyhow::anyhow!("{error:#}"))?;
-            let sources = plan_sources(&ad, &args.ad, &cloud, &args.cloud, tenant, config_path);
+            let sources = plan_sources(&ad, &args.ad, &cloud, &args.cloud, tenant, config)?;
             let options = StrategyOptions {
                 strategy,
                 mapping: mapping.clone(),

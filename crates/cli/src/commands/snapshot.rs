@@ -17,19 +17,19 @@ use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
 use crate::args::{SnapshotAdArgs, SnapshotArgs, SnapshotCloudArgs, SnapshotCommand};
-use crate::config;
 use crate::exit::ExitStatus;
 use crate::progress::StderrReporter;
+use crate::settings::Settings;
 
-pub fn run(args: &SnapshotArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &SnapshotArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     match &args.command {
-        SnapshotCommand::Ad(ad) => snapshot_ad(ad, config_path),
-        SnapshotCommand::Cloud(cloud) => snapshot_cloud(cloud, config_path),
+        SnapshotCommand::Ad(ad) => snapshot_ad(ad, settings),
+        SnapshotCommand::Cloud(cloud) => snapshot_cloud(cloud, settings),
     }
 }
 
-fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
-    let ad = config::load(config_path)?.ad()?;
+fn snapshot_ad(args: &SnapshotAdArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
+    let ad = settings.ad()?;
     let password = ad.password().context("cannot read the AD bind password")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -178,13 +178,10 @@ fn write_ldif(out: impl std::io::Write, comment: &str, records: &[Record]) -> st
     out.flush()
 }
 
-fn snapshot_cloud(
-    args: &SnapshotCloudArgs,
-    config_path: Option<&Path>,
-) -> anyhow::Result<ExitStatus> {
+fn snapshot_cloud(args: &SnapshotCloudArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     let snapshot = crate::sources::read_cloud(
         &crate::sources::CloudSource::Live { graph_url: None },
-        config_path,
+        settings,
     )?;
     let bytes = snapshot_bytes(&snapshot)?;
     match &args.output {

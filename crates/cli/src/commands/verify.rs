@@ -18,8 +18,8 @@ use crate::hac::{ColumnOverride, parse_column_override, read_hac};
 use crate::output::write_to;
 use crate::sources::{AdSource, CloudSource, read_ad, read_cloud};
 
-pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
-    let report = build(args, config_path)?;
+pub fn run(args: &VerifyArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
+    let report = build(args, config)?;
     write_to(args.output.as_deref(), |out| match args.format {
         VerifyFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -43,7 +43,7 @@ pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::
 /// Reads the three sides, runs the match engine, and compares the values around its decisions.
 pub fn build(
     args: &VerifyArgs,
-    config_path: Option<&std::path::Path>,
+    config: &crate::settings::Settings,
 ) -> anyhow::Result<VerifyReport> {
     let overrides: Vec<ColumnOverride> = args
         .hac_columns
@@ -64,8 +64,8 @@ pub fn build(
     let options = ReadOptions {
         extra_attributes: Some(vec![args.anchor_attribute.clone()]),
     };
-    let users = read_ad(&AdSource::parse(&args.ad), &options, config_path)?;
-    let tenant = read_cloud(&CloudSource::parse(&args.cloud), config_path)?;
+    let users = read_ad(&AdSource::parse(&args.ad), &options, config)?;
+    let tenant = read_cloud(&CloudSource::parse(&args.cloud), config)?;
     // The one prediction: the engine's, exactly as `plan` makes it from the same inputs.
     let plan = plan(&users, &tenant, &settings);
     Ok(verify(&plan, idp.as_deref()))

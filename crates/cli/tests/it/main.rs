@@ -10,6 +10,7 @@ mod demo;
 mod emit;
 mod generate;
 mod html_report;
+mod journal_v2;
 mod lab;
 mod plan;
 mod snapshot_ad;

@@ -305,7 +305,7 @@ fn write_remediation(
     let mut after: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &fixable {
         *after
-            .entry(r.outcome_after.as_deref().unwrap_or("?"))
+            .entry(r.outcome_after.map_or("?", |outcome| outcome.as_str()))
             .or_default() += 1;
     }
     let mut refused: BTreeMap<(String, Option<&str>), Refusals<'_>> = BTreeMap::new();
