@@ -84,7 +84,7 @@ fn coloured(text: &str, words: &str) -> bool {
 }
 
 fn write_inputs(dir: &Path) -> (String, String) {
-    // One user that hard-matches, one whose anchor disagrees with its cloud user's ImmutableID, one
+    // One user that hard-matches, one whose soft-match candidate already has another ImmutableID, one
     // with no anchor at all.
     let ldif = ad(
         "Fine",
@@ -151,8 +151,10 @@ fn plan_and_verify_tables_colour_attention_only_on_a_terminal_issue_10() {
                 assert!(terminal.contains("\nhard-match    "), "{terminal}");
             }
             _ => {
-                assert!(coloured(&terminal, "1 disagrees"), "{terminal}");
-                assert!(coloured(&terminal, "disagree"), "{terminal}");
+                // Verify takes the engine's decision: the refused soft match will not match.
+                assert!(coloured(&terminal, "3 users: 1 agrees"), "{terminal}");
+                assert!(coloured(&terminal, "will-not-match"), "{terminal}");
+                assert!(coloured(&terminal, "no-anchor"), "{terminal}");
             }
         }
     }
