@@ -5,6 +5,7 @@ mod delta;
 mod export_csv;
 mod file;
 mod read;
+mod sync_demo;
 mod write;
 
 use anchorsync_ad::{AdConfig, AdConnection};

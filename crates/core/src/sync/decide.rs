@@ -20,7 +20,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::directory::{OnPremUser, smtp_address};
 use crate::engine::changes::cloud_only_proxy_addresses;
-use crate::engine::explain::reasons;
+use crate::engine::explain::{reasons, warnings};
 use crate::engine::index::eq_folded;
 use crate::engine::source_anchor::{
     AnchorAttribute, AnchorEncoding, CONSISTENCY_GUID, SourceAnchor,
@@ -328,6 +328,13 @@ impl<'a, 'p> Context<'a, 'p> {
         record.object_guid = user.object_guid;
         record.source_anchor = user_plan.anchor.as_ref().map(|a| a.value.clone());
         record.user_principal_name = user.user_principal_name.clone();
+        // Without a usable objectGUID there is no link: a flagged user keeps the plan's reasons.
+        let linkable = user
+            .object_guid
+            .is_some_and(|guid| !self.duplicate_guids.contains(&guid));
+        if !linkable && user_plan.outcome.needs_attention() {
+            return self.plan_error(record, user_plan);
+        }
         let Some(guid) = user.object_guid else {
             return fail(record, [error(
                 ExportErrorCode::NoObjectGuid,
@@ -422,6 +429,8 @@ impl<'a, 'p> Context<'a, 'p> {
             return self.plan_error(record, user_plan);
         };
         let desired = self.flow.desired(user);
+        // What the match engine says an administrator should read about this first export.
+        record.warnings = warnings(self.plan, user_plan);
         if user_plan.outcome.is_match() {
             let Some(cloud) = user_plan.cloud_user.and_then(|c| self.plan.index.user(c)) else {
                 return self.plan_error(record, user_plan);
@@ -471,7 +480,8 @@ impl<'a, 'p> Context<'a, 'p> {
                 self.existing(record, user, anchor, &desired, deleted, Reach::Restore)
             }
             several => {
-                let ids: Vec<String> = several.iter().map(|d| format!("`{}`", d.id)).collect();
+                let mut ids: Vec<String> = several.iter().map(|d| format!("`{}`", d.id)).collect();
+                ids.sort();
                 let message = format!(
                     "Deleted cloud users {} all carry onPremisesImmutableId `{}`: anchorsync cannot tell \
                      which to restore. Restore one by hand (or purge the others).",
@@ -817,6 +827,7 @@ impl UserSync {
             anchor_writeback: None,
             link: None,
             notes: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 }

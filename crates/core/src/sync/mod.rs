@@ -29,6 +29,7 @@ pub mod link;
 pub mod mapping;
 pub mod property;
 pub mod record;
+pub mod rehearsal;
 pub mod settings;
 
 pub use decide::{SyncError, SyncInput, plan_sync, plan_sync_with};
@@ -41,4 +42,5 @@ pub use record::{
     Action, Difference, ExportError, ExportErrorCode, PropertyChange, SYNC_FORMAT_VERSION,
     SyncCounts, SyncPlan, SyncRow, UserSync,
 };
+pub use rehearsal::{Rehearsal, join_mismatches};
 pub use settings::{AttributeOverrides, LeavingPolicy, SyncSettings};

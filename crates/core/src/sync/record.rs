@@ -9,7 +9,7 @@
 //!   "guard": { "verdict", "deletions", "managed", "maxDeletions", "maxDeletionPercent", "allowance", "reason" },
 //!   "users": [ { "dn", "objectGuid", "sourceAnchor", "cloudUserId", "userPrincipalName", "action",
 //!                "leaving", "newLink", "linkState", "changes", "exportErrors", "differences",
-//!                "anchorWriteback", "link", "notes" } ] }
+//!                "anchorWriteback", "link", "notes", "warnings" } ] }
 //! ```
 //!
 //! Field names are stable: new fields may be added (readers ignore the ones they do not know), and
@@ -230,6 +230,10 @@ pub struct UserSync {
     /// Facts worth reading (a link that followed a re-created AD object, a vanished cloud user).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// For a user's first sync: the match engine's warnings (a sign-in name that changes, proxy
+    /// addresses only the cloud has, a federated ImmutableID that is set...), as `plan` writes them.
+    #[serde(default)]
+    pub warnings: Vec<String>,
 }
 
 impl UserSync {

@@ -1,0 +1,187 @@
+//! What a sync plan promises, checked, and what its inputs look like once it is carried out.
+//!
+//! [`join_mismatches`] checks the promise of issue 14: every user the sync joins for the first time is
+//! joined to the cloud user `plan` named with the outcome `plan` predicted, creates are exactly
+//! `plan`'s creates, and flagged users are export errors carrying `plan`'s reasons. The demo and the
+//! tests run it.
+//!
+//! [`Rehearsal::carry_out`] applies a sync plan to a tenant snapshot, the links and the AD users the way
+//! Graph and the directory store the writes (new users get the ids the caller gives, deleted users go
+//! to `deletedUsers`), so that a rehearsal can show the state after a sync, and a re-sync of that state
+//! must plan nothing.
+
+use crate::directory::{OnPremUser, smtp_address};
+use crate::engine::explain::reasons;
+use crate::engine::{Outcome, Plan};
+use crate::remediation::StepValue;
+use crate::tenant::{CloudUser, TenantSnapshot};
+
+use super::link::{Link, LinkOrigin, LinkUpdate};
+use super::property::Property;
+use super::record::{Action, ExportErrorCode, SyncPlan, UserSync};
+
+/// The users whose first sync does not do what the match engine predicted, one sentence each (none
+/// when the sync keeps its promise). `plan` must be the plan the sync was made with.
+pub fn join_mismatches(plan: &Plan<'_>, sync: &SyncPlan) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    for (user_plan, record) in plan.users.iter().zip(&sync.users) {
+        let dn = plan
+            .on_prem
+            .get(user_plan.user)
+            .map_or("", |user| user.dn.as_str());
+        if record.dn.as_deref() != Some(dn) {
+            mismatches.push(format!(
+                "`{dn}`: the sync's records are not in the plan's order"
+            ));
+            return mismatches;
+        }
+        // Only the first sync of a user is the match engine's to decide.
+        if record.link.is_some() {
+            continue;
+        }
+        let outcome = user_plan.outcome;
+        let planned_cloud = user_plan
+            .cloud_user
+            .and_then(|position| plan.index.user(position))
+            .map(|cloud| cloud.id.as_str());
+        let wrong = |what: String| format!("`{dn}`: plan predicts {outcome}, but {what}");
+        let plan_error = record.export_errors.iter().find(|error| {
+            error.code == ExportErrorCode::PlanOutcome && error.outcome == Some(outcome)
+        });
+        match record.action {
+            _ if outcome.needs_attention() => match plan_error {
+                Some(error) if error.message == reasons(plan, user_plan).join(" ") => {}
+                Some(_) => {
+                    mismatches.push(wrong("the export error does not carry its reasons".into()))
+                }
+                None => mismatches.push(wrong(format!("the sync does `{}`", record.action))),
+            },
+            Action::Join => {
+                let joined = record.cloud_user_id.as_deref();
+                if !outcome.is_match() || joined != planned_cloud {
+                    mismatches.push(wrong(format!(
+                        "the sync joins cloud user `{}`",
+                        joined.unwrap_or_default()
+                    )));
+                } else if record.new_link != Some(LinkOrigin::Joined { outcome }) {
+                    mismatches.push(wrong(format!("the link records {:?}", record.new_link)));
+                }
+            }
+            Action::Create if outcome != Outcome::Create => {
+                mismatches.push(wrong("the sync creates a user".into()));
+            }
+            Action::Create => {}
+            // A create that finds a deleted user with its anchor restores it, as Entra does.
+            Action::Restore if outcome == Outcome::Create => {}
+            // The values of a user the engine would match or create may still be refused by Graph.
+            Action::ExportError if plan_error.is_none() => {}
+            action => mismatches.push(wrong(format!("the sync does `{action}`"))),
+        }
+    }
+    mismatches
+}
+
+/// A tenant, the stored links and the AD users, as a sync plan leaves them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rehearsal {
+    /// The tenant.
+    pub tenant: TenantSnapshot,
+    /// The links.
+    pub links: Vec<Link>,
+    /// The AD users (anchor writebacks applied).
+    pub users: Vec<OnPremUser>,
+}
+
+impl Rehearsal {
+    /// Carries out `sync` (unless its guard refuses it) as Graph and AD store the writes. A created
+    /// user gets the id `new_id` gives; a deleted one gets `deleted_date_time`.
+    pub fn carry_out(
+        mut self,
+        sync: &SyncPlan,
+        mut new_id: impl FnMut(&UserSync) -> String,
+        deleted_date_time: &str,
+    ) -> Self {
+        if sync.is_refused() {
+            return self;
+        }
+        for record in &sync.users {
+            let created = (record.action == Action::Create).then(|| new_id(record));
+            match record.action {
+                Action::Create => {
+                    let mut user = CloudUser {
+                        id: created.clone().unwrap_or_default(),
+                        ..CloudUser::default()
+                    };
+                    write(&mut user, record);
+                    self.tenant.users.push(user);
+                }
+                Action::Restore => {
+                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
+                    if let Some(slot) = self.tenant.deleted_users.iter().position(|u| u.id == id) {
+                        let mut user = self.tenant.deleted_users.remove(slot);
+                        user.other.remove("deletedDateTime");
+                        write(&mut user, record);
+                        self.tenant.users.push(user);
+                    }
+                }
+                Action::Delete => {
+                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
+                    if let Some(slot) = self.tenant.users.iter().position(|u| u.id == id) {
+                        let mut user = self.tenant.users.remove(slot);
+                        user.other
+                            .insert("deletedDateTime".into(), deleted_date_time.into());
+                        self.tenant.deleted_users.push(user);
+                    }
+                }
+                Action::Join | Action::Update | Action::Enable | Action::Disable => {
+                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
+                    if let Some(user) = self.tenant.users.iter_mut().find(|u| u.id == id) {
+                        write(user, record);
+                    }
+                }
+                Action::Forget | Action::NoChange | Action::ExportError => {}
+            }
+            if let Some(step) = &record.anchor_writeback
+                && let (Some(user), StepValue::Bytes(bytes)) = (
+                    self.users.iter_mut().find(|user| user.dn == step.target),
+                    &step.after,
+                )
+            {
+                user.consistency_guid = Some(bytes.clone());
+            }
+            match record.link_update(created.as_deref()) {
+                LinkUpdate::Unchanged => {}
+                LinkUpdate::Store(link) => {
+                    self.links.retain(|held| {
+                        held.object_guid != link.object_guid
+                            && held.cloud_user_id != link.cloud_user_id
+                    });
+                    self.links.push(link);
+                }
+                LinkUpdate::Remove(guid) => self.links.retain(|held| held.object_guid != guid),
+            }
+        }
+        self
+    }
+}
+
+/// A record's changes, stored as Graph stores them: a new `mail` also becomes the primary SMTP proxy
+/// address, the old primary a secondary one (the `user` resource's "mail and proxyAddresses").
+fn write(user: &mut CloudUser, record: &UserSync) {
+    for change in &record.changes {
+        change.property.write(user, &change.new);
+        if change.property == Property::Mail
+            && let Some(mail) = change.new.as_text()
+        {
+            for address in &mut user.proxy_addresses {
+                if let Some(old) = address.strip_prefix("SMTP:") {
+                    *address = format!("smtp:{old}");
+                }
+            }
+            user.proxy_addresses.retain(|address| {
+                smtp_address(address).is_none_or(|held| !held.eq_ignore_ascii_case(mail))
+            });
+            user.proxy_addresses.insert(0, format!("SMTP:{mail}"));
+        }
+    }
+}
