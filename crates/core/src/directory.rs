@@ -365,18 +365,41 @@ impl ProfileAttribute {
 
     /// `extensionAttributeN` for N in 1..=15.
     pub fn extension(number: u8) -> Option<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|attribute| attribute.extension_number() == Some(number))
+        EXTENSION_ATTRIBUTES
+            .get(usize::from(number).checked_sub(1)?)
+            .copied()
     }
 
     /// N for `extensionAttributeN`.
     pub fn extension_number(self) -> Option<u8> {
-        self.name()
-            .strip_prefix("extensionAttribute")
-            .and_then(|number| number.parse().ok())
+        EXTENSION_ATTRIBUTES
+            .iter()
+            .position(|attribute| *attribute == self)
+            .and_then(|index| u8::try_from(index + 1).ok())
     }
 }
+
+/// `extensionAttribute1` to `extensionAttribute15`, by number.
+const EXTENSION_ATTRIBUTES: [ProfileAttribute; 15] = {
+    use ProfileAttribute as P;
+    [
+        P::ExtensionAttribute1,
+        P::ExtensionAttribute2,
+        P::ExtensionAttribute3,
+        P::ExtensionAttribute4,
+        P::ExtensionAttribute5,
+        P::ExtensionAttribute6,
+        P::ExtensionAttribute7,
+        P::ExtensionAttribute8,
+        P::ExtensionAttribute9,
+        P::ExtensionAttribute10,
+        P::ExtensionAttribute11,
+        P::ExtensionAttribute12,
+        P::ExtensionAttribute13,
+        P::ExtensionAttribute14,
+        P::ExtensionAttribute15,
+    ]
+};
 
 /// An on-premises user, typed, as the match engine sees it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -1227,6 +1250,14 @@ mod tests {
             Some("extensionAttribute12")
         );
         assert_eq!(ProfileAttribute::extension(16), None);
+        assert_eq!(ProfileAttribute::extension(0), None);
+        for attribute in ProfileAttribute::ALL {
+            let number = attribute
+                .name()
+                .strip_prefix("extensionAttribute")
+                .map(|n| n.parse::<u8>().unwrap());
+            assert_eq!(attribute.extension_number(), number, "{attribute:?}");
+        }
 
         let mut entry = DirectoryEntry::new("CN=Two,DC=corp");
         entry.push("l", "Tokyo");

@@ -336,23 +336,21 @@ impl<'a, 'p> Context<'a, 'p> {
             return self.plan_error(record, user_plan);
         }
         let Some(guid) = user.object_guid else {
-            return fail(record, [error(
-                ExportErrorCode::NoObjectGuid,
-                "The user has no objectGUID, so it cannot be linked to a cloud user: read objectGUID with the \
-                 users (an export without it cannot be synchronised)."
-                    .to_owned(),
-            )]);
-        };
-        if self.duplicate_guids.contains(&guid) {
+            let message = "The user has no objectGUID, so it cannot be linked to a cloud user: read \
+                           objectGUID with the users (an export without it cannot be synchronised).";
             return fail(
                 record,
-                [error(
-                    ExportErrorCode::DuplicateObjectGuid,
-                    format!(
-                        "Another AD user in the inventory has objectGUID `{guid}`: an inventory that repeats an \
-                     object cannot be synchronised."
-                    ),
-                )],
+                [error(ExportErrorCode::NoObjectGuid, message.to_owned())],
+            );
+        };
+        if self.duplicate_guids.contains(&guid) {
+            let message = format!(
+                "Another AD user in the inventory has objectGUID `{guid}`: an inventory that repeats an \
+                 object cannot be synchronised."
+            );
+            return fail(
+                record,
+                [error(ExportErrorCode::DuplicateObjectGuid, message)],
             );
         }
         let link = self
@@ -568,13 +566,11 @@ impl<'a, 'p> Context<'a, 'p> {
             .values
             .iter()
             .filter(|value| value.managed == Managed::Always)
-            .filter_map(|value| {
-                let current = value.property.current(cloud);
-                (!value.property.holds(&current, &value.value)).then(|| PropertyChange {
-                    property: value.property,
-                    old: current,
-                    new: value.value.clone(),
-                })
+            .filter(|value| !value.property.held_by(cloud, &value.value))
+            .map(|value| PropertyChange {
+                property: value.property,
+                old: value.property.current(cloud),
+                new: value.value.clone(),
             })
             .collect();
         let immutable_id = Property::OnPremisesImmutableId.current(cloud);

@@ -221,9 +221,9 @@ impl Property {
 
     /// For `onPremisesExtensionAttributes.extensionAttributeN`: N.
     pub fn extension_number(self) -> Option<u8> {
-        self.name()
-            .strip_prefix("onPremisesExtensionAttributes.extensionAttribute")
-            .and_then(|number| number.parse().ok())
+        // The fifteen are declared last, in order: this runs for every property of every user.
+        let offset = (self as usize).checked_sub(Self::ExtensionAttribute1 as usize)?;
+        u8::try_from(offset + 1).ok()
     }
 
     /// The AD attribute an extension attribute flows from (`extensionAttributeN`).
@@ -278,12 +278,13 @@ impl Property {
 
     /// The property's value in a cloud user as read.
     pub fn current(self, user: &CloudUser) -> PropertyValue {
-        let text = |value: &Option<String>| PropertyValue::text(value.clone());
-        let other = |name: &str| PropertyValue::from_json(user.other.get(name));
+        self.current_ref(user).to_owned()
+    }
+
+    /// The value, borrowed: comparing a million users' properties copies nothing.
+    fn current_ref(self, user: &CloudUser) -> ValueRef<'_> {
         match self {
-            Self::AccountEnabled => user
-                .account_enabled
-                .map_or(PropertyValue::Null, PropertyValue::Bool),
+            Self::AccountEnabled => user.account_enabled.map_or(ValueRef::Null, ValueRef::Bool),
             Self::UserPrincipalName => text(&user.user_principal_name),
             Self::OnPremisesImmutableId => text(&user.on_premises_immutable_id),
             Self::MailNickname => text(&user.mail_nickname),
@@ -297,7 +298,7 @@ impl Property {
             Self::OfficeLocation => text(&user.office_location),
             Self::UsageLocation => text(&user.usage_location),
             Self::MobilePhone => text(&user.mobile_phone),
-            Self::BusinessPhones => PropertyValue::List(user.business_phones.clone()),
+            Self::BusinessPhones => ValueRef::List(&user.business_phones),
             Self::CompanyName
             | Self::StreetAddress
             | Self::City
@@ -305,10 +306,10 @@ impl Property {
             | Self::PostalCode
             | Self::Country
             | Self::PreferredLanguage
-            | Self::FaxNumber => other(self.name()),
+            | Self::FaxNumber => json(user.other.get(self.name())),
             _ => {
                 let key = self.name().rsplit('.').next().unwrap_or_default();
-                PropertyValue::from_json(
+                json(
                     user.other
                         .get(EXTENSION_ATTRIBUTES)
                         .and_then(|attributes| attributes.get(key)),
@@ -365,13 +366,62 @@ impl Property {
 
     /// Whether the value Graph holds is already `desired`, compared as Graph compares (module docs).
     pub fn holds(self, current: &PropertyValue, desired: &PropertyValue) -> bool {
+        self.same(current.as_ref(), desired.as_ref())
+    }
+
+    /// Whether a cloud user already holds `desired` (as [`Property::holds`], without copying).
+    pub fn held_by(self, user: &CloudUser, desired: &PropertyValue) -> bool {
+        self.same(self.current_ref(user), desired.as_ref())
+    }
+
+    fn same(self, current: ValueRef<'_>, desired: ValueRef<'_>) -> bool {
         match (current.normalized(), desired.normalized()) {
-            (PropertyValue::Text(current), PropertyValue::Text(desired))
+            (ValueRef::Text(current), ValueRef::Text(desired))
                 if self == Self::UserPrincipalName =>
             {
-                eq_folded(&current, &desired)
+                eq_folded(current, desired)
             }
             (current, desired) => current == desired,
+        }
+    }
+}
+
+fn text(value: &Option<String>) -> ValueRef<'_> {
+    value.as_deref().map_or(ValueRef::Null, ValueRef::Text)
+}
+
+fn json(value: Option<&Value>) -> ValueRef<'_> {
+    match value {
+        Some(Value::String(text)) => ValueRef::Text(text),
+        Some(Value::Bool(value)) => ValueRef::Bool(*value),
+        _ => ValueRef::Null,
+    }
+}
+
+/// A [`PropertyValue`] borrowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ValueRef<'v> {
+    Null,
+    Bool(bool),
+    Text(&'v str),
+    List(&'v [String]),
+}
+
+impl ValueRef<'_> {
+    /// One form per meaning: empty text and empty lists are null.
+    fn normalized(self) -> Self {
+        match self {
+            Self::Text("") | Self::List([]) => Self::Null,
+            other => other,
+        }
+    }
+
+    fn to_owned(self) -> PropertyValue {
+        match self {
+            Self::Null => PropertyValue::Null,
+            Self::Bool(value) => PropertyValue::Bool(value),
+            Self::Text(text) => PropertyValue::Text(text.to_owned()),
+            Self::List(items) => PropertyValue::List(items.to_vec()),
         }
     }
 }
@@ -493,12 +543,12 @@ impl PropertyValue {
         }
     }
 
-    /// One form per meaning: empty text and empty lists become null.
-    fn normalized(&self) -> Self {
-        if self.is_empty() {
-            Self::Null
-        } else {
-            self.clone()
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            Self::Null => ValueRef::Null,
+            Self::Bool(value) => ValueRef::Bool(*value),
+            Self::Text(text) => ValueRef::Text(text),
+            Self::List(items) => ValueRef::List(items),
         }
     }
 
@@ -553,6 +603,13 @@ mod tests {
         );
         assert_eq!(Property::from_name("JOBTITLE"), Some(Property::JobTitle));
         assert_eq!(Property::from_name("proxyAddresses"), None);
+        for property in Property::ALL {
+            let number = property
+                .name()
+                .strip_prefix("onPremisesExtensionAttributes.extensionAttribute")
+                .map(|n| n.parse::<u8>().unwrap());
+            assert_eq!(property.extension_number(), number, "{property}");
+        }
         assert_eq!(
             Property::ExtensionAttribute12.extension_source(),
             Some(ProfileAttribute::ExtensionAttribute12)

@@ -10,6 +10,8 @@
 //! to `deletedUsers`), so that a rehearsal can show the state after a sync, and a re-sync of that state
 //! must plan nothing.
 
+use rustc_hash::FxHashMap;
+
 use crate::directory::{OnPremUser, smtp_address};
 use crate::engine::explain::reasons;
 use crate::engine::{Outcome, Plan};
@@ -96,7 +98,7 @@ impl Rehearsal {
     /// Carries out `sync` (unless its guard refuses it) as Graph and AD store the writes. A created
     /// user gets the id `new_id` gives; a deleted one gets `deleted_date_time`.
     pub fn carry_out(
-        mut self,
+        self,
         sync: &SyncPlan,
         mut new_id: impl FnMut(&UserSync) -> String,
         deleted_date_time: &str,
@@ -104,8 +106,25 @@ impl Rehearsal {
         if sync.is_refused() {
             return self;
         }
+        // Slots addressed by id, emptied in place: a rehearsal of a million users stays linear.
+        let mut users = Slots::new(self.tenant.users, |user| user.id.clone());
+        let mut deleted = Slots::new(self.tenant.deleted_users, |user| user.id.clone());
+        let mut links = Slots::new(self.links, |link| link.object_guid.to_string());
+        let mut link_of_cloud: FxHashMap<String, String> = links
+            .items
+            .iter()
+            .flatten()
+            .map(|link| (link.cloud_user_id.clone(), link.object_guid.to_string()))
+            .collect();
+        let mut ad_users = self.users;
+        let ad_by_dn: FxHashMap<String, usize> = ad_users
+            .iter()
+            .enumerate()
+            .map(|(position, user)| (user.dn.clone(), position))
+            .collect();
         for record in &sync.users {
             let created = (record.action == Action::Create).then(|| new_id(record));
+            let id = record.cloud_user_id.as_deref().unwrap_or_default();
             match record.action {
                 Action::Create => {
                     let mut user = CloudUser {
@@ -113,29 +132,24 @@ impl Rehearsal {
                         ..CloudUser::default()
                     };
                     write(&mut user, record);
-                    self.tenant.users.push(user);
+                    users.push(user.id.clone(), user);
                 }
                 Action::Restore => {
-                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
-                    if let Some(slot) = self.tenant.deleted_users.iter().position(|u| u.id == id) {
-                        let mut user = self.tenant.deleted_users.remove(slot);
+                    if let Some(mut user) = deleted.take(id) {
                         user.other.remove("deletedDateTime");
                         write(&mut user, record);
-                        self.tenant.users.push(user);
+                        users.push(user.id.clone(), user);
                     }
                 }
                 Action::Delete => {
-                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
-                    if let Some(slot) = self.tenant.users.iter().position(|u| u.id == id) {
-                        let mut user = self.tenant.users.remove(slot);
+                    if let Some(mut user) = users.take(id) {
                         user.other
                             .insert("deletedDateTime".into(), deleted_date_time.into());
-                        self.tenant.deleted_users.push(user);
+                        deleted.push(user.id.clone(), user);
                     }
                 }
                 Action::Join | Action::Update | Action::Enable | Action::Disable => {
-                    let id = record.cloud_user_id.as_deref().unwrap_or_default();
-                    if let Some(user) = self.tenant.users.iter_mut().find(|u| u.id == id) {
+                    if let Some(user) = users.get_mut(id) {
                         write(user, record);
                     }
                 }
@@ -143,7 +157,9 @@ impl Rehearsal {
             }
             if let Some(step) = &record.anchor_writeback
                 && let (Some(user), StepValue::Bytes(bytes)) = (
-                    self.users.iter_mut().find(|user| user.dn == step.target),
+                    ad_by_dn
+                        .get(&step.target)
+                        .and_then(|position| ad_users.get_mut(*position)),
                     &step.after,
                 )
             {
@@ -152,16 +168,72 @@ impl Rehearsal {
             match record.link_update(created.as_deref()) {
                 LinkUpdate::Unchanged => {}
                 LinkUpdate::Store(link) => {
-                    self.links.retain(|held| {
-                        held.object_guid != link.object_guid
-                            && held.cloud_user_id != link.cloud_user_id
-                    });
-                    self.links.push(link);
+                    // A link replaces any of the same AD user or the same cloud user.
+                    if let Some(guid) = link_of_cloud.remove(&link.cloud_user_id) {
+                        links.take(&guid);
+                    }
+                    if let Some(old) = links.take(&link.object_guid.to_string()) {
+                        link_of_cloud.remove(&old.cloud_user_id);
+                    }
+                    let guid = link.object_guid.to_string();
+                    link_of_cloud.insert(link.cloud_user_id.clone(), guid.clone());
+                    links.push(guid, link);
                 }
-                LinkUpdate::Remove(guid) => self.links.retain(|held| held.object_guid != guid),
+                LinkUpdate::Remove(guid) => {
+                    if let Some(old) = links.take(&guid.to_string()) {
+                        link_of_cloud.remove(&old.cloud_user_id);
+                    }
+                }
             }
         }
-        self
+        Self {
+            tenant: TenantSnapshot {
+                users: users.into_items(),
+                deleted_users: deleted.into_items(),
+                ..self.tenant
+            },
+            links: links.into_items(),
+            users: ad_users,
+        }
+    }
+}
+
+/// Items in order, looked up by a key, removed without shifting the others.
+struct Slots<T> {
+    items: Vec<Option<T>>,
+    by_key: FxHashMap<String, usize>,
+}
+
+impl<T> Slots<T> {
+    fn new(items: Vec<T>, key: impl Fn(&T) -> String) -> Self {
+        let by_key = items
+            .iter()
+            .enumerate()
+            .map(|(position, item)| (key(item), position))
+            .collect();
+        Self {
+            items: items.into_iter().map(Some).collect(),
+            by_key,
+        }
+    }
+
+    fn push(&mut self, key: String, item: T) {
+        self.by_key.insert(key, self.items.len());
+        self.items.push(Some(item));
+    }
+
+    fn take(&mut self, key: &str) -> Option<T> {
+        let position = self.by_key.remove(key)?;
+        self.items.get_mut(position).and_then(Option::take)
+    }
+
+    fn get_mut(&mut self, key: &str) -> Option<&mut T> {
+        let position = *self.by_key.get(key)?;
+        self.items.get_mut(position).and_then(Option::as_mut)
+    }
+
+    fn into_items(self) -> Vec<T> {
+        self.items.into_iter().flatten().collect()
     }
 }
 

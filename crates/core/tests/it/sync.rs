@@ -235,7 +235,9 @@ fn the_first_sync_joins_whom_plan_names_and_creates_the_rest_issue_14() {
     assert!(changed(soft).contains(&Property::AccountEnabled));
     // The match engine's warnings come along with a first join, as `plan` writes them.
     assert!(
-        soft.warnings.iter().any(|w| w.contains("the first sync disables it")),
+        soft.warnings
+            .iter()
+            .any(|w| w.contains("the first sync disables it")),
         "{:?}",
         soft.warnings
     );
@@ -923,4 +925,33 @@ fn read_only_proxy_addresses_are_reported_not_written_issue_14() {
         0,
         "a difference Graph cannot fix is not pending"
     );
+}
+
+#[test]
+fn users_without_a_usable_object_guid_cannot_be_linked_issue_14() {
+    let mut world = World::new(vec![ad(1, "taro")], Vec::new()).synced();
+    // The same objectGUID twice (an inventory that repeats an object), with different anchors.
+    let mut copy = ad(1, "taro2");
+    copy.consistency_guid = Some(vec![8; 16]);
+    world.users.push(copy);
+    let mut anonymous = ad(3, "nobody");
+    anonymous.object_guid = None;
+    anonymous.consistency_guid = Some(vec![3; 16]);
+    world.users.push(anonymous);
+    let sync = world.sync();
+    for name in ["taro", "taro2"] {
+        assert_eq!(
+            record(&sync, name).export_errors[0].code,
+            ExportErrorCode::DuplicateObjectGuid
+        );
+    }
+    assert!(
+        !sync.users.iter().any(|user| user.leaving),
+        "the link is not leaving"
+    );
+    assert_eq!(
+        record(&sync, "nobody").export_errors[0].code,
+        ExportErrorCode::NoObjectGuid
+    );
+    assert_eq!(sync.counts.pending(), 0);
 }
