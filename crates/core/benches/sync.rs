@@ -53,27 +53,9 @@ fn main() {
         counts.create, counts.join, counts.export_error, counts.anchor_writeback
     );
 
-    let mut created = 0usize;
-    let after = Rehearsal {
-        tenant: tenant.clone(),
-        links: Vec::new(),
-        users: on_prem.clone(),
-    }
-    .carry_out(
-        &first,
-        |_| {
-            created += 1;
-            format!("00000000-0000-4000-8000-{created:012}")
-        },
-        "2026-11-30T00:00:00Z",
-    );
+    let after = Rehearsal::of(&input, &first, "2026-11-30T00:00:00Z");
     drop(first);
-    let again_input = SyncInput {
-        users: &after.users,
-        tenant: &after.tenant,
-        links: &after.links,
-        ..input
-    };
+    let again_input = after.next_input(&input);
     let start = Instant::now();
     let replan = plan(&after.users, &after.tenant, &engine);
     let replan_time = start.elapsed();

@@ -85,27 +85,8 @@ fn the_demo_joins_as_plan_predicts_and_a_resync_writes_nothing_issue_14() {
         assert!(errors > 0, "{outcome}");
     }
 
-    let mut created = 0usize;
-    let after = Rehearsal {
-        tenant: tenant.clone(),
-        links: Vec::new(),
-        users: users.clone(),
-    }
-    .carry_out(
-        &sync,
-        |_| {
-            created += 1;
-            format!("00000000-0000-4000-8000-{created:012}")
-        },
-        "2026-11-30T00:00:00Z",
-    );
-    let again = plan_sync(&SyncInput {
-        users: &after.users,
-        tenant: &after.tenant,
-        links: &after.links,
-        ..input
-    })
-    .unwrap();
+    let after = Rehearsal::of(&input, &sync, "2026-11-30T00:00:00Z");
+    let again = plan_sync(&after.next_input(&input)).unwrap();
     assert_eq!(again.counts.pending(), 0);
     assert!(
         again

@@ -665,15 +665,14 @@ impl<'a, 'p> Context<'a, 'p> {
         }
         let mut failures: Vec<(usize, ExportError)> = Vec::new();
         for (slot, record) in users.iter().enumerate() {
-            let ours = record.cloud_user_id.as_deref();
-            if let Some(upn) = written(record, Property::UserPrincipalName) {
-                let holder = self
-                    .plan
-                    .index
-                    .by_user_principal_name(&upn)
+            // A cloud user other than the one this record writes.
+            let other = |position: Option<usize>| {
+                position
                     .and_then(|position| self.plan.index.user(position))
-                    .filter(|holder| Some(holder.id.as_str()) != ours);
-                if let Some(holder) = holder {
+                    .filter(|holder| Some(holder.id.as_str()) != record.cloud_user_id.as_deref())
+            };
+            if let Some(upn) = written(record, Property::UserPrincipalName) {
+                if let Some(holder) = other(self.plan.index.by_user_principal_name(&upn)) {
                     failures.push((
                         slot,
                         error(
@@ -710,15 +709,10 @@ impl<'a, 'p> Context<'a, 'p> {
                     ));
                 }
             }
-            if let Some(mail) = written(record, Property::Mail) {
-                let holder = self
-                    .plan
-                    .index
-                    .by_proxy_address(&mail)
-                    .and_then(|position| self.plan.index.user(position))
-                    .filter(|holder| Some(holder.id.as_str()) != ours);
-                if let Some(holder) = holder {
-                    failures.push((
+            if let Some(mail) = written(record, Property::Mail)
+                && let Some(holder) = other(self.plan.index.by_proxy_address(&mail))
+            {
+                failures.push((
                         slot,
                         error(
                             ExportErrorCode::MailTaken,
@@ -731,7 +725,6 @@ impl<'a, 'p> Context<'a, 'p> {
                         )
                         .about(Property::Mail),
                     ));
-                }
             }
         }
         let mut by_slot: FxHashMap<usize, Vec<ExportError>> = FxHashMap::default();

@@ -13,7 +13,7 @@
 //! | givenName, surname, mail | givenName, sn, mail | `Trim()` |
 //! | jobTitle, department, companyName, officeLocation | title, department, company, physicalDeliveryOfficeName | `Trim()` |
 //! | streetAddress, city, state, postalCode, country | streetAddress, l, st, postalCode, co | `Trim()` |
-//! | businessPhones, mobilePhone, faxNumber | [telephoneNumber], mobile, facsimileTelephoneNumber | `Trim()` |
+//! | businessPhones, mobilePhone, faxNumber | \[telephoneNumber\], mobile, facsimileTelephoneNumber | `Trim()` |
 //! | preferredLanguage | preferredLanguage | `Trim()` |
 //! | employeeId | employeeID | as it is |
 //! | onPremisesExtensionAttributes.extensionAttribute1-15 | extensionAttribute1-15 | `Trim()`, only for users with a mailNickname (Connect's "User Exchange" rule scope) |

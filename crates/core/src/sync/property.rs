@@ -10,7 +10,7 @@
 //! compared case-sensitively (a display name changed from `yamada` to `Yamada` is a change to send),
 //! except `userPrincipalName`, which Entra treats as case-insensitive everywhere (uniqueness, sign-in,
 //! the `/users/{userPrincipalName}` key), so a change of case only is not worth a rename
-//! ([choice]). An empty string and `null` are the same (Graph has no empty text values), and so are an
+//! (\[choice\]). An empty string and `null` are the same (Graph has no empty text values), and so are an
 //! empty `businessPhones` and a missing one.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

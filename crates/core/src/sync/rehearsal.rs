@@ -18,6 +18,7 @@ use crate::engine::{Outcome, Plan};
 use crate::remediation::StepValue;
 use crate::tenant::{CloudUser, TenantSnapshot};
 
+use super::decide::SyncInput;
 use super::link::{Link, LinkOrigin, LinkUpdate};
 use super::property::Property;
 use super::record::{Action, ExportErrorCode, SyncPlan, UserSync};
@@ -95,6 +96,36 @@ pub struct Rehearsal {
 }
 
 impl Rehearsal {
+    /// The state of `input`'s users, tenant and links once `sync` is carried out, with made-up ids for
+    /// created users (`00000000-0000-4000-8000-000000000001`, then counting) and `deleted_date_time` for
+    /// deleted ones.
+    pub fn of(input: &SyncInput<'_>, sync: &SyncPlan, deleted_date_time: &str) -> Self {
+        let mut created = 0usize;
+        Self {
+            tenant: input.tenant.clone(),
+            links: input.links.to_vec(),
+            users: input.users.to_vec(),
+        }
+        .carry_out(
+            sync,
+            |_| {
+                created += 1;
+                format!("00000000-0000-4000-8000-{created:012}")
+            },
+            deleted_date_time,
+        )
+    }
+
+    /// The inputs of the next sync: this state, with `input`'s settings and time.
+    pub fn next_input<'r>(&'r self, input: &SyncInput<'r>) -> SyncInput<'r> {
+        SyncInput {
+            users: &self.users,
+            tenant: &self.tenant,
+            links: &self.links,
+            ..*input
+        }
+    }
+
     /// Carries out `sync` (unless its guard refuses it) as Graph and AD store the writes. A created
     /// user gets the id `new_id` gives; a deleted one gets `deleted_date_time`.
     pub fn carry_out(

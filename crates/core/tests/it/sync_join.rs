@@ -77,28 +77,9 @@ fn ten_thousand_generated_users_join_as_plan_predicts_and_a_resync_writes_nothin
     assert!(!sync.is_refused());
 
     // Carried out: the links are stored, the cloud holds the desired values.
-    let mut created = 0usize;
-    let after = Rehearsal {
-        tenant: synthetic.tenant.clone(),
-        links: Vec::new(),
-        users: users.clone(),
-    }
-    .carry_out(
-        &sync,
-        |_| {
-            created += 1;
-            format!("00000000-0000-4000-8000-{created:012}")
-        },
-        "2026-11-30T00:00:00Z",
-    );
+    let after = Rehearsal::of(&input, &sync, "2026-11-30T00:00:00Z");
     assert_eq!(after.links.len(), matched + summary.get(Outcome::Create));
-    let again = plan_sync(&SyncInput {
-        users: &after.users,
-        tenant: &after.tenant,
-        links: &after.links,
-        ..input
-    })
-    .unwrap();
+    let again = plan_sync(&after.next_input(&input)).unwrap();
     let pending: Vec<String> = again
         .users
         .iter()
