@@ -328,16 +328,20 @@ fn parse_parts(text: &str) -> Result<Vec<TemplatePart>, TemplateError> {
     Ok(parts)
 }
 
+/// Whether `name` is an LDAP attribute name (RFC 4512 `descr`: a letter, then letters, digits and `-`).
+pub fn is_attribute_name(name: &str) -> bool {
+    let mut characters = name.chars();
+    characters.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && characters.all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 fn placeholder(inside: &str, at: usize) -> Result<Placeholder, TemplateError> {
     let mut pieces = inside.split('|').map(str::trim);
     let attribute = pieces.next().unwrap_or_default();
     if attribute.is_empty() {
         return Err(TemplateError::EmptyPlaceholder { at });
     }
-    let mut characters = attribute.chars();
-    let well_formed = characters.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && characters.all(|c| c.is_ascii_alphanumeric() || c == '-');
-    if !well_formed {
+    if !is_attribute_name(attribute) {
         return Err(TemplateError::BadAttribute {
             name: attribute.to_owned(),
         });

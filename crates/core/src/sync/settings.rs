@@ -25,8 +25,8 @@ use std::fmt;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::mapping::{Mapping, TemplateError};
-use super::property::Property;
+use super::mapping::{Mapping, TemplateError, is_attribute_name};
+use super::property::{Property, Shape};
 
 /// What a sync does to a cloud user whose AD user has left the scope (deleted, or moved out of the
 /// OUs or filter read). Only users this engine created or joined are ever touched.
@@ -78,10 +78,10 @@ pub struct SyncSettings {
     #[serde(default = "enabled")]
     pub anchor_writeback: bool,
     /// The AD attribute usageLocation comes from (`c`, for example).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "attribute_name")]
     pub usage_location_attribute: Option<String>,
     /// usageLocation when the attribute is not configured or empty (`JP`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "country_code")]
     pub usage_location: Option<String>,
     /// Per-property overrides of the default flow.
     #[serde(default)]
@@ -108,6 +108,27 @@ fn percent<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> 
         )));
     }
     Ok(value)
+}
+
+fn country_code<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if !Shape::CountryCode.accepts(&value) {
+        return Err(de::Error::custom(format!(
+            "`{value}` is not a usage location: {}",
+            Shape::CountryCode.describe()
+        )));
+    }
+    Ok(Some(value))
+}
+
+fn attribute_name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
+    let value = String::deserialize(deserializer)?;
+    if !is_attribute_name(&value) {
+        return Err(de::Error::custom(format!(
+            "`{value}` is not an attribute name (a letter, then letters, digits and `-`)"
+        )));
+    }
+    Ok(Some(value))
 }
 
 impl Default for SyncSettings {
@@ -387,6 +408,16 @@ officeLocation = false
         assert!(error.contains("`120` is not a percentage"), "{error}");
         let error = read(r#"{"sync": {"leaving": "purge"}}"#).unwrap_err();
         assert!(error.contains("unknown variant `purge`"), "{error}");
+        let error = read(r#"{"sync": {"usage_location": "jp"}}"#).unwrap_err();
+        assert!(
+            error.contains("`jp` is not a usage location: an ISO 3166-1"),
+            "{error}"
+        );
+        let error = read(r#"{"sync": {"usage_location_attribute": "{c}"}}"#).unwrap_err();
+        assert!(error.contains("`{c}` is not an attribute name"), "{error}");
+        let settings =
+            read(r#"{"sync": {"usage_location": "JP", "usage_location_attribute": "c"}}"#);
+        assert_eq!(settings.unwrap().usage_location.as_deref(), Some("JP"));
     }
 
     #[test]
