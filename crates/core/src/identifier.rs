@@ -439,6 +439,20 @@ impl FromStr for ObjectGuid {
     }
 }
 
+impl serde::Serialize for ObjectGuid {
+    /// The GUID string (`88666888-0101-1111-bbbb-1234567890ab`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectGuid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A cloud `onPremisesImmutableId` or the sourceAnchor computed for an on-premises user.
 ///
 /// Any string can be an ImmutableID in the cloud; comparison is case-sensitive and exact.

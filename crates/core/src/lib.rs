@@ -24,6 +24,7 @@ pub mod identifier;
 pub mod progress;
 pub mod remediation;
 pub mod secret;
+pub mod sync;
 pub mod synthetic;
 pub mod tenant;
 pub mod verify;

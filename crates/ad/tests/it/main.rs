@@ -6,6 +6,7 @@ mod export_csv;
 mod file;
 mod ldif_changes;
 mod read;
+mod sync_demo;
 mod write;
 
 use anchorsync_ad::{AdConfig, AdConnection};
