@@ -32,6 +32,11 @@ need ca-certificates
 need chromium
 need chromium-driver
 
+# Microsoft's client libraries for Python (MSAL, azure-identity, msgraph-sdk) run against the Graph twin
+# from a virtual environment that scripts/microsoft-clients.sh makes; Debian's python3 (above) needs
+# python3-venv.
+need python3-venv
+
 if [ ${#packages[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "error: the tests need the Debian packages: ${packages[*]}" >&2

@@ -6,6 +6,11 @@ cd "$(dirname "$0")/.."
 
 scripts/install-test-deps.sh
 
+# Microsoft's client libraries for Python (pinned), in a virtual environment under target/: the twin's
+# tests run them against the twin over HTTPS (crates/twin/tests/it/microsoft_clients.rs).
+ANCHORSYNC_TEST_PYTHON=$(scripts/microsoft-clients.sh)
+export ANCHORSYNC_TEST_PYTHON
+
 # The test Samba AD DC: provisioned in a temporary directory on a loopback address of its own, seeded
 # with the fixture directory, and stopped again however the tests end.
 dc_started=$SECONDS

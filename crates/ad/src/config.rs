@@ -359,12 +359,12 @@ mod tests {
     fn read_attributes_include_anchor_and_extras_once() {
         let mut ad = AdConfig::new("ldaps://dc1", "svc");
         ad.anchor_attribute = "employeeID".into();
-        ad.attributes = vec!["extensionAttribute1".into(), "MAIL".into()];
+        ad.attributes = vec!["employeeType".into(), "MAIL".into()];
         let attributes = ad.read_attributes();
         assert_eq!(
             attributes.len(),
             anchorsync_core::directory::STANDARD_ATTRIBUTES.len() + 1
         );
-        assert_eq!(attributes.last().unwrap(), "extensionAttribute1");
+        assert_eq!(attributes.last().unwrap(), "employeeType");
     }
 }

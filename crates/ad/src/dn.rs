@@ -2,7 +2,7 @@
 //! case-insensitively, escapes (`\,` and `\2C`) resolved, spaces around separators ignored.
 
 /// A DN split into normalised RDNs, most specific first.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct NormalizedDn(Vec<String>);
 
 impl NormalizedDn {

@@ -33,16 +33,28 @@ const TYPE_NAMES: &[&str] = &[
     "System.Guid[]",
 ];
 
-/// The PowerShell that exports every attribute anchorsync reads as text.
+/// The PowerShell that exports every attribute anchorsync reads as text: proxyAddresses joined with
+/// `;`, and mS-DS-ConsistencyGuid as Base64 or as a GUID string (the README promises both).
 pub const EXPORT_HINT: &str = "export the multi-valued and binary properties as text, for example:\n  \
 Get-ADUser -Filter * -Properties mail,proxyAddresses,mailNickname,displayName,title,department,employeeID,\
 employeeNumber,telephoneNumber,mobile,physicalDeliveryOfficeName,userAccountControl,uSNChanged,\
-objectSid,mS-DS-ConsistencyGuid |\n    Select-Object DistinguishedName,ObjectGUID,objectSid,UserPrincipalName,\
+objectSid,mS-DS-ConsistencyGuid,cn,company,l,st,co,c,postalCode,streetAddress,facsimileTelephoneNumber,\
+preferredLanguage,\
+extensionAttribute1,extensionAttribute2,extensionAttribute3,extensionAttribute4,extensionAttribute5,\
+extensionAttribute6,extensionAttribute7,extensionAttribute8,extensionAttribute9,extensionAttribute10,\
+extensionAttribute11,extensionAttribute12,extensionAttribute13,extensionAttribute14,extensionAttribute15 |\n    \
+Select-Object DistinguishedName,ObjectGUID,objectSid,UserPrincipalName,\
 SamAccountName,mail,mailNickname,displayName,GivenName,Surname,title,department,employeeID,employeeNumber,\
-telephoneNumber,mobile,physicalDeliveryOfficeName,userAccountControl,uSNChanged,\
+telephoneNumber,mobile,physicalDeliveryOfficeName,userAccountControl,uSNChanged,cn,company,l,st,co,c,\
+postalCode,streetAddress,facsimileTelephoneNumber,preferredLanguage,\
+extensionAttribute1,extensionAttribute2,extensionAttribute3,extensionAttribute4,extensionAttribute5,\
+extensionAttribute6,extensionAttribute7,extensionAttribute8,extensionAttribute9,extensionAttribute10,\
+extensionAttribute11,extensionAttribute12,extensionAttribute13,extensionAttribute14,extensionAttribute15,\
 @{n='proxyAddresses';e={$_.proxyAddresses -join ';'}},\
 @{n='mS-DS-ConsistencyGuid';e={if ($_.'mS-DS-ConsistencyGuid') {[Convert]::ToBase64String($_.'mS-DS-ConsistencyGuid')}}} |\n    \
-Export-Csv -NoTypeInformation -Encoding UTF8 users.csv";
+Export-Csv -NoTypeInformation -Encoding UTF8 users.csv\n\
+mS-DS-ConsistencyGuid may also be exported as a GUID string:\n  \
+@{n='mS-DS-ConsistencyGuid';e={if ($_.'mS-DS-ConsistencyGuid') {[guid]::new([byte[]]$_.'mS-DS-ConsistencyGuid')}}}";
 
 /// Why an Export-Csv file cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -110,6 +122,12 @@ impl CsvError {
     }
 }
 
+impl anchorsync_core::hint::Hint for CsvError {
+    fn hint(&self) -> Option<String> {
+        CsvError::hint(self)
+    }
+}
+
 /// One user read from the file, and the line its record starts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvEntry {
@@ -168,6 +186,40 @@ const COLUMNS: &[(&str, &str, Kind)] = &[
     ("office", "physicalDeliveryOfficeName", Kind::Text),
     ("useraccountcontrol", "userAccountControl", Kind::Text),
     ("usnchanged", "uSNChanged", Kind::Text),
+    // What a sync's attribute flow reads (`ProfileAttribute`), with the AD module's aliases.
+    ("cn", "cn", Kind::Text),
+    ("company", "company", Kind::Text),
+    ("l", "l", Kind::Text),
+    ("city", "l", Kind::Text),
+    ("st", "st", Kind::Text),
+    ("state", "st", Kind::Text),
+    ("co", "co", Kind::Text),
+    ("c", "c", Kind::Text),
+    ("country", "c", Kind::Text),
+    ("postalcode", "postalCode", Kind::Text),
+    ("streetaddress", "streetAddress", Kind::Text),
+    (
+        "facsimiletelephonenumber",
+        "facsimileTelephoneNumber",
+        Kind::Text,
+    ),
+    ("fax", "facsimileTelephoneNumber", Kind::Text),
+    ("preferredlanguage", "preferredLanguage", Kind::Text),
+    ("extensionattribute1", "extensionAttribute1", Kind::Text),
+    ("extensionattribute2", "extensionAttribute2", Kind::Text),
+    ("extensionattribute3", "extensionAttribute3", Kind::Text),
+    ("extensionattribute4", "extensionAttribute4", Kind::Text),
+    ("extensionattribute5", "extensionAttribute5", Kind::Text),
+    ("extensionattribute6", "extensionAttribute6", Kind::Text),
+    ("extensionattribute7", "extensionAttribute7", Kind::Text),
+    ("extensionattribute8", "extensionAttribute8", Kind::Text),
+    ("extensionattribute9", "extensionAttribute9", Kind::Text),
+    ("extensionattribute10", "extensionAttribute10", Kind::Text),
+    ("extensionattribute11", "extensionAttribute11", Kind::Text),
+    ("extensionattribute12", "extensionAttribute12", Kind::Text),
+    ("extensionattribute13", "extensionAttribute13", Kind::Text),
+    ("extensionattribute14", "extensionAttribute14", Kind::Text),
+    ("extensionattribute15", "extensionAttribute15", Kind::Text),
 ];
 
 /// One column that is read: its index, header, target attribute, kind, and whether it is an alias
@@ -219,7 +271,14 @@ pub fn read_entries(
         reason: match error.kind() {
             csv::ErrorKind::UnequalLengths {
                 expected_len, len, ..
-            } => format!("{len} fields where the header has {expected_len}"),
+            } => format!(
+                "{} where the header has {expected_len}",
+                anchorsync_core::wording::count(
+                    usize::try_from(*len).unwrap_or(usize::MAX),
+                    "field",
+                    "fields"
+                )
+            ),
             csv::ErrorKind::Utf8 { .. } => "not valid UTF-8 text".to_owned(),
             _ => error.to_string(),
         },
@@ -386,6 +445,29 @@ mod tests {
             entry.values("objectSid"),
             &["S-1-5-21-1-2-3-1105".parse::<Sid>().unwrap().to_bytes()]
         );
+    }
+
+    #[test]
+    fn the_sync_flow_attributes_are_read_under_their_names_and_aliases() {
+        let csv = "\"DistinguishedName\",\"CN\",\"City\",\"l\",\"Fax\",\"Country\",\"co\",\"extensionAttribute3\",\"Company\"\r\n\
+                   \"CN=A,DC=corp\",\"A\",\"Tokyo\",\"\",\"+81 3 0000\",\"JP\",\"Japan\",\"X3\",\"Contoso\"\r\n";
+        let entries = read_entries(csv.as_bytes(), "u.csv", &[]).unwrap();
+        let entry = &entries[0].entry;
+        for (attribute, value) in [
+            ("cn", "A"),
+            ("l", "Tokyo"),
+            ("facsimileTelephoneNumber", "+81 3 0000"),
+            ("c", "JP"),
+            ("co", "Japan"),
+            ("extensionAttribute3", "X3"),
+            ("company", "Contoso"),
+        ] {
+            assert_eq!(
+                entry.values(attribute),
+                &[value.as_bytes().to_vec()],
+                "{attribute}"
+            );
+        }
     }
 
     #[test]

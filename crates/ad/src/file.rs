@@ -53,6 +53,23 @@ pub enum FileError {
     },
 }
 
+impl FileError {
+    /// How to fix the file, when the error knows: an Export-Csv file that lost its multi-valued or
+    /// binary values gets the `Select-Object` that exports them.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Csv(error) => error.hint(),
+            _ => None,
+        }
+    }
+}
+
+impl anchorsync_core::hint::Hint for FileError {
+    fn hint(&self) -> Option<String> {
+        FileError::hint(self)
+    }
+}
+
 /// The formats a user file can be in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileFormat {

@@ -11,6 +11,9 @@
 //!   which are skipped;
 //! - attribute options (`userCertificate;binary`): the option is dropped from the name.
 //!
+//! Change records (`changetype: modify`, as `apply --emit ldif` writes them) are read and applied to
+//! content by [`changes`].
+//!
 //! What it refuses, with the file and line: a record without `dn`, a line without `:`, bad Base64,
 //! `attr:< URL` values (anchorsync never fetches files or URLs named inside an input), text that is not
 //! UTF-8 where text is required (DNs, attribute names).
@@ -18,6 +21,8 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
+
+pub mod changes;
 
 use anchorsync_core::directory::{AttributeName, DirectoryEntry, is_binary_attribute};
 use base64::Engine as _;
@@ -77,6 +82,30 @@ pub enum LdifErrorKind {
     },
     /// A continuation line (starting with a space) with nothing to continue.
     DanglingContinuation,
+    /// A change record without `changetype: modify` after its `dn:` (in a file of changes).
+    MissingChangeType,
+    /// A change record of a type that cannot be applied (in a file of changes).
+    UnsupportedChangeType {
+        /// The change type.
+        changetype: String,
+    },
+    /// A line of a modify record that is not `add:`, `delete:`, `replace:` or `-`.
+    ModifyOperation {
+        /// The start of the line.
+        found: String,
+    },
+    /// A value of another attribute than the one its modification names.
+    ModifyValue {
+        /// The modification (`add: mail`).
+        operation: String,
+        /// The attribute of the value.
+        found: String,
+    },
+    /// An `add:` without values.
+    NoValues {
+        /// The modification (`add: mail`).
+        operation: String,
+    },
 }
 
 impl fmt::Display for LdifErrorKind {
@@ -117,6 +146,25 @@ impl fmt::Display for LdifErrorKind {
                 f,
                 "a line starting with a space continues the previous line, but there is none"
             ),
+            Self::MissingChangeType => write!(
+                f,
+                "a change record needs `changetype: modify` on the line after its `dn:`"
+            ),
+            Self::UnsupportedChangeType { changetype } => write!(
+                f,
+                "`changetype: {changetype}` cannot be applied: only `changetype: modify` records (as \
+                 `apply --emit ldif` writes them) are"
+            ),
+            Self::ModifyOperation { found } => write!(
+                f,
+                "expected `add: ATTRIBUTE`, `delete: ATTRIBUTE` or `replace: ATTRIBUTE`, found `{found}`"
+            ),
+            Self::ModifyValue { operation, found } => write!(
+                f,
+                "a value of `{found}` inside `{operation}`: each modification holds values of the attribute \
+                 it names, and ends with a line `-`"
+            ),
+            Self::NoValues { operation } => write!(f, "`{operation}` has no values to add"),
         }
     }
 }

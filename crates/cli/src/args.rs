@@ -135,10 +135,12 @@ pub enum Command {
     /// Check that every user's ImmutableID agrees across AD, Microsoft 365 and the identity provider.
     ///
     /// Re-reads AD (the sourceAnchor), the tenant (onPremisesImmutableId) and, with `--hac`, a HENNGE
-    /// Access Control user export, pairs the users (by anchor, else primary SMTP or UPN; HAC users by
-    /// sign-in name, else username) and reports per user whether the values agree. A disagreement on a
-    /// user of a federated domain is a sign-in failure waiting to happen (AADSTS51004). Exit status 0
-    /// when everything agrees, 1 on any disagreement, 2 on bad input.
+    /// Access Control user export. What the first sync does to each user is the match engine's
+    /// prediction, exactly as `plan` makes it (the same outcome and cloud user); verify reports per user
+    /// whether the values agree around it (HAC users are found by sign-in name, else username). A
+    /// disagreement on a user of a federated domain is a sign-in failure waiting to happen
+    /// (AADSTS51004). Exit status 0 when everything agrees, 1 when anything needs attention, 2 on bad
+    /// input.
     #[command(
         after_help = "Examples:\n  anchorsync verify --ad users.ldif --cloud tenant.json --hac hac-users.csv\n  \
                       anchorsync verify --hac hac-users.csv --format json -o verify.json\n  \
@@ -148,11 +150,15 @@ pub enum Command {
     /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
     ///
     /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
-    /// admins): plan (the HTML report), plan a fix with `--strategy hard-cloud`, apply it to the twin,
-    /// verify against HENNGE Access Control's user list, undo, verify again, saying at each step what
-    /// happens and where the files are. Needs no server, no network and no configuration. The journal
-    /// of its runs goes to `data` in the output directory unless `--data-dir` is given on the command line
-    /// (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay out of the real journal).
+    /// admins), following HENNGE's recommended method: plan (the HTML report) and verify against HENNGE
+    /// Access Control's user list; `hard-ad` carried out on a copy of the AD export (the LDIF of
+    /// `apply --emit ldif` applied as ldapmodify would); the hard-match block switched off; plan and
+    /// verify again; `hard-cloud` applied to the twin for the users AD cannot take the value of, and
+    /// HENNGE's side after its sync from AD; the last verify; what `undo` would reverse. Each step runs
+    /// the real command and shows it with its output. Needs no server, no network and no
+    /// configuration. The journal of its runs goes to `data` in the output directory unless
+    /// `--data-dir` is given on the command line (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay
+    /// out of the real journal).
     #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
     Demo(DemoArgs),
 }
@@ -169,7 +175,7 @@ pub struct DemoArgs {
 /// How `verify` writes its result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum VerifyFormat {
-    /// Counts, then the users that disagree.
+    /// Counts, then the users that need attention.
     #[default]
     Table,
     /// The whole report.
@@ -202,6 +208,9 @@ pub struct VerifyArgs {
     /// How the attribute becomes the sourceAnchor (as for `plan`).
     #[arg(long, value_enum, default_value_t)]
     pub anchor_encoding: AnchorEncoding,
+    /// Which cloud proxy addresses the SMTP soft match compares with (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_match: SmtpMatchScope,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: VerifyFormat,
@@ -338,7 +347,7 @@ pub struct SnapshotCloudArgs {
 #[derive(Debug, Subcommand)]
 pub enum TwinCommand {
     /// Serve the twin: Graph v1.0 at `http://ADDR/v1.0`, the token endpoint at
-    /// `http://ADDR/{tenant}/oauth2/v2.0/token`.
+    /// `http://ADDR/{tenant}/oauth2/v2.0/token` (`https://` with `--tls`).
     ///
     /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
     /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--twin-config`, one app
@@ -348,7 +357,8 @@ pub enum TwinCommand {
     /// RoleManagement.Read.Directory and OnPremDirectorySynchronization.ReadWrite.All.
     #[command(
         after_help = "Example:\n  anchorsync snapshot cloud -o tenant.json\n  \
-                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --state tenant.json"
+                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --state tenant.json\n  \
+                      ANCHORSYNC_TWIN_CLIENT_SECRET=rehearsal anchorsync twin serve --tls --tls-ca-out twin-ca.pem"
     )]
     Serve(TwinServeArgs),
     /// Check that a twin answers: exit 0 when it does, 2 when it does not.
@@ -369,14 +379,40 @@ pub struct TwinServeArgs {
     /// `secret_file`, certificates), throttling, fault injection, advanced-query strictness.
     #[arg(long, value_name = "FILE")]
     pub twin_config: Option<std::path::PathBuf>,
+    /// Serve HTTPS, as Microsoft's client libraries (MSAL, azure-identity) require. Without
+    /// `--tls-cert`, with a certificate for `localhost`, `127.0.0.1` and `::1` signed by a throwaway
+    /// CA made at start-up, whose certificate is written to a file named on stderr: clients trust
+    /// it with `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, or `ca_file` in `[graph]`.
+    #[arg(long)]
+    pub tls: bool,
+    /// With `--tls`: serve this certificate chain (PEM, the server's certificate first) instead.
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// With `--tls-cert`: its private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "FILE", requires_all = ["tls", "tls_cert"])]
+    pub tls_key: Option<std::path::PathBuf>,
+    /// With `--tls`: where to write the throwaway CA's certificate (default: a file in the
+    /// system's temporary directory, named after the port).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        conflicts_with = "tls_cert"
+    )]
+    pub tls_ca_out: Option<std::path::PathBuf>,
 }
 
 /// `anchorsync twin healthcheck`.
 #[derive(Debug, Args)]
 pub struct TwinHealthcheckArgs {
-    /// The twin's root URL.
+    /// The twin's URL: its root, or the Graph root `twin serve` prints first (`.../v1.0`); `https://…`
+    /// for a twin served with `--tls`.
     #[arg(long, default_value = "http://127.0.0.1:8400")]
     pub url: String,
+    /// A CA certificate (PEM) to trust in addition to the system's, such as the throwaway CA
+    /// `twin serve --tls` wrote.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 /// Text for people or JSON for programs.

@@ -54,9 +54,29 @@ impl Loaded {
         )
     }
 
+    /// When no file was read, a section is missing because the whole file is: say where anchorsync
+    /// looked and how to give it one, rather than blaming a section of a file that does not exist.
+    fn ensure_file(&self, section: &str, needs: &str) -> anyhow::Result<()> {
+        if self.path.is_some() {
+            return Ok(());
+        }
+        let here = std::env::current_dir()
+            .map(|dir| format!(" (`{}`)", dir.display()))
+            .unwrap_or_default();
+        bail!(
+            "no configuration file: `{DEFAULT_FILE}` is not in the current directory{here}, and neither \
+             `--config FILE` nor `ANCHORSYNC_CONFIG` names one. Create `{DEFAULT_FILE}` with a `{section}` \
+             section ({needs}; see the README, section `{section}`), or name the file with `--config FILE`"
+        );
+    }
+
     /// The `[ad]` section with its file paths made relative to the configuration's directory, or an
     /// error saying where it is missing.
     pub fn ad(&self) -> anyhow::Result<anchorsync_ad::AdConfig> {
+        self.ensure_file(
+            "[ad]",
+            "at least `servers`, `bind` and `password_env` or `password_file`",
+        )?;
         let mut ad = self.config.ad.clone().with_context(|| {
             format!(
                 "`{}` has no `[ad]` section: add one with at least `servers`, `bind` and `password_env` \
@@ -78,6 +98,10 @@ impl Loaded {
 
     /// The Graph client's settings, secrets loaded.
     pub fn graph_settings(&self) -> anyhow::Result<ClientSettings> {
+        self.ensure_file(
+            "[graph]",
+            "the tenant, the app registration and its credential",
+        )?;
         let Some(graph) = &self.config.graph else {
             bail!(
                 "no `[graph]` section in `{}`: anchorsync needs the tenant, the app registration and its credential \
@@ -106,6 +130,20 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
             default
         }
     };
+    if explicit.is_some() && !path.exists() {
+        // clap reads `--config` and `ANCHORSYNC_CONFIG` into the same option; the command line wins.
+        let named_by =
+            if std::env::var_os("ANCHORSYNC_CONFIG").is_some_and(|env| path == Path::new(&env)) {
+                "`ANCHORSYNC_CONFIG`"
+            } else {
+                "`--config`"
+            };
+        bail!(
+            "the configuration file `{}` does not exist (named by {named_by}); create it, or name another \
+             file with `--config FILE`",
+            path.display()
+        );
+    }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
     let config: Config = toml::from_str(&text)

@@ -21,17 +21,22 @@ pub struct DataDir {
     path: PathBuf,
 }
 
+/// No data directory was given and the platform has none.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error(
+    "cannot find the platform's data directory (no home directory?): give `--data-dir DIR` or set \
+     ANCHORSYNC_DATA_DIR"
+)]
+pub struct NoDataDir;
+
 impl DataDir {
     /// `--data-dir` / `ANCHORSYNC_DATA_DIR`, else the platform's data directory.
-    pub fn resolve(explicit: Option<&Path>) -> anyhow::Result<Self> {
+    pub fn resolve(explicit: Option<&Path>) -> Result<Self, NoDataDir> {
         let path = match explicit {
             Some(path) => path.to_owned(),
             None => directories::ProjectDirs::from("", "", "anchorsync")
                 .map(|dirs| dirs.data_dir().to_owned())
-                .context(
-                    "cannot find the platform's data directory (no home directory?): give `--data-dir DIR` \
-                     or set ANCHORSYNC_DATA_DIR",
-                )?,
+                .ok_or(NoDataDir)?,
         };
         Ok(Self { path })
     }

@@ -3,6 +3,7 @@
 
 mod args;
 mod clock;
+mod colour;
 mod commands;
 mod config;
 mod csv_input;
@@ -14,11 +15,14 @@ mod mapping;
 mod output;
 mod progress;
 mod report;
+mod settings;
 mod sources;
+mod step_list;
 
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
+use anchorsync_core::wording::{printable, printable_lines};
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::exit::{ExitStatus, hints_for_error};
@@ -55,13 +59,16 @@ fn main() -> ExitCode {
             if is_broken_pipe(&error) {
                 return ExitStatus::Success.into();
             }
+            // Values from input (DNs, addresses, pasted identifiers) are in these messages: shown as
+            // they read, Japanese included, but never a control character that could rewrite the
+            // terminal or fake a line.
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {error}");
+            let _ = writeln!(stderr, "error: {}", printable(&error.to_string()));
             for cause in error.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {cause}");
+                let _ = writeln!(stderr, "  caused by: {}", printable(&cause.to_string()));
             }
             for hint in hints_for_error(&error) {
-                let _ = writeln!(stderr, "\nhint: {hint}");
+                let _ = writeln!(stderr, "\nhint: {}", printable_lines(&hint));
             }
             ExitStatus::Error.into()
         }

@@ -9,6 +9,7 @@ use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anchorsync_core::progress::Reporter;
+use anchorsync_core::wording::printable;
 
 /// Reports to stderr.
 #[derive(Debug, Default)]
@@ -22,8 +23,7 @@ impl StderrReporter {
     /// A reporter that respects `ANCHORSYNC_NO_PROGRESS`.
     pub fn from_env() -> Self {
         Self {
-            quiet: std::env::var_os("ANCHORSYNC_NO_PROGRESS").is_some()
-                || SILENCED.load(Ordering::Relaxed),
+            quiet: std::env::var_os("ANCHORSYNC_NO_PROGRESS").is_some(),
             ..Self::default()
         }
     }
@@ -31,15 +31,6 @@ impl StderrReporter {
     fn line(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
-}
-
-/// Set by [`silence`]: commands that narrate (the demo) keep the progress lines of the steps they run
-/// off the terminal.
-static SILENCED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Hides progress for the rest of the process.
-pub fn silence() {
-    SILENCED.store(true, Ordering::Relaxed);
 }
 
 impl Reporter for StderrReporter {
@@ -59,7 +50,7 @@ impl Reporter for StderrReporter {
     }
 
     fn on_note(&self, message: &str) {
-        self.line(&format!("note: {message}"));
+        self.line(&format!("note: {}", printable(message)));
     }
 
     fn on_finish(&self) {
@@ -130,8 +121,8 @@ impl Reporter for BarReporter {
 
     fn on_note(&self, message: &str) {
         match self.current() {
-            Some(bar) => bar.suspend(|| eprintln!("note: {message}")),
-            None => eprintln!("note: {message}"),
+            Some(bar) => bar.suspend(|| eprintln!("note: {}", printable(message))),
+            None => eprintln!("note: {}", printable(message)),
         }
     }
 

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::settings::Settings;
+
 use anchorsync_ad::file::ReadOptions;
 use anchorsync_core::directory::OnPremUser;
 use anchorsync_core::remediation::{PlanSource, PlanSources};
@@ -87,9 +89,8 @@ pub enum SourceError {
     },
 }
 
-impl SourceError {
-    /// How to get past the error.
-    pub fn hint(&self) -> Option<String> {
+impl anchorsync_core::hint::Hint for SourceError {
+    fn hint(&self) -> Option<String> {
         match self {
             Self::Snapshot { .. } => Some(
                 "`--cloud` takes a tenant snapshot: a JSON object with `users`, `domains`, `roleAssignments` and \
@@ -105,21 +106,21 @@ impl SourceError {
 pub fn read_ad(
     source: &AdSource,
     options: &ReadOptions,
-    config_path: Option<&Path>,
+    settings: &Settings,
 ) -> anyhow::Result<Vec<OnPremUser>> {
     match source {
         AdSource::File(path) => anchorsync_ad::file::read_users_with(path, options)
             .with_context(|| format!("reading the AD users from `{}`", path.display())),
-        AdSource::Live { url } => read_ad_live(url.as_deref(), options, config_path),
+        AdSource::Live { url } => read_ad_live(url.as_deref(), options, settings),
     }
 }
 
 fn read_ad_live(
     url: Option<&str>,
     options: &ReadOptions,
-    config_path: Option<&Path>,
+    settings: &Settings,
 ) -> anyhow::Result<Vec<OnPremUser>> {
-    let mut ad = crate::config::load(config_path)?.ad()?;
+    let mut ad = settings.ad()?;
     if let Some(url) = url {
         ad.servers = vec![url.to_owned()];
     }
@@ -157,16 +158,16 @@ fn read_ad_live(
 
 /// Where a plan's sides were read from, as the plan records them for `apply`: the file as given, or the
 /// configured server, base DNs, Graph root and tenant id. A snapshot file's tenant id is its
-/// `onPremisesSynchronization` id.
+/// `onPremisesSynchronization` id. A live side whose configuration is unusable is an error: a plan
+/// without its tenant id would let `apply` write to another tenant unchecked.
 pub fn plan_sources(
     ad: &AdSource,
     ad_flag: &str,
     cloud: &CloudSource,
     cloud_flag: &str,
     tenant: &TenantSnapshot,
-    config_path: Option<&Path>,
-) -> PlanSources {
-    let config = || crate::config::load(config_path).ok();
+    settings: &Settings,
+) -> anyhow::Result<PlanSources> {
     let ad = match ad {
         AdSource::File(_) => PlanSource {
             kind: "file".to_owned(),
@@ -174,16 +175,11 @@ pub fn plan_sources(
             ..PlanSource::default()
         },
         AdSource::Live { url } => {
-            let configured = config().and_then(|config| config.ad().ok());
+            let configured = settings.ad()?;
             PlanSource {
                 kind: "ldap".to_owned(),
-                location: url.clone().unwrap_or_else(|| {
-                    configured
-                        .as_ref()
-                        .map(|ad| ad.servers.join(" "))
-                        .unwrap_or_else(|| ad_flag.to_owned())
-                }),
-                base_dns: configured.map(|ad| ad.base_dns).unwrap_or_default(),
+                location: url.clone().unwrap_or_else(|| configured.servers.join(" ")),
+                base_dns: configured.base_dns,
                 tenant_id: None,
             }
         }
@@ -201,42 +197,28 @@ pub fn plan_sources(
             tenant_id: snapshot_tenant,
         },
         CloudSource::Live { graph_url } => {
-            let configured = config().and_then(|config| config.graph_settings().ok());
+            let configured = settings.graph(graph_url.as_deref())?;
             PlanSource {
                 kind: "graph".to_owned(),
-                location: graph_url.clone().unwrap_or_else(|| {
-                    configured
-                        .as_ref()
-                        .map(|graph| graph.graph_url.clone())
-                        .unwrap_or_else(|| cloud_flag.to_owned())
-                }),
+                location: configured.graph_url,
                 base_dns: Vec::new(),
-                tenant_id: configured.map(|graph| graph.tenant_id).or(snapshot_tenant),
+                tenant_id: Some(configured.tenant_id),
             }
         }
     };
-    PlanSources { ad, cloud }
+    Ok(PlanSources { ad, cloud })
 }
 
 /// Reads the tenant.
-pub fn read_cloud(
-    source: &CloudSource,
-    config_path: Option<&Path>,
-) -> anyhow::Result<TenantSnapshot> {
+pub fn read_cloud(source: &CloudSource, settings: &Settings) -> anyhow::Result<TenantSnapshot> {
     match source {
         CloudSource::File(path) => read_snapshot(path),
-        CloudSource::Live { graph_url } => read_cloud_live(graph_url.as_deref(), config_path),
+        CloudSource::Live { graph_url } => read_cloud_live(graph_url.as_deref(), settings),
     }
 }
 
-fn read_cloud_live(
-    graph_url: Option<&str>,
-    config_path: Option<&Path>,
-) -> anyhow::Result<TenantSnapshot> {
-    let mut settings = crate::config::load(config_path)?.graph_settings()?;
-    if let Some(graph_url) = graph_url {
-        settings.graph_url = graph_url.to_owned();
-    }
+fn read_cloud_live(graph_url: Option<&str>, settings: &Settings) -> anyhow::Result<TenantSnapshot> {
+    let settings = settings.graph(graph_url)?;
     let graph_url = settings.graph_url.clone();
     let client = anchorsync_graph::GraphClient::new(settings)
         .context("cannot set up the Microsoft Graph client")?;
@@ -249,7 +231,10 @@ fn read_cloud_live(
         .block_on(client.read_snapshot(&reporter))
         .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;
     for warning in &read.warnings {
-        eprintln!("warning: {warning}");
+        eprintln!(
+            "warning: {}",
+            anchorsync_core::wording::printable(&warning.to_string())
+        );
     }
     Ok(read.snapshot)
 }
@@ -325,5 +310,50 @@ mod tests {
             CloudSource::parse("graph.json"),
             CloudSource::File("graph.json".into())
         );
+    }
+
+    #[test]
+    fn a_plan_from_the_live_tenant_fails_on_an_unusable_configuration_issue_11() {
+        // `[graph]` names a secret variable that is not set. The tenant was read from elsewhere (a
+        // snapshot), but the plan says it came from the configured tenant: without the configuration
+        // it cannot say which, and it must not record a source `apply` cannot check.
+        let folder = tempfile::tempdir().unwrap();
+        let config = folder.path().join("anchorsync.toml");
+        std::fs::write(
+            &config,
+            "[graph]\ntenant_id = \"6c1b7d1e-0f6a-4d7e-9a53-6a0c2b9d4e11\"\n\
+             client_id = \"c0000000-0000-4000-8000-0000000000a6\"\n\
+             client_secret_env = \"ANCHORSYNC_TEST_SOURCES_UNSET_SECRET\"\n",
+        )
+        .unwrap();
+        let settings = Settings::resolve(Some(&config), Some(folder.path())).unwrap();
+        let tenant = TenantSnapshot::default();
+        let error = plan_sources(
+            &AdSource::File("users.ldif".into()),
+            "users.ldif",
+            &CloudSource::Live { graph_url: None },
+            "graph",
+            &tenant,
+            &settings,
+        )
+        .unwrap_err();
+        let text = format!("{error:#}");
+        assert!(text.contains("`[graph]` section"), "{text}");
+        assert!(
+            text.contains("ANCHORSYNC_TEST_SOURCES_UNSET_SECRET"),
+            "{text}"
+        );
+
+        // The same for `[ad]`: no section at all.
+        let error = plan_sources(
+            &AdSource::Live { url: None },
+            "ad",
+            &CloudSource::File("tenant.json".into()),
+            "tenant.json",
+            &tenant,
+            &settings,
+        )
+        .unwrap_err();
+        assert!(format!("{error:#}").contains("`[ad]`"), "{error:#}");
     }
 }

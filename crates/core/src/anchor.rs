@@ -144,8 +144,9 @@ impl fmt::Display for AnchorWarning {
         match self {
             Self::NotGuidLength { len } => write!(
                 f,
-                "decodes to {len} bytes, not the 16 of a GUID: it was not derived from objectGUID or \
-                 mS-DS-ConsistencyGuid"
+                "decodes to {}, not the 16 of a GUID: it was not derived from objectGUID or \
+                 mS-DS-ConsistencyGuid",
+                crate::wording::count(*len, "byte", "bytes")
             ),
             Self::NotCanonicalBase64 => write!(
                 f,

@@ -83,7 +83,9 @@ impl Identifier {
 /// Every form of one value: the JSON of `anchorsync convert --format json`.
 ///
 /// Keys are always present; the ones that do not apply are `null`. `canonical` says whether
-/// `immutableId` is canonical Base64, the only kind an AD value can encode to.
+/// `immutableId` is canonical Base64, the only kind an AD value can encode to. `warnings` (last, so
+/// the keys before it keep their places) lists what to know about the value, such as an ImmutableID
+/// that decodes to other than the 16 bytes of a GUID.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Conversion {
@@ -102,6 +104,8 @@ pub struct Conversion {
     pub text: Option<String>,
     /// Whether `immutableId` is canonical Base64.
     pub canonical: Option<bool>,
+    /// Sentences about the value worth reading before using it.
+    pub warnings: Vec<String>,
     /// The form the input was read as (not in the JSON: the text report shows it).
     #[serde(skip)]
     pub read_as: IdentifierForm,
@@ -127,11 +131,42 @@ impl Conversion {
                 Identifier::Sid(sid) => Some(sid.to_string()),
                 _ => None,
             },
+            warnings: not_a_guid_warning(identifier, read_as, text.is_some())
+                .into_iter()
+                .collect(),
             text,
             canonical: Some(true),
             read_as,
         }
     }
+}
+
+/// A value read from an encoded form that decodes to other than 16 bytes was not made from a GUID (a
+/// HENNGE-style numeric ImmutableID such as `10000183` is 6 bytes): mS-DS-ConsistencyGuid cannot hold
+/// it, so a hard match written from AD into that attribute cannot reproduce it.
+fn not_a_guid_warning(
+    identifier: &Identifier,
+    read_as: IdentifierForm,
+    text: bool,
+) -> Option<String> {
+    let Identifier::Bytes(bytes) = identifier else {
+        return None;
+    };
+    if read_as == IdentifierForm::Text {
+        return None;
+    }
+    let not_guid = crate::anchor::AnchorWarning::NotGuidLength { len: bytes.len() };
+    let string_attribute = if text {
+        " or, under a Base64-encoding profile (HENNGE Directory Sync), write `text` into a string anchor \
+         attribute"
+    } else {
+        ""
+    };
+    Some(format!(
+        "{not_guid}. mS-DS-ConsistencyGuid holds 16 bytes, so a hard match written from AD into it \
+         (`--strategy hard-ad`) cannot reproduce this value: set the cloud ImmutableID from AD instead \
+         (`--strategy hard-cloud`){string_attribute}"
+    ))
 }
 
 /// Why a value could not be converted.
@@ -166,9 +201,9 @@ pub enum ConvertError {
     },
 }
 
-impl ConvertError {
+impl crate::hint::Hint for ConvertError {
     /// A hint saying how to fix the input, when there is one.
-    pub fn hint(&self) -> Option<String> {
+    fn hint(&self) -> Option<String> {
         match self {
             Self::Ambiguous { readings, .. } => Some(format!(
                 "name the form with {}",
@@ -281,7 +316,11 @@ pub fn detect(input: &str) -> Result<(IdentifierForm, Identifier), ConvertError>
         return read_as(trimmed, IdentifierForm::LdapFilter)
             .map(|id| (IdentifierForm::LdapFilter, id));
     }
-    if trimmed.len() > 2 && trimmed[..2].eq_ignore_ascii_case("S-") {
+    if trimmed.len() > 2
+        && trimmed
+            .get(..2)
+            .is_some_and(|prefix| prefix.eq_ignore_ascii_case("S-"))
+    {
         return read_as(trimmed, IdentifierForm::Sid).map(|id| (IdentifierForm::Sid, id));
     }
     if trimmed.contains('-') && ObjectGuid::parse_guid_string(trimmed).is_ok() {
@@ -412,6 +451,51 @@ mod tests {
                 .as_deref(),
             Some("S-1-5-21-1000")
         );
+    }
+
+    #[test]
+    fn a_value_of_other_than_16_bytes_says_it_is_not_a_guid_issue_10() {
+        let numeric = convert("10000183", None).unwrap();
+        assert_eq!(numeric.hex.as_deref(), Some("d74d34d35f37"));
+        assert_eq!(numeric.warnings.len(), 1);
+        assert!(
+            numeric.warnings[0].starts_with(
+                "decodes to 6 bytes, not the 16 of a GUID: it was not derived from objectGUID"
+            ),
+            "{:?}",
+            numeric.warnings
+        );
+        assert!(numeric.warnings[0].contains("hard-cloud"));
+        let long = convert(r"\01\02\03\04\05\06\07\08\09\0a\0b\0c\0d\0e\0f\10\11", None).unwrap();
+        assert!(long.warnings[0].starts_with("decodes to 17 bytes"));
+        // A GUID, a SID, or text given as text: nothing to warn about.
+        assert!(
+            convert("iGhmiAEBERG7uxI0VniQqw==", None)
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+        assert!(
+            convert("S-1-5-21-1-2-3-1105", None)
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+        assert!(
+            convert("E10023", Some(IdentifierForm::Text))
+                .unwrap()
+                .warnings
+                .is_empty()
+        );
+        assert!(convert("RTEwMDIz", None).unwrap().warnings[0].contains("write `text`"));
+    }
+
+    #[test]
+    fn non_ascii_input_is_refused_not_a_panic_issue_10() {
+        let error = convert("山田太郎", None).unwrap_err().to_string();
+        assert!(error.contains("character 1 is `山`"), "{error}");
+        let error = convert("S\u{e9}", None).unwrap_err().to_string();
+        assert!(error.contains("`Sé`"), "{error}");
     }
 
     #[test]

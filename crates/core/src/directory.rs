@@ -11,6 +11,10 @@ use std::fmt;
 
 use crate::identifier::{IdentifierError, ObjectGuid, Sid};
 
+mod profile;
+
+pub use profile::ProfileAttribute;
+
 /// The `userAccountControl` bit that marks a disabled account.
 pub const UAC_ACCOUNTDISABLE: u32 = 0x0002;
 
@@ -202,6 +206,33 @@ pub const STANDARD_ATTRIBUTES: &[&str] = &[
     "distinguishedName",
     "whenChanged",
     "uSNChanged",
+    // What a sync's attribute flow reads besides (Entra Connect's out-of-box user rules); kept compactly
+    // in `OnPremUser::profile`.
+    "cn",
+    "company",
+    "l",
+    "st",
+    "co",
+    "c",
+    "postalCode",
+    "streetAddress",
+    "facsimileTelephoneNumber",
+    "preferredLanguage",
+    "extensionAttribute1",
+    "extensionAttribute2",
+    "extensionAttribute3",
+    "extensionAttribute4",
+    "extensionAttribute5",
+    "extensionAttribute6",
+    "extensionAttribute7",
+    "extensionAttribute8",
+    "extensionAttribute9",
+    "extensionAttribute10",
+    "extensionAttribute11",
+    "extensionAttribute12",
+    "extensionAttribute13",
+    "extensionAttribute14",
+    "extensionAttribute15",
 ];
 
 /// Attributes whose values are binary whatever their bytes look like.
@@ -261,6 +292,9 @@ pub struct OnPremUser {
     pub when_changed: Option<String>,
     /// `uSNChanged`.
     pub usn_changed: Option<u64>,
+    /// The [`ProfileAttribute`]s present, sorted by attribute, each once (set them with
+    /// [`OnPremUser::set_profile`]).
+    pub profile: Vec<(ProfileAttribute, String)>,
     /// Every other attribute that was read (a configured anchor attribute, for example), raw.
     pub extra: BTreeMap<AttributeName, Vec<Vec<u8>>>,
 }
@@ -319,10 +353,42 @@ impl OnPremUser {
         for address in &self.proxy_addresses {
             entry.push("proxyAddresses", address.as_bytes());
         }
+        for (attribute, value) in &self.profile {
+            entry.push(attribute.name(), value.as_bytes());
+        }
         for (name, values) in &self.extra {
             entry.attributes.insert(name.clone(), values.clone());
         }
         entry
+    }
+
+    /// The value of a profile attribute, when present.
+    pub fn profile(&self, attribute: ProfileAttribute) -> Option<&str> {
+        self.profile
+            .binary_search_by_key(&attribute, |(held, _)| *held)
+            .ok()
+            .and_then(|index| self.profile.get(index))
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// Sets (or, with `None`, removes) a profile attribute, keeping the list sorted.
+    pub fn set_profile(&mut self, attribute: ProfileAttribute, value: Option<String>) {
+        match (
+            self.profile
+                .binary_search_by_key(&attribute, |(held, _)| *held),
+            value,
+        ) {
+            (Ok(index), Some(value)) => {
+                if let Some(slot) = self.profile.get_mut(index) {
+                    slot.1 = value;
+                }
+            }
+            (Ok(index), None) => {
+                self.profile.remove(index);
+            }
+            (Err(index), Some(value)) => self.profile.insert(index, (attribute, value)),
+            (Err(_), None) => {}
+        }
     }
 
     /// Whether `userAccountControl` marks the account disabled.
@@ -370,6 +436,10 @@ impl OnPremUser {
             StandardField::UsnChanged => text(&self.usn_changed.map(|n| n.to_string())),
             StandardField::DistinguishedName => vec![self.dn.as_bytes().to_vec()],
             StandardField::Text(slot) => text(slot.get(self)),
+            StandardField::Profile(attribute) => self
+                .profile(attribute)
+                .map(|value| vec![value.as_bytes().to_vec()])
+                .unwrap_or_default(),
         }
     }
 }
@@ -385,6 +455,7 @@ enum StandardField {
     UsnChanged,
     DistinguishedName,
     Text(TextField),
+    Profile(ProfileAttribute),
 }
 
 /// The single-valued text attributes.
@@ -452,15 +523,41 @@ impl TextField {
 /// The standard attributes, sorted as LDAP sorts attribute names (case-insensitively), which is the order
 /// [`OnPremUser::from_entry`] has always checked them in: the first error reported is the same whatever
 /// the reader.
-const STANDARD_FIELDS: [(&str, StandardField); 22] = {
+const STANDARD_FIELDS: [(&str, StandardField); 47] = {
+    use ProfileAttribute as P;
+    use StandardField::Profile;
     use TextField as T;
     [
+        ("c", Profile(P::C)),
+        ("cn", Profile(P::Cn)),
+        ("co", Profile(P::Co)),
+        ("company", Profile(P::Company)),
         ("department", StandardField::Text(T::Department)),
         ("displayName", StandardField::Text(T::DisplayName)),
         ("distinguishedName", StandardField::DistinguishedName),
         ("employeeID", StandardField::Text(T::EmployeeId)),
         ("employeeNumber", StandardField::Text(T::EmployeeNumber)),
+        ("extensionAttribute1", Profile(P::ExtensionAttribute1)),
+        ("extensionAttribute10", Profile(P::ExtensionAttribute10)),
+        ("extensionAttribute11", Profile(P::ExtensionAttribute11)),
+        ("extensionAttribute12", Profile(P::ExtensionAttribute12)),
+        ("extensionAttribute13", Profile(P::ExtensionAttribute13)),
+        ("extensionAttribute14", Profile(P::ExtensionAttribute14)),
+        ("extensionAttribute15", Profile(P::ExtensionAttribute15)),
+        ("extensionAttribute2", Profile(P::ExtensionAttribute2)),
+        ("extensionAttribute3", Profile(P::ExtensionAttribute3)),
+        ("extensionAttribute4", Profile(P::ExtensionAttribute4)),
+        ("extensionAttribute5", Profile(P::ExtensionAttribute5)),
+        ("extensionAttribute6", Profile(P::ExtensionAttribute6)),
+        ("extensionAttribute7", Profile(P::ExtensionAttribute7)),
+        ("extensionAttribute8", Profile(P::ExtensionAttribute8)),
+        ("extensionAttribute9", Profile(P::ExtensionAttribute9)),
+        (
+            "facsimileTelephoneNumber",
+            Profile(P::FacsimileTelephoneNumber),
+        ),
         ("givenName", StandardField::Text(T::GivenName)),
+        ("l", Profile(P::L)),
         ("mail", StandardField::Text(T::Mail)),
         ("mailNickname", StandardField::Text(T::MailNickname)),
         ("mobile", StandardField::Text(T::Mobile)),
@@ -468,9 +565,13 @@ const STANDARD_FIELDS: [(&str, StandardField); 22] = {
         ("objectGUID", StandardField::ObjectGuid),
         ("objectSid", StandardField::ObjectSid),
         ("physicalDeliveryOfficeName", StandardField::Text(T::Office)),
+        ("postalCode", Profile(P::PostalCode)),
+        ("preferredLanguage", Profile(P::PreferredLanguage)),
         ("proxyAddresses", StandardField::ProxyAddresses),
         ("sAMAccountName", StandardField::Text(T::SamAccountName)),
         ("sn", StandardField::Text(T::Surname)),
+        ("st", Profile(P::St)),
+        ("streetAddress", Profile(P::StreetAddress)),
         ("telephoneNumber", StandardField::Text(T::TelephoneNumber)),
         ("title", StandardField::Text(T::Title)),
         ("userAccountControl", StandardField::UserAccountControl),
@@ -500,28 +601,53 @@ fn standard_field(name: &str) -> Option<usize> {
     lowered.copy_from_slice(name.as_bytes());
     lowered.make_ascii_lowercase();
     Some(match &*lowered {
-        b"department" => 0,
-        b"displayname" => 1,
-        b"distinguishedname" => 2,
-        b"employeeid" => 3,
-        b"employeenumber" => 4,
-        b"givenname" => 5,
-        b"mail" => 6,
-        b"mailnickname" => 7,
-        b"mobile" => 8,
-        b"ms-ds-consistencyguid" => 9,
-        b"objectguid" => 10,
-        b"objectsid" => 11,
-        b"physicaldeliveryofficename" => 12,
-        b"proxyaddresses" => 13,
-        b"samaccountname" => 14,
-        b"sn" => 15,
-        b"telephonenumber" => 16,
-        b"title" => 17,
-        b"useraccountcontrol" => 18,
-        b"userprincipalname" => 19,
-        b"usnchanged" => 20,
-        b"whenchanged" => 21,
+        b"c" => 0,
+        b"cn" => 1,
+        b"co" => 2,
+        b"company" => 3,
+        b"department" => 4,
+        b"displayname" => 5,
+        b"distinguishedname" => 6,
+        b"employeeid" => 7,
+        b"employeenumber" => 8,
+        b"extensionattribute1" => 9,
+        b"extensionattribute10" => 10,
+        b"extensionattribute11" => 11,
+        b"extensionattribute12" => 12,
+        b"extensionattribute13" => 13,
+        b"extensionattribute14" => 14,
+        b"extensionattribute15" => 15,
+        b"extensionattribute2" => 16,
+        b"extensionattribute3" => 17,
+        b"extensionattribute4" => 18,
+        b"extensionattribute5" => 19,
+        b"extensionattribute6" => 20,
+        b"extensionattribute7" => 21,
+        b"extensionattribute8" => 22,
+        b"extensionattribute9" => 23,
+        b"facsimiletelephonenumber" => 24,
+        b"givenname" => 25,
+        b"l" => 26,
+        b"mail" => 27,
+        b"mailnickname" => 28,
+        b"mobile" => 29,
+        b"ms-ds-consistencyguid" => 30,
+        b"objectguid" => 31,
+        b"objectsid" => 32,
+        b"physicaldeliveryofficename" => 33,
+        b"postalcode" => 34,
+        b"preferredlanguage" => 35,
+        b"proxyaddresses" => 36,
+        b"samaccountname" => 37,
+        b"sn" => 38,
+        b"st" => 39,
+        b"streetaddress" => 40,
+        b"telephonenumber" => 41,
+        b"title" => 42,
+        b"useraccountcontrol" => 43,
+        b"userprincipalname" => 44,
+        b"usnchanged" => 45,
+        b"whenchanged" => 46,
         _ => return None,
     })
 }
@@ -554,7 +680,7 @@ impl<'k> UserBuilder<'k> {
     /// when `None`): an inventory read for one purpose need not hold every `memberOf` of every user.
     pub fn new(keep: Option<&'k [String]>) -> Self {
         Self {
-            first: Default::default(),
+            first: std::array::from_fn(|_| None),
             more: Vec::new(),
             spellings: Vec::new(),
             extra: BTreeMap::new(),
@@ -704,6 +830,11 @@ fn apply_field(
             user.usn_changed = Some(fields.number(fields.single(first, &more)?)?)
         }
         StandardField::DistinguishedName => {}
+        StandardField::Profile(attribute) => {
+            // Read in table order, which is the list's order: pushing keeps it sorted.
+            let value = fields.text(fields.single(first, &more)?)?;
+            user.profile.push((attribute, value));
+        }
         StandardField::Text(slot) => {
             *slot.of(user) = Some(fields.text(fields.single(first, &more)?)?)
         }
@@ -894,6 +1025,91 @@ mod tests {
         assert_eq!(standard_field("objectClass"), None);
         assert_eq!(standard_field(&"x".repeat(40)), None);
         assert_eq!(standard_field(""), None);
+    }
+
+    #[test]
+    fn every_standard_attribute_has_a_field_and_profile_values_stay_sorted() {
+        let mut fields: Vec<String> = STANDARD_FIELDS
+            .iter()
+            .map(|(name, _)| name.to_ascii_lowercase())
+            .collect();
+        let mut read: Vec<String> = STANDARD_ATTRIBUTES
+            .iter()
+            .map(|name| name.to_ascii_lowercase())
+            .collect();
+        fields.sort();
+        read.sort();
+        assert_eq!(fields, read);
+        for attribute in ProfileAttribute::ALL {
+            assert!(
+                STANDARD_ATTRIBUTES.contains(&attribute.name()),
+                "{attribute:?}"
+            );
+        }
+        let mut sorted = ProfileAttribute::ALL;
+        sorted.sort();
+        assert_eq!(
+            sorted,
+            ProfileAttribute::ALL,
+            "declaration order is table order"
+        );
+
+        // Read in any order, kept sorted, each readable by name.
+        let mut entry = DirectoryEntry::new("CN=Taro,DC=corp");
+        entry.push("streetAddress", "1-1 Marunouchi");
+        entry.push("CN", "Taro");
+        entry.push("extensionAttribute15", "x15");
+        entry.push("extensionattribute2", "x2");
+        let user = OnPremUser::from_entry(entry).unwrap();
+        let held: Vec<ProfileAttribute> = user.profile.iter().map(|(a, _)| *a).collect();
+        assert_eq!(
+            held,
+            [
+                ProfileAttribute::Cn,
+                ProfileAttribute::ExtensionAttribute15,
+                ProfileAttribute::ExtensionAttribute2,
+                ProfileAttribute::StreetAddress
+            ]
+        );
+        assert_eq!(user.attribute_values("cn"), vec![b"Taro".to_vec()]);
+        assert_eq!(
+            user.profile(ProfileAttribute::ExtensionAttribute2),
+            Some("x2")
+        );
+        assert!(user.extra.is_empty(), "profile attributes are not extra");
+        assert_eq!(OnPremUser::from_entry(user.to_entry()).unwrap(), user);
+
+        let mut user = user;
+        user.set_profile(ProfileAttribute::C, Some("JP".into()));
+        user.set_profile(ProfileAttribute::Cn, None);
+        user.set_profile(ProfileAttribute::StreetAddress, Some("2-2".into()));
+        assert_eq!(
+            user.profile.first().map(|(a, _)| *a),
+            Some(ProfileAttribute::C)
+        );
+        assert_eq!(user.profile(ProfileAttribute::Cn), None);
+        assert_eq!(user.profile(ProfileAttribute::StreetAddress), Some("2-2"));
+        assert_eq!(
+            ProfileAttribute::extension(12).map(ProfileAttribute::name),
+            Some("extensionAttribute12")
+        );
+        assert_eq!(ProfileAttribute::extension(16), None);
+        assert_eq!(ProfileAttribute::extension(0), None);
+        for attribute in ProfileAttribute::ALL {
+            let number = attribute
+                .name()
+                .strip_prefix("extensionAttribute")
+                .map(|n| n.parse::<u8>().unwrap());
+            assert_eq!(attribute.extension_number(), number, "{attribute:?}");
+        }
+
+        let mut entry = DirectoryEntry::new("CN=Two,DC=corp");
+        entry.push("l", "Tokyo");
+        entry.push("l", "Osaka");
+        assert_eq!(
+            OnPremUser::from_entry(entry).unwrap_err().to_string(),
+            "`CN=Two,DC=corp`: `l` is single-valued but has 2 values"
+        );
     }
 
     #[test]

@@ -133,7 +133,7 @@ impl fmt::Display for Base64Problem {
                 f,
                 "character {position} is `{}`, which is not in the Base64 alphabet (A-Z a-z 0-9 + / and = \
                  padding)",
-                character.escape_default()
+                crate::wording::printable_char(*character)
             ),
             Self::TrailingCharacters { trailing } => write!(
                 f,
@@ -308,7 +308,10 @@ pub fn decode_hex(input: &str) -> Result<Vec<u8>, IdentifierError> {
         )));
     }
     if !digits.len().is_multiple_of(2) {
-        return Err(error(format!("{} digits is an odd number", digits.len())));
+        return Err(error(format!(
+            "{} is an odd number",
+            crate::wording::count(digits.len(), "digit", "digits")
+        )));
     }
     (0..digits.len())
         .step_by(2)
@@ -436,6 +439,20 @@ impl FromStr for ObjectGuid {
     }
 }
 
+impl serde::Serialize for ObjectGuid {
+    /// The GUID string (`88666888-0101-1111-bbbb-1234567890ab`).
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ObjectGuid {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// A cloud `onPremisesImmutableId` or the sourceAnchor computed for an on-premises user.
 ///
 /// Any string can be an ImmutableID in the cloud; comparison is case-sensitive and exact.
@@ -518,8 +535,9 @@ impl Sid {
         let expected = 8 + 4 * count;
         if bytes.len() != expected {
             return Err(error(format!(
-                "{} bytes, but a SID with {count} sub-authorities has {expected}",
-                bytes.len()
+                "{}, but a SID with {} has {expected}",
+                crate::wording::count(bytes.len(), "byte", "bytes"),
+                crate::wording::count(count, "sub-authority", "sub-authorities")
             )));
         }
         let (authority_bytes, rest) = rest

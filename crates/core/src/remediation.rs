@@ -18,6 +18,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::engine::Outcome;
+
 /// How a plan pairs identities, matching-rules.md §5 and the three documented ways.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
@@ -56,15 +58,33 @@ pub enum StepSystem {
     Ad,
     /// The Microsoft 365 tenant (Graph); the step's target is a cloud user id.
     Cloud,
+    /// The tenant's directory synchronisation settings (`tenant matching`); the step's target is the
+    /// `onPremisesSynchronization` object id. Never in a plan file.
+    Tenant,
 }
 
 impl StepSystem {
+    /// Every system, for parsing.
+    pub const ALL: [Self; 3] = [Self::Ad, Self::Cloud, Self::Tenant];
+
     /// The name in JSON and in the journal.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ad => "ad",
             Self::Cloud => "cloud",
+            Self::Tenant => "tenant",
         }
+    }
+
+    /// The system named `name` (as [`StepSystem::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|system| system.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for StepSystem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -83,9 +103,21 @@ pub enum StepPurpose {
     /// Move the UPN back: runs whenever the matching `federated-upn-away` step was done, even when a
     /// step between them failed.
     FederatedUpnBack,
+    /// Switch one of the tenant's synchronisation features (`tenant matching`); never in a plan file.
+    SetTenantFeature,
 }
 
 impl StepPurpose {
+    /// Every purpose, for parsing.
+    pub const ALL: [Self; 6] = [
+        Self::SetAnchor,
+        Self::SetImmutableId,
+        Self::ClearImmutableId,
+        Self::FederatedUpnAway,
+        Self::FederatedUpnBack,
+        Self::SetTenantFeature,
+    ];
+
     /// The name in JSON and in the journal.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -94,7 +126,15 @@ impl StepPurpose {
             Self::ClearImmutableId => "clear-immutable-id",
             Self::FederatedUpnAway => "federated-upn-away",
             Self::FederatedUpnBack => "federated-upn-back",
+            Self::SetTenantFeature => "set-tenant-feature",
         }
+    }
+
+    /// The purpose named `name` (as [`StepPurpose::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|purpose| purpose.as_str() == name)
     }
 
     /// The purpose of the step that reverses this one (undo).
@@ -104,7 +144,19 @@ impl StepPurpose {
             Self::SetImmutableId | Self::ClearImmutableId => Self::SetImmutableId,
             Self::FederatedUpnAway => Self::FederatedUpnBack,
             Self::FederatedUpnBack => Self::FederatedUpnAway,
+            Self::SetTenantFeature => Self::SetTenantFeature,
         }
+    }
+
+    /// Whether this step moves a federated user's UPN (away or back) around the change that needs it.
+    pub fn is_upn_move(self) -> bool {
+        matches!(self, Self::FederatedUpnAway | Self::FederatedUpnBack)
+    }
+}
+
+impl std::fmt::Display for StepPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -199,6 +251,103 @@ impl<'de> Deserialize<'de> for StepValue {
     }
 }
 
+/// One attribute of one object going from `before` to `after`: the compare-and-set unit of every
+/// operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// The attribute, as the system names it.
+    pub attribute: String,
+    /// The value it must hold when the step runs.
+    pub before: StepValue,
+    /// The value it gets.
+    pub after: StepValue,
+}
+
+impl Change {
+    /// The change that undoes this one: from `after` back to `before`.
+    pub fn reversed(&self) -> Self {
+        Self {
+            attribute: self.attribute.clone(),
+            before: self.after.clone(),
+            after: self.before.clone(),
+        }
+    }
+}
+
+/// What one journaled step does to its object. Each operation has a compare part (what must hold
+/// before it is sent), an effect that can be observed afterwards (so a step left `started` by a crash
+/// is resolved by reading, never by sending again), and a reversal:
+///
+/// | operation | compare | observed as done when | reversed by |
+/// |---|---|---|---|
+/// | `Set` | the attribute is `before` | it is `after` | `Set` back |
+/// | `Update` | every property is its `before` | every one is its `after` | `Update` back |
+/// | `Create` | no object has the anchor | an object has the anchor | `Delete` of that object |
+/// | `Delete` | the object holds `expected` | it is in deleted items | `Restore` |
+/// | `Restore` | the object is in deleted items | it is active again | `Delete` |
+///
+/// `apply`, `undo` and `tenant matching` write `Set` only. `Update`, `Create`, `Delete` and
+/// `Restore` are the writes of the sync (issue 14): the journal stores them and undo reverses them,
+/// and a target that does not carry one out yet refuses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "operation", rename_all = "kebab-case")]
+pub enum Operation {
+    /// One attribute, compare-and-set.
+    Set(Change),
+    /// Several properties of one object in one compare-and-set write (one `PATCH`).
+    Update {
+        /// The properties, each with its expected and new value.
+        changes: Vec<Change>,
+    },
+    /// A new object. `anchor` finds it again: an answer lost after the request was sent is resolved
+    /// by looking the anchor up before anything is retried, so one source object never becomes two.
+    Create {
+        /// The property that identifies the object (`onPremisesImmutableId`) and its value.
+        anchor: Property,
+        /// Every other property the object is created with (never a password: it is not journaled).
+        properties: Vec<Property>,
+    },
+    /// Delete the object into deleted items (restorable), only if it still holds `expected`.
+    Delete {
+        /// The values that must hold (the anchor, at least), so a reused id is never deleted.
+        expected: Vec<Property>,
+    },
+    /// Bring the object back from deleted items.
+    Restore,
+}
+
+impl Operation {
+    /// The name in the journal.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Set(_) => "set",
+            Self::Update { .. } => "update",
+            Self::Create { .. } => "create",
+            Self::Delete { .. } => "delete",
+            Self::Restore => "restore",
+        }
+    }
+
+    /// The change of a `Set`.
+    pub fn as_set(&self) -> Option<&Change> {
+        match self {
+            Self::Set(change) => Some(change),
+            _ => None,
+        }
+    }
+}
+
+/// A property and its value (a created object's, or one a delete expects).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Property {
+    /// The property, as the system names it.
+    pub attribute: String,
+    /// Its value.
+    pub value: StepValue,
+}
+
 /// One change to one attribute of one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -221,6 +370,15 @@ pub struct RemediationStep {
 }
 
 impl RemediationStep {
+    /// The change the step makes.
+    pub fn change(&self) -> Change {
+        Change {
+            attribute: self.attribute.clone(),
+            before: self.before.clone(),
+            after: self.after.clone(),
+        }
+    }
+
     /// The step that reverses this one (undo): `before` and `after` swapped.
     pub fn reversed(&self) -> Self {
         Self {
@@ -253,9 +411,9 @@ pub struct Remediation {
     /// When not fixable: the strategy that would work.
     #[serde(default)]
     pub alternative: Option<Strategy>,
-    /// The outcome predicted once the steps are done (an outcome of the plan's vocabulary).
+    /// The outcome predicted once the steps are done.
     #[serde(default)]
-    pub outcome_after: Option<String>,
+    pub outcome_after: Option<Outcome>,
     /// The changes, in the order they run.
     #[serde(default)]
     pub steps: Vec<RemediationStep>,

@@ -6,7 +6,8 @@
 //! { "users": [ /* GET /users?$select=... value[] */ ],
 //!   "domains": [ /* GET /domains value[] */ ],
 //!   "roleAssignments": [ /* GET /roleManagement/directory/roleAssignments value[] */ ],
-//!   "onPremisesSynchronization": { /* GET /directory/onPremisesSynchronization value[0] */ } }
+//!   "onPremisesSynchronization": { /* GET /directory/onPremisesSynchronization value[0] */ },
+//!   "deletedUsers": [ /* GET /directory/deletedItems/microsoft.graph.user value[] (optional) */ ] }
 //! ```
 //!
 //! Every type keeps the properties it does not name in `other`, so a snapshot read and written again
@@ -19,7 +20,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// A tenant as a snapshot file holds it. Properties other than the four are ignored when read.
+/// A tenant as a snapshot file holds it. Properties other than these five are ignored when read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSnapshot {
@@ -35,6 +36,11 @@ pub struct TenantSnapshot {
     /// `GET /directory/onPremisesSynchronization` `value[0]`.
     #[serde(default)]
     pub on_premises_synchronization: Option<OnPremisesSynchronization>,
+    /// `GET /directory/deletedItems/microsoft.graph.user` values: users deleted within the last 30 days,
+    /// restorable, each with its `deletedDateTime` (kept in [`CloudUser::other`]). Written only when
+    /// there are some, so snapshots of tenants without deleted users keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deleted_users: Vec<CloudUser>,
 }
 
 impl TenantSnapshot {
@@ -105,12 +111,12 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
     type Value = TenantSnapshot;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments` and `onPremisesSynchronization`")
+        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments`, `onPremisesSynchronization` and `deletedUsers`")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TenantSnapshot, A::Error> {
         let mut snapshot = TenantSnapshot::default();
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         let mut first = |slot: usize, name: &str| -> Result<(), A::Error> {
             match seen.get_mut(slot) {
                 Some(seen) if *seen => {
@@ -140,6 +146,10 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
                 "onPremisesSynchronization" => {
                     first(3, "onPremisesSynchronization")?;
                     snapshot.on_premises_synchronization = map.next_value()?;
+                }
+                "deletedUsers" => {
+                    first(4, "deletedUsers")?;
+                    snapshot.deleted_users = map.next_value_seed(UsersSeed(0))?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -682,6 +692,30 @@ mod tests {
         ))
         .unwrap();
         assert!(seeded.users.capacity() >= 100);
+    }
+
+    #[test]
+    fn deleted_users_round_trip_and_are_left_out_when_there_are_none() {
+        let text =
+            r#"{"users":[],"deletedUsers":[{"id":"d1","deletedDateTime":"2026-12-01T10:00:00Z"}]}"#;
+        let snapshot: TenantSnapshot = serde_json::from_str(text).unwrap();
+        assert_eq!(snapshot.deleted_users.len(), 1);
+        assert_eq!(
+            snapshot.deleted_users[0].other.get("deletedDateTime"),
+            Some(&Value::String("2026-12-01T10:00:00Z".into()))
+        );
+        let again = TenantSnapshot::from_json(&snapshot.to_json().unwrap()).unwrap();
+        assert_eq!(again, snapshot);
+        assert!(
+            !TenantSnapshot::default()
+                .to_json()
+                .unwrap()
+                .contains("deletedUsers")
+        );
+        let error =
+            serde_json::from_str::<TenantSnapshot>(r#"{"deletedUsers":[],"deletedUsers":[]}"#)
+                .unwrap_err();
+        assert!(error.to_string().contains("duplicate field `deletedUsers`"));
     }
 
     #[test]

@@ -585,6 +585,16 @@ impl GraphClient {
                         reporter,
                     );
                 }
+                // A new object not replicated yet, through `for_new_objects` (not its last attempt).
+                404 if self.rides_replication_lag
+                    && slots
+                        .get(*index)
+                        .is_some_and(|slot| slot.transient_attempts + 1 < policy.max_attempts) =>
+                {
+                    counters.replication_waits.increment();
+                    let why = Again::Transient(None, "HTTP 404 (not replicated yet)".to_owned());
+                    self.retry_or_finish(*index, why, true, &policy, slots, &mut again, reporter);
+                }
                 424 if slots.get(*index).is_some_and(|slot| {
                     slot.request
                         .depends_on

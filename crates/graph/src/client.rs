@@ -24,6 +24,8 @@ use crate::token::TokenSource;
 #[derive(Clone)]
 pub struct GraphClient {
     pub(crate) inner: Arc<Inner>,
+    /// Set on the handle [`GraphClient::for_new_objects`] returns: a 404 is Entra's replication lag.
+    pub(crate) rides_replication_lag: bool,
 }
 
 impl std::fmt::Debug for GraphClient {
@@ -134,6 +136,7 @@ impl GraphClient {
         }
         let http = builder.build().map_err(GraphError::HttpClient)?;
         Ok(Self {
+            rides_replication_lag: false,
             inner: Arc::new(Inner {
                 http,
                 tokens: TokenSource::new(&settings),
@@ -144,6 +147,20 @@ impl GraphClient {
                 settings,
             }),
         })
+    }
+
+    /// A handle on the same client (same token cache, gate and limits) for requests about objects
+    /// created moments ago, such as a `PATCH` or `GET` right after [`GraphClient::create_user`]: a
+    /// `404` is taken for Entra's replication lag ("A newly created object to return a 'Not Found'",
+    /// <https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/>)
+    /// and the request is sent again after the retry policy's backoff, up to
+    /// [`RetryPolicy::max_attempts`] attempts, after which the 404 itself is returned. Opt-in and
+    /// per call site: through the ordinary client a 404 is an answer, never retried.
+    pub fn for_new_objects(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+            rides_replication_lag: true,
+        }
     }
 
     /// The settings the client was built with.
@@ -309,6 +326,31 @@ impl GraphClient {
                             );
                             // Throttling is per app and tenant: hold back every request of this kind.
                             self.gate(write).close_for(delay);
+                            continue;
+                        }
+                        404 if self.rides_replication_lag => {
+                            let next = backoff.next().filter(|_| attempts < policy.max_attempts);
+                            let Some(delay) = next else {
+                                return Err(GraphError::Service(Box::new(
+                                    ServiceError::from_body(
+                                        name,
+                                        status,
+                                        &body,
+                                        request_id,
+                                        Some(client_request_id),
+                                    ),
+                                )));
+                            };
+                            inner.counters.replication_waits.increment();
+                            tracing::info!(
+                                method = %call.method,
+                                path = %name.path,
+                                request_id = request_id.as_deref().unwrap_or("-"),
+                                attempt = attempts,
+                                delay_ms = delay.as_millis() as u64,
+                                "404 for a new object: waiting for Entra's replication"
+                            );
+                            tokio::time::sleep(delay).await;
                             continue;
                         }
                         503 | 504 => {

@@ -174,6 +174,12 @@ impl ConfigError {
     }
 }
 
+impl anchorsync_core::hint::Hint for ConfigError {
+    fn hint(&self) -> Option<String> {
+        ConfigError::hint(self)
+    }
+}
+
 /// Everything a [`GraphClient`](crate::GraphClient) needs, with secrets already loaded.
 #[derive(Debug, Clone)]
 pub struct ClientSettings {

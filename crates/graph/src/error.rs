@@ -24,8 +24,8 @@ pub enum GraphError {
     Token(Box<TokenError>),
     /// Graph kept answering 429/503/504 (or could not be reached) until the retry budget was spent.
     #[error(
-        "`{request}`: gave up after {attempts} attempt{}; the last answer was {last}{}",
-        if *.attempts == 1 { "" } else { "s" },
+        "`{request}`: gave up after {}; the last answer was {last}{}",
+        anchorsync_core::wording::count(usize::try_from(*.attempts).unwrap_or(usize::MAX), "attempt", "attempts"),
         request_id_suffix(.request_id.as_deref())
     )]
     GaveUp {
@@ -85,6 +85,24 @@ pub enum GraphError {
         /// The configured Graph base URL.
         base: String,
     },
+    /// A look-up by a value Entra keeps unique found more than one object: the tenant is not in the
+    /// state the caller relies on, and nothing should be written for that value until someone has
+    /// looked.
+    #[error(
+        "`{request}`: {} objects hold {property} `{value}` ({}), which Entra keeps unique",
+        .ids.len(),
+        .ids.iter().map(|id| format!("`{id}`")).collect::<Vec<_>>().join(", ")
+    )]
+    NotUnique {
+        /// `METHOD path` of the look-up.
+        request: RequestName,
+        /// The property, e.g. `onPremisesImmutableId`.
+        property: &'static str,
+        /// The value looked up.
+        value: String,
+        /// The ids of the objects found.
+        ids: Vec<String>,
+    },
     /// A `$batch` request list the client cannot send as given.
     #[error("$batch: {0}")]
     InvalidBatch(String),
@@ -129,6 +147,13 @@ impl GraphError {
         self.status() == Some(404)
     }
 
+    /// Whether the request was sent and no answer came back (or the gateway timed out): Graph may
+    /// or may not have carried it out ([`GraphError::OutcomeUnknown`]). Only a `POST` ends this way;
+    /// the other methods are sent again.
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(self, Self::OutcomeUnknown { .. })
+    }
+
     /// The properties whose values already belong to another object (`ObjectConflict` details).
     pub fn conflicts(&self) -> Vec<&str> {
         self.service()
@@ -146,6 +171,9 @@ impl GraphError {
                  or lower `concurrency` in the `[graph]` section of `anchorsync.toml`"
                     .to_owned(),
             ),
+            Self::NotUnique { property, .. } => Some(format!(
+                "look at these objects in the Entra admin center and keep one `{property}` per object"
+            )),
             Self::OutcomeUnknown { .. } => Some(
                 "read the object back (for example with `anchorsync snapshot cloud`) before trying again, \
                  so that it is not created twice"
@@ -161,6 +189,12 @@ impl GraphError {
             Self::Config(error) => error.hint(),
             _ => None,
         }
+    }
+}
+
+impl anchorsync_core::hint::Hint for GraphError {
+    fn hint(&self) -> Option<String> {
+        GraphError::hint(self)
     }
 }
 

@@ -11,7 +11,19 @@
 //!
 //! The typed operations ([`GraphClient::list_all_users`], [`GraphClient::update_users`],
 //! [`GraphClient::set_immutable_id_federated`], [`GraphClient::read_snapshot`], ...) speak the core's
-//! tenant model ([`anchorsync_core::tenant`]). Errors carry Graph's code, message, `request-id` and
+//! tenant model ([`anchorsync_core::tenant`]).
+//!
+//! A sync engine's writes (issue 14): [`GraphClient::create_user`] answers
+//! [`CreateOutcome::Created`] or [`CreateOutcome::NoAnswer`] (sent, never answered, never resent:
+//! resolve it with [`GraphClient::find_user_by_immutable_id`] and
+//! [`GraphClient::find_deleted_user_by_immutable_id`] before anything is retried);
+//! [`GraphClient::update_user`] with a [`UserPatch`] that sets and clears several properties at once;
+//! [`GraphClient::delete_user`], [`GraphClient::list_deleted_users`],
+//! [`GraphClient::restore_deleted_user`] ([`RestoreOptions`]), [`GraphClient::purge_deleted_user`];
+//! [`GraphClient::list_users_for_sync`] reads every property the attribute flow manages
+//! ([`sync_user_select`]). Requests about an object created moments ago go through
+//! [`GraphClient::for_new_objects`], which takes a 404 for Entra's replication lag and retries it
+//! with the same backoff as a 503. Errors carry Graph's code, message, `request-id` and
 //! `ObjectConflict` details ([`GraphError`]). Every request is logged with `tracing` (method, path,
 //! status, `request-id`, `client-request-id`); secrets and tokens never reach logs, `Debug` output or
 //! errors.
@@ -30,6 +42,7 @@ mod batch;
 mod client;
 mod config;
 mod credential;
+mod deleted_items;
 mod directory;
 mod error;
 pub mod odata;
@@ -47,8 +60,12 @@ pub use config::{
 pub use credential::{
     AssertionAlgorithm, ClientCertificate, Credential, CredentialError, Thumbprints,
 };
+pub use deleted_items::RestoreOptions;
 pub use directory::DirectoryObject;
 pub use error::{ErrorDetail, GraphError, RequestName, ServiceError, TokenError};
 pub use retry::ClientStats;
 pub use snapshot::SnapshotRead;
-pub use users::{NewUser, UserKey, UserPatch, WorkaroundError, temporary_upn};
+pub use users::{
+    CreateOutcome, NewUser, SYNC_EXTRA_SELECT, UserKey, UserPatch, WorkaroundError,
+    sync_user_select, temporary_upn,
+};

@@ -160,6 +160,7 @@ pub(crate) struct Counters {
     pub throttled: Counter,
     pub unavailable: Counter,
     pub retries: Counter,
+    pub replication_waits: Counter,
     pub token_requests: Counter,
 }
 
@@ -176,6 +177,9 @@ pub struct ClientStats {
     pub unavailable: u64,
     /// Requests and `$batch` items sent again.
     pub retries: u64,
+    /// 404 answers taken for Entra's replication lag and retried
+    /// ([`GraphClient::for_new_objects`](crate::GraphClient::for_new_objects)).
+    pub replication_waits: u64,
     /// Requests to the token endpoint.
     pub token_requests: u64,
 }
@@ -188,6 +192,7 @@ impl Counters {
             throttled: self.throttled.get(),
             unavailable: self.unavailable.get(),
             retries: self.retries.get(),
+            replication_waits: self.replication_waits.get(),
             token_requests: self.token_requests.get(),
         }
     }

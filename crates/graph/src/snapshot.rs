@@ -1,5 +1,6 @@
 //! Reading a whole tenant into the snapshot format of design.md: users with [`USER_SELECT`],
-//! domains, the directory-role assignments of those users, and `onPremisesSynchronization`.
+//! domains, the directory-role assignments of those users, `onPremisesSynchronization`, and the
+//! deleted users (`deletedUsers`, with `deletedDateTime`).
 //!
 //! Everything is sorted (users and domains by id, role assignments by principal, role and id), so
 //! the same tenant always gives the same snapshot whatever order Graph pages in.
@@ -23,7 +24,8 @@ pub struct SnapshotRead {
 
 impl GraphClient {
     /// Reads the tenant. A 403 on `onPremisesSynchronization` is a warning, not a failure: the
-    /// documentation disagrees about whether app-only access may read it (graph.md §4).
+    /// documentation disagrees about whether app-only access may read it (graph.md §4). So is a 403
+    /// on deleted items: they are optional in a snapshot.
     pub async fn read_snapshot(&self, reporter: &dyn Reporter) -> Result<SnapshotRead, GraphError> {
         let mut warnings = Vec::new();
         reporter.on_start("reading domains", None);
@@ -50,6 +52,26 @@ impl GraphClient {
         });
         role_assignments.dedup_by(|a, b| a.id == b.id);
 
+        reporter.on_start("reading deleted users", None);
+        let deleted_users = match self.list_deleted_users_for_snapshot(reporter).await {
+            Ok(mut deleted) => {
+                deleted.sort_by(|a, b| a.id.cmp(&b.id));
+                deleted
+            }
+            Err(error) if error.status() == Some(403) => {
+                let warning = format!(
+                    "deleted users were not read ({error}); the snapshot has no `deletedUsers`, so \
+                     a sync planned from it cannot see users it could restore"
+                );
+                reporter.on_note(&warning);
+                tracing::warn!("{warning}");
+                warnings.push(warning);
+                Vec::new()
+            }
+            Err(error) => return Err(error),
+        };
+        reporter.on_finish();
+
         let on_premises_synchronization = match self.on_premises_synchronization().await {
             Ok(sync) => sync,
             Err(error) if error.status() == Some(403) => {
@@ -71,6 +93,7 @@ impl GraphClient {
                 domains,
                 role_assignments,
                 on_premises_synchronization,
+                deleted_users,
             },
             warnings,
         })

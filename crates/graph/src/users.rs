@@ -1,6 +1,8 @@
-//! Typed user operations (graph.md §1): list with the snapshot `$select`, get by id or user
-//! principal name, find by ImmutableID or proxy address, update one or thousands (`$batch`), create
-//! and delete, and the federated-domain workaround for changing an ImmutableID.
+//! Typed user operations (graph.md §1): list with the snapshot `$select` or with every property a
+//! sync manages, get by id or user principal name, find by ImmutableID or proxy address, update one
+//! or thousands (`$batch`), create (a lost answer is its own outcome, never resent) and delete, and
+//! the federated-domain workaround for changing an ImmutableID. Deleted items are in
+//! `deleted_items.rs`.
 
 use anchorsync_core::progress::{NoProgress, Reporter};
 use anchorsync_core::secret::Secret;
@@ -8,10 +10,66 @@ use anchorsync_core::tenant::{CloudUser, USER_SELECT};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use crate::batch::BatchRequest;
+use crate::batch::{BatchRequest, BatchResponse};
 use crate::client::{Call, GraphClient};
-use crate::error::GraphError;
+use crate::error::{GraphError, RequestName};
 use crate::odata::{self, Filter, Query};
+
+/// What a sync engine reads of each user besides the snapshot's properties ([`USER_SELECT`]): every
+/// other property Entra Connect's out-of-box attribute flow writes through Graph (sync.md §5.2):
+/// company, address, fax, preferred language and the fifteen extension attributes.
+pub const SYNC_EXTRA_SELECT: &[&str] = &[
+    "companyName",
+    "streetAddress",
+    "city",
+    "state",
+    "postalCode",
+    "country",
+    "faxNumber",
+    "preferredLanguage",
+    "onPremisesExtensionAttributes",
+];
+
+/// [`USER_SELECT`] followed by [`SYNC_EXTRA_SELECT`]: the `$select` of the sync's reads.
+pub fn sync_user_select() -> Vec<&'static str> {
+    USER_SELECT
+        .iter()
+        .chain(SYNC_EXTRA_SELECT)
+        .copied()
+        .collect()
+}
+
+/// Graph's own annotations (`@odata.context`, ...) are not properties of the user.
+pub(crate) fn without_annotations(mut user: CloudUser) -> CloudUser {
+    user.other.retain(|name, _| !name.starts_with("@odata."));
+    user
+}
+
+/// The only user returned by a look-up on a unique value, `None` when there is none.
+pub(crate) fn the_only(
+    users: Vec<CloudUser>,
+    request: RequestName,
+    property: &'static str,
+    value: &str,
+) -> Result<Option<CloudUser>, GraphError> {
+    if users.len() > 1 {
+        return Err(GraphError::NotUnique {
+            request,
+            property,
+            value: value.to_owned(),
+            ids: users.into_iter().map(|user| user.id).collect(),
+        });
+    }
+    Ok(users.into_iter().next().map(without_annotations))
+}
+
+/// Collections Graph clears with `[]`: they cannot be `null` (graph.md §1.1).
+const COLLECTIONS: &[&str] = &[
+    "businessPhones",
+    "otherMails",
+    "imAddresses",
+    "proxyAddresses",
+];
 
 /// How a request names a user: `/users/{id}` or `/users/{userPrincipalName}` (an alternate key).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,6 +148,24 @@ impl UserPatch {
         self.set("mail", value.map_or(Value::Null, Value::from))
     }
 
+    /// Clears `property`: an explicit JSON `null`, or `[]` for the collections Graph keeps
+    /// non-nullable (`businessPhones`, `otherMails`). One patch may set some properties and clear
+    /// others; Graph applies all of them or none.
+    #[must_use]
+    pub fn clear(self, property: &str) -> Self {
+        let empty = if COLLECTIONS.contains(&property) {
+            Value::Array(Vec::new())
+        } else {
+            Value::Null
+        };
+        self.set(property, empty)
+    }
+
+    /// The properties this patch sets or clears.
+    pub fn properties(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
+
     /// The JSON body.
     pub fn as_json(&self) -> &Map<String, Value> {
         &self.0
@@ -116,6 +192,9 @@ pub struct NewUser {
     pub account_enabled: bool,
     /// `onPremisesImmutableId`: required when the UPN is in a federated domain.
     pub immutable_id: Option<String>,
+    /// `passwordProfile.forceChangePasswordNextSignIn` (default true). A sync engine whose users
+    /// sign in through federation, never with this password, sets it to false.
+    pub force_change_password: bool,
     /// Any other writable property.
     pub other: Map<String, Value>,
 }
@@ -135,8 +214,23 @@ impl NewUser {
             password,
             account_enabled: true,
             immutable_id: None,
+            force_change_password: true,
             other: Map::new(),
         }
+    }
+
+    /// Sets `accountEnabled`.
+    #[must_use]
+    pub fn account_enabled(mut self, enabled: bool) -> Self {
+        self.account_enabled = enabled;
+        self
+    }
+
+    /// Sets `passwordProfile.forceChangePasswordNextSignIn`.
+    #[must_use]
+    pub fn force_change_password(mut self, force: bool) -> Self {
+        self.force_change_password = force;
+        self
     }
 
     /// Sets `onPremisesImmutableId`.
@@ -164,12 +258,61 @@ impl NewUser {
         );
         body.insert(
             "passwordProfile".into(),
-            json!({ "forceChangePasswordNextSignIn": true, "password": self.password.expose() }),
+            json!({
+                "forceChangePasswordNextSignIn": self.force_change_password,
+                "password": self.password.expose(),
+            }),
         );
         if let Some(id) = &self.immutable_id {
             body.insert("onPremisesImmutableId".into(), id.clone().into());
         }
         Value::Object(body)
+    }
+}
+
+/// What a `POST /users` came to, when Graph did not refuse it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    /// `201 Created`: the new user (Graph's default properties, with its id).
+    Created(Box<CloudUser>),
+    /// The request was sent and no answer came back (the connection broke, a timeout, or a `504`):
+    /// Graph may or may not have created the user. It is never sent again by the client: look the
+    /// anchor up ([`GraphClient::find_user_by_immutable_id`], then
+    /// [`GraphClient::find_deleted_user_by_immutable_id`]) before anything is retried, so that one
+    /// AD user never becomes two cloud users.
+    NoAnswer {
+        /// `POST /users`.
+        request: RequestName,
+        /// What happened, in words.
+        reason: String,
+        /// The `client-request-id` sent, to quote to Microsoft support.
+        client_request_id: String,
+    },
+}
+
+impl CreateOutcome {
+    /// The created user, when Graph answered.
+    pub fn created(&self) -> Option<&CloudUser> {
+        match self {
+            Self::Created(user) => Some(user),
+            Self::NoAnswer { .. } => None,
+        }
+    }
+
+    fn from_result(result: Result<CloudUser, GraphError>) -> Result<Self, GraphError> {
+        match result {
+            Ok(user) => Ok(Self::Created(Box::new(without_annotations(user)))),
+            Err(GraphError::OutcomeUnknown {
+                request,
+                reason,
+                client_request_id,
+            }) => Ok(Self::NoAnswer {
+                request,
+                reason,
+                client_request_id,
+            }),
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -236,6 +379,37 @@ impl GraphClient {
             reporter,
         )
         .await
+    }
+
+    /// Every user with every property a sync manages ([`sync_user_select`]), at `$top=999` unless
+    /// [`ClientSettings::page_size`](crate::ClientSettings::page_size) says otherwise.
+    pub async fn list_users_for_sync(
+        &self,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<CloudUser>, GraphError> {
+        let query = Query::select(&sync_user_select()).top(self.settings().page_size);
+        self.list_users(&query, reporter).await
+    }
+
+    /// The active user whose `onPremisesImmutableId` is exactly `immutable_id`, with
+    /// [`sync_user_select`]; `None` when there is none. Two users with one anchor (which Entra
+    /// does not allow) are [`GraphError::NotUnique`]. Uses advanced query parameters, which the
+    /// newer documentation requires for this filter.
+    pub async fn find_user_by_immutable_id(
+        &self,
+        immutable_id: &str,
+    ) -> Result<Option<CloudUser>, GraphError> {
+        let query = Query::select(&sync_user_select())
+            .filter(Filter::eq("onPremisesImmutableId", immutable_id))
+            .advanced();
+        let path = format!("/users{}", query.to_query_string());
+        let users = self.list_users(&query, &NoProgress).await?;
+        the_only(
+            users,
+            RequestName::new(&Method::GET, path),
+            "onPremisesImmutableId",
+            immutable_id,
+        )
     }
 
     /// Every user with the snapshot's properties ([`USER_SELECT`]).
@@ -308,26 +482,84 @@ impl GraphClient {
                 BatchRequest::patch(key.path(), Value::Object(patch.as_json().clone()))
             })
             .collect();
-        reporter.on_start("PATCH users", Some(updates.len() as u64));
-        let results = self.batch(requests, reporter).await;
-        reporter.on_finish();
-        Ok(results?
+        Ok(self
+            .batch_reported("PATCH users", requests, reporter)
+            .await?
             .into_iter()
             .map(|result| result.map(|_| ()))
             .collect())
     }
 
-    /// `POST /users`. Not retried when its outcome is unknown (see [`GraphError::OutcomeUnknown`]).
-    pub async fn create_user(&self, user: &NewUser) -> Result<CloudUser, GraphError> {
+    /// `POST /users`: [`CreateOutcome::Created`], or [`CreateOutcome::NoAnswer`] when the request
+    /// went out and no answer came back, which is never sent again. 429 and 503 (Graph did not
+    /// carry the request out) are retried like any request; a refusal (`400` with
+    /// `ObjectConflict`, a weak password, ...) is an error naming the request.
+    pub async fn create_user(&self, user: &NewUser) -> Result<CreateOutcome, GraphError> {
         let call = Call::new(Method::POST, "/users").body(user.to_json());
-        self.call_json(&call).await
+        CreateOutcome::from_result(self.call_json(&call).await)
     }
 
-    /// `DELETE /users/{key}` (Entra keeps it 30 days in deleted items).
+    /// Many `POST /users` through `$batch`, one result per user, in order; each is judged alone as
+    /// [`GraphClient::create_user`] judges one.
+    pub async fn create_users(
+        &self,
+        users: &[NewUser],
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Result<CreateOutcome, GraphError>>, GraphError> {
+        let requests = users
+            .iter()
+            .map(|user| BatchRequest::post("/users", user.to_json()))
+            .collect();
+        Ok(self
+            .batch_reported("POST users", requests, reporter)
+            .await?
+            .into_iter()
+            .map(|result| {
+                let user = result.and_then(|response| {
+                    decode_user(response, RequestName::new(&Method::POST, "/users"))
+                });
+                CreateOutcome::from_result(user)
+            })
+            .collect())
+    }
+
+    /// `DELETE /users/{key}`: the user goes into deleted items, restorable for 30 days. A `DELETE`
+    /// whose answer was lost is sent again; a `404` then may mean the first one went through.
     pub async fn delete_user(&self, key: &UserKey) -> Result<(), GraphError> {
         self.call(&Call::new(Method::DELETE, key.path()))
             .await
             .map(|_| ())
+    }
+
+    /// Many `DELETE /users/{key}` through `$batch`; one result per user, in order.
+    pub async fn delete_users(
+        &self,
+        keys: &[UserKey],
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Result<(), GraphError>>, GraphError> {
+        let requests = keys
+            .iter()
+            .map(|key| BatchRequest::delete(key.path()))
+            .collect();
+        Ok(self
+            .batch_reported("DELETE users", requests, reporter)
+            .await?
+            .into_iter()
+            .map(|result| result.map(|_| ()))
+            .collect())
+    }
+
+    /// [`GraphClient::batch`] as one reported phase named `label`.
+    async fn batch_reported(
+        &self,
+        label: &str,
+        requests: Vec<BatchRequest>,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Result<BatchResponse, GraphError>>, GraphError> {
+        reporter.on_start(label, Some(requests.len() as u64));
+        let results = self.batch(requests, reporter).await;
+        reporter.on_finish();
+        results
     }
 
     /// Sets (`Some`) or clears (`None`) a user's ImmutableID.
@@ -379,9 +611,53 @@ impl GraphClient {
     }
 }
 
+/// A user from a `$batch` answer's body.
+pub(crate) fn decode_user(
+    response: BatchResponse,
+    request: RequestName,
+) -> Result<CloudUser, GraphError> {
+    let request_id = response
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("request-id"))
+        .map(|(_, value)| value.clone());
+    serde_json::from_value(response.body.unwrap_or(Value::Null)).map_err(|source| {
+        GraphError::Decode {
+            request,
+            request_id,
+            source,
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clearing_collections_is_an_empty_array_and_strings_an_explicit_null() {
+        let patch = UserPatch::new()
+            .set("department", "Sales")
+            .clear("jobTitle")
+            .clear("businessPhones")
+            .clear("otherMails");
+        assert_eq!(
+            Value::Object(patch.as_json().clone()),
+            json!({"department": "Sales", "jobTitle": null, "businessPhones": [], "otherMails": []})
+        );
+        assert_eq!(
+            patch.properties().collect::<Vec<_>>(),
+            ["department", "jobTitle", "businessPhones", "otherMails"]
+        );
+    }
+
+    #[test]
+    fn sync_select_adds_to_the_snapshot_select() {
+        let select = sync_user_select();
+        assert_eq!(select.len(), USER_SELECT.len() + SYNC_EXTRA_SELECT.len());
+        assert_eq!(select.first(), Some(&"id"));
+        assert!(select.contains(&"onPremisesExtensionAttributes"));
+    }
 
     #[test]
     fn user_paths() {

@@ -5,16 +5,22 @@
 //! `skipped` with the value it actually replaced and a message. A run interrupted at any moment
 //! therefore says exactly which step may have been in flight: the one left `started`.
 //!
+//! Rows are typed when read: a system, purpose, state, kind or status this build does not know, a
+//! value that is not one, or a time that is not RFC 3339 is [`Error::Corrupt`] naming the run and step.
 //! Values are stored as the plan writes them (JSON: a string, `null`, or `{"base64": "..."}`), so a
-//! binary AD value survives byte for byte. Times are given by the caller (RFC 3339 text).
+//! binary AD value survives byte for byte. A `set` step keeps its attribute and values in their own
+//! columns (as schema version 2 did); the other operations keep the whole operation as JSON in
+//! `details`. Times are given by the caller.
 
-use anchorsync_core::remediation::StepValue;
+use anchorsync_core::remediation::{Change, Operation, StepPurpose, StepSystem, StepValue};
 use rusqlite::{OptionalExtension as _, Row, params};
+use serde::{Deserialize, Serialize};
 
-use crate::{Error, Store};
+use crate::{Error, Store, Timestamp};
 
 /// What kind of run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RunKind {
     /// `anchorsync apply PLAN`.
     Apply,
@@ -41,8 +47,15 @@ impl RunKind {
     }
 }
 
+impl std::fmt::Display for RunKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a run stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum RunStatus {
     /// Started and not finished (or interrupted: run the command again to resume).
     Running,
@@ -77,8 +90,15 @@ impl RunStatus {
     }
 }
 
+impl std::fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Where a step stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum StepState {
     /// Not started.
     Planned,
@@ -126,6 +146,45 @@ impl StepState {
     }
 }
 
+impl std::fmt::Display for StepState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Which directory and tenant a run writes to, as recorded with the run and in its report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunTargets {
+    /// The domain controller and base DNs, when the run writes to AD.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad: Option<AdTarget>,
+    /// The tenant, when the run writes to Microsoft 365.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<CloudTarget>,
+}
+
+/// An AD a run writes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdTarget {
+    /// The server the run is bound to.
+    pub server: String,
+    /// The configured base DNs.
+    #[serde(default)]
+    pub base_dns: Vec<String>,
+}
+
+/// A tenant a run writes to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudTarget {
+    /// The tenant id.
+    pub tenant_id: String,
+    /// The Graph root.
+    pub graph_url: String,
+}
+
 /// A run to create.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRun {
@@ -139,10 +198,10 @@ pub struct NewRun {
     pub plan_path: Option<String>,
     /// undo: the run it reverses.
     pub undoes: Option<String>,
-    /// JSON: which directory and tenant the run writes to.
-    pub targets: String,
-    /// When it started (RFC 3339).
-    pub started_at: String,
+    /// Which directory and tenant the run writes to.
+    pub targets: RunTargets,
+    /// When it started.
+    pub started_at: Timestamp,
 }
 
 /// A run as the journal holds it.
@@ -158,18 +217,18 @@ pub struct Run {
     pub plan_path: Option<String>,
     /// undo: the run it reverses.
     pub undoes: Option<String>,
-    /// JSON: which directory and tenant.
-    pub targets: String,
+    /// Which directory and tenant.
+    pub targets: RunTargets,
     /// When it started.
-    pub started_at: String,
+    pub started_at: Timestamp,
     /// When it finished.
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
     /// Where it stands.
     pub status: RunStatus,
 }
 
 /// How many steps of a run are in each state.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct StepCounts {
     /// Not started.
     pub planned: u64,
@@ -186,9 +245,23 @@ pub struct StepCounts {
 }
 
 impl StepCounts {
+    /// The counts of these steps.
+    pub fn of<'a>(steps: impl IntoIterator<Item = &'a JournalStep>) -> Self {
+        let mut counts = Self::default();
+        for step in steps {
+            counts.add(step.state, 1);
+        }
+        counts
+    }
+
     /// All steps.
     pub fn total(&self) -> u64 {
         self.planned + self.started + self.done + self.failed + self.conflict + self.skipped
+    }
+
+    /// The steps not finished (planned or started).
+    pub fn unfinished(&self) -> u64 {
+        self.planned + self.started
     }
 
     fn add(&mut self, state: StepState, count: u64) {
@@ -213,25 +286,61 @@ pub struct RunSummary {
     pub counts: StepCounts,
 }
 
-/// A step to insert as `planned`.
+/// One step of a run: what it changes, where, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedStep {
+pub struct Step {
     /// The on-premises user the step belongs to (its steps run in order; a failure skips the rest).
+    /// `None` for a step of no user (a tenant switch): such steps are ordered by their target.
     pub user_dn: Option<String>,
-    /// `ad`, `cloud` or `tenant`.
-    pub system: String,
-    /// A DN, a cloud user id, or the tenant's synchronisation object id.
+    /// Where the change is made.
+    pub system: StepSystem,
+    /// A DN, a cloud object id, or the tenant's synchronisation object id.
     pub target: String,
     /// How a person recognises the target.
     pub label: Option<String>,
-    /// The attribute or setting.
-    pub attribute: String,
-    /// Why the step exists (`set-anchor`, `federated-upn-away`, ...).
-    pub purpose: String,
-    /// The value the attribute must hold when the step runs.
-    pub before: StepValue,
-    /// The value it gets.
-    pub after: StepValue,
+    /// Why the step exists.
+    pub purpose: StepPurpose,
+    /// What it does.
+    pub operation: Operation,
+}
+
+impl Step {
+    /// A step that sets one attribute.
+    pub fn set(
+        user_dn: Option<String>,
+        system: StepSystem,
+        target: impl Into<String>,
+        label: Option<String>,
+        purpose: StepPurpose,
+        change: Change,
+    ) -> Self {
+        Self {
+            user_dn,
+            system,
+            target: target.into(),
+            label,
+            purpose,
+            operation: Operation::Set(change),
+        }
+    }
+
+    /// The step's label, else its target: what to call the object in a message.
+    pub fn label_or_target(&self) -> &str {
+        self.label
+            .as_deref()
+            .filter(|label| !label.is_empty())
+            .unwrap_or(&self.target)
+    }
+
+    /// The change of a `set` step.
+    pub fn change(&self) -> Option<&Change> {
+        self.operation.as_set()
+    }
+
+    /// The attribute a `set` step changes (empty for the other operations).
+    pub fn attribute(&self) -> &str {
+        self.change().map_or("", |change| change.attribute.as_str())
+    }
 }
 
 /// A step as the journal holds it.
@@ -240,17 +349,19 @@ pub struct JournalStep {
     /// Position in the run, from 1.
     pub seq: u32,
     /// What the step is.
-    pub step: PlannedStep,
+    pub step: Step,
     /// Where it stands.
     pub state: StepState,
     /// The value actually replaced, when the step was done (`None`: not recorded).
     pub replaced: Option<StepValue>,
+    /// A `create` step: the id of the object it made, which its reversal deletes.
+    pub created: Option<String>,
     /// Why it failed, conflicted or was skipped; or how it was resolved.
     pub message: Option<String>,
     /// When it was announced.
-    pub started_at: Option<String>,
+    pub started_at: Option<Timestamp>,
     /// When it finished.
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Timestamp>,
 }
 
 /// How a step ended.
@@ -260,6 +371,8 @@ pub struct StepOutcome {
     pub state: StepState,
     /// The value replaced (done steps).
     pub replaced: Option<StepValue>,
+    /// The id of the object a `create` made.
+    pub created: Option<String>,
     /// A sentence for the report.
     pub message: Option<String>,
 }
@@ -267,16 +380,47 @@ pub struct StepOutcome {
 const RUN_COLUMNS: &str =
     "id, kind, plan_sha256, plan_path, undoes, targets, started_at, finished_at, status";
 const STEP_COLUMNS: &str = "seq, user_dn, system, target, label, attribute, purpose, before, after, \
-                            state, replaced, message, started_at, finished_at";
+                            state, replaced, message, started_at, finished_at, operation, details, created";
 
 fn value_json(value: &StepValue) -> String {
     // A StepValue always serialises (a string, null, or a one-key object).
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
 
+/// A step's operation as its columns store it.
+struct OperationColumns<'a> {
+    /// A `set`: the attribute; empty for the others.
+    attribute: &'a str,
+    /// A `set`: the expected value (JSON).
+    before: Option<String>,
+    /// A `set`: the new value (JSON).
+    after: Option<String>,
+    /// The other operations: the whole operation (JSON).
+    details: Option<String>,
+}
+
+impl<'a> OperationColumns<'a> {
+    fn of(operation: &'a Operation) -> Result<Self, serde_json::Error> {
+        Ok(match operation {
+            Operation::Set(change) => Self {
+                attribute: change.attribute.as_str(),
+                before: Some(value_json(&change.before)),
+                after: Some(value_json(&change.after)),
+                details: None,
+            },
+            other => Self {
+                attribute: "",
+                before: None,
+                after: None,
+                details: Some(serde_json::to_string(other)?),
+            },
+        })
+    }
+}
+
 impl Store {
     /// Creates a run and inserts its steps as `planned` (numbered from 1), all in one transaction.
-    pub fn create_run(&mut self, run: &NewRun, steps: &[PlannedStep]) -> Result<(), Error> {
+    pub fn create_run(&mut self, run: &NewRun, steps: &[Step]) -> Result<(), Error> {
         let path = self.path.clone();
         let sqlite = |action: &'static str| {
             let path = path.clone();
@@ -301,8 +445,8 @@ impl Store {
                     run.plan_sha256,
                     run.plan_path,
                     run.undoes,
-                    run.targets,
-                    run.started_at,
+                    serde_json::to_string(&run.targets).unwrap_or_else(|_| "{}".to_owned()),
+                    run.started_at.to_string(),
                     RunStatus::Running.as_str()
                 ],
             )
@@ -311,23 +455,32 @@ impl Store {
             let mut insert = transaction
                 .prepare(
                     "INSERT INTO steps (run_id, seq, user_dn, system, target, label, attribute, purpose, \
-                     before, after, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     before, after, state, operation, details) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                 )
                 .map_err(sqlite("inserting steps"))?;
             for (seq, step) in (1u32..).zip(steps) {
+                let columns =
+                    OperationColumns::of(&step.operation).map_err(|error| Error::Corrupt {
+                        path: path.clone(),
+                        run_id: run.id.clone(),
+                        reason: format!("step {seq}: the operation cannot be written: {error}"),
+                    })?;
                 insert
                     .execute(params![
                         run.id,
                         seq,
                         step.user_dn,
-                        step.system,
+                        step.system.as_str(),
                         step.target,
                         step.label,
-                        step.attribute,
-                        step.purpose,
-                        value_json(&step.before),
-                        value_json(&step.after),
-                        StepState::Planned.as_str()
+                        columns.attribute,
+                        step.purpose.as_str(),
+                        columns.before,
+                        columns.after,
+                        StepState::Planned.as_str(),
+                        step.operation.kind(),
+                        columns.details
                     ])
                     .map_err(sqlite("inserting steps"))?;
             }
@@ -335,13 +488,33 @@ impl Store {
         transaction.commit().map_err(sqlite("committing a run"))
     }
 
-    /// Marks a step `started`: committed (durable) when this returns, before its write is sent.
-    pub fn mark_started(&self, run_id: &str, seq: u32, at: &str) -> Result<(), Error> {
-        self.update_step(
-            "UPDATE steps SET state = ?3, started_at = ?4 WHERE run_id = ?1 AND seq = ?2",
-            params![run_id, seq, StepState::Started.as_str(), at],
-            "marking a step started",
-        )
+    /// Marks steps `started`, all in one transaction: committed (durable, one sync for them all) when
+    /// this returns, before any of their writes is sent.
+    pub fn mark_started(&mut self, run_id: &str, seqs: &[u32], at: Timestamp) -> Result<(), Error> {
+        let path = self.path.clone();
+        let sqlite = |source| Error::Sqlite {
+            path: path.clone(),
+            action: "marking steps started",
+            source,
+        };
+        let transaction = self.connection.transaction().map_err(sqlite)?;
+        {
+            let mut update = transaction
+                .prepare(
+                    "UPDATE steps SET state = ?3, started_at = ?4 WHERE run_id = ?1 AND seq = ?2",
+                )
+                .map_err(sqlite)?;
+            let at = at.to_string();
+            for seq in seqs {
+                let changed = update
+                    .execute(params![run_id, seq, StepState::Started.as_str(), at])
+                    .map_err(sqlite)?;
+                if changed != 1 {
+                    return Err(sqlite(rusqlite::Error::QueryReturnedNoRows));
+                }
+            }
+        }
+        transaction.commit().map_err(sqlite)
     }
 
     /// Records how a step ended.
@@ -350,10 +523,10 @@ impl Store {
         run_id: &str,
         seq: u32,
         outcome: &StepOutcome,
-        at: &str,
+        at: Timestamp,
     ) -> Result<(), Error> {
         self.update_step(
-            "UPDATE steps SET state = ?3, replaced = ?4, message = ?5, finished_at = ?6 \
+            "UPDATE steps SET state = ?3, replaced = ?4, message = ?5, finished_at = ?6, created = ?7 \
              WHERE run_id = ?1 AND seq = ?2",
             params![
                 run_id,
@@ -361,7 +534,8 @@ impl Store {
                 outcome.state.as_str(),
                 outcome.replaced.as_ref().map(value_json),
                 outcome.message,
-                at
+                at.to_string(),
+                outcome.created
             ],
             "recording a step's result",
         )
@@ -385,11 +559,11 @@ impl Store {
     }
 
     /// Records how a run ended.
-    pub fn finish_run(&self, run_id: &str, status: RunStatus, at: &str) -> Result<(), Error> {
+    pub fn finish_run(&self, run_id: &str, status: RunStatus, at: Timestamp) -> Result<(), Error> {
         self.connection
             .execute(
                 "UPDATE runs SET status = ?2, finished_at = ?3 WHERE id = ?1",
-                params![run_id, status.as_str(), at],
+                params![run_id, status.as_str(), at.to_string()],
             )
             .map(drop)
             .map_err(|source| self.error("finishing a run", source))
@@ -543,6 +717,9 @@ impl Store {
                     message: row.get(11)?,
                     started_at: row.get(12)?,
                     finished_at: row.get(13)?,
+                    operation: row.get(14)?,
+                    details: row.get(15)?,
+                    created: row.get(16)?,
                 })
             })
             .map_err(|source| self.error("reading steps", source))?;
@@ -573,15 +750,25 @@ impl Store {
             .ok_or_else(|| corrupt(format!("unknown run kind `{}`", raw.kind)))?;
         let status = RunStatus::parse(&raw.status)
             .ok_or_else(|| corrupt(format!("unknown run status `{}`", raw.status)))?;
+        let targets = serde_json::from_str(&raw.targets)
+            .map_err(|error| corrupt(format!("`targets` is not a run's targets: {error}")))?;
+        let time = |column: &str, text: &str| {
+            text.parse::<Timestamp>()
+                .map_err(|error| corrupt(format!("`{column}`: {error}")))
+        };
         Ok(Run {
+            started_at: time("started_at", &raw.started_at)?,
+            finished_at: raw
+                .finished_at
+                .as_deref()
+                .map(|text| time("finished_at", text))
+                .transpose()?,
             id: raw.id,
             kind,
             plan_sha256: raw.plan_sha256,
             plan_path: raw.plan_path,
             undoes: raw.undoes,
-            targets: raw.targets,
-            started_at: raw.started_at,
-            finished_at: raw.finished_at,
+            targets,
             status,
         })
     }
@@ -601,17 +788,49 @@ impl Store {
         };
         let state = StepState::parse(&raw.state)
             .ok_or_else(|| corrupt(format!("unknown state `{}`", raw.state)))?;
-        Ok(JournalStep {
-            seq: raw.seq,
-            step: PlannedStep {
-                user_dn: raw.user_dn,
-                system: raw.system,
-                target: raw.target,
-                label: raw.label,
+        let system = StepSystem::parse(&raw.system)
+            .ok_or_else(|| corrupt(format!("unknown system `{}`", raw.system)))?;
+        let purpose = StepPurpose::parse(&raw.purpose)
+            .ok_or_else(|| corrupt(format!("unknown purpose `{}`", raw.purpose)))?;
+        let operation = if raw.operation == "set" {
+            Operation::Set(Change {
                 attribute: raw.attribute,
-                purpose: raw.purpose,
                 before: value("before", raw.before.as_deref())?,
                 after: value("after", raw.after.as_deref())?,
+            })
+        } else {
+            let details = raw.details.as_deref().unwrap_or("null");
+            let operation: Operation = serde_json::from_str(details).map_err(|error| {
+                corrupt(format!(
+                    "`details` is not a `{}` operation: {error}",
+                    raw.operation
+                ))
+            })?;
+            if operation.kind() != raw.operation {
+                return Err(corrupt(format!(
+                    "the operation is `{}` but `details` holds a `{}`",
+                    raw.operation,
+                    operation.kind()
+                )));
+            }
+            operation
+        };
+        let time = |column: &str, text: Option<&str>| {
+            text.map(|text| {
+                text.parse::<Timestamp>()
+                    .map_err(|error| corrupt(format!("`{column}`: {error}")))
+            })
+            .transpose()
+        };
+        Ok(JournalStep {
+            seq: raw.seq,
+            step: Step {
+                user_dn: raw.user_dn,
+                system,
+                target: raw.target,
+                label: raw.label,
+                purpose,
+                operation,
             },
             state,
             replaced: raw
@@ -619,9 +838,10 @@ impl Store {
                 .as_deref()
                 .map(|text| value("replaced", Some(text)))
                 .transpose()?,
+            created: raw.created,
             message: raw.message,
-            started_at: raw.started_at,
-            finished_at: raw.finished_at,
+            started_at: time("started_at", raw.started_at.as_deref())?,
+            finished_at: time("finished_at", raw.finished_at.as_deref())?,
         })
     }
 }
@@ -667,23 +887,32 @@ struct RawStep {
     message: Option<String>,
     started_at: Option<String>,
     finished_at: Option<String>,
+    operation: String,
+    details: Option<String>,
+    created: Option<String>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn step(dn: &str, before: StepValue, after: StepValue) -> PlannedStep {
-        PlannedStep {
-            user_dn: Some(dn.to_owned()),
-            system: "ad".to_owned(),
-            target: dn.to_owned(),
-            label: Some("alice".to_owned()),
-            attribute: "mS-DS-ConsistencyGuid".to_owned(),
-            purpose: "set-anchor".to_owned(),
-            before,
-            after,
-        }
+    fn step(dn: &str, before: StepValue, after: StepValue) -> Step {
+        Step::set(
+            Some(dn.to_owned()),
+            StepSystem::Ad,
+            dn,
+            Some("alice".to_owned()),
+            StepPurpose::SetAnchor,
+            Change {
+                attribute: "mS-DS-ConsistencyGuid".to_owned(),
+                before,
+                after,
+            },
+        )
+    }
+
+    fn at(second: i64) -> Timestamp {
+        Timestamp::from_unix_millis(1_795_323_600_000 + second * 1000)
     }
 
     fn new_run(id: &str, kind: RunKind, plan: Option<&str>) -> NewRun {
@@ -693,8 +922,8 @@ mod tests {
             plan_sha256: plan.map(str::to_owned),
             plan_path: plan.map(|_| "plan.json".to_owned()),
             undoes: None,
-            targets: "{}".to_owned(),
-            started_at: format!("2026-11-22T05:00:0{}Z", id.len() % 10),
+            targets: RunTargets::default(),
+            started_at: at(id.len() as i64 % 10),
         }
     }
 
@@ -711,7 +940,7 @@ mod tests {
         store
             .create_run(&new_run("r1", RunKind::Apply, Some("abc")), &steps)
             .unwrap();
-        store.mark_started("r1", 1, "t1").unwrap();
+        store.mark_started("r1", &[1], at(1)).unwrap();
         store
             .finish_step(
                 "r1",
@@ -719,12 +948,13 @@ mod tests {
                 &StepOutcome {
                     state: StepState::Done,
                     replaced: Some(StepValue::Absent),
+                    created: None,
                     message: None,
                 },
-                "t2",
+                at(2),
             )
             .unwrap();
-        store.mark_started("r1", 2, "t3").unwrap();
+        store.mark_started("r1", &[2], at(3)).unwrap();
         drop(store);
 
         let store = Store::open(&path).unwrap();
@@ -737,10 +967,13 @@ mod tests {
         assert_eq!(loaded[0].step, steps[0]);
         assert_eq!(loaded[0].state, StepState::Done);
         assert_eq!(loaded[0].replaced, Some(StepValue::Absent));
-        assert_eq!(loaded[0].started_at.as_deref(), Some("t1"));
+        assert_eq!(loaded[0].started_at, Some(at(1)));
         assert_eq!(loaded[1].state, StepState::Started);
         assert_eq!(loaded[1].replaced, None);
-        assert_eq!(loaded[1].step.after, StepValue::Absent);
+        assert_eq!(
+            loaded[1].step.change().map(|change| &change.after),
+            Some(&StepValue::Absent)
+        );
 
         let summaries = store.runs().unwrap();
         assert_eq!(summaries.len(), 1);
@@ -749,13 +982,10 @@ mod tests {
         assert_eq!(summaries[0].counts.total(), 2);
 
         store
-            .finish_run("r1", RunStatus::CompletedWithErrors, "t9")
+            .finish_run("r1", RunStatus::CompletedWithErrors, at(9))
             .unwrap();
         assert_eq!(store.unfinished_apply("abc").unwrap(), None);
-        assert_eq!(
-            store.find_run("r1").unwrap().finished_at.as_deref(),
-            Some("t9")
-        );
+        assert_eq!(store.find_run("r1").unwrap().finished_at, Some(at(9)));
     }
 
     #[test]
@@ -809,5 +1039,98 @@ mod tests {
                 .is_err()
         );
         assert!(store.steps("dup").unwrap().is_empty());
+    }
+
+    #[test]
+    fn every_operation_survives_the_journal_and_a_create_keeps_its_object() {
+        use anchorsync_core::remediation::Property;
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&folder.path().join("state.db")).unwrap();
+        let cloud = |purpose, operation| Step {
+            user_dn: Some("CN=A".to_owned()),
+            system: StepSystem::Cloud,
+            target: "anchor-or-id".to_owned(),
+            label: None,
+            purpose,
+            operation,
+        };
+        let anchor = Property {
+            attribute: "onPremisesImmutableId".to_owned(),
+            value: StepValue::Text("AQID".to_owned()),
+        };
+        let steps = [
+            step("CN=A", StepValue::Absent, StepValue::Bytes(vec![1, 2])),
+            cloud(
+                StepPurpose::SetImmutableId,
+                Operation::Create {
+                    anchor: anchor.clone(),
+                    properties: vec![Property {
+                        attribute: "displayName".to_owned(),
+                        value: StepValue::Text("A".to_owned()),
+                    }],
+                },
+            ),
+            cloud(
+                StepPurpose::SetImmutableId,
+                Operation::Update {
+                    changes: vec![Change {
+                        attribute: "surname".to_owned(),
+                        before: StepValue::Absent,
+                        after: StepValue::Text("Ng".to_owned()),
+                    }],
+                },
+            ),
+            cloud(
+                StepPurpose::SetImmutableId,
+                Operation::Delete {
+                    expected: vec![anchor],
+                },
+            ),
+            cloud(StepPurpose::SetImmutableId, Operation::Restore),
+        ];
+        store
+            .create_run(&new_run("ops", RunKind::Apply, None), &steps)
+            .unwrap();
+        store
+            .finish_step(
+                "ops",
+                2,
+                &StepOutcome {
+                    state: StepState::Done,
+                    replaced: None,
+                    created: Some("new-object-id".to_owned()),
+                    message: None,
+                },
+                at(1),
+            )
+            .unwrap();
+        let loaded = store.steps("ops").unwrap();
+        let operations: Vec<&Step> = loaded.iter().map(|journal| &journal.step).collect();
+        assert_eq!(operations, steps.iter().collect::<Vec<_>>());
+        assert_eq!(loaded[1].created.as_deref(), Some("new-object-id"));
+    }
+
+    #[test]
+    fn an_unknown_purpose_is_corrupt_naming_the_run_and_step() {
+        let folder = tempfile::tempdir().unwrap();
+        let mut store = Store::open(&folder.path().join("state.db")).unwrap();
+        store
+            .create_run(
+                &new_run("r", RunKind::Apply, None),
+                &[step("CN=A", StepValue::Absent, StepValue::Text("v".into()))],
+            )
+            .unwrap();
+        store
+            .connection
+            .execute("UPDATE steps SET purpose = 'set-everything'", [])
+            .unwrap();
+        let error = store.steps("r").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "AS-STORE-0004: `{}`: run `r`: step 1: unknown purpose `set-everything`",
+                store.path().display()
+            )
+        );
     }
 }

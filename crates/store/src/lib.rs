@@ -22,11 +22,13 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 pub mod journal;
+mod timestamp;
 
 pub use journal::{
-    JournalStep, NewRun, PlannedStep, Run, RunKind, RunStatus, RunSummary, StepCounts, StepOutcome,
-    StepState,
+    AdTarget, CloudTarget, JournalStep, NewRun, Run, RunKind, RunStatus, RunSummary, RunTargets,
+    Step, StepCounts, StepOutcome, StepState,
 };
+pub use timestamp::{Timestamp, TimestampError};
 
 /// The migration steps: `MIGRATIONS[n]` takes the schema from version `n` to `n + 1`.
 /// NEVER EDIT A RELEASED STEP: append a new one.
@@ -69,6 +71,12 @@ pub const MIGRATIONS: &[&str] = &[
         finished_at TEXT,
         PRIMARY KEY (run_id, seq)
     );",
+    // v2 → v3: a step's operation (issue 11). `set` keeps its attribute and values in their columns,
+    // as every v2 step did; the other operations (update, create, delete, restore) keep the whole
+    // operation as JSON in `details`; a create records the id of the object it made in `created`.
+    "ALTER TABLE steps ADD COLUMN operation TEXT NOT NULL DEFAULT 'set';
+    ALTER TABLE steps ADD COLUMN details TEXT;
+    ALTER TABLE steps ADD COLUMN created TEXT;",
 ];
 
 /// The schema version this build writes.
@@ -340,7 +348,7 @@ mod tests {
             .unwrap();
         drop(connection);
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.version().unwrap(), 2);
+        assert_eq!(store.version().unwrap(), current_version());
         assert_eq!(
             store.cookie("dc").unwrap(),
             Some(StoredCookie {

@@ -1,9 +1,10 @@
 //! The token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials, graph.md §5) and the
 //! bearer check in front of every Graph request.
 //!
-//! Tokens are JWTs signed by the twin with a key it makes at start-up (HS256): clients must treat
-//! them as opaque, as they must Entra's. They carry the app's permissions (`roles`) at issue time,
-//! like Entra's; the app's directory role is read from the configuration at each request.
+//! Tokens are JWTs signed RS256 with the key published at the discovery documents' `jwks_uri`
+//! (`signing.rs`); clients must treat them as opaque, as they must Entra's. They carry the app's
+//! permissions (`roles`) at issue time, like Entra's; the app's directory role is read from the
+//! configuration at each request.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
@@ -11,13 +12,15 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use jsonwebtoken::{Algorithm, EncodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, Validation};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::certificate::decode_base64_any;
 use crate::clock::unix_seconds;
 use crate::error::{GraphError, TokenError};
 use crate::messages;
+use crate::origin::Origin;
 use crate::query::{decode_component, decode_pairs};
 use crate::state::{RegisteredClient, Twin};
 
@@ -86,6 +89,14 @@ pub(crate) const READ_DOMAINS: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
+/// Permissions that allow reading the organization (application permissions; `User.Read` reads
+/// part of it only in delegated scenarios, which the twin does not have).
+pub(crate) const READ_ORGANIZATION: &[&str] = &[
+    "Organization.Read.All",
+    "Organization.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 /// Permissions that allow reading role assignments.
 pub(crate) const READ_ROLES: &[&str] = &[
     "RoleManagement.Read.Directory",
@@ -114,6 +125,8 @@ struct AccessClaims {
     appidacr: String,
     idtyp: String,
     oid: String,
+    /// The issuing twin (Entra's internal revalidation claim).
+    rh: String,
     roles: Vec<String>,
     sub: String,
     tid: String,
@@ -126,8 +139,10 @@ struct AssertionClaims {
     aud: Option<serde_json::Value>,
     iss: Option<String>,
     sub: Option<String>,
-    exp: Option<u64>,
-    nbf: Option<u64>,
+    /// NumericDate: seconds, which may have a fraction (MSAL for Python writes `exp` and `iat` as
+    /// floats; RFC 7519 §2 allows it).
+    exp: Option<f64>,
+    nbf: Option<f64>,
 }
 
 fn form_value<'a>(form: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -164,6 +179,7 @@ fn secrets_equal(a: &str, b: &str) -> bool {
 pub(crate) async fn token(
     State(twin): State<Twin>,
     Path(tenant): Path<String>,
+    Origin(origin): Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, TokenError> {
@@ -204,7 +220,7 @@ pub(crate) async fn token(
         if kind != JWT_BEARER {
             return Err(messages::unsupported_assertion_type(kind));
         }
-        check_assertion(&twin, client, assertion, &headers, unix_seconds(now))?;
+        check_assertion(&twin, client, assertion, &origin, unix_seconds(now))?;
         "2"
     } else {
         let secret = form_value(&form, "client_secret")
@@ -233,18 +249,16 @@ pub(crate) async fn token(
         appidacr: method.to_owned(),
         idtyp: "app".to_owned(),
         oid: client.config.client_id.clone(),
+        rh: twin.instance().to_owned(),
         roles: client.config.permissions.clone(),
         sub: client.config.client_id.clone(),
         tid: twin.tenant_id().to_owned(),
         uti: uuid::Uuid::new_v4().simple().to_string(),
         ver: "1.0".to_owned(),
     };
-    let access_token = jsonwebtoken::encode(
-        &Header::new(Algorithm::HS256),
-        &claims,
-        &EncodingKey::from_secret(twin.signing_key()),
-    )
-    .map_err(|_| messages::malformed_assertion("the twin could not sign a token"))?;
+    let signing_key = twin.signing_key();
+    let access_token = jsonwebtoken::encode(&signing_key.header(), &claims, signing_key.encoding())
+        .map_err(|_| messages::malformed_assertion("the twin could not sign a token"))?;
     let body = json!({
         "token_type": "Bearer",
         "expires_in": lifetime,
@@ -283,17 +297,29 @@ fn check_scope(scope: &str, tenant: &str) -> Result<(), TokenError> {
     }
 }
 
-/// Verifies a client assertion: a registered certificate (by `x5t` or `x5t#S256`), its signature
-/// (RS256 or PS256), `aud`, `iss` = `sub` = client id, `nbf`/`exp`.
+/// Verifies a client assertion: a registered certificate (by `x5t` or `x5t#S256`, in any of the
+/// Base64 forms Entra accepts), its signature (RS256 or PS256), `aud`, `iss` = `sub` = client id,
+/// `nbf`/`exp`.
 fn check_assertion(
     twin: &Twin,
     client: &RegisteredClient,
     assertion: &str,
-    headers: &HeaderMap,
+    origin: &str,
     now: u64,
 ) -> Result<(), TokenError> {
-    let header = jsonwebtoken::decode_header(assertion)
-        .map_err(|_| messages::malformed_assertion("the assertion is not a compact JWS"))?;
+    let not_compact = || messages::malformed_assertion("the assertion is not a compact JWS");
+    // azure-identity pads each part of its assertions with `=`; Entra accepts that, so the parts
+    // are decoded here rather than by jsonwebtoken (which wants them unpadded), and the signature
+    // is checked over the parts exactly as sent.
+    let mut parts = assertion.split('.');
+    let (Some(header_part), Some(claims_part), Some(signature_part), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(not_compact());
+    };
+    let json_part = |part: &str| decode_base64_any(part).ok_or_else(not_compact);
+    let header: jsonwebtoken::Header =
+        serde_json::from_slice(&json_part(header_part)?).map_err(|_| not_compact())?;
     if !matches!(header.alg, Algorithm::RS256 | Algorithm::PS256) {
         return Err(messages::malformed_assertion(
             "the assertion must be signed with RS256 or PS256",
@@ -304,9 +330,16 @@ fn check_assertion(
         .clone()
         .or_else(|| header.x5t.clone())
         .unwrap_or_default();
+    // MSAL writes base64url with `=` padding, jsonwebtoken without; Entra also takes standard
+    // Base64. All name the same digest.
+    let named = |thumbprint: Option<&String>, registered: &str| {
+        thumbprint
+            .and_then(|thumbprint| decode_base64_any(thumbprint))
+            .is_some_and(|digest| Some(digest) == decode_base64_any(registered))
+    };
     let certificate = client.certificates.iter().find(|certificate| {
-        header.x5t_s256.as_deref() == Some(certificate.thumbprints.x5t_s256.as_str())
-            || header.x5t.as_deref() == Some(certificate.thumbprints.x5t.as_str())
+        named(header.x5t_s256.as_ref(), &certificate.thumbprints.x5t_s256)
+            || named(header.x5t.as_ref(), &certificate.thumbprints.x5t)
     });
     let Some(certificate) = certificate else {
         return Err(messages::invalid_assertion_signature(
@@ -314,17 +347,25 @@ fn check_assertion(
             &thumbprint,
         ));
     };
-    let mut validation = Validation::new(header.alg);
+    let signed = assertion
+        .get(..header_part.len() + 1 + claims_part.len())
+        .unwrap_or_default();
+    let verified = jsonwebtoken::crypto::verify(
+        signature_part.trim_end_matches('='),
+        signed.as_bytes(),
+        &certificate.key,
+        header.alg,
+    )
+    .unwrap_or(false);
+    if !verified {
+        return Err(messages::invalid_assertion_signature(
+            "The signature is invalid.",
+            &thumbprint,
+        ));
+    }
     // Time and audience are checked below against the twin's clock and URL.
-    validation.validate_exp = false;
-    validation.validate_nbf = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<AssertionClaims>(assertion, &certificate.key, &validation)
-        .map_err(|_| {
-            messages::invalid_assertion_signature("The signature is invalid.", &thumbprint)
-        })?
-        .claims;
+    let claims: AssertionClaims =
+        serde_json::from_slice(&json_part(claims_part)?).map_err(|_| not_compact())?;
     let client_id = &client.config.client_id;
     if claims.iss.as_deref() != Some(client_id.as_str())
         || claims.sub.as_deref() != Some(client_id.as_str())
@@ -340,35 +381,30 @@ fn check_assertion(
             .to_owned(),
         _ => String::new(),
     };
-    if !audience_is_token_endpoint(twin, &audience, headers) {
+    if !audience_is_token_endpoint(twin, &audience, origin) {
         return Err(messages::assertion_audience(&audience));
     }
-    let valid_from = claims.nbf.unwrap_or(0);
-    let in_range = claims
-        .exp
-        .is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
-        && valid_from <= now + ASSERTION_SKEW_SECONDS;
+    // Whole seconds, as Entra reports them; a fraction never decides.
+    let seconds = |date: Option<f64>| {
+        date.filter(|date| date.is_finite())
+            .map(|date| date.max(0.0) as u64)
+    };
+    let (nbf, exp) = (seconds(claims.nbf), seconds(claims.exp));
+    let in_range = exp.is_some_and(|exp| now < exp + ASSERTION_SKEW_SECONDS)
+        && nbf.unwrap_or(0) <= now + ASSERTION_SKEW_SECONDS;
     if !in_range {
-        return Err(messages::assertion_time_range(now, claims.nbf, claims.exp));
+        return Err(messages::assertion_time_range(now, nbf, exp));
     }
     Ok(())
 }
 
-/// `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, or the same path on the twin's
-/// own address (a client pointed at the twin signs for the URL it posts to).
-fn audience_is_token_endpoint(twin: &Twin, audience: &str, headers: &HeaderMap) -> bool {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .unwrap_or_default();
-    let twin_origin = format!("http://{host}/");
+/// `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, or the same path on the origin
+/// the client used (a client pointed at the twin signs for the URL it posts to: `https` over TLS).
+fn audience_is_token_endpoint(twin: &Twin, audience: &str, origin: &str) -> bool {
+    let twin_origin = format!("{origin}/");
     let Some(rest) = audience
         .strip_prefix("https://login.microsoftonline.com/")
-        .or_else(|| {
-            (!host.is_empty())
-                .then(|| audience.strip_prefix(&twin_origin))
-                .flatten()
-        })
+        .or_else(|| audience.strip_prefix(&twin_origin))
     else {
         return false;
     };
@@ -412,18 +448,19 @@ fn caller(twin: &Twin, headers: &HeaderMap) -> Result<Caller, GraphError> {
     if jsonwebtoken::decode_header(token).is_err() {
         return Err(messages::token_unparsable());
     }
-    let mut validation = Validation::new(Algorithm::HS256);
+    let mut validation = Validation::new(Algorithm::RS256);
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();
-    let claims = jsonwebtoken::decode::<AccessClaims>(
-        token,
-        &jsonwebtoken::DecodingKey::from_secret(twin.signing_key()),
-        &validation,
-    )
-    .map_err(|_| messages::token_invalid())?
-    .claims;
+    let claims =
+        jsonwebtoken::decode::<AccessClaims>(token, twin.signing_key().decoding(), &validation)
+            .map_err(|_| messages::token_invalid())?
+            .claims;
+    // Signed with the process's key, but by another twin.
+    if claims.rh != twin.instance() {
+        return Err(messages::token_invalid());
+    }
     if claims.aud != GRAPH_AUDIENCE && claims.aud != GRAPH_APP_ID {
         return Err(messages::token_invalid_audience());
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use jsonwebtoken::DecodingKey;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -66,6 +66,22 @@ impl Thumbprints {
         let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(CertificateError::Pem)?;
         Ok(Self::of_der(&der))
     }
+}
+
+/// Bytes from Base64 in any of the spellings Entra accepts in client assertions: base64url or
+/// standard, with or without `=` padding (MSAL pads its thumbprints, azure-identity every part of
+/// its assertions). `None` when it is not Base64 at all.
+pub(crate) fn decode_base64_any(text: &str) -> Option<Vec<u8>> {
+    let standard: String = text
+        .trim_end_matches('=')
+        .chars()
+        .map(|c| match c {
+            '-' => '+',
+            '_' => '/',
+            other => other,
+        })
+        .collect();
+    STANDARD_NO_PAD.decode(standard).ok()
 }
 
 fn to_pem(der: &[u8]) -> String {
@@ -220,5 +236,26 @@ mod tests {
             0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34,
         ];
         assert_eq!(URL_SAFE_NO_PAD.encode(sha1), "hOBcHZi846VCHSJbFAs26Go9VTQ");
+    }
+
+    #[test]
+    fn every_base64_form_of_a_thumbprint_names_the_same_digest() {
+        // A digest whose Base64 has both `+`/`-` and `/`/`_` in it, and needs padding.
+        let digest = [0xfb, 0xff, 0xbf, 0x01, 0x02];
+        let forms = [
+            "-_-_AQI",  // base64url, unpadded (jsonwebtoken)
+            "-_-_AQI=", // base64url, padded (MSAL)
+            "+/+/AQI=", // standard
+            "+/+/AQI",  // standard, unpadded
+        ];
+        for form in forms {
+            assert_eq!(
+                decode_base64_any(form).as_deref(),
+                Some(&digest[..]),
+                "{form}"
+            );
+        }
+        assert_eq!(decode_base64_any("not base64!"), None);
+        assert_ne!(decode_base64_any("AAAA"), Some(digest.to_vec()));
     }
 }

@@ -4,6 +4,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use time::OffsetDateTime;
+use time::macros::format_description;
+
 /// Where the twin reads the time: the system clock, or a manual clock a test moves by hand.
 #[derive(Debug, Clone)]
 pub struct Clock(ClockKind);
@@ -78,46 +81,104 @@ pub(crate) fn unix_seconds_f64(time: SystemTime) -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The civil date and time (UTC) of a Unix timestamp.
-fn civil(seconds: u64) -> (i64, u32, u32, u32, u32, u32) {
-    // Howard Hinnant's days-to-civil algorithm.
-    let days = (seconds / 86_400) as i64;
-    let rem = seconds % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        month,
-        day,
-        (rem / 3600) as u32,
-        ((rem % 3600) / 60) as u32,
-        (rem % 60) as u32,
-    )
+/// The instant in UTC, whole seconds (the twin's dates carry no fraction).
+fn utc(time: SystemTime) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp(i64::try_from(unix_seconds(time)).unwrap_or(0))
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `2024-01-10T08:09:10Z`: Graph's `Edm.DateTimeOffset` form.
 pub(crate) fn rfc3339(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
 }
 
 /// `2024-01-10T08:09:10`: the form of `innerError.date`.
 pub(crate) fn inner_error_date(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]"
+        ))
+        .unwrap_or_default()
 }
 
 /// `2024-01-10 08:09:10Z`: the form of the token endpoint's `timestamp`.
 pub(crate) fn token_timestamp(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(unix_seconds(time));
-    format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}Z")
+    utc(time)
+        .format(format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
+}
+
+/// Parses Graph's `Edm.DateTimeOffset` as the twin writes it and as snapshots carry it
+/// (`2024-01-10T08:09:10Z`, fractions of a second and `+hh:mm`/`-hh:mm` offsets accepted); `None`
+/// for anything else.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let text = text.trim();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let part = text.get(range)?;
+        part.bytes()
+            .all(|b| b.is_ascii_digit())
+            .then(|| part.parse().ok())?
+    };
+    let bytes = text.as_bytes();
+    if bytes.get(4) != Some(&b'-')
+        || bytes.get(7) != Some(&b'-')
+        || !matches!(bytes.get(10), Some(b'T' | b't'))
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
+    {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    if !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    let mut rest = text.get(19..)?;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        rest = fraction.get(digits..)?;
+    }
+    let offset_seconds: i64 = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first() {
+                Some(b'+') => 1,
+                Some(b'-') => -1,
+                _ => return None,
+            };
+            let (hours, minutes) = rest.get(1..)?.split_once(':')?;
+            if hours.len() != 2 || minutes.len() != 2 {
+                return None;
+            }
+            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
+        }
+    };
+    // Howard Hinnant's days-from-civil algorithm, the inverse of `civil`.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    u64::try_from(seconds)
+        .ok()
+        .map(|seconds| UNIX_EPOCH + Duration::from_secs(seconds))
 }
 
 #[cfg(test)]
@@ -133,6 +194,27 @@ mod tests {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00Z");
         let leap = UNIX_EPOCH + Duration::from_secs(951_782_400); // 2000-02-29
         assert_eq!(rfc3339(leap), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn parses_what_it_formats() {
+        for seconds in [0u64, 951_782_400, 1_698_177_477, 4_102_444_799] {
+            let time = UNIX_EPOCH + Duration::from_secs(seconds);
+            assert_eq!(parse_rfc3339(&rfc3339(time)), Some(time));
+        }
+        assert_eq!(
+            parse_rfc3339("2023-10-24T21:57:57.1234+02:00"),
+            Some(UNIX_EPOCH + Duration::from_secs(1_698_177_477))
+        );
+        for bad in [
+            "",
+            "2023-10-24",
+            "2023-13-01T00:00:00Z",
+            "2023-10-24T19:57:57",
+            "x023-10-24T19:57:57Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
     }
 
     #[test]

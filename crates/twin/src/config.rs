@@ -1,12 +1,13 @@
 //! The twin's configuration: the tenant, the app registrations that may call it, throttling budgets,
 //! fault injection and how strictly advanced queries are gated.
 //!
-//! In Rust, build a [`TwinConfig`] directly. On disk (`anchorsync twin serve --config FILE`) it is
+//! In Rust, build a [`TwinConfig`] directly. On disk (`anchorsync twin serve --twin-config FILE`) it is
 //! TOML; secrets never appear in it, only where to find them:
 //!
 //! ```toml
 //! tenant_id = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
 //! advanced_query = "strict"          # or "lenient"
+//! replication_lag_seconds = 0        # > 0: a new user is 404 by id/UPN that long (eventual consistency)
 //!
 //! [[clients]]
 //! client_id = "11111111-2222-3333-4444-555555555555"
@@ -30,6 +31,7 @@
 //! response_latency_ms = 0  # after the request is handled (a write is applied), before the answer
 //! seed = 1
 //! fail_properties = []     # PATCH /users/{id} setting one of these is answered 500, changing nothing
+//! lose_answers = []        # "POST /users": such requests are carried out, then the connection is cut
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -62,6 +64,10 @@ pub struct TwinConfig {
     pub advanced_query: AdvancedQueryMode,
     /// `expires_in` of issued tokens (Entra: 3599 s).
     pub token_lifetime: Duration,
+    /// Eventual consistency (sync.md §7.1, off when zero): for this long after `POST /users`, the new
+    /// user answers `404 Request_ResourceNotFound` to reads and writes by id or user principal name,
+    /// as when a request reaches a replica the object has not reached yet. Lists are not delayed.
+    pub replication_lag: Duration,
 }
 
 /// The tenant id used when neither the configuration nor the snapshot names one.
@@ -76,6 +82,7 @@ impl Default for TwinConfig {
             faults: Faults::default(),
             advanced_query: AdvancedQueryMode::default(),
             token_lifetime: Duration::from_secs(3599),
+            replication_lag: Duration::ZERO,
         }
     }
 }
@@ -117,6 +124,7 @@ impl TwinConfig {
             faults: file.faults.into(),
             advanced_query: file.advanced_query,
             token_lifetime: Duration::from_secs(file.token_lifetime_seconds.unwrap_or(3599)),
+            replication_lag: seconds(file.replication_lag_seconds, Duration::ZERO),
         })
     }
 }
@@ -239,6 +247,11 @@ pub struct Faults {
     /// nothing, every time (not random): interrupts a sequence of writes at a chosen step, such as
     /// the federated-domain workaround between moving the UPN away and back.
     pub fail_properties: Vec<String>,
+    /// Requests, written `METHOD /path` below `/v1.0` (`POST /users`, `DELETE /users`), that are
+    /// carried out and whose answer is then lost: the connection is cut after the status line, every
+    /// time (not random). A path also matches the paths below it. `$batch` calls match as
+    /// `POST /$batch`; the requests inside a batch are not matched one by one.
+    pub lose_answers: Vec<String>,
 }
 
 impl Default for Faults {
@@ -251,6 +264,7 @@ impl Default for Faults {
             response_latency: Duration::ZERO,
             seed: 1,
             fail_properties: Vec::new(),
+            lose_answers: Vec::new(),
         }
     }
 }
@@ -317,6 +331,7 @@ struct ConfigFile {
     #[serde(default)]
     advanced_query: AdvancedQueryMode,
     token_lifetime_seconds: Option<u64>,
+    replication_lag_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -442,6 +457,8 @@ struct FaultsFile {
     seed: Option<u64>,
     #[serde(default)]
     fail_properties: Vec<String>,
+    #[serde(default)]
+    lose_answers: Vec<String>,
 }
 
 impl From<FaultsFile> for Faults {
@@ -458,6 +475,7 @@ impl From<FaultsFile> for Faults {
             response_latency: Duration::from_millis(file.response_latency_ms.unwrap_or(0)),
             seed: file.seed.unwrap_or(default.seed),
             fail_properties: file.fail_properties,
+            lose_answers: file.lose_answers,
         }
     }
 }
@@ -474,6 +492,7 @@ mod tests {
         let text = r#"
             tenant_id = "t"
             advanced_query = "lenient"
+            replication_lag_seconds = 2.5
             [[clients]]
             client_id = "a"
             secret_env = "TWIN_SECRET"
@@ -488,6 +507,7 @@ mod tests {
             [faults]
             throttle_rate = 0.25
             seed = 7
+            lose_answers = ["POST /users"]
         "#;
         let env = |name: &str| (name == "TWIN_SECRET").then(|| "env-secret".to_owned());
         let config = TwinConfig::from_toml(text, &dir, &env).unwrap();
@@ -511,6 +531,8 @@ mod tests {
         assert_eq!(config.throttling.write_window, Duration::from_millis(500));
         assert_eq!(config.faults.throttle_rate, 0.25);
         assert_eq!(config.faults.seed, 7);
+        assert_eq!(config.faults.lose_answers, ["POST /users"]);
+        assert_eq!(config.replication_lag, Duration::from_millis(2500));
         // The secret never reaches Debug output.
         assert!(!format!("{config:?}").contains("env-secret"));
     }

@@ -21,7 +21,7 @@ pub(crate) struct RequestContext {
     pub client_request_id: String,
     /// When the twin received the request (the twin's clock).
     pub now: SystemTime,
-    /// The Graph root as the caller addressed it, e.g. `http://127.0.0.1:8400/v1.0`.
+    /// The Graph root as the caller addressed it, e.g. `https://127.0.0.1:8400/v1.0`.
     pub graph_root: String,
     /// The request carried `ConsistencyLevel: eventual`.
     pub eventual: bool,
@@ -43,13 +43,11 @@ pub(crate) fn current() -> Option<RequestContext> {
 }
 
 fn graph_root(headers: &HeaderMap, request: &Request) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| request.uri().authority().map(ToString::to_string))
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("http://{host}/v1.0")
+    let scheme = crate::origin::scheme(request.extensions());
+    format!(
+        "{}/v1.0",
+        crate::origin::origin(scheme, headers, request.uri())
+    )
 }
 
 /// Middleware: builds the [`RequestContext`], runs the rest of the stack inside it, and stamps the

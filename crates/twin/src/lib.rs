@@ -7,42 +7,63 @@
 //!
 //! - [`app`] turns a [`Twin`] (a [`TenantSnapshot`] plus a [`TwinConfig`]) into an axum
 //!   [`Router`]; tests drive it with `tower::ServiceExt::oneshot`, no socket.
-//! - [`TwinServer`] serves it on `127.0.0.1:<free port>` from its own runtime and thread:
-//!   [`TwinServer::base_url`] replaces `https://graph.microsoft.com/v1.0`,
-//!   [`TwinServer::token_url`] replaces `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`,
-//!   [`TwinServer::snapshot`] reads the tenant back. It stops on drop.
-//! - [`serve`] runs it on a listener you own (the command line's `twin serve`).
+//! - [`TwinServer`] serves it on `127.0.0.1:<free port>` from its own runtime and thread, over plain
+//!   HTTP ([`TwinServer::start`]) or HTTPS ([`TwinServer::start_tls`] with a [`TlsIdentity`]: a
+//!   throwaway CA and `localhost` certificate, or PEM files): [`TwinServer::root_url`] replaces
+//!   `https://login.microsoftonline.com` as the authority, [`TwinServer::base_url`] replaces
+//!   `https://graph.microsoft.com/v1.0`, [`TwinServer::token_url`] replaces
+//!   `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`, [`TwinServer::ca_pem`] is the
+//!   CA a client must trust, [`TwinServer::snapshot`] reads the tenant back. It stops on drop.
+//! - [`serve`] and [`serve_tls`] run it on a listener you own (the command line's `twin serve`,
+//!   `twin serve --tls`).
+//! - Microsoft's client libraries work against it unmodified over HTTPS (MSAL and azure-identity
+//!   with `instance_discovery=False` / `disable_instance_discovery=True`, msgraph-sdk with the
+//!   twin's host in `allowed_hosts`): `tests/python/test_msal_twin.py`, run by the test
+//!   `microsoft_clients`.
 //! - Time comes from a [`Clock`]: [`Clock::manual`] lets tests expire tokens and refill throttling
 //!   budgets without sleeping.
-//! - [`Twin::writes`] lists every write the twin applied, in order, so a test can prove that each
-//!   change was sent once (and the fault `fail_properties` refuses chosen PATCHes, to interrupt a
-//!   sequence of writes in the middle).
+//! - [`Twin::writes`] lists every write the twin applied (creates, updates, deletes, restores,
+//!   purges, the twin's own 30-day purges), in order and without passwords, so a test can prove
+//!   that each change was sent once. The fault `fail_properties` refuses chosen PATCHes, to
+//!   interrupt a sequence of writes in the middle; `lose_answers` carries chosen requests out and
+//!   then cuts the connection, so a client meets a `POST` whose outcome it cannot know.
+//! - [`TwinConfig::replication_lag`] (off by default) makes a new user `404` by id for a while, as
+//!   Entra's replicas do.
 //! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests.
 //!
 //! # The rules it enforces (sections of `reference/graph.md`)
 //!
 //! | rule | graph.md |
 //! |---|---|
-//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, verified against the configured certificate; `aud` = the token URL, `iss` = `sub` = client id, `exp`/`nbf` with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
+//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, the thumbprint in base64url with or without `=` padding or in standard Base64, the JWS parts padded or not; verified against the configured certificate; `aud` = `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` or the token URL the client used, `https` over TLS; `iss` = `sub` = client id; `exp`/`nbf`, fractional or whole seconds, with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
+//! | OpenID discovery `/{tenant}/v2.0/.well-known/openid-configuration` for the tenant (id or domain), `common` and `organizations`; `jwks_uri` `/{tenant}/discovery/v2.0/keys` with the RS256 key access tokens are signed with (`kid`, `x5t`, `n`, `e`, `x5c`, `issuer`); instance discovery `/common/discovery/instance`; unknown tenant 400 `invalid_tenant` AADSTS90002, foreign instance `invalid_instance` AADSTS50049 | Entra's published documents |
+//! | `/organization` and `/organization/{id}` (`Organization.Read.All`, `Directory.Read.All` or their ReadWrite forms) | learn.microsoft.com/graph/api/resources/organization |
 //! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | §5, §8.13 |
 //! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | §1.2, §1.4, §1.5 |
 //! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | §1.3, §1.4 |
-//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}`, `POST /users` with its required properties | §1.7-§1.9 |
+//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}` | §1.8, §1.9 |
+//! | `POST /users`: a password (`A password must be specified to create a new user.`), then `accountEnabled`, `displayName`, `mailNickname`, `userPrincipalName`; 201 with the default properties and `Location` | §1.7; sync.md §2.1 |
+//! | Password policy: 8-256 printable ASCII characters (no Unicode), three of lower case, upper case, digit, symbol (a blank counts), unless `passwordPolicies` has `DisableStrongPassword`; on POST and PATCH, with the documented complexity error | sync.md §2.1 |
+//! | Lengths of sync.md §2.3 (displayName 256, givenName/surname/mailNickname/department/companyName/mobilePhone 64, jobTitle/city/state/country 128, postalCode 40, streetAddress 1024, employeeId 16, userPrincipalName 113, extension attributes 1024), one `businessPhones` value, `usageLocation` of two letters, at most 250 `otherMails`; `displayName` and collections cannot be `null` | sync.md §2.3 |
+//! | `DELETE /users/{id}` moves the user into deleted items for 30 days (`deletedDateTime` from the twin's clock; deleted users hold no unique value); `GET /directory/deletedItems/microsoft.graph.user` (`$select`, `$filter` gated like `/users`, `$top`, `$count`, paging), `GET /directory/deletedItems/{id}`, `POST …/{id}/restore` (same id; `newUserPrincipalName`, `autoReconcileProxyConflict`; a clash is the uniqueness error), `DELETE /directory/deletedItems/{id}`; purged by the twin 30 days after the delete; loaded from and saved to the snapshot's `deletedUsers` | §1.9; sync.md §3 |
+//! | Optional replication lag: a new user answers 404 `Request_ResourceNotFound` by id or UPN for [`TwinConfig::replication_lag`] | sync.md §7.1 |
 //! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | §1.6, §8.2 |
-//! | UPN characters and a verified domain; federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | §1.7, §1.8, §8.3, §8.6 |
-//! | Read-only properties refused; on-premises-mastered properties of synced users refused | §1.8, §8.4, §8.5 |
+//! | UPN characters, ≤ 64 before `@` and ≤ 48 after, no `.` right before `@`, and a verified domain (`Property userPrincipalName is invalid.`); federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | §1.7, §1.8, §8.3, §8.6 |
+//! | Read-only properties refused on POST and PATCH (`proxyAddresses`, the `onPremises*` properties, `createdDateTime`, ...: `Property 'X' is read-only and cannot be set.`); on-premises-mastered properties of synced users refused | §1.8, §8.4, §8.5; sync.md §2.3 |
 //! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | §1.3, §1.8, §8.7 |
 //! | A `mail` update makes it the primary `SMTP:` proxy address | §1.6 |
 //! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | §2, §3, §4 |
-//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own | §6.3 |
-//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table, 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded | §6.2 |
+//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | §6.3 |
+//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded; answers lost on purpose (`lose_answers`) | §6.2 |
 //! | State loads from and saves to the tenant snapshot format | design.md |
 //!
 //! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where
 //! graph.md found no source and the twin chose a Graph-style text: the federated onPremisesImmutableId
-//! refusal, the unverified UPN domain, missing required properties, the role-assignment filter
-//! requirement, `$batch` envelope errors and 424, the paging-token error, the `ConflictingObjects`
-//! detail, 503, and several AADSTS wordings.
+//! refusal, missing required properties other than the password (the directory's wording for other
+//! objects), the role-assignment filter requirement, `$batch` envelope errors and 424, the
+//! paging-token error, the `ConflictingObjects` detail, a restore's clash (Graph's uniqueness error),
+//! deleted items without the type cast, a restore parameter of the wrong type, 503, and several
+//! AADSTS wordings.
 //!
 //! # Choices where the documentation conflicts or is silent
 //!
@@ -63,8 +84,15 @@
 //! - **Throttling** uses continuously refilling token buckets; `Retry-After` is the whole seconds
 //!   until the request would fit. The `$batch` envelope is neither throttled nor faulted; its
 //!   requests are.
-//! - **Deleting** a user removes it (no deleted-items container) together with its role
-//!   assignments; a synced user cannot be deleted.
+//! - **Deleting** a user moves it into deleted items and removes its role assignments (a restore
+//!   does not bring them back); a synced user cannot be deleted. Deleted users reserve no
+//!   userPrincipalName, proxy address or onPremisesImmutableId (sync.md §8 leaves this
+//!   unconfirmed; the restore parameters imply it); the clash surfaces on restore.
+//! - **Replication lag** applies to reads and writes by id or UPN of users created by `POST`; lists
+//!   and restored users are not delayed.
+//! - **Restore** answers `@odata.context` `…#directoryObjects/$entity` with `@odata.type` and the
+//!   default properties, like the documented example; a missing `deletedDateTime` in a snapshot's
+//!   `deletedUsers` is read as "deleted when the twin started".
 //! - `$orderby`, `$expand` and `$search` are answered 400 (twin limitation), `$search` after the
 //!   documented header check. `$select` is applied to users; on domains, role assignments, memberOf
 //!   and the synchronisation settings it is accepted and the whole entity returned.
@@ -72,10 +100,22 @@
 //!   `onPremisesSecurityIdentifier` (also inside `and`/`or`) are answered from the uniqueness
 //!   indexes; other filters scan the tenant (about 1.3 µs per user, `docs/PERFORMANCE.md`).
 //! - `POST` and `PATCH` bodies must be JSON sent as `application/json`.
+//! - **Discovery documents** list every endpoint Entra's do, on the twin's own origin; the twin
+//!   serves the token endpoint, `jwks_uri` and discovery, not the interactive endpoints (authorize,
+//!   device code, logout, userinfo), which MSAL needs listed but client credentials never call.
+//!   Instance discovery vouches for the twin's own host only, compared without the port because
+//!   MSAL drops it; MSAL and azure-identity ask login.microsoftonline.com unless told not to.
+//! - **`/organization`** is derived, since the snapshot holds none: the tenant id, the initial
+//!   domain's first label as `displayName`, the verified domains of `/domains`, and
+//!   `onPremisesSyncEnabled` `true` (with the latest `onPremisesLastSyncDateTime` of the users) once
+//!   any user is synchronised from on-premises, else `null` (`organization.rs`).
+//! - **TLS**: rustls with aws-lc-rs, TLS 1.2 and 1.3, HTTP/1.1. The throwaway CA's key is dropped
+//!   once it has signed the server certificate (valid for 30 days), so it can sign nothing else.
 //!
-//! Tokens are HS256 JWTs signed with a key made at start-up: they are as opaque to clients as
-//! Entra's and die with the process. Secrets are held in [`anchorsync_core::secret::Secret`] and never
-//! logged.
+//! Access tokens are RS256 JWTs shaped like Entra's (`kid`, `x5t`), signed with an RSA key made once
+//! per process and published at `jwks_uri`; the `rh` claim names the issuing twin, so one twin
+//! refuses another's tokens. They are as opaque to clients as Entra's and die with the process.
+//! Secrets are held in [`anchorsync_core::secret::Secret`] and never logged.
 #![deny(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -90,19 +130,27 @@ mod certificate;
 mod clock;
 mod config;
 mod context;
+mod deleted_items;
 mod directory;
+mod discovery;
 mod error;
 mod filter;
+mod lost_answers;
 mod messages;
+mod organization;
+mod origin;
 mod properties;
 mod query;
+mod replication;
 mod response;
 mod roles;
 mod rules;
 mod server;
+mod signing;
 mod snapshot;
 mod state;
 mod throttle;
+mod tls;
 mod users;
 
 use axum::Router;
@@ -122,9 +170,11 @@ pub use config::{
     Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
-pub use server::{TwinServer, serve};
+pub use server::{TwinServer, serve, serve_tls};
+pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
 pub use state::{AppliedWrite, Twin, TwinError};
+pub use tls::{TlsError, TlsIdentity};
 
 /// The path of the twin's own health check (not part of Graph; no token needed).
 pub const HEALTH_PATH: &str = "/_twin/health";
@@ -149,6 +199,8 @@ pub fn app(twin: Twin) -> Router {
         )
         .route("/domains", get(directory::list_domains))
         .route("/domains/{id}", get(directory::get_domain))
+        .route("/organization", get(organization::list))
+        .route("/organization/{id}", get(organization::get))
         .route(
             "/roleManagement/directory/roleAssignments",
             get(directory::list_role_assignments),
@@ -165,6 +217,23 @@ pub fn app(twin: Twin) -> Router {
             "/directory/onPremisesSynchronization/{id}",
             get(directory::get_sync).patch(directory::update_sync),
         )
+        .route("/directory/deletedItems", get(deleted_items::list_uncast))
+        .route(
+            "/directory/deletedItems/microsoft.graph.user",
+            get(deleted_items::list),
+        )
+        .route(
+            "/directory/deletedItems/{id}",
+            get(deleted_items::get).delete(deleted_items::purge),
+        )
+        .route(
+            "/directory/deletedItems/{id}/restore",
+            post(deleted_items::restore),
+        )
+        .route(
+            "/directory/deletedItems/{id}/microsoft.graph.restore",
+            post(deleted_items::restore),
+        )
         .fallback(unknown_segment)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(twin.clone(), throttle::throttle))
@@ -180,11 +249,22 @@ pub fn app(twin: Twin) -> Router {
         .layer(context());
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
+        .route(
+            "/{tenant}/v2.0/.well-known/openid-configuration",
+            get(discovery::openid_configuration),
+        )
+        .route("/{tenant}/discovery/v2.0/keys", get(discovery::keys))
+        .route("/common/discovery/instance", get(discovery::instance))
         .route(HEALTH_PATH, get(health))
         .fallback(unknown_segment)
         .layer(context())
         .with_state(twin.clone())
-        .nest("/v1.0", resources.merge(batch))
+        .nest(
+            "/v1.0",
+            resources
+                .merge(batch)
+                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers)),
+        )
 }
 
 /// 400 `Resource not found for the segment '…'`, like Graph for a path it does not have.

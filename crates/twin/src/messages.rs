@@ -286,10 +286,11 @@ pub(crate) fn properties_invalid() -> GraphError {
     )
 }
 
-/// 400: a user principal name outside the tenant's verified domains. \[UNCONFIRMED\] (Azure AD Graph
-/// wording).
+/// 400: a user principal name outside the tenant's verified domains (observed on `POST /users` with
+/// a domain the tenant does not hold, Stack Overflow 48923171, 2018; the detail's `message` is the
+/// twin's).
 pub(crate) fn upn_domain_invalid() -> GraphError {
-    let message = "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.";
+    let message = "Property userPrincipalName is invalid.";
     GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message).detail(
         "InvalidValue",
         message,
@@ -297,7 +298,31 @@ pub(crate) fn upn_domain_invalid() -> GraphError {
     )
 }
 
-/// 400: a password the tenant's policy refuses. \[UNCONFIRMED\]
+/// 400: `POST /users` without `passwordProfile.password` (observed,
+/// microsoftgraph/msgraph-sdk-powershell#3307).
+pub(crate) fn password_required() -> GraphError {
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        "A password must be specified to create a new user.",
+    )
+}
+
+/// 400: `POST /users` without one of its other required properties. The directory's wording for a
+/// missing required property (observed for `identifierUris` and `alternativeSecurityIds`; for the
+/// user's properties \[UNCONFIRMED\]).
+pub(crate) fn required_property(property: &str) -> GraphError {
+    let message = format!("Property {property} value is required but is empty or missing.");
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        message.clone(),
+    )
+    .detail("InvalidValue", message, property)
+}
+
+/// 400: a password the tenant's policy refuses (observed, microsoftgraph/msgraph-sdk-java-auth#36,
+/// microsoftgraph/msgraph-sdk-dotnet#2793).
 pub(crate) fn password_complexity() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -404,6 +429,36 @@ pub(crate) fn injected_failure(property: &str) -> GraphError {
         format!(
             "Injected fault: PATCHes that set `{property}` fail (twin `faults.fail_properties`)."
         ),
+    )
+}
+
+/// 400: `GET /directory/deletedItems` without the OData cast to a type, which Graph documents as
+/// not supported. \[UNCONFIRMED\] (status and text are the twin's).
+pub(crate) fn deleted_items_cast_required() -> GraphError {
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "Request_BadRequest",
+        "The OData cast to a type (such as 'microsoft.graph.user') is a required part of the URI for deleted items.",
+    )
+}
+
+/// 400: a parameter an OData action does not have (OData).
+pub(crate) fn unknown_action_parameter(name: &str, action: &str) -> GraphError {
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        format!(
+            "The parameter '{name}' in the request payload is not a valid parameter for the operation '{action}'."
+        ),
+    )
+}
+
+/// 400: an action parameter of the wrong type. \[UNCONFIRMED\]
+pub(crate) fn invalid_action_parameter(name: &str, action: &str) -> GraphError {
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        format!("Invalid value specified for parameter '{name}' of operation '{action}'."),
     )
 }
 
@@ -607,5 +662,27 @@ pub(crate) fn assertion_audience(audience: &str) -> TokenError {
         format!(
             "Assertion failed signature validation. [Reason - The audience '{audience}' is not the token endpoint of this tenant.]"
         ),
+    )
+}
+
+// ---- discovery (OpenID configuration, instance discovery) ----
+
+/// AADSTS90002 from the OpenID discovery document of an unknown tenant (observed code;
+/// `invalid_tenant` there, where the token endpoint says `invalid_request`).
+pub(crate) fn discovery_tenant_not_found(tenant: &str) -> TokenError {
+    TokenError {
+        error: "invalid_tenant",
+        ..tenant_not_found(tenant)
+    }
+}
+
+/// AADSTS50049: instance discovery for an authority on another host (observed code and wording;
+/// MSAL reads `invalid_instance`).
+pub(crate) fn unknown_instance() -> TokenError {
+    TokenError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_instance",
+        50049,
+        "Unknown or invalid instance.",
     )
 }

@@ -5,8 +5,10 @@
 //! 2. a synced user's on-premises-mastered properties are refused;
 //! 3. sensitive properties of a user holding a directory role need an app with a higher role, and
 //!    a password needs an app whose service principal may reset passwords at all (403);
-//! 4. values are well formed (types, lengths, UPN characters, `$`/`_` in `onPremisesImmutableId`,
-//!    an empty string is not a way to clear it: only JSON `null` is);
+//! 4. on `POST`, a password and the other required properties are given; values are well formed
+//!    (types, the lengths of sync.md §2.3, one `businessPhones` value, UPN characters and lengths,
+//!    `$`/`_` in `onPremisesImmutableId`, an empty string is not a way to clear it: only JSON
+//!    `null` is); a password meets Entra's policy;
 //! 5. `onPremisesImmutableId` cannot change while the user's UPN is in a federated domain;
 //! 6. the UPN's domain is a verified domain of the tenant, and a UPN in a federated domain needs an
 //!    `onPremisesImmutableId`;
@@ -69,12 +71,15 @@ const NICKNAME_SPECIALS: &[char] = &[
     '.',
 ];
 
+/// UPN characters and lengths (sync.md §2.1: ≤ 64 characters before `@`, ≤ 48 after it, ≤ 113 in
+/// all, which the property's length limit checks; no `.` right before `@`).
 fn valid_upn(upn: &str) -> bool {
     let Some((alias, domain)) = upn.rsplit_once('@') else {
         return false;
     };
     !alias.is_empty()
         && alias.len() <= 64
+        && domain.len() <= 48
         && !alias.starts_with('.')
         && !alias.ends_with('.')
         && alias
@@ -94,7 +99,7 @@ fn valid_address(address: &str) -> bool {
     })
 }
 
-fn valid_value(property: &UserProperty, value: &Value) -> bool {
+pub(crate) fn valid_value(property: &UserProperty, value: &Value) -> bool {
     let length_ok = |text: &str| {
         property
             .max_length
@@ -190,27 +195,51 @@ fn looks_like_datetime(text: &str) -> bool {
             || text.get(19..).is_some_and(|t| t.contains('-')))
 }
 
-/// Three of the four character classes and at least 8 characters, like Entra's default policy.
-fn password_complex_enough(password: &str) -> bool {
+/// Entra's password policy (sync.md §2.1): 8 to 256 characters, all of them ASCII letters, digits,
+/// the symbols `@ # $ % ^ & * - _ ! + = [ ] { } | \ : ' , . ? / ` ~ " ( ) ; < >` or a blank space
+/// (every printable ASCII character, no Unicode), and three of the four classes lower case, upper
+/// case, digit, symbol. `passwordPolicies` with `DisableStrongPassword` lifts the class rule only.
+fn password_complex_enough(password: &str, strong_required: bool) -> bool {
+    let length = password.chars().count();
+    let allowed = password.chars().all(|c| matches!(c, ' '..='~'));
     let classes = [
-        password.chars().any(|c| c.is_lowercase()),
-        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_uppercase()),
         password.chars().any(|c| c.is_ascii_digit()),
-        password.chars().any(|c| !c.is_alphanumeric()),
+        password
+            .chars()
+            .any(|c| c.is_ascii_punctuation() || c == ' '),
     ];
-    password.chars().count() >= 8
-        && password.chars().count() <= 256
-        && classes.iter().filter(|present| **present).count() >= 3
+    (8..=256).contains(&length)
+        && allowed
+        && (!strong_required || classes.iter().filter(|present| **present).count() >= 3)
 }
 
-fn check_values(changes: &[Change]) -> Result<(), GraphError> {
+/// Whether a `passwordPolicies` value still asks for strong passwords.
+fn strong_password_required(policies: Option<&str>) -> bool {
+    !policies.is_some_and(|policies| {
+        policies
+            .split(',')
+            .any(|policy| policy.trim().eq_ignore_ascii_case("DisableStrongPassword"))
+    })
+}
+
+/// Every value's shape and length, then the password policy; `policies` is the user's
+/// `passwordPolicies` before this write.
+fn check_values(changes: &[Change], policies: Option<&str>) -> Result<(), GraphError> {
     for change in changes {
         if !valid_value(change.property, &change.value) {
             return Err(messages::invalid_value(change.property.name, "User"));
         }
+    }
+    let policies = changes
+        .iter()
+        .find(|change| change.property.name == "passwordPolicies")
+        .map_or(policies, |change| change.value.as_str());
+    for change in changes {
         if change.property.name == "passwordProfile"
             && let Some(password) = change.value.get("password").and_then(Value::as_str)
-            && !password_complex_enough(password)
+            && !password_complex_enough(password, strong_password_required(policies))
         {
             return Err(messages::password_complexity());
         }
@@ -237,7 +266,7 @@ fn recompute_proxies(user: &mut CloudUser) {
 }
 
 /// Rules 6 and 8 on the user as it would be after the write.
-fn check_directory_rules(
+pub(crate) fn check_directory_rules(
     directory: &Directory,
     user: &CloudUser,
     upn_changed: bool,
@@ -265,21 +294,6 @@ pub(crate) fn create(
     id: String,
     created: String,
 ) -> Result<CloudUser, GraphError> {
-    for required in [
-        "accountEnabled",
-        "displayName",
-        "mailNickname",
-        "passwordProfile",
-        "userPrincipalName",
-    ] {
-        let given = changes
-            .iter()
-            .any(|change| change.property.name == required && !change.value.is_null());
-        if !given {
-            return Err(messages::invalid_value(required, "User"));
-        }
-    }
-    check_values(&changes)?;
     let has_password = changes.iter().any(|change| {
         change.property.name == "passwordProfile"
             && change
@@ -289,8 +303,22 @@ pub(crate) fn create(
                 .is_some()
     });
     if !has_password {
-        return Err(messages::invalid_value("passwordProfile", "User"));
+        return Err(messages::password_required());
     }
+    for required in [
+        "accountEnabled",
+        "displayName",
+        "mailNickname",
+        "userPrincipalName",
+    ] {
+        let given = changes
+            .iter()
+            .any(|change| change.property.name == required && !change.value.is_null());
+        if !given {
+            return Err(messages::required_property(required));
+        }
+    }
+    check_values(&changes, None)?;
     let mut user = CloudUser {
         id,
         user_type: Some("Member".to_owned()),
@@ -327,7 +355,11 @@ pub(crate) fn update(
             return Err(messages::insufficient_privileges());
         }
     }
-    check_values(&changes)?;
+    let policies = existing
+        .other
+        .get("passwordPolicies")
+        .and_then(Value::as_str);
+    check_values(&changes, policies)?;
     let old_domain_federated = existing
         .user_principal_name
         .as_deref()
@@ -420,8 +452,39 @@ mod tests {
 
     #[test]
     fn password_policy() {
-        assert!(password_complex_enough("Passw0rd!"));
-        assert!(!password_complex_enough("password"));
-        assert!(!password_complex_enough("Sh0rt!"));
+        assert!(password_complex_enough("Passw0rd!", true));
+        assert!(
+            password_complex_enough("pass word1", true),
+            "a blank is a symbol"
+        );
+        assert!(password_complex_enough("PASSWORD1`", true));
+        assert!(!password_complex_enough("password", true));
+        assert!(!password_complex_enough("Sh0rt!", true));
+        assert!(!password_complex_enough("Pässw0rd!", true), "no Unicode");
+        assert!(
+            !password_complex_enough("Pass\tw0rd!", true),
+            "no control characters"
+        );
+        assert!(
+            !password_complex_enough(&"Aa1!".repeat(65), true),
+            "at most 256"
+        );
+        assert!(password_complex_enough(&"Aa1!".repeat(64), true));
+        assert!(password_complex_enough("password", false));
+        assert!(!password_complex_enough("pässword", false));
+        assert!(!strong_password_required(Some(
+            "DisablePasswordExpiration, DisableStrongPassword"
+        )));
+        assert!(strong_password_required(Some("DisablePasswordExpiration")));
+    }
+
+    #[test]
+    fn upn_lengths() {
+        let alias = "a".repeat(64);
+        let domain = format!("{}.com", "d".repeat(44));
+        assert!(valid_upn(&format!("{alias}@{domain}")));
+        assert!(!valid_upn(&format!("{alias}a@{domain}")), "65 before @");
+        assert!(!valid_upn(&format!("{alias}@d{domain}")), "49 after @");
+        assert!(!valid_upn("dot.@contoso.com"));
     }
 }

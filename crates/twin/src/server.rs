@@ -1,5 +1,6 @@
 //! Running the twin: [`TwinServer`] (a background server on a free loopback port, for tests and for
-//! embedding) and [`serve`] (on a listener the caller owns, for `anchorsync twin serve`).
+//! embedding) and [`serve`] / [`serve_tls`] (on a listener the caller owns, for `anchorsync twin
+//! serve`), over plain HTTP or over HTTPS with a [`TlsIdentity`].
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,9 +11,11 @@ use anchorsync_core::tenant::TenantSnapshot;
 use crate::clock::Clock;
 use crate::config::TwinConfig;
 use crate::state::{Twin, TwinError};
+use crate::tls::{OverTls, TlsIdentity, TlsListener};
 
 /// The twin on `127.0.0.1:<free port>`, served by its own runtime on its own thread, so synchronous
-/// tests and other runtimes can use it alike. Stops when dropped.
+/// tests and other runtimes can use it alike, over plain HTTP ([`TwinServer::start`]) or HTTPS
+/// ([`TwinServer::start_tls`]). Stops when dropped.
 ///
 /// ```no_run
 /// use anchorsync_core::tenant::TenantSnapshot;
@@ -29,6 +32,8 @@ use crate::state::{Twin, TwinError};
 pub struct TwinServer {
     addr: SocketAddr,
     twin: Twin,
+    /// The certificate served, when over HTTPS.
+    tls: Option<TlsIdentity>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -38,6 +43,7 @@ impl std::fmt::Debug for TwinServer {
         f.debug_struct("TwinServer")
             .field("addr", &self.addr)
             .field("twin", &self.twin)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -59,6 +65,30 @@ impl TwinServer {
 
     /// Serves an existing [`Twin`].
     pub fn start_twin(twin: Twin) -> Result<Self, TwinError> {
+        Self::spawn(twin, None)
+    }
+
+    /// Starts a twin serving `snapshot` over HTTPS with `identity` (a
+    /// [`TlsIdentity::throwaway`] one: clients trust [`TwinServer::ca_pem`]).
+    pub fn start_tls(
+        snapshot: TenantSnapshot,
+        config: TwinConfig,
+        identity: TlsIdentity,
+    ) -> Result<Self, TwinError> {
+        Self::start_twin_tls(Twin::new(snapshot, config)?, identity)
+    }
+
+    /// Serves an existing [`Twin`] over HTTPS with `identity`.
+    pub fn start_twin_tls(twin: Twin, identity: TlsIdentity) -> Result<Self, TwinError> {
+        Self::spawn(twin, Some(identity))
+    }
+
+    fn spawn(twin: Twin, tls: Option<TlsIdentity>) -> Result<Self, TwinError> {
+        let tls_config = tls
+            .as_ref()
+            .map(TlsIdentity::server_config)
+            .transpose()
+            .map_err(TwinError::Tls)?;
         let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(TwinError::Server)?;
         listener.set_nonblocking(true).map_err(TwinError::Server)?;
         let addr = listener.local_addr().map_err(TwinError::Server)?;
@@ -77,9 +107,23 @@ impl TwinServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    tokio::select! {
-                        _ = axum::serve(listener, router) => {}
-                        _ = stopped => {}
+                    match tls_config {
+                        None => {
+                            tokio::select! {
+                                _ = axum::serve(listener, router) => {}
+                                _ = stopped => {}
+                            }
+                        }
+                        Some(config) => {
+                            let Ok(listener) = TlsListener::new(listener, config) else {
+                                return;
+                            };
+                            let router = router.layer(axum::Extension(OverTls));
+                            tokio::select! {
+                                _ = axum::serve(listener, router) => {}
+                                _ = stopped => {}
+                            }
+                        }
                     }
                 });
                 // Open keep-alive connections are simply dropped: a test fixture needs no drain.
@@ -89,6 +133,7 @@ impl TwinServer {
         Ok(Self {
             addr,
             twin,
+            tls,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -99,9 +144,17 @@ impl TwinServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`: the root, where the token endpoint lives.
+    /// `http://127.0.0.1:PORT` (`https://` over TLS): the root, where the token endpoint lives and
+    /// the authority a client library is pointed at, in place of `https://login.microsoftonline.com`.
     pub fn root_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The throwaway CA (PEM) a client must trust, when the twin serves HTTPS with a
+    /// [`TlsIdentity::throwaway`] certificate.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.tls.as_ref().and_then(TlsIdentity::ca_pem)
     }
 
     /// `http://127.0.0.1:PORT/v1.0`: the Graph root, in place of `https://graph.microsoft.com/v1.0`.
@@ -161,4 +214,20 @@ pub async fn serve(
     axum::serve(listener, crate::app(twin))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// [`serve`] over HTTPS: every connection on `listener` completes a TLS handshake with `identity`
+/// first, and the URLs the twin hands out say `https`.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    twin: Twin,
+    identity: &TlsIdentity,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), TwinError> {
+    let config = identity.server_config().map_err(TwinError::Tls)?;
+    let listener = TlsListener::new(listener, config).map_err(TwinError::Server)?;
+    axum::serve(listener, crate::app(twin).layer(axum::Extension(OverTls)))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(TwinError::Server)
 }

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use anchorsync_core::tenant::{
     CloudUser, Domain, OnPremisesSynchronization, RoleAssignment, TenantSnapshot,
@@ -14,8 +15,11 @@ use jsonwebtoken::DecodingKey;
 use crate::certificate::{self, Thumbprints};
 use crate::clock::Clock;
 use crate::config::{AppClient, DEFAULT_TENANT_ID, TwinConfig};
+use crate::deleted_items::DeletedUser;
 use crate::filter::IndexKey;
+use crate::signing::{self, SigningKey, SigningKeyError};
 use crate::throttle::{Dice, Throttle};
+use crate::tls::TlsError;
 
 /// Why a twin could not be built from a snapshot and a configuration.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +35,16 @@ pub enum TwinError {
         first: String,
         /// The other user's id.
         second: String,
+    },
+    /// A deleted user whose `deletedDateTime` is not a date and time.
+    #[error(
+        "the snapshot's deleted user `{id}` has `deletedDateTime` `{value}`, which is not a date and time"
+    )]
+    DeletedDateTime {
+        /// The deleted user's id.
+        id: String,
+        /// The value found.
+        value: String,
     },
     /// Two domains with the same name.
     #[error("the snapshot lists domain `{0}` twice")]
@@ -50,6 +64,12 @@ pub enum TwinError {
     /// The server could not start.
     #[error("cannot start the twin's HTTP server")]
     Server(#[source] std::io::Error),
+    /// The key access tokens are signed with could not be made.
+    #[error("cannot make the twin's token-signing key")]
+    SigningKey(#[source] SigningKeyError),
+    /// The HTTPS certificate cannot be used.
+    #[error("cannot serve HTTPS")]
+    Tls(#[source] TlsError),
 }
 
 /// A running twin's shared state. Cheap to clone: every clone is the same tenant.
@@ -73,20 +93,32 @@ struct Shared {
     directory: RwLock<Directory>,
     throttle: Mutex<Throttle>,
     dice: Mutex<Dice>,
-    signing_key: Vec<u8>,
+    signing_key: Arc<SigningKey>,
+    /// This twin's `rh` claim: tokens without it were issued by another twin.
+    instance: String,
     clients: Vec<RegisteredClient>,
     writes: Mutex<Vec<AppliedWrite>>,
 }
 
 /// One write the twin applied (a `PATCH`, `POST` or `DELETE` that succeeded), in the order applied:
 /// what a test reads to prove a client sent each change exactly once. Refused writes are not listed.
+///
+/// | write | `method` | `resource` |
+/// |---|---|---|
+/// | create | `POST` | `/users/{new id}` |
+/// | update | `PATCH` | `/users/{id}`, `/directory/onPremisesSynchronization/{id}` |
+/// | delete (into deleted items) | `DELETE` | `/users/{id}` |
+/// | restore | `POST` | `/directory/deletedItems/{id}/restore` |
+/// | purge | `DELETE` | `/directory/deletedItems/{id}` |
+/// | the twin's own purge, 30 days after a delete | `PURGE` | `/directory/deletedItems/{id}` |
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppliedWrite {
-    /// `PATCH`, `POST` or `DELETE`.
+    /// `PATCH`, `POST`, `DELETE`, or `PURGE` for a purge no request asked for.
     pub method: &'static str,
-    /// The resource below `/v1.0`, by id: `/users/{id}`, `/directory/onPremisesSynchronization/{id}`.
+    /// The resource below `/v1.0`, by id (table above).
     pub resource: String,
-    /// The request body's properties (empty for `DELETE`).
+    /// The request body's properties (empty for `DELETE` and `PURGE`). A password is never kept:
+    /// `passwordProfile` is listed without its `password`.
     pub body: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -151,15 +183,11 @@ impl Twin {
                 certificates,
             });
         }
-        let directory = Directory::from_snapshot(snapshot)?;
+        let directory = Directory::from_snapshot(snapshot, clock.now())?;
         let throttle = Throttle::new(&config.throttling);
         let dice = Dice::new(config.faults.seed);
-        // A fresh key per twin: tokens never outlive the process that issued them.
-        let signing_key = [
-            uuid::Uuid::new_v4().into_bytes(),
-            uuid::Uuid::new_v4().into_bytes(),
-        ]
-        .concat();
+        let signing_key = signing::process_key().map_err(TwinError::SigningKey)?;
+        let instance = format!("0.twin.{}.", uuid::Uuid::new_v4().simple());
         Ok(Self {
             shared: Arc::new(Shared {
                 tenant_id,
@@ -169,6 +197,7 @@ impl Twin {
                 throttle: Mutex::new(throttle),
                 dice: Mutex::new(dice),
                 signing_key,
+                instance,
                 clients,
                 writes: Mutex::new(Vec::new()),
             }),
@@ -190,8 +219,10 @@ impl Twin {
         &self.shared.config
     }
 
-    /// The tenant as it is now, in the snapshot format: what `twin serve --state` saves.
+    /// The tenant as it is now, in the snapshot format: what `twin serve --state` saves. Deleted
+    /// users whose 30 days have passed on the twin's clock are purged first.
     pub fn snapshot(&self) -> TenantSnapshot {
+        self.expire_deleted_users();
         self.directory().snapshot()
     }
 
@@ -241,8 +272,13 @@ impl Twin {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn signing_key(&self) -> &[u8] {
+    pub(crate) fn signing_key(&self) -> &SigningKey {
         &self.shared.signing_key
+    }
+
+    /// The `rh` claim of this twin's tokens.
+    pub(crate) fn instance(&self) -> &str {
+        &self.shared.instance
     }
 
     pub(crate) fn client(&self, client_id: &str) -> Option<&RegisteredClient> {
@@ -271,6 +307,12 @@ pub(crate) fn proxy_key(address: &str) -> String {
 /// One tenant's directory objects and their unique-value indexes.
 pub(crate) struct Directory {
     pub users: IndexMap<String, CloudUser>,
+    /// Soft-deleted users (`/directory/deletedItems`), oldest deletion first; they hold no unique
+    /// values.
+    pub deleted: IndexMap<String, DeletedUser>,
+    /// Users created with a replication lag, and when they become visible by id
+    /// ([`TwinConfig::replication_lag`]).
+    pub visible_from: HashMap<String, SystemTime>,
     by_upn: HashMap<String, String>,
     by_proxy: HashMap<String, String>,
     by_immutable_id: HashMap<String, String>,
@@ -307,9 +349,11 @@ fn keys_of(user: &CloudUser) -> Vec<(&'static str, String)> {
 }
 
 impl Directory {
-    fn from_snapshot(snapshot: TenantSnapshot) -> Result<Self, TwinError> {
+    fn from_snapshot(snapshot: TenantSnapshot, now: SystemTime) -> Result<Self, TwinError> {
         let mut directory = Self {
             users: IndexMap::with_capacity(snapshot.users.len()),
+            deleted: IndexMap::new(),
+            visible_from: HashMap::new(),
             by_upn: HashMap::with_capacity(snapshot.users.len()),
             by_proxy: HashMap::with_capacity(snapshot.users.len() * 2),
             by_immutable_id: HashMap::with_capacity(snapshot.users.len()),
@@ -348,6 +392,7 @@ impl Directory {
             directory.index(&user);
             directory.users.insert(user.id.clone(), user);
         }
+        directory.load_deleted_users(snapshot.deleted_users, now)?;
         Ok(directory)
     }
 
@@ -357,6 +402,11 @@ impl Directory {
             domains: self.domains.clone(),
             role_assignments: self.role_assignments.clone(),
             on_premises_synchronization: self.on_premises_synchronization.clone(),
+            deleted_users: self
+                .deleted
+                .values()
+                .map(|deleted| deleted.user.clone())
+                .collect(),
         }
     }
 

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::auth::{self, Caller};
 use crate::clock;
 use crate::context::RequestContext;
+use crate::deleted_items;
 use crate::error::GraphError;
 use crate::filter::{self, Filter, UserSchema};
 use crate::messages;
@@ -23,13 +24,13 @@ use crate::rules;
 use crate::state::{AppliedWrite, Twin};
 
 /// The properties a response carries: `$select`ed ones, or the default set.
-struct Selection {
+pub(crate) struct Selection {
     properties: Vec<&'static UserProperty>,
     /// `(a,b)` for `@odata.context`, empty for the default set.
-    context_suffix: String,
+    pub context_suffix: String,
 }
 
-fn selection(select: Option<&str>, on_list: bool) -> Result<Selection, GraphError> {
+pub(crate) fn selection(select: Option<&str>, on_list: bool) -> Result<Selection, GraphError> {
     let Some(select) = select.filter(|select| !select.trim().is_empty()) else {
         return Ok(Selection {
             properties: properties::DEFAULT_SELECT
@@ -57,7 +58,7 @@ fn selection(select: Option<&str>, on_list: bool) -> Result<Selection, GraphErro
     })
 }
 
-fn render(user: &CloudUser, selection: &Selection) -> Map<String, Value> {
+pub(crate) fn render(user: &CloudUser, selection: &Selection) -> Map<String, Value> {
     selection
         .properties
         .iter()
@@ -66,7 +67,7 @@ fn render(user: &CloudUser, selection: &Selection) -> Map<String, Value> {
 }
 
 /// A filter path's value on a user (`onPremisesExtensionAttributes/extensionAttribute1` included).
-fn path_value(user: &CloudUser, path: &str) -> Value {
+pub(crate) fn path_value(user: &CloudUser, path: &str) -> Value {
     let mut segments = path.split('/');
     let Some(property) = segments.next().and_then(properties::find) else {
         return Value::Null;
@@ -79,7 +80,7 @@ fn path_value(user: &CloudUser, path: &str) -> Value {
 }
 
 /// The parsed and gated `$filter` of a users request.
-fn user_filter(
+pub(crate) fn user_filter(
     twin: &Twin,
     options: &QueryOptions,
     advanced: bool,
@@ -246,7 +247,7 @@ pub(crate) async fn get(
     let selection = selection(options.select.as_deref(), false)?;
     let directory = twin.directory();
     let user = directory
-        .user(&key)
+        .visible_user(&key, context.now)
         .ok_or_else(|| messages::not_found(&key))?;
     let mut body = Map::new();
     body.insert(
@@ -282,12 +283,16 @@ pub(crate) async fn create(
     let body = Value::Object(render(&user, &selection));
     let location = format!("{}/users/{}", context.graph_root, user.id);
     let resource = format!("/users/{}", user.id);
+    let lag = twin.config().replication_lag;
+    if !lag.is_zero() {
+        directory.hide_until(&user.id, context.now + lag);
+    }
     directory.insert_user(user);
     drop(directory);
     twin.record_write(AppliedWrite {
         method: "POST",
         resource,
-        body: request,
+        body: without_password(request),
     });
     let mut response = entity(StatusCode::CREATED, &context.graph_root, "users", body);
     if let Ok(location) = HeaderValue::from_str(&location) {
@@ -299,6 +304,7 @@ pub(crate) async fn create(
 /// `PATCH /users/{id | userPrincipalName}`: 204.
 pub(crate) async fn update(
     State(twin): State<Twin>,
+    Extension(context): Extension<RequestContext>,
     Extension(caller): Extension<Caller>,
     Path(key): Path<String>,
     headers: HeaderMap,
@@ -307,7 +313,7 @@ pub(crate) async fn update(
     caller.require(auth::UPDATE_USERS)?;
     let mut directory = twin.directory_mut();
     let existing = directory
-        .user(&key)
+        .visible_user(&key, context.now)
         .cloned()
         .ok_or_else(|| messages::not_found(&key))?;
     let body = rules::parse_body(&headers, &body)?;
@@ -328,25 +334,26 @@ pub(crate) async fn update(
     twin.record_write(AppliedWrite {
         method: "PATCH",
         resource,
-        body,
+        body: without_password(body),
     });
     Ok(no_content())
 }
 
-/// `DELETE /users/{id | userPrincipalName}`: 204.
+/// `DELETE /users/{id | userPrincipalName}`: 204; the user moves into deleted items.
 pub(crate) async fn delete(
     State(twin): State<Twin>,
+    Extension(context): Extension<RequestContext>,
     Extension(caller): Extension<Caller>,
     Path(key): Path<String>,
 ) -> Result<Response, GraphError> {
-    caller.require(auth::WRITE_USERS)?;
+    caller.require(deleted_items::DELETE_RESTORE_USERS)?;
     let mut directory = twin.directory_mut();
     let existing = directory
-        .user(&key)
+        .visible_user(&key, context.now)
         .cloned()
         .ok_or_else(|| messages::not_found(&key))?;
     rules::check_delete(&directory, &caller, &existing)?;
-    directory.remove_user(&existing.id);
+    directory.soft_delete(&existing.id, context.now);
     drop(directory);
     twin.record_write(AppliedWrite {
         method: "DELETE",
@@ -354,6 +361,14 @@ pub(crate) async fn delete(
         body: serde_json::Map::new(),
     });
     Ok(no_content())
+}
+
+/// A write's body as [`Twin::writes`] lists it: never with a password.
+fn without_password(mut body: Map<String, Value>) -> Map<String, Value> {
+    if let Some(Value::Object(profile)) = body.get_mut("passwordProfile") {
+        profile.remove("password");
+    }
+    body
 }
 
 /// `GET /users/{id}/memberOf`: the directory roles the user holds, as `directoryRole` objects (the
@@ -402,7 +417,7 @@ fn memberships(
     }
     let directory = twin.directory();
     let user = directory
-        .user(key)
+        .visible_user(key, context.now)
         .ok_or_else(|| messages::not_found(key))?;
     let roles: Vec<Value> = directory
         .roles_of(&user.id)

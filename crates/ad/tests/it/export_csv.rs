@@ -1,7 +1,7 @@
 //! Export-Csv files read into the same users as a live read of the DC.
 
 use anchorsync_ad::file;
-use anchorsync_core::directory::OnPremUser;
+use anchorsync_core::directory::{OnPremUser, ProfileAttribute};
 use anchorsync_core::identifier::encode_base64;
 use anchorsync_core::progress::NoProgress;
 use anchorsync_testkit::TestDirectory;
@@ -16,7 +16,12 @@ fn quote(value: &str) -> String {
 /// calculated properties, with Windows PowerShell 5.1's `#TYPE` line.
 fn export_csv(users: &[OnPremUser]) -> String {
     let mut out = String::from("#TYPE Selected.Microsoft.ActiveDirectory.Management.ADUser\r\n");
-    out.push_str("\"DistinguishedName\",\"Enabled\",\"ObjectGUID\",\"SID\",\"UserPrincipalName\",\"SamAccountName\",\"EmailAddress\",\"mailNickname\",\"DisplayName\",\"GivenName\",\"Surname\",\"Title\",\"Department\",\"EmployeeID\",\"EmployeeNumber\",\"OfficePhone\",\"MobilePhone\",\"Office\",\"userAccountControl\",\"uSNChanged\",\"proxyAddresses\",\"mS-DS-ConsistencyGuid\"\r\n");
+    out.push_str("\"DistinguishedName\",\"Enabled\",\"ObjectGUID\",\"SID\",\"UserPrincipalName\",\"SamAccountName\",\"EmailAddress\",\"mailNickname\",\"DisplayName\",\"GivenName\",\"Surname\",\"Title\",\"Department\",\"EmployeeID\",\"EmployeeNumber\",\"OfficePhone\",\"MobilePhone\",\"Office\",\"userAccountControl\",\"uSNChanged\",\"proxyAddresses\",\"mS-DS-ConsistencyGuid\"");
+    // The attributes a sync's flow reads, under their LDAP names (`-Properties cn,company,...`).
+    for attribute in ProfileAttribute::ALL {
+        out.push_str(&format!(",{}", quote(attribute.name())));
+    }
+    out.push_str("\r\n");
     for user in users {
         let text = |value: &Option<String>| quote(value.as_deref().unwrap_or(""));
         let fields = [
@@ -49,7 +54,11 @@ fn export_csv(users: &[OnPremUser]) -> String {
                     .unwrap_or_default(),
             ),
         ];
+        let profile = ProfileAttribute::ALL
+            .map(|attribute| quote(user.profile(attribute).unwrap_or_default()));
         out.push_str(&fields.join(","));
+        out.push(',');
+        out.push_str(&profile.join(","));
         out.push_str("\r\n");
     }
     out

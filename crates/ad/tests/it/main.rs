@@ -4,7 +4,9 @@
 mod delta;
 mod export_csv;
 mod file;
+mod ldif_changes;
 mod read;
+mod sync_demo;
 mod write;
 
 use anchorsync_ad::{AdConfig, AdConnection};

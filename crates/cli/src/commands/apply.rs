@@ -1,47 +1,41 @@
 //! `anchorsync apply PLAN [--yes] [--emit ldif|powershell -o FILE]`: carry out a plan's remediation
-//! steps through the journal (crate::journal), or write them as files for someone else to run.
+//! steps through the journaled executor (`anchorsync-executor`), or write them as files for someone
+//! else to run.
 //!
-//! Order of events with `--yes`: read and check the plan (a bad plan stops here, exit 2); connect;
-//! resume the unfinished run of the same plan (same SHA-256) if the journal has one; otherwise read
-//! every value the plan changes first, and refuse the whole plan (exit 1, nothing written, the refusal
-//! journaled with the stale values) when one of them is not the plan's `before`; create the run with
-//! all its steps `planned` in one transaction; run the steps; write the report.
+//! Order of events with `--yes`: read and check the plan (a bad plan stops here, exit 2); connect; the
+//! executor resumes the unfinished run of the same plan, or reads every value the plan changes first
+//! and refuses the whole plan (exit 1, nothing written, the refusal journaled with the stale values)
+//! when one of them is not the plan's `before`, or creates the run; the run goes to its end; the
+//! report is written.
 
 mod emit;
-mod plan_file;
 
-use std::collections::HashSet;
 use std::io::Write as _;
-use std::path::Path;
+use std::sync::Arc;
 
-use anchorsync_ad::dn::NormalizedDn;
 use anchorsync_core::remediation::{StepPurpose, StepSystem};
-use anchorsync_store::{NewRun, PlannedStep, RunKind, RunStatus};
-use anyhow::bail;
+use anchorsync_core::wording::{count, one_or_many};
+use anchorsync_executor::{ApplyStart, Executor, Needs, Start, Targets};
+use anchorsync_store::{Run, Step};
 
-pub use plan_file::PlanError;
+/// The plan file, read and checked by the executor (the emitters read it too).
+pub(crate) use anchorsync_executor::plan_file;
 
 use crate::args::ApplyArgs;
-use crate::clock;
-use crate::config;
+use crate::clock::SystemClock;
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
-use crate::journal::{self, StaleValue, Targets, TargetsDescription};
+use crate::journal;
 use crate::progress::BarReporter;
+use crate::settings::Settings;
+use crate::step_list::write_cut_list;
 
-/// How many changes the summary lists before "... and N more".
-const SHOWN_CHANGES: usize = 10;
-
-pub fn run(
-    args: &ApplyArgs,
-    config_path: Option<&Path>,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &ApplyArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     let plan = plan_file::read(&args.plan)?;
     if let (Some(format), Some(output)) = (args.emit, args.output.as_deref()) {
         return emit::run(&plan, format, output);
     }
-    let steps = plan.planned_steps();
+    let steps = plan.steps();
     if steps.is_empty() {
         println!(
             "`{}` has no changes to apply (no user with remediation steps; was it made with `plan --strategy`?)",
@@ -50,7 +44,7 @@ pub fn run(
         return Ok(ExitStatus::Success);
     }
     print_plan_summary(&plan, &steps)?;
-    let data = DataDir::resolve(data_dir)?;
+    let data = settings.data()?;
     if !args.yes {
         if let Some(store) = data.open_existing()?
             && let Some(run) = store.unfinished_apply(&plan.sha256)?
@@ -66,17 +60,16 @@ pub fn run(
         );
         return Ok(ExitStatus::Success);
     }
-    let loaded = config::load(config_path)?;
+    let connections = settings.targets(Needs::of(&steps))?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
     let reporter = BarReporter::from_env();
-    let (need_ad, need_graph) = journal::systems_needed(&steps);
     runtime.block_on(async {
-        let mut targets = Targets::connect(&loaded, need_ad, need_graph, None, &reporter).await?;
-        check_sources(&plan, &targets.description)?;
-        let targets_json = serde_json::to_string(&targets.description)?;
-        let run = match store.unfinished_apply(&plan.sha256)? {
-            Some(run) => {
+        let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
+        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+        let started = executor.start_apply(&plan, targets.description()).await;
+        let run = match started {
+            Ok(ApplyStart::Run(Start::Resume(run))) => {
                 eprintln!(
                     "resuming run `{}` of `{}`, started {}",
                     run.id,
@@ -85,139 +78,36 @@ pub fn run(
                 );
                 run
             }
-            None => {
-                let stale = preflight(&steps, &mut targets, &reporter).await?;
-                let now = clock::now();
-                let new_run = NewRun {
-                    id: clock::run_id(now),
-                    kind: RunKind::Apply,
-                    plan_sha256: Some(plan.sha256.clone()),
-                    plan_path: Some(args.plan.display().to_string()),
-                    undoes: None,
-                    targets: targets_json,
-                    started_at: clock::rfc3339(now),
-                };
-                if !stale.is_empty() {
-                    targets.close().await;
-                    return refuse(&mut store, &data, &new_run, &stale);
-                }
-                store.create_run(&new_run, &steps)?;
-                store.find_run(&new_run.id)?
+            Ok(ApplyStart::Run(Start::New(run))) => run,
+            Ok(ApplyStart::Refused { run, stale }) => {
+                targets.close().await;
+                return refused(data, &run, &stale);
+            }
+            Err(error) => {
+                targets.close().await;
+                return Err(error.into());
             }
         };
-        let (_, status) = journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+        let (_, status) = journal::run_and_report(&mut executor, data, &run).await?;
         Ok(status)
     })
 }
 
-/// The plan's targets must be the configured ones: the tenant it was read from (when read live), and
-/// an AD scope that holds its DNs.
-fn check_sources(plan: &plan_file::PlanFile, targets: &TargetsDescription) -> anyhow::Result<()> {
-    if let Some(sources) = &plan.sources
-        && sources.cloud.kind == "graph"
-        && let (Some(planned), Some(configured)) = (&sources.cloud.tenant_id, &targets.cloud)
-        && !planned.eq_ignore_ascii_case(&configured.tenant_id)
-    {
-        bail!(
-            "the plan was made against tenant `{planned}`, but the configuration points at tenant `{}`; \
-             nothing was changed",
-            configured.tenant_id
-        );
-    }
-    // The configured AD scope must hold every DN the plan writes to: a plan made against another
-    // directory (or scope) is refused before anything is read.
-    if let Some(ad) = &targets.ad
-        && !ad.base_dns.is_empty()
-    {
-        let bases: Vec<NormalizedDn> = ad.base_dns.iter().map(|dn| NormalizedDn::new(dn)).collect();
-        if let Some(outside) = plan
-            .users
-            .iter()
-            .flat_map(|user| &user.steps)
-            .filter(|step| step.system == StepSystem::Ad)
-            .find(|step| {
-                let dn = NormalizedDn::new(&step.target);
-                !bases.iter().any(|base| dn.is_within(base))
-            })
-        {
-            bail!(
-                "the plan writes to `{}`, outside the configured `[ad]` base DNs ({}); nothing was changed",
-                outside.target,
-                ad.base_dns
-                    .iter()
-                    .map(|dn| format!("`{dn}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Reads the value of every step that is the first of its user to change an attribute, and returns
-/// those that are not the plan's `before`.
-async fn preflight(
-    steps: &[PlannedStep],
-    targets: &mut Targets,
-    reporter: &BarReporter,
-) -> anyhow::Result<Vec<StaleValue>> {
-    let mut seen = HashSet::new();
-    let firsts: Vec<&PlannedStep> = steps
-        .iter()
-        .filter(|step| {
-            seen.insert((
-                step.system.clone(),
-                step.target.to_lowercase(),
-                step.attribute.to_lowercase(),
-            ))
-        })
-        .collect();
-    let observed = targets.observe_all(&firsts, reporter).await?;
-    Ok(firsts
-        .into_iter()
-        .zip(observed)
-        .filter_map(|(step, observed)| {
-            let actual = match observed {
-                Ok(current) if current.holds(step, &step.before) => return None,
-                Ok(current) => current.display(),
-                Err(error) => format!("cannot be read: {error}"),
-            };
-            Some(StaleValue {
-                user_dn: step.user_dn.clone(),
-                system: step.system.clone(),
-                target: step.target.clone(),
-                label: step.label.clone(),
-                attribute: step.attribute.clone(),
-                expected: step.before.clone(),
-                actual,
-            })
-        })
-        .collect())
-}
-
-/// Journals the refusal (a run with no steps, status `refused`), writes its report and lists the
-/// stale values. Exit 1.
-fn refuse(
-    store: &mut anchorsync_store::Store,
+/// Writes the refused run's report and lists the stale values. Exit 1.
+fn refused(
     data: &DataDir,
-    new_run: &NewRun,
-    stale: &[StaleValue],
+    run: &Run,
+    stale: &[anchorsync_executor::StaleValue],
 ) -> anyhow::Result<ExitStatus> {
-    store.create_run(new_run, &[])?;
-    store.finish_run(
-        &new_run.id,
-        RunStatus::Refused,
-        &clock::rfc3339(clock::now()),
-    )?;
-    let run = store.find_run(&new_run.id)?;
-    let report = data.report_path(&run.id);
-    journal::write_report(&report, &run, &[], stale)?;
+    let report = journal::write_report(data, run, &[], stale)?;
+    let palette = crate::colour::Palette::stdout();
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "refused: {} value{} no longer what the plan expects, so nothing was changed. Make the plan again.",
-        stale.len(),
-        if stale.len() == 1 { " is" } else { "s are" }
+        "{}: {} {} no longer what the plan expects, so nothing was changed. Make the plan again.",
+        palette.attention("refused"),
+        count(stale.len(), "value", "values"),
+        one_or_many(stale.len(), "is", "are")
     )?;
     for value in stale {
         writeln!(
@@ -231,31 +121,34 @@ fn refuse(
             value.actual
         )?;
     }
-    writeln!(out, "run {} (apply): refused", run.id)?;
+    writeln!(
+        out,
+        "run {} (apply): {}",
+        run.id,
+        palette.attention("refused")
+    )?;
     writeln!(out, "report: {}", report.display())?;
     Ok(ExitStatus::Attention)
 }
 
-fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyhow::Result<()> {
+fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[Step]) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
     let strategy = plan.strategy.map_or("none", |strategy| strategy.as_str());
     writeln!(
         out,
-        "plan `{}` (strategy {strategy}): {} user{}, {} step{}",
+        "plan `{}` (strategy {strategy}): {}, {}",
         plan.path.display(),
-        plan.users.len(),
-        if plan.users.len() == 1 { "" } else { "s" },
-        steps.len(),
-        if steps.len() == 1 { "" } else { "s" }
+        count(plan.users.len(), "user", "users"),
+        count(steps.len(), "step", "steps")
     )?;
-    let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
     for step in steps {
         *counts
-            .entry((step.system.clone(), step.purpose.clone()))
+            .entry((step.system.as_str(), step.purpose.as_str()))
             .or_default() += 1;
     }
     for ((system, purpose), count) in &counts {
-        let system = if system == StepSystem::Ad.as_str() {
+        let system = if *system == StepSystem::Ad.as_str() {
             "Active Directory"
         } else {
             "Microsoft 365"
@@ -263,41 +156,31 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[PlannedStep]) -> anyh
         writeln!(out, "  {system}: {count} × {purpose}")?;
     }
     writeln!(out, "first changes:")?;
-    for step in steps.iter().take(SHOWN_CHANGES) {
-        writeln!(out, "{}", journal::step_line(step))?;
-    }
-    if steps.len() > SHOWN_CHANGES {
-        writeln!(out, "  ... and {} more", steps.len() - SHOWN_CHANGES)?;
-    }
+    write_cut_list(&mut out, steps, journal::step_line)?;
     let federated: Vec<_> = plan.federated_users().collect();
     if !federated.is_empty() {
         writeln!(
             out,
-            "{} federated user{} get{} the three-step workaround (UPN to the initial domain, ImmutableID set, UPN \
-             back; the UPN is moved back even if the middle step fails):",
-            federated.len(),
-            if federated.len() == 1 { "" } else { "s" },
-            if federated.len() == 1 { "s" } else { "" }
+            "{} {} the three-step workaround (UPN to the initial domain, ImmutableID set, UPN back; the \
+             UPN is moved back even if the middle step fails):",
+            count(federated.len(), "federated user", "federated users"),
+            one_or_many(federated.len(), "gets", "get")
         )?;
-        for user in federated.iter().take(SHOWN_CHANGES) {
-            if let Some(away) = user
-                .steps
-                .iter()
-                .find(|step| step.purpose == StepPurpose::FederatedUpnAway)
-            {
-                writeln!(
-                    out,
-                    "  `{}` → `{}` and back",
-                    away.before.display(),
-                    away.after.display()
-                )?;
-            }
-        }
+        let moves: Vec<_> = federated
+            .iter()
+            .filter_map(|user| {
+                user.steps
+                    .iter()
+                    .find(|step| step.purpose == StepPurpose::FederatedUpnAway)
+            })
+            .collect();
+        write_cut_list(&mut out, &moves, |away| {
+            format!(
+                "  `{}` → `{}` and back",
+                away.before.display(),
+                away.after.display()
+            )
+        })?;
     }
     Ok(())
-}
-
-/// Tells `hints_for_error` about the plan's errors.
-pub fn hint(error: &(dyn std::error::Error + 'static)) -> Option<String> {
-    error.downcast_ref::<PlanError>().and_then(PlanError::hint)
 }

@@ -35,6 +35,9 @@ fn write_text(out: &mut impl std::io::Write, conversion: &Conversion) -> std::io
             writeln!(out, "{name:<12} {value}")?;
         }
     }
+    for warning in &conversion.warnings {
+        writeln!(out, "\nwarning: {warning}")?;
+    }
     if conversion.text.is_some() && conversion.guid.is_none() && conversion.sid.is_none() {
         writeln!(
             out,

@@ -1,26 +1,39 @@
-//! `anchorsync demo`: the whole flow on bundled sample data (`crates/cli/demo/`) and the Graph twin,
-//! started in this process on a loopback port. No server, no network, no configuration of the user's.
+//! `anchorsync demo`: a HENNGE-style switch-over on bundled sample data (`crates/cli/demo/`) and the
+//! Graph twin, started in this process on a loopback port. No server, no network, no configuration of
+//! the user's.
 //!
-//! The walk-through: plan (the HTML report), plan with the `hard-cloud` strategy, apply against the twin
-//! with the AD side emitted as LDIF, verify, undo, verify again; each step says in plain words what
-//! happens and where its files are. The demo writes its own `anchorsync.toml` pointing at the twin, so
-//! every step runs the same code as the real commands with `--config`.
+//! It follows HENNGE's recommended method and tells the whole story: plan; verify what AD, Microsoft 365
+//! and HENNGE Access Control hold today; `hard-ad` (each cloud ImmutableID written into AD) carried out
+//! on a copy of the AD export, since the demo has no domain controller (the LDIF `apply --emit ldif`
+//! writes, applied as `ldapmodify` would: [`anchorsync_ad::ldif::changes`]); the tenant's hard-match
+//! block switched off (journaled); plan and verify again, where every user hard-ad fixed agrees in all
+//! three; `hard-cloud` for the users AD cannot take the value of (HENNGE's numeric ImmutableIDs),
+//! applied to the twin, and what HENNGE's side must then do (its sync from AD carries the new value:
+//! [`hennge`]); the last verify; and what the journal can undo.
+//!
+//! Each step runs the binary itself as a child process in the demo's directory, with the demo's own
+//! `anchorsync.toml` (pointing at the twin) and journal, and shows the command and its output, all
+//! within 100 columns ([`narrator`]).
 
+mod hennge;
+mod narrator;
+
+use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use anchorsync_core::engine::rules::SmtpMatchScope;
-use anchorsync_core::engine::source_anchor::AnchorEncoding;
+use anchorsync_ad::ldif::changes::apply_to_content;
+use anchorsync_core::engine::{EngineSettings, Outcome, PlanDocument};
 use anchorsync_core::remediation::Strategy;
 use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::verify::VerifyReport;
 use anchorsync_twin::{AppClient, TwinConfig, TwinServer};
-use anyhow::Context as _;
+use anyhow::{Context as _, bail};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::args::{
-    ApplyArgs, DemoArgs, EmitFormat, PlanArgs, PlanFormat, Switch, TenantCommand,
-    TenantMatchingArgs, UndoArgs, VerifyArgs, VerifyFormat,
-};
+use self::narrator::Narrator;
+use crate::args::DemoArgs;
 use crate::exit::ExitStatus;
 
 /// The bundled AD inventory (made by `anchorsync generate --demo`, see `crates/cli/demo/README.md`).
@@ -32,6 +45,13 @@ pub const DEMO_HAC: &[u8] = include_bytes!("../../demo/hac-users.csv");
 
 /// The app registration the demo's twin accepts.
 const DEMO_CLIENT_ID: &str = "00000000-0000-4000-8000-00000000de70";
+
+/// The files the demo writes, relative to its directory (the commands run there).
+const AD_INPUT: &str = "input/ad.ldif";
+const HAC_INPUT: &str = "input/hac-users.csv";
+const AD_AFTER: &str = "ad-after-hard-ad.ldif";
+const AD_CHANGES: &str = "ad-changes.ldif";
+const HAC_AFTER: &str = "hac-users-after-sync.csv";
 
 pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatus> {
     let out = match &args.out {
@@ -46,47 +66,33 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
             .context("cannot create a directory for the demo's files")?
             .keep(),
     };
-    let data_dir = data_dir.map_or_else(|| out.join("data"), Path::to_path_buf);
-    crate::progress::silence();
-    let mut say = Narrator::new();
-    say.title("anchorsync demo: a HENNGE-style switch-over on sample data");
-    say.line(&format!(
-        "Everything the demo writes goes to `{}`. Nothing leaves this computer.",
-        out.display()
-    ));
+    // The commands run inside `out`: every path they are given must not depend on where the demo runs.
+    let out =
+        std::path::absolute(&out).with_context(|| format!("cannot resolve `{}`", out.display()))?;
+    let data_dir = match data_dir {
+        Some(dir) => std::path::absolute(dir)
+            .with_context(|| format!("cannot resolve `{}`", dir.display()))?,
+        None => out.join("data"),
+    };
 
     // The inputs.
     let input = out.join("input");
     std::fs::create_dir_all(&input)
         .with_context(|| format!("cannot create `{}`", input.display()))?;
-    let ldif = input.join("ad.ldif");
-    let snapshot = input.join("tenant.json");
-    let hac = input.join("hac-users.csv");
-    for (path, bytes) in [
-        (&ldif, DEMO_LDIF),
-        (&snapshot, DEMO_TENANT),
-        (&hac, DEMO_HAC),
+    for (name, bytes) in [
+        (AD_INPUT, DEMO_LDIF),
+        ("input/tenant.json", DEMO_TENANT),
+        (HAC_INPUT, DEMO_HAC),
     ] {
-        std::fs::write(path, bytes)
+        let path = out.join(name);
+        std::fs::write(&path, bytes)
             .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     let tenant: TenantSnapshot =
         serde_json::from_slice(DEMO_TENANT).context("the bundled tenant snapshot is not valid")?;
-    say.step("The sample company");
-    say.line(&format!(
-        "An AD export of {} users (`{}`), the Microsoft 365 tenant they should become (`{}`: {} cloud \
-         users, the federated domain {}, the initial domain {}), and HENNGE Access Control's user list \
-         (`{}`), which signs the federated users in today.",
-        count_users(DEMO_LDIF),
-        ldif.display(),
-        snapshot.display(),
-        tenant.users.len(),
-        federated_domains(&tenant),
-        tenant
-            .initial_domain()
-            .map_or("(none)".to_owned(), |domain| format!("`{}`", domain.id)),
-        hac.display()
-    ));
+    let ad_users = anchorsync_ad::file::read_ldif_users(DEMO_LDIF, Path::new(AD_INPUT))
+        .context("the bundled AD export is not valid")?;
+    let hac_users = crate::hac::read_hac(&out.join(HAC_INPUT), &[])?;
 
     // The twin, serving the tenant on a loopback port, and a configuration that points at it.
     let secret = demo_secret();
@@ -103,257 +109,435 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     )
     .context("cannot start the Graph twin")?;
     let config = write_config(&out, &twin, &tenant_id, &secret)?;
+
+    let mut say = Narrator::new(&out, &config, &data_dir)?;
+    say.title("anchorsync demo: a HENNGE-style switch-over on sample data");
+    say.line(&format!(
+        "Everything the demo writes goes to `{}`. Nothing leaves this computer. Each step runs an \
+         anchorsync command in that directory, shown after `$` with its output; the commands find the \
+         demo's configuration and journal through ANCHORSYNC_CONFIG=anchorsync.toml and \
+         ANCHORSYNC_DATA_DIR={}.",
+        out.display(),
+        shown_path(&data_dir, &out)
+    ));
+
+    say.step("The sample company");
+    say.line(&format!(
+        "An AD export of {} users (`{AD_INPUT}`), the Microsoft 365 tenant they should become \
+         (`input/tenant.json`: {} cloud users, the federated domain {}, the initial domain {}), and \
+         HENNGE Access Control's user list (`{HAC_INPUT}`: {} users), which signs the users of the \
+         federated domain in today and sends each one's ImmutableID to Microsoft 365.",
+        ad_users.len(),
+        tenant.users.len(),
+        federated_domains(&tenant),
+        tenant
+            .initial_domain()
+            .map_or("(none)".to_owned(), |domain| format!("`{}`", domain.id)),
+        hac_users.len(),
+    ));
     say.line(&format!(
         "A local copy of the tenant runs at {} (the Graph twin, started by this demo; it stops when the \
-         demo ends). `{}` points anchorsync at it.",
-        twin.base_url(),
-        config.display()
+         demo ends), and `anchorsync.toml` points anchorsync at it.",
+        twin.base_url()
     ));
 
     // 1. plan and its HTML report.
-    say.step("1. Plan: what would the first sync from AD do to each user?");
-    let report = out.join("plan.html");
-    let plan_json = out.join("plan.json");
-    let plan_args = |format, output: &Path, strategy| PlanArgs {
-        ad: ldif.display().to_string(),
-        cloud: "graph".to_owned(),
-        anchor_attribute: "mS-DS-ConsistencyGuid".to_owned(),
-        anchor_encoding: AnchorEncoding::Auto,
-        smtp_match: SmtpMatchScope::default(),
-        strategy,
-        mapping: None,
-        join_attribute: None,
-        format,
-        output: Some(output.to_owned()),
-    };
-    super::plan::run(&plan_args(PlanFormat::Html, &report, None), Some(&config))?;
-    super::plan::run(
-        &plan_args(PlanFormat::Json, &plan_json, None),
-        Some(&config),
-    )?;
-    let plan = read_json(&plan_json)?;
+    say.step("1. Plan: what would the first sync from AD do to each user today?");
+    let cloud = ["--cloud", "graph"];
+    say.run(&plan_args(AD_INPUT, &cloud, None, "html", "plan.html"))?;
+    say.run(&plan_args(AD_INPUT, &cloud, None, "json", "plan.json"))?;
+    let plan: PlanDocument = read_json(&out, "plan.json")?;
     say.line(&format!(
-        "anchorsync read both sides and predicted Entra's decision for every user: {}.",
-        summary_text(&plan["summary"])
-    ));
-    say.line(&format!(
-        "{} users need attention before the switch-over. Open the report in a browser: {}",
-        plan["totals"]["needAttention"],
-        report.display()
+        "The match engine predicted Entra's decision for every user: {}. {} users need attention \
+         before the switch-over; open `plan.html` in a browser for each one's reasons.",
+        outcome_counts(plan.users.iter().map(|user| user.outcome)),
+        plan.totals.need_attention,
     ));
 
-    // 2. The hard-match block, switched off for the switch-over (journaled).
-    say.step("2. Open the tenant to hard matches for the switch-over");
+    // 2. verify today.
+    say.step("2. Verify: do AD, Microsoft 365 and HENNGE Access Control agree today?");
+    say.run(&verify_args(AD_INPUT, HAC_INPUT, "verify-before.json"))?;
+    let before: VerifyReport = read_json(&out, "verify-before.json")?;
+    say.line(&format!(
+        "{} Verify takes what the first sync does from the same match engine as `plan`, so the two \
+         never disagree.",
+        verify_counts(&before)
+    ));
+    let refused_federated = before
+        .users
+        .iter()
+        .filter(|user| user.sign_in_risk && user.outcome == Outcome::InvalidSoftMatch)
+        .count();
+    if before.summary.sign_in_risks > 0 {
+        let which = if refused_federated == before.summary.sign_in_risks {
+            "For all of them".to_owned()
+        } else {
+            format!("For {refused_federated} of them")
+        };
+        say.line(&format!(
+            "{} users of the federated domain would fail to sign in after the switch-over \
+             (AADSTS51004). {which}, Microsoft 365 and HENNGE Access Control share the ImmutableID \
+             HENNGE gave them, but AD has another sourceAnchor: the first sync refuses the match \
+             (invalid-soft-match), and once HENNGE's sync reads AD, HAC sends AD's value while \
+             Microsoft 365 keeps the old one.",
+            before.summary.sign_in_risks
+        ));
+    }
+
+    // 3. hard-ad, carried out on a copy of the export.
+    say.step("3. Fix AD, HENNGE's recommended method: hard-ad");
     say.line(
-        "This tenant blocks hard-match takeovers of cloud users \
-         (blockCloudObjectTakeoverThroughHardMatchEnabled), so a fixed pair would still be refused at the \
-         first sync. `anchorsync tenant matching --block-hard-match off --yes` switches the block off as a \
-         journaled run, so `undo` switches it back on; Microsoft's advice is to keep it off only while \
-         matching. Its own output follows.",
+        "hard-ad writes each cloud user's ImmutableID, Base64-decoded, into the AD user's \
+         mS-DS-ConsistencyGuid. Microsoft 365 and HENNGE Access Control keep the value they already \
+         share, so no sign-in breaks at any moment.",
     );
-    say.flush();
-    super::tenant::run(
-        &TenantCommand::Matching(TenantMatchingArgs {
-            block_soft_match: None,
-            block_hard_match: Some(Switch::Off),
-            yes: true,
-        }),
-        Some(&config),
-        Some(&data_dir),
-    )?;
+    say.run(&plan_args(
+        AD_INPUT,
+        &cloud,
+        Some(Strategy::HardAd),
+        "json",
+        "plan-hard-ad.json",
+    ))?;
+    let hard_ad: PlanDocument = read_json(&out, "plan-hard-ad.json")?;
+    let hard_ad_fixed = fixable(&hard_ad);
+    let not_guids = not_guid_users(&hard_ad, &before);
+    say.line(&format!(
+        "{} users can be fixed this way.{}",
+        hard_ad_fixed.len(),
+        match not_guids.first() {
+            Some((upn, value)) => format!(
+                " {} cannot: their ImmutableID is one HENNGE made up, such as `{value}` (`{upn}`), \
+                 which is not the Base64 of a GUID, so mS-DS-ConsistencyGuid cannot hold it (step 6).",
+                not_guids.len()
+            ),
+            None => String::new(),
+        }
+    ));
+    say.line(
+        "Where anchorsync may not write to AD itself, the changes go to a file for the AD team:",
+    );
+    say.run(&[
+        "apply",
+        "plan-hard-ad.json",
+        "--emit",
+        "ldif",
+        "-o",
+        AD_CHANGES,
+    ])?;
+    let changes = std::fs::read(out.join(AD_CHANGES))
+        .with_context(|| format!("cannot read `{AD_CHANGES}`"))?;
+    let applied = apply_to_content(
+        DEMO_LDIF,
+        AD_INPUT,
+        &changes,
+        AD_CHANGES,
+        &format!(
+            "{AD_INPUT} with {AD_CHANGES} applied by `anchorsync demo`, as ldapmodify applies it to a \
+             domain controller"
+        ),
+    )
+    .context("cannot apply the emitted LDIF to the demo's AD export")?;
+    if let Some(refused) = applied.refused.first() {
+        bail!("the demo's AD export refused a change of `{AD_CHANGES}`: {refused}");
+    }
+    let ad_after = out.join(AD_AFTER);
+    std::fs::write(&ad_after, &applied.ldif)
+        .with_context(|| format!("cannot write `{}`", ad_after.display()))?;
+    say.line(&format!(
+        "On a domain controller: `ldapmodify -H ldaps://DC -D ADMIN -W -f {AD_CHANGES}`. Each record \
+         deletes the value the plan expects and adds the new one, so a value changed since the plan is \
+         refused. The demo has no domain controller, so it applies the same records to a copy of the \
+         export with the same rules: `{AD_AFTER}`, {} records applied, none refused.",
+        applied.applied
+    ));
+
+    // 4. The hard-match block, switched off for the switch-over (journaled).
+    say.step("4. Open the tenant to hard matches for the switch-over");
+    say.line(
+        "The fixed users' cloud accounts are cloud-managed, and this tenant blocks hard-match takeovers \
+         of them (blockCloudObjectTakeoverThroughHardMatchEnabled): the first sync would refuse every \
+         fixed pair. The block goes off as a journaled run, so `undo` puts it back on; Microsoft's \
+         advice is to keep it off only while matching.",
+    );
+    say.run(&["tenant", "matching", "--block-hard-match", "off", "--yes"])?;
     let switch_run = latest_run(&data_dir, "tenant-matching")?.map(|(id, _)| id);
 
-    // 2. plan --strategy hard-cloud.
-    say.step(
-        "3. Plan a fix: hard-cloud (set each cloud user's ImmutableID to its AD sourceAnchor)",
-    );
-    let strategy_json = out.join("plan-hard-cloud.json");
-    super::plan::run(
-        &plan_args(PlanFormat::Json, &strategy_json, Some(Strategy::HardCloud)),
-        Some(&config),
-    )?;
-    let strategy_plan = read_json(&strategy_json)?;
-    for line in strategy_text(&strategy_plan) {
-        say.line(&line);
-    }
+    // 5. plan and verify again.
+    say.step("5. Plan and verify again, with AD as hard-ad left it");
+    say.run(&plan_args(
+        AD_AFTER,
+        &cloud,
+        None,
+        "json",
+        "plan-after-hard-ad.json",
+    ))?;
+    let after_ad: PlanDocument = read_json(&out, "plan-after-hard-ad.json")?;
+    let hard_matched = hard_ad_fixed
+        .iter()
+        .filter(|dn| outcome_of(&after_ad, dn) == Some(Outcome::HardMatch))
+        .count();
     say.line(&format!(
-        "The plan, with every change and its before-value, is `{}`. Nothing has changed yet.",
-        strategy_json.display()
+        "{} (before: {} hard-match). {hard_matched} of the {} users hard-ad fixed now hard-match.",
+        capitalised(&outcome_counts(
+            after_ad.users.iter().map(|user| user.outcome)
+        )),
+        count_of(&plan, Outcome::HardMatch),
+        hard_ad_fixed.len(),
     ));
-
-    // 3. apply, with the AD side of hard-ad emitted.
-    say.step("4. Apply the plan to the twin");
-    let hard_ad_json = out.join("plan-hard-ad.json");
-    let plans = DemoPlans {
-        args: &plan_args,
-        hard_cloud: &strategy_json,
-        hard_ad: &hard_ad_json,
-    };
-    let run = apply_step(&mut say, &plans, &config, &data_dir, &out)?;
-
-    // 4. verify.
-    say.step(
-        "5. Plan again, and verify: do AD, Microsoft 365 and HENNGE Access Control agree now?",
-    );
-    let after_json = out.join("plan-after-apply.json");
-    super::plan::run(
-        &plan_args(PlanFormat::Json, &after_json, None),
-        Some(&config),
-    )?;
-    let after = read_json(&after_json)?;
+    say.run(&verify_args(
+        AD_AFTER,
+        HAC_INPUT,
+        "verify-after-hard-ad.json",
+    ))?;
+    let after_ad_verify: VerifyReport = read_json(&out, "verify-after-hard-ad.json")?;
     say.line(&format!(
-        "The same plan against the changed tenant (`{}`): {} (before the fix: {} hard-match). {} users \
-         still need attention: those the strategy could not fix, and the AD-side problems no cloud change \
-         solves (invalid or duplicate anchors).",
-        after_json.display(),
-        summary_text(&after["summary"]),
-        plan["summary"]["hard-match"],
-        after["totals"]["needAttention"]
-    ));
-    verify_step(&mut say, &out, &ldif, &hac, &config, "verify.json")?;
-
-    // 5. undo, and verify again.
-    say.step("6. Undo the run, switch the block back on, and verify again");
-    match &run {
-        Some(run) => {
-            undo_step(&mut say, run, &config, &data_dir)?;
-            if let Some(switch_run) = &switch_run {
-                say.line(&format!(
-                    "`anchorsync undo {switch_run} --yes` puts the hard-match block back on, as it was."
-                ));
-                say.flush();
-                super::undo::run(
-                    &UndoArgs {
-                        run: switch_run.clone(),
-                        yes: true,
-                    },
-                    Some(&config),
-                    Some(&data_dir),
-                )?;
-            }
-            verify_step(
-                &mut say,
-                &out,
-                &ldif,
-                &hac,
-                &config,
-                "verify-after-undo.json",
-            )?;
+        "{} Of the {} users hard-ad fixed, {} agree in AD, Microsoft 365 and HENNGE Access Control.{}",
+        verify_counts(&after_ad_verify),
+        hard_ad_fixed.len(),
+        agreeing(&after_ad_verify, &hard_ad_fixed),
+        if after_ad_verify.summary.sign_in_risks > 0 {
+            format!(
+                " {} users would still fail to sign in: those hard-ad could not fix.",
+                after_ad_verify.summary.sign_in_risks
+            )
+        } else {
+            String::new()
         }
-        None => say.line("No run was recorded, so there is nothing to undo."),
+    ));
+
+    // 6. hard-cloud for the rest, and HENNGE's side.
+    say.step("6. The users AD cannot take the value of: hard-cloud, then HENNGE's side");
+    say.line(
+        "For them, Microsoft 365 takes the AD sourceAnchor instead (hard-cloud: a federated user's UPN \
+         moves to the initial domain, the ImmutableID is set, the UPN moves back). hard-cloud also gives \
+         the cloud users that would only soft-match the AD value, which turns those soft matches into \
+         hard ones.",
+    );
+    say.run(&plan_args(
+        AD_AFTER,
+        &cloud,
+        Some(Strategy::HardCloud),
+        "json",
+        "plan-hard-cloud.json",
+    ))?;
+    let hard_cloud: PlanDocument = read_json(&out, "plan-hard-cloud.json")?;
+    let hard_cloud_fixed = fixable(&hard_cloud);
+    say.run(&["apply", "plan-hard-cloud.json", "--yes"])?;
+    let apply_run = latest_run(&data_dir, "apply")?;
+    say.run(&verify_args(
+        AD_AFTER,
+        HAC_INPUT,
+        "verify-after-hard-cloud.json",
+    ))?;
+    let after_cloud: VerifyReport = read_json(&out, "verify-after-hard-cloud.json")?;
+    let failing_now = after_cloud.summary.sign_in_risks;
+    say.line(&format!(
+        "{} {failing_now} users of the federated domain now fail to sign in (AADSTS51004): Microsoft \
+         365 holds the AD value, but HENNGE Access Control still sends the one HENNGE made up.",
+        verify_counts(&after_cloud)
+    ));
+    say.line(
+        "That lasts until HENNGE's side carries the new value: once HENNGE's Directory Sync Tool syncs \
+         from AD with ms-ds-consistencyGUID among the attributes it reads (as in HENNGE's sample \
+         configuration), HAC sends the Base64 of mS-DS-ConsistencyGuid, the AD sourceAnchor. So in \
+         production, run hard-cloud for these users in the same maintenance window as that first real \
+         sync from AD (HENNGE's step: stop HAC's sync to Microsoft 365, start the sync from AD). The \
+         demo cannot run HENNGE's tool; it writes the user list HAC will export after that sync:",
+    );
+    let (hac_after, carried) = hennge::after_directory_sync(
+        DEMO_HAC,
+        &anchorsync_ad::file::read_ldif_users(&applied.ldif, Path::new(AD_AFTER))
+            .context("cannot read the changed AD export back")?,
+        &EngineSettings::default(),
+    )?;
+    std::fs::write(out.join(HAC_AFTER), hac_after)
+        .with_context(|| format!("cannot write `{HAC_AFTER}`"))?;
+    say.line(&format!(
+        "`{HAC_AFTER}`: {carried} users' ImmutableIDs replaced by their AD sourceAnchor, everything \
+         else as it was."
+    ));
+    say.run(&verify_args(AD_AFTER, HAC_AFTER, "verify.json"))?;
+    let last: VerifyReport = read_json(&out, "verify.json")?;
+    let fixed: BTreeSet<&str> = hard_ad_fixed
+        .iter()
+        .chain(&hard_cloud_fixed)
+        .map(String::as_str)
+        .collect();
+    let fixed_agreeing = fixed
+        .iter()
+        .filter(|dn| {
+            last.users
+                .iter()
+                .any(|user| user.dn == **dn && all_three_agree(user))
+        })
+        .count();
+    say.line(&format!(
+        "{} Of the {} users the demo fixed ({} with hard-ad, {} with hard-cloud), {fixed_agreeing} \
+         agree in AD, Microsoft 365 and HENNGE Access Control, and {} users would fail to sign in \
+         (AADSTS51004).",
+        verify_counts(&last),
+        fixed.len(),
+        hard_ad_fixed.len(),
+        hard_cloud_fixed.len(),
+        last.summary.sign_in_risks
+    ));
+    say.line(&format!(
+        "Still to decide by hand (`verify.json`, `plan.html`): {}.",
+        attention_left(&last)
+    ));
+
+    // 7. What the journal keeps.
+    say.step("7. The journal: every change can be undone");
+    match &apply_run {
+        Some((run, _)) => {
+            say.line(
+                "Without `--yes`, `undo` shows what it would reverse (newest first, each a \
+                 compare-and-set, listed as `apply` lists its steps) and changes nothing:",
+            );
+            say.run(&["undo", run])?;
+        }
+        None => say.line("No apply run was recorded, so there is nothing to undo."),
+    }
+    if let Some(switch_run) = &switch_run {
+        say.line(&format!(
+            "After the first sync from AD has matched the users, put the hard-match block back on: \
+             `anchorsync undo {switch_run} --yes`."
+        ));
     }
 
     say.step("Done");
     say.line(&format!(
-        "Files: `{}` (report), `{}` (plan), `{}` and `{}` (plans with a fix), `{}` (the plan after the \
-         fix), `{}` (the AD changes as LDIF), `{}` (verify), `{}` (the journal and run reports). The twin has stopped; delete `{}` when \
-         you no longer need it.",
-        report.display(),
-        plan_json.display(),
-        strategy_json.display(),
-        out.join("plan-hard-ad.json").display(),
-        out.join("plan-after-apply.json").display(),
-        out.join("ad-changes.ldif").display(),
-        out.join("verify.json").display(),
-        data_dir.display(),
-        out.display()
+        "Files in `{}`: `plan.html` (the report), `plan.json`, `plan-hard-ad.json`, `{AD_CHANGES}`, \
+         `{AD_AFTER}`, `plan-after-hard-ad.json`, `plan-hard-cloud.json`, `{HAC_AFTER}`, the verify \
+         reports (`verify-before.json` to `verify.json`), and the journal with its run reports (`{}`). \
+         The twin has stopped; delete the directory when you no longer need it.",
+        out.display(),
+        shown_path(&data_dir, &out)
     ));
     drop(twin);
     Ok(ExitStatus::Success)
 }
 
-/// Step 3: the AD side of a `hard-ad` plan (HENNGE's recommended method) is emitted as LDIF instead of
-/// executed; then `apply` runs the `hard-cloud` plan against the twin, journaled in `data_dir`. Returns
-/// the id of the apply run.
-fn apply_step(
-    say: &mut Narrator,
-    plans: &DemoPlans<'_>,
-    config: &Path,
-    data_dir: &Path,
-    out: &Path,
-) -> anyhow::Result<Option<String>> {
-    // The AD side: written as a file for the AD team instead of executed.
-    let ldif = out.join("ad-changes.ldif");
-    say.line(&format!(
-        "First the AD side. HENNGE's recommended method changes AD instead of the cloud: `plan --strategy \
-         hard-ad` (`{}`) writes each cloud ImmutableID, decoded, into mS-DS-ConsistencyGuid. Where you may \
-         not write to AD yourself, `apply --emit ldif` writes those changes to `{}` for `ldapmodify` (each a \
-         compare-and-set that refuses a value changed since the plan); nothing is executed. Its own \
-         output follows.",
-        plans.hard_ad.display(),
-        ldif.display()
-    ));
-    say.flush();
-    super::plan::run(
-        &(plans.args)(PlanFormat::Json, plans.hard_ad, Some(Strategy::HardAd)),
-        Some(config),
-    )?;
-    super::apply::run(
-        &ApplyArgs {
-            plan: plans.hard_ad.to_owned(),
-            yes: false,
-            emit: Some(EmitFormat::Ldif),
-            output: Some(ldif.clone()),
-        },
-        Some(config),
-        Some(data_dir),
-    )?;
-    say.line(&format!(
-        "`anchorsync apply {} --yes`: it checks that every value still holds its planned before-value, \
-         writes each change to the journal in `{}` before making it, moves each federated user's UPN to \
-         the initial domain and back around the change, and reports. Its own output follows.",
-        plans.hard_cloud.display(),
-        data_dir.display()
-    ));
-    say.flush();
-    let status = super::apply::run(
-        &ApplyArgs {
-            plan: plans.hard_cloud.to_owned(),
-            yes: true,
-            emit: None,
-            output: None,
-        },
-        Some(config),
-        Some(data_dir),
-    )?;
-    let run = latest_run(data_dir, "apply")?;
-    if let Some((id, report)) = &run {
-        say.line(&format!(
-            "Run `{id}`: {} changes made, {} failed, {} refused because the value had changed{}. The \
-             run's report is `{}`.",
-            report["counts"]["done"],
-            report["counts"]["failed"],
-            report["counts"]["conflict"],
-            if status == ExitStatus::Success { "" } else { " (see the report)" },
-            data_dir.join("runs").join(format!("{id}.json")).display()
-        ));
+/// `plan` of `ad` against `cloud`, written as `format` to `output`.
+fn plan_args<'a>(
+    ad: &'a str,
+    cloud: &[&'a str; 2],
+    strategy: Option<Strategy>,
+    format: &'a str,
+    output: &'a str,
+) -> Vec<&'a str> {
+    let mut args = vec!["plan", "--ad", ad, cloud[0], cloud[1]];
+    if let Some(strategy) = strategy {
+        args.extend(["--strategy", strategy.as_str()]);
     }
-    Ok(run.map(|(id, _)| id))
+    args.extend(["--format", format, "-o", output]);
+    args
 }
 
-/// Step 5: `undo` of the run `apply` made.
-fn undo_step(say: &mut Narrator, run: &str, config: &Path, data_dir: &Path) -> anyhow::Result<()> {
-    say.line(&format!(
-        "`anchorsync undo {run} --yes`: every change of the run is reversed from the journal, newest first, \
-         each again a compare-and-set (a value changed since the run would be reported, not overwritten). \
-         Its own output follows."
-    ));
-    say.flush();
-    super::undo::run(
-        &UndoArgs {
-            run: run.to_owned(),
-            yes: true,
-        },
-        Some(config),
-        Some(data_dir),
-    )?;
-    if let Some((id, report)) = latest_run(data_dir, "undo")? {
-        say.line(&format!(
-            "Undo run `{id}`: {} changes reversed, {} failed, {} refused.",
-            report["counts"]["done"], report["counts"]["failed"], report["counts"]["conflict"]
-        ));
+/// `verify` of `ad` against the twin and the HAC export `hac`, as JSON to `output`.
+fn verify_args<'a>(ad: &'a str, hac: &'a str, output: &'a str) -> Vec<&'a str> {
+    vec![
+        "verify", "--ad", ad, "--hac", hac, "--format", "json", "-o", output,
+    ]
+}
+
+/// The DNs of the users a strategy plan fixes.
+fn fixable(plan: &PlanDocument) -> Vec<String> {
+    plan.users
+        .iter()
+        .filter(|user| {
+            user.remediation
+                .as_ref()
+                .is_some_and(|remediation| remediation.fixable)
+        })
+        .map(|user| user.dn.clone())
+        .collect()
+}
+
+/// The users a hard-ad plan leaves to hard-cloud although the cloud holds an ImmutableID (one AD cannot
+/// hold): their cloud userPrincipalName and that value, as verify read them.
+fn not_guid_users(plan: &PlanDocument, verified: &VerifyReport) -> Vec<(String, String)> {
+    plan.users
+        .iter()
+        .filter(|user| {
+            user.outcome == Outcome::InvalidSoftMatch
+                && user.remediation.as_ref().is_some_and(|remediation| {
+                    !remediation.fixable && remediation.alternative == Some(Strategy::HardCloud)
+                })
+        })
+        .filter_map(|user| verified.users.iter().find(|record| record.dn == user.dn))
+        .filter_map(|record| {
+            Some((
+                record.cloud_user_principal_name.clone()?,
+                record.cloud_immutable_id.clone()?,
+            ))
+        })
+        .collect()
+}
+
+fn outcome_of(plan: &PlanDocument, dn: &str) -> Option<Outcome> {
+    plan.users
+        .iter()
+        .find(|user| user.dn == dn)
+        .map(|user| user.outcome)
+}
+
+fn count_of(plan: &PlanDocument, outcome: Outcome) -> usize {
+    plan.summary.get(outcome)
+}
+
+/// `63 hard-match, 31 soft-match-smtp, ...`: the outcomes that occur, in the plan's order.
+fn outcome_counts(outcomes: impl Iterator<Item = Outcome>) -> String {
+    anchorsync_core::engine::Summary::of(outcomes).describe()
+}
+
+fn capitalised(text: &str) -> String {
+    let mut characters = text.chars();
+    characters.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(characters).collect()
+    })
+}
+
+/// `200 users: 90 agree, ...`: verify's counts in a sentence.
+fn verify_counts(report: &VerifyReport) -> String {
+    capitalised(&format!("{}.", report.summary.describe()))
+}
+
+/// Whether AD, Microsoft 365 and (where it lists the user) the IdP hold the same value, and the first
+/// sync hard-matches.
+fn all_three_agree(user: &anchorsync_core::verify::VerifyRecord) -> bool {
+    user.status == anchorsync_core::verify::VerifyStatus::Agree
+        && user.source_anchor.is_some()
+        && user.cloud_immutable_id == user.source_anchor
+        && (user.idp_line.is_none() || user.idp_immutable_id == user.source_anchor)
+        && !user.sign_in_risk
+}
+
+fn agreeing(report: &VerifyReport, dns: &[String]) -> usize {
+    dns.iter()
+        .filter(|dn| {
+            report
+                .users
+                .iter()
+                .any(|user| &user.dn == *dn && all_three_agree(user))
+        })
+        .count()
+}
+
+/// What still needs attention, by the engine's outcome.
+fn attention_left(report: &VerifyReport) -> String {
+    let left = outcome_counts(
+        report
+            .users
+            .iter()
+            .filter(|user| user.status.needs_attention() || user.sign_in_risk)
+            .map(|user| user.outcome),
+    );
+    if left.is_empty() {
+        "nothing".to_owned()
+    } else {
+        left
     }
-    Ok(())
 }
 
 /// The newest run of a kind in the data directory, with its report.
@@ -368,7 +552,10 @@ fn latest_run(data_dir: &Path, kind: &str) -> anyhow::Result<Option<(String, Val
         .map(|entry| entry.path())
         .filter(|path| path.extension().is_some_and(|ext| ext == "json"))
     {
-        let report = read_json(&path)?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+        let report: Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("`{}` is not JSON", path.display()))?;
         let (Some(id), Some(started)) = (
             report["run"]["id"].as_str().map(str::to_owned),
             report["run"]["startedAt"].as_str().map(str::to_owned),
@@ -384,59 +571,6 @@ fn latest_run(data_dir: &Path, kind: &str) -> anyhow::Result<Option<(String, Val
         }
     }
     Ok(newest.map(|(id, _, report)| (id, report)))
-}
-
-/// The plans the demo makes and how it makes them.
-struct DemoPlans<'a> {
-    args: &'a dyn Fn(PlanFormat, &Path, Option<Strategy>) -> PlanArgs,
-    hard_cloud: &'a Path,
-    hard_ad: &'a Path,
-}
-
-fn verify_step(
-    say: &mut Narrator,
-    out: &Path,
-    ldif: &Path,
-    hac: &Path,
-    config: &Path,
-    name: &str,
-) -> anyhow::Result<()> {
-    let output = out.join(name);
-    let args = VerifyArgs {
-        ad: ldif.display().to_string(),
-        cloud: "graph".to_owned(),
-        hac: Some(hac.to_owned()),
-        hac_columns: Vec::new(),
-        anchor_attribute: "mS-DS-ConsistencyGuid".to_owned(),
-        anchor_encoding: AnchorEncoding::Auto,
-        format: VerifyFormat::Json,
-        output: Some(output.clone()),
-    };
-    super::verify::run(&args, Some(config))?;
-    let report = read_json(&output)?;
-    let summary = &report["summary"];
-    say.line(&format!(
-        "Of {} users, {} agree everywhere, {} disagree, {} will soft-match at the first sync, {} get a new \
-         cloud user, {} have no usable sourceAnchor, {} are not in HENNGE Access Control's list.",
-        summary["users"],
-        summary["agree"],
-        summary["disagree"],
-        summary["softMatchPending"],
-        summary["noCloudUser"],
-        summary["noAnchor"],
-        summary["notInIdp"]
-    ));
-    if summary["signInRisks"].as_u64().unwrap_or(0) > 0 {
-        say.line(&format!(
-            "{} users of the federated domain would fail to sign in after the switch-over (AADSTS51004): \
-             the ImmutableID HENNGE Access Control sends, the one Microsoft 365 holds and the AD sourceAnchor \
-             must be the same. With hard-cloud, HENNGE's side must then learn the AD values too; with \
-             hard-ad (HENNGE's recommended method) AD takes the values the others already hold.",
-            summary["signInRisks"]
-        ));
-    }
-    say.line(&format!("Details per user: `{}`", output.display()));
-    Ok(())
 }
 
 /// The demo's own `anchorsync.toml`: the twin's tenant, token endpoint and Graph root, and a secret in a
@@ -495,19 +629,17 @@ fn demo_secret() -> String {
     digest.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-fn read_json(path: &Path) -> anyhow::Result<Value> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    serde_json::from_slice(&bytes).with_context(|| format!("`{}` is not JSON", path.display()))
+fn read_json<T: DeserializeOwned>(out: &Path, name: &str) -> anyhow::Result<T> {
+    let path = out.join(name);
+    let bytes =
+        std::fs::read(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    serde_json::from_slice(&bytes)
+        .with_context(|| format!("`{}` is not as expected", path.display()))
 }
 
-fn count_users(ldif: &[u8]) -> usize {
-    String::from_utf8_lossy(ldif)
-        .split("\n\n")
-        .filter(|record| {
-            record.lines().any(|line| line == "objectClass: user")
-                && !record.lines().any(|line| line == "objectClass: computer")
-        })
-        .count()
+/// A path inside the demo's directory relative to it, others as they are.
+fn shown_path(path: &Path, out: &Path) -> String {
+    path.strip_prefix(out).unwrap_or(path).display().to_string()
 }
 
 fn federated_domains(tenant: &TenantSnapshot) -> String {
@@ -522,155 +654,4 @@ fn federated_domains(tenant: &TenantSnapshot) -> String {
     } else {
         domains.join(", ")
     }
-}
-
-fn summary_text(summary: &Value) -> String {
-    summary
-        .as_object()
-        .map(|counts| {
-            counts
-                .iter()
-                .filter(|(_, count)| count.as_u64().unwrap_or(0) > 0)
-                .map(|(outcome, count)| format!("{count} {outcome}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
-/// What the hard-cloud plan does, in sentences.
-fn strategy_text(plan: &Value) -> Vec<String> {
-    let users = plan["users"].as_array().cloned().unwrap_or_default();
-    let fixable: Vec<&Value> = users
-        .iter()
-        .filter(|user| user["remediation"]["fixable"] == true)
-        .collect();
-    let federated = fixable
-        .iter()
-        .filter(|user| {
-            user["remediation"]["steps"]
-                .as_array()
-                .is_some_and(|steps| steps.len() == 3)
-        })
-        .count();
-    let blocked = fixable
-        .iter()
-        .filter(|user| user["remediation"]["outcomeAfter"] == "hard-match-blocked")
-        .count();
-    let nothing = users
-        .iter()
-        .filter(|user| {
-            user["remediation"]["reason"]
-                .as_str()
-                .is_some_and(|reason| reason.starts_with("nothing to do"))
-        })
-        .count();
-    let mut alternatives: std::collections::BTreeMap<String, usize> = Default::default();
-    for user in &users {
-        if let Some(alternative) = user["remediation"]["alternative"].as_str() {
-            *alternatives.entry(alternative.to_owned()).or_default() += 1;
-        }
-    }
-    let mut lines = vec![format!(
-        "{} users can be fixed this way; {} of them sign in through the federated domain, so their UPN \
-         moves to the initial domain, the ImmutableID is set, and the UPN moves back. {} users need nothing.",
-        fixable.len(),
-        federated,
-        nothing
-    )];
-    if blocked > 0 {
-        lines.push(format!(
-            "The tenant blocks hard-match takeovers today, so {blocked} of the fixed users would show \
-             `hard-match-blocked` until `anchorsync tenant matching --block-hard-match off` for the \
-             switch-over (switch it back on afterwards)."
-        ));
-    }
-    if !alternatives.is_empty() {
-        let list: Vec<String> = alternatives
-            .iter()
-            .map(|(strategy, count)| format!("{count} with {strategy}"))
-            .collect();
-        lines.push(format!(
-            "Users hard-cloud cannot fix are listed with the reason and the strategy that would work: {}.",
-            list.join(", ")
-        ));
-    }
-    if let Some(example) = fixable.first() {
-        let steps = example["remediation"]["steps"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
-        let changes: Vec<String> = steps
-            .iter()
-            .map(|step| {
-                format!(
-                    "{} {} → {}",
-                    step["attribute"].as_str().unwrap_or_default(),
-                    step["before"],
-                    step["after"]
-                )
-            })
-            .collect();
-        lines.push(format!(
-            "For example `{}`: {}.",
-            steps
-                .first()
-                .and_then(|step| step["label"].as_str())
-                .unwrap_or_default(),
-            changes.join(", then ")
-        ));
-    }
-    lines
-}
-
-/// Prints the walk-through: titles, numbered steps, wrapped paragraphs.
-struct Narrator {
-    out: std::io::Stdout,
-}
-
-impl Narrator {
-    fn new() -> Self {
-        Self {
-            out: std::io::stdout(),
-        }
-    }
-
-    fn title(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{text}\n{}", "=".repeat(text.chars().count()));
-    }
-
-    fn step(&mut self, text: &str) {
-        let _ = writeln!(self.out, "\n{text}");
-    }
-
-    fn line(&mut self, text: &str) {
-        let _ = writeln!(self.out, "{}", wrap(text, 100));
-    }
-
-    /// Before another command prints: keeps the order on the terminal.
-    fn flush(&mut self) {
-        let _ = self.out.flush();
-    }
-}
-
-fn wrap(text: &str, width: usize) -> String {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(line);
-    }
-    lines
-        .iter()
-        .map(|line| format!("  {line}"))
-        .collect::<Vec<_>>()
-        .join("\n")
 }

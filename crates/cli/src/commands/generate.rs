@@ -10,6 +10,7 @@ use std::io::{BufWriter, Write};
 use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_core::synthetic::{Generator, Mix, SyntheticConfig};
 use anchorsync_core::tenant::RoleAssignment;
+use anchorsync_core::wording::count;
 use anyhow::Context as _;
 use serde_json::json;
 
@@ -67,9 +68,13 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitStatus> {
         })?;
     }
     eprintln!(
-        "wrote {} on-premises users and {} cloud users to `{}`",
-        generator.config().users,
-        generator.cloud_user_count(),
+        "wrote {} and {} to `{}`",
+        count(
+            generator.config().users,
+            "on-premises user",
+            "on-premises users"
+        ),
+        count(generator.cloud_user_count(), "cloud user", "cloud users"),
         args.output.display()
     );
     Ok(ExitStatus::Success)

@@ -13,30 +13,29 @@ mod twin;
 mod undo;
 mod verify;
 
-pub use apply::hint as apply_hint;
-
 use crate::args::{Cli, Command};
 use crate::exit::ExitStatus;
+use crate::settings::Settings;
 
-/// Runs the command the user asked for.
+/// Runs the command the user asked for. The commands that read the configuration or the data
+/// directory get them resolved once, here.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let settings = || Settings::resolve(cli.config.as_deref(), cli.data_dir.as_deref());
     match cli.command {
         Command::Convert(args) => convert::run(&args),
         Command::CheckAnchor(args) => check_anchor::run(&args),
-        Command::Snapshot(args) => snapshot::run(&args, cli.config.as_deref()),
-        Command::Plan(args) => plan::run(&args, cli.config.as_deref()),
+        Command::Snapshot(args) => snapshot::run(&args, &settings()?),
+        Command::Plan(args) => plan::run(&args, &settings()?),
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
-        Command::Verify(args) => verify::run(&args, cli.config.as_deref()),
+        Command::Verify(args) => verify::run(&args, &settings()?),
         Command::Demo(args) => {
             let data_dir = cli.data_dir.as_deref().filter(|_| !cli.data_dir_from_env);
             demo::run(&args, data_dir)
         }
-        Command::Apply(args) => apply::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
-        Command::Undo(args) => undo::run(&args, cli.config.as_deref(), cli.data_dir.as_deref()),
-        Command::Runs(args) => runs::run(&args, cli.data_dir.as_deref()),
-        Command::Tenant(command) => {
-            tenant::run(&command, cli.config.as_deref(), cli.data_dir.as_deref())
-        }
+        Command::Apply(args) => apply::run(&args, &settings()?),
+        Command::Undo(args) => undo::run(&args, &settings()?),
+        Command::Runs(args) => runs::run(&args, &settings()?),
+        Command::Tenant(command) => tenant::run(&command, &settings()?),
     }
 }

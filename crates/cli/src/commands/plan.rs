@@ -13,12 +13,13 @@ use anchorsync_core::engine::{EngineSettings, plan_with};
 use anyhow::Context as _;
 
 use crate::args::{PlanArgs, PlanFormat};
+use crate::colour::Palette;
 use crate::exit::ExitStatus;
 use crate::output::write_to;
 use crate::report::html::{ReportContext, ReportInput, render_plan_html};
 use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
-pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
     let timings = Timings::from_env();
     let ad = AdSource::parse(&args.ad);
     let cloud = CloudSource::parse(&args.cloud);
@@ -49,11 +50,11 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
     // it; the plan starts as soon as both are there.
     std::thread::scope(|scope| {
         let ad_reader = scope.spawn(|| {
-            let users = read_ad(&ad, &options, config_path);
+            let users = read_ad(&ad, &options, config);
             timings.mark("read AD");
             users
         });
-        let tenant = read_cloud(&cloud, config_path);
+        let tenant = read_cloud(&cloud, config);
         timings.mark("read tenant");
         let index = tenant.as_ref().ok().map(CloudIndex::new);
         timings.mark("index tenant");
@@ -74,7 +75,7 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
             let tenant = tenant
                 .as_ref()
                 .map_err(|error| anyhow::anyhow!("{error:#}"))?;
-            let sources = plan_sources(&ad, &args.ad, &cloud, &args.cloud, tenant, config_path);
+            let sources = plan_sources(&ad, &args.ad, &cloud, &args.cloud, tenant, config)?;
             let options = StrategyOptions {
                 strategy,
                 mapping: mapping.clone(),
@@ -86,7 +87,9 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
         write_to(args.output.as_deref(), |out| {
             match args.format {
                 PlanFormat::Json => plan.write_json(out)?,
-                PlanFormat::Table => table::write(out, &plan)?,
+                PlanFormat::Table => {
+                    table::write(out, &plan, Palette::for_output(args.output.as_deref()))?;
+                }
                 PlanFormat::Csv => spreadsheet::write(out, &plan)?,
                 PlanFormat::Html => {
                     let value = serde_json::to_value(plan.document())

@@ -1,17 +1,35 @@
 //! `anchorsync runs [--format text|json]`: the runs in the journal, oldest first.
 
 use std::io::Write as _;
-use std::path::Path;
+use std::path::PathBuf;
 
-use serde_json::json;
+use anchorsync_executor::RunRecord;
+use anchorsync_store::StepCounts;
+use serde::Serialize;
 
 use crate::args::{OutputFormat, RunsArgs};
-use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
-use crate::journal;
+use crate::settings::Settings;
 
-pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatus> {
-    let data = DataDir::resolve(data_dir)?;
+/// `runs --format json`, format version 1.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Listing<'a> {
+    format_version: u32,
+    runs: Vec<Listed<'a>>,
+}
+
+/// One run: its fields, where its report is, and its steps per state.
+#[derive(Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    run: RunRecord<'a>,
+    report: PathBuf,
+    counts: StepCounts,
+}
+
+pub fn run(args: &RunsArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
+    let data = settings.data()?;
     let summaries = match data.open_existing()? {
         Some(store) => store.runs()?,
         None => Vec::new(),
@@ -19,19 +37,21 @@ pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     let mut out = std::io::stdout().lock();
     match args.format {
         OutputFormat::Json => {
-            let runs: Vec<_> = summaries
+            let runs = summaries
                 .iter()
-                .map(|summary| {
-                    let mut fields = journal::run_json(&summary.run);
-                    fields.insert(
-                        "report".to_owned(),
-                        json!(data.report_path(&summary.run.id)),
-                    );
-                    fields.insert("counts".to_owned(), journal::counts_json(&summary.counts));
-                    serde_json::Value::Object(fields)
+                .map(|summary| Listed {
+                    run: RunRecord::new(&summary.run),
+                    report: data.report_path(&summary.run.id),
+                    counts: summary.counts,
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut out, &json!({ "formatVersion": 1, "runs": runs }))?;
+            serde_json::to_writer_pretty(
+                &mut out,
+                &Listing {
+                    format_version: 1,
+                    runs,
+                },
+            )?;
             writeln!(out)?;
         }
         OutputFormat::Text => {
@@ -65,13 +85,13 @@ pub fn run(args: &RunsArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
                     "{:<22} {:<16} {:<25} {:<22} {:>5} {:>6} {:>8} {:>7} {:>7}  {what}",
                     run.id,
                     run.kind.as_str(),
-                    run.started_at,
+                    run.started_at.to_string(),
                     run.status.as_str(),
                     counts.done,
                     counts.failed,
                     counts.conflict,
                     counts.skipped,
-                    counts.planned + counts.started
+                    counts.unfinished()
                 )?;
             }
         }

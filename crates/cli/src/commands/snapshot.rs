@@ -12,23 +12,24 @@ use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_ad::{AdConnection, DeltaMode, SyncCookie};
 use anchorsync_core::directory::DirectoryEntry;
 use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::wording::count;
 use anchorsync_store::{Store, StoredCookie};
 use anyhow::Context as _;
 
 use crate::args::{SnapshotAdArgs, SnapshotArgs, SnapshotCloudArgs, SnapshotCommand};
-use crate::config;
 use crate::exit::ExitStatus;
 use crate::progress::StderrReporter;
+use crate::settings::Settings;
 
-pub fn run(args: &SnapshotArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
+pub fn run(args: &SnapshotArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     match &args.command {
-        SnapshotCommand::Ad(ad) => snapshot_ad(ad, config_path),
-        SnapshotCommand::Cloud(cloud) => snapshot_cloud(cloud, config_path),
+        SnapshotCommand::Ad(ad) => snapshot_ad(ad, settings),
+        SnapshotCommand::Cloud(cloud) => snapshot_cloud(cloud, settings),
     }
 }
 
-fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
-    let ad = config::load(config_path)?.ad()?;
+fn snapshot_ad(args: &SnapshotAdArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
+    let ad = settings.ad()?;
     let password = ad.password().context("cannot read the AD bind password")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -86,17 +87,17 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
     let entries = &records;
     let mut comment = match &delta {
         None => format!(
-            "anchorsync snapshot ad: {} users in scope, read from {server}",
-            entries.len()
+            "anchorsync snapshot ad: {} in scope, read from {server}",
+            count(entries.len(), "user", "users")
         ),
         Some((_, delta)) if delta.full => format!(
-            "anchorsync snapshot ad --changes: first read ({}), all {} users in scope, read from {server}",
+            "anchorsync snapshot ad --changes: first read ({}), {} in scope, read from {server}",
             delta.mode.as_str(),
-            entries.len()
+            count(entries.len(), "user", "users")
         ),
         Some((_, delta)) => format!(
-            "anchorsync snapshot ad --changes: {} users changed since the last read ({}), read from {server}",
-            entries.len(),
+            "anchorsync snapshot ad --changes: {} changed since the last read ({}), read from {server}",
+            count(entries.len(), "user", "users"),
             delta.mode.as_str()
         ),
     };
@@ -129,7 +130,11 @@ fn snapshot_ad(args: &SnapshotAdArgs, config_path: Option<&Path>) -> anyhow::Res
             temporary
                 .persist(output)
                 .with_context(|| format!("cannot write `{}`", output.display()))?;
-            eprintln!("wrote {} users to `{}`", entries.len(), output.display());
+            eprintln!(
+                "wrote {} to `{}`",
+                count(entries.len(), "user", "users"),
+                output.display()
+            );
         }
     }
     // Only now that the output is complete: a failed write must not lose the changes.
@@ -173,13 +178,10 @@ fn write_ldif(out: impl std::io::Write, comment: &str, records: &[Record]) -> st
     out.flush()
 }
 
-fn snapshot_cloud(
-    args: &SnapshotCloudArgs,
-    config_path: Option<&Path>,
-) -> anyhow::Result<ExitStatus> {
+fn snapshot_cloud(args: &SnapshotCloudArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     let snapshot = crate::sources::read_cloud(
         &crate::sources::CloudSource::Live { graph_url: None },
-        config_path,
+        settings,
     )?;
     let bytes = snapshot_bytes(&snapshot)?;
     match &args.output {
@@ -187,10 +189,14 @@ fn snapshot_cloud(
             write_atomically(path, &bytes)?;
             let _ = writeln!(
                 std::io::stderr().lock(),
-                "snapshot: {} users, {} domains, {} role assignments written to `{}`",
-                snapshot.users.len(),
-                snapshot.domains.len(),
-                snapshot.role_assignments.len(),
+                "snapshot: {}, {}, {} written to `{}`",
+                count(snapshot.users.len(), "user", "users"),
+                count(snapshot.domains.len(), "domain", "domains"),
+                count(
+                    snapshot.role_assignments.len(),
+                    "role assignment",
+                    "role assignments"
+                ),
                 path.display()
             );
         }
@@ -211,7 +217,7 @@ fn snapshot_bytes(snapshot: &TenantSnapshot) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, syncs it, and renames it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|dir| !dir.as_os_str().is_empty())

@@ -3,66 +3,30 @@
 //! hard-match blocks as a journaled run of kind `tenant-matching` (undoable like any run).
 
 use std::io::Write as _;
-use std::path::Path;
+use std::sync::Arc;
 
-use anchorsync_core::remediation::StepValue;
 use anchorsync_core::tenant::OnPremisesSynchronization;
-use anchorsync_store::{NewRun, PlannedStep, RunKind};
+use anchorsync_executor::matching::matching_steps;
+use anchorsync_executor::targets::tenant::{
+    BLOCK_HARD_MATCH, BLOCK_SOFT_MATCH, MATCHING, features, read_sync_settings,
+};
+use anchorsync_executor::{Executor, Needs, RunSpec, TargetSettings, Targets};
+use anchorsync_store::RunKind;
 use anyhow::Context as _;
 use serde_json::{Map, Value, json};
 
 use crate::args::{OutputFormat, TenantCommand, TenantMatchingArgs, TenantShowArgs};
-use crate::clock;
-use crate::config;
-use crate::data_dir::DataDir;
+use crate::clock::SystemClock;
 use crate::exit::ExitStatus;
-use crate::journal::{self, SET_TENANT_FEATURE, TENANT_SYSTEM, Targets};
+use crate::journal;
 use crate::progress::BarReporter;
+use crate::settings::Settings;
 
-const BLOCK_SOFT_MATCH: &str = "blockSoftMatchEnabled";
-const BLOCK_HARD_MATCH: &str = "blockCloudObjectTakeoverThroughHardMatchEnabled";
-const SOFT_MATCH_ON_UPN: &str = "softMatchOnUpnEnabled";
-
-/// The switches that decide matching, with what each means when on.
-const MATCHING: [(&str, &str); 3] = [
-    (
-        BLOCK_SOFT_MATCH,
-        "on: no soft match by SMTP address or UPN for any user",
-    ),
-    (
-        BLOCK_HARD_MATCH,
-        "on: a hard match may not take over a cloud-managed user",
-    ),
-    (
-        SOFT_MATCH_ON_UPN,
-        "on: soft matching may also use the userPrincipalName",
-    ),
-];
-
-pub fn run(
-    command: &TenantCommand,
-    config_path: Option<&Path>,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<ExitStatus> {
+pub fn run(command: &TenantCommand, settings: &Settings) -> anyhow::Result<ExitStatus> {
     match command {
-        TenantCommand::Show(args) => show(args, config_path),
-        TenantCommand::Matching(args) => matching(args, config_path, data_dir),
+        TenantCommand::Show(args) => show(args, settings),
+        TenantCommand::Matching(args) => matching(args, settings),
     }
-}
-
-/// Every feature as `name → on/off`, Graph's defaults for the matching ones when unset.
-fn features(sync: &OnPremisesSynchronization) -> Map<String, Value> {
-    let mut features = match serde_json::to_value(&sync.features) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    features.retain(|_, value| value.is_boolean());
-    for (name, _) in MATCHING {
-        features
-            .entry(name.to_owned())
-            .or_insert(Value::Bool(name == SOFT_MATCH_ON_UPN));
-    }
-    features
 }
 
 fn on_off(value: &Value) -> &'static str {
@@ -74,20 +38,26 @@ fn on_off(value: &Value) -> &'static str {
 }
 
 async fn read_sync(targets: &Targets) -> anyhow::Result<OnPremisesSynchronization> {
-    targets
-        .graph()?
-        .on_premises_synchronization()
-        .await
-        .context("cannot read the tenant's onPremisesSynchronization settings")?
-        .context("the tenant has no onPremisesSynchronization settings")
+    let client = targets
+        .graph()
+        .context("no Microsoft Graph connection was opened")?;
+    Ok(read_sync_settings(client).await?)
 }
 
-fn show(args: &TenantShowArgs, config_path: Option<&Path>) -> anyhow::Result<ExitStatus> {
-    let loaded = config::load(config_path)?;
+/// The connection to the tenant alone.
+fn graph_only(settings: &Settings) -> anyhow::Result<TargetSettings> {
+    settings.targets(Needs {
+        ad: false,
+        graph: true,
+    })
+}
+
+fn show(args: &TenantShowArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
+    let connections = graph_only(settings)?;
     let runtime = journal::runtime()?;
     let reporter = BarReporter::from_env();
     let sync = runtime.block_on(async {
-        let targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
+        let targets = Targets::connect(&connections, &reporter).await?;
         read_sync(&targets).await
     })?;
     let features = features(&sync);
@@ -136,13 +106,9 @@ fn show(args: &TenantShowArgs, config_path: Option<&Path>) -> anyhow::Result<Exi
     Ok(ExitStatus::Success)
 }
 
-fn matching(
-    args: &TenantMatchingArgs,
-    config_path: Option<&Path>,
-    data_dir: Option<&Path>,
-) -> anyhow::Result<ExitStatus> {
-    let loaded = config::load(config_path)?;
-    let data = DataDir::resolve(data_dir)?;
+fn matching(args: &TenantMatchingArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
+    let connections = graph_only(settings)?;
+    let data = settings.data()?;
     let runtime = journal::runtime()?;
     let reporter = BarReporter::from_env();
     let wanted: Vec<(&str, bool)> = [
@@ -153,37 +119,25 @@ fn matching(
     .filter_map(|(name, switch)| switch.map(|switch| (name, switch.is_on())))
     .collect();
     runtime.block_on(async {
-        let targets = Targets::connect(&loaded, false, true, None, &reporter).await?;
+        let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
         // An interrupted switch is finished first (run again to resume, as for apply).
         if let Some(store) = data.open_existing()?
             && store.unfinished_of_kind(RunKind::TenantMatching)?.is_some()
         {
             drop(store);
-            let (store, _lock) = data.open_for_writing()?;
+            let (mut store, _lock) = data.open_for_writing()?;
             if let Some(run) = store.unfinished_of_kind(RunKind::TenantMatching)? {
                 eprintln!("resuming the interrupted tenant-matching run `{}`", run.id);
-                let (_, status) =
-                    journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+                let mut executor =
+                    Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+                let (_, status) = journal::run_and_report(&mut executor, data, &run).await?;
                 eprintln!("run the command again for the switches asked for now");
                 return Ok(status);
             }
         }
         let sync = read_sync(&targets).await?;
         let features = features(&sync);
-        let steps: Vec<PlannedStep> = wanted
-            .iter()
-            .filter(|(name, on)| features.get(*name).and_then(Value::as_bool) != Some(*on))
-            .map(|(name, on)| PlannedStep {
-                user_dn: None,
-                system: TENANT_SYSTEM.to_owned(),
-                target: sync.id.clone(),
-                label: Some(format!("tenant {}", sync.id)),
-                attribute: (*name).to_owned(),
-                purpose: SET_TENANT_FEATURE.to_owned(),
-                before: StepValue::Text((!on).to_string()),
-                after: StepValue::Text(on.to_string()),
-            })
-            .collect();
+        let steps = matching_steps(&sync, &wanted);
         let mut out = std::io::stdout().lock();
         for (name, on) in &wanted {
             let now = features.get(*name).unwrap_or(&Value::Null);
@@ -212,20 +166,14 @@ fn matching(
         }
         drop(out);
         let (mut store, _lock) = data.open_for_writing()?;
-        let now = clock::now();
-        let new_run = NewRun {
-            id: clock::run_id(now),
-            kind: RunKind::TenantMatching,
-            plan_sha256: None,
-            plan_path: None,
-            undoes: None,
-            targets: serde_json::to_string(&targets.description)?,
-            started_at: clock::rfc3339(now),
-        };
-        store.create_run(&new_run, &steps)?;
-        let run = store.find_run(&new_run.id)?;
-        let (run, status) =
-            journal::run_and_report(&store, &data, &run, targets, &reporter).await?;
+        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+        let run = executor.create_run(
+            RunKind::TenantMatching,
+            RunSpec::default(),
+            targets.description(),
+            &steps,
+        )?;
+        let (run, status) = journal::run_and_report(&mut executor, data, &run).await?;
         if wanted.iter().any(|(_, on)| !on) {
             println!(
                 "reminder: Microsoft advises keeping both blocks on except while matching. When matching is done, \

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use anchorsync_core::tenant::{Domain, TenantSnapshot};
-use anchorsync_twin::{AppClient, HEALTH_PATH, Twin, TwinConfig};
+use anchorsync_core::wording::count;
+use anchorsync_twin::{AppClient, HEALTH_PATH, TlsIdentity, Twin, TwinConfig};
 use anyhow::{Context as _, bail};
 
 use crate::args::{TwinCommand, TwinHealthcheckArgs, TwinServeArgs};
@@ -86,6 +87,7 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         .map(|client| client.client_id.clone())
         .collect();
     let twin = Twin::new(snapshot, config).context("cannot start the twin")?;
+    let tls = tls_identity(args)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,13 +100,18 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
             .local_addr()
             .context("cannot read the listening address")?;
         let shutdown = shutdown_signal()?;
-        let root = format!("http://{address}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let root = format!("{scheme}://{address}");
+        let ca_file = match &tls {
+            Some(identity) => write_ca(args, identity, address.port())?,
+            None => None,
+        };
         let mut stderr = std::io::stderr().lock();
         writeln!(
             stderr,
-            "twin: tenant `{}` with {} users",
+            "twin: tenant `{}` with {}",
             twin.tenant_id(),
-            twin.snapshot().users.len()
+            count(twin.snapshot().users.len(), "user", "users")
         )?;
         writeln!(stderr, "twin: Graph at `{root}/v1.0`")?;
         writeln!(
@@ -113,21 +120,68 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
             twin.tenant_id()
         )?;
         writeln!(stderr, "twin: app registrations: {}", clients.join(", "))?;
+        if let Some(ca_file) = &ca_file {
+            writeln!(
+                stderr,
+                "twin: HTTPS with a throwaway CA: trust `{}` (REQUESTS_CA_BUNDLE, SSL_CERT_FILE, \
+                 or `ca_file` in `[graph]`)",
+                ca_file.display()
+            )?;
+        }
         writeln!(stderr, "twin: stop with Ctrl-C or SIGTERM")?;
         drop(stderr);
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "{root}/v1.0")?;
         stdout.flush()?;
         drop(stdout);
-        anchorsync_twin::serve(listener, twin.clone(), shutdown)
-            .await
-            .context("the twin's server failed")
+        match &tls {
+            None => anchorsync_twin::serve(listener, twin.clone(), shutdown)
+                .await
+                .context("the twin's server failed"),
+            Some(identity) => {
+                anchorsync_twin::serve_tls(listener, twin.clone(), identity, shutdown)
+                    .await
+                    .context("the twin's server failed")
+            }
+        }
     })?;
     if let Some(path) = &args.state {
         anchorsync_twin::write_snapshot(path, &twin.snapshot())?;
         eprintln!("twin: saved the tenant to `{}`", path.display());
     }
     Ok(ExitStatus::Success)
+}
+
+/// The certificate `--tls` serves: the files given, or a throwaway CA's.
+fn tls_identity(args: &TwinServeArgs) -> anyhow::Result<Option<TlsIdentity>> {
+    if !args.tls {
+        return Ok(None);
+    }
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(certificate), Some(key)) => TlsIdentity::from_pem_files(certificate, key)
+            .context("cannot use `--tls-cert` and `--tls-key`")?,
+        _ => TlsIdentity::throwaway(crate::clock::now())
+            .context("cannot make the throwaway TLS certificate")?,
+    };
+    Ok(Some(identity))
+}
+
+/// Writes the throwaway CA (public: a certificate, no key) where clients can read it; `None` when the
+/// certificate came from files.
+fn write_ca(
+    args: &TwinServeArgs,
+    identity: &TlsIdentity,
+    port: u16,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    let Some(ca) = identity.ca_pem() else {
+        return Ok(None);
+    };
+    let path = args
+        .tls_ca_out
+        .clone()
+        .unwrap_or_else(|| std::env::temp_dir().join(format!("anchorsync-twin-{port}-ca.pem")));
+    crate::commands::snapshot::write_atomically(&path, ca.as_bytes())?;
+    Ok(Some(path))
 }
 
 /// SIGINT or SIGTERM. The handlers are installed now, before the address is announced, so a signal
@@ -155,17 +209,35 @@ fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()> + S
     })
 }
 
+/// The health route lives at the twin's root; `twin serve` prints the Graph root (`.../v1.0`) first,
+/// so either is accepted.
+fn health_url(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let root = url
+        .strip_suffix("/v1.0")
+        .unwrap_or(url)
+        .trim_end_matches('/');
+    format!("{root}{HEALTH_PATH}")
+}
+
 fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {
-    let url = format!("{}{HEALTH_PATH}", args.url.trim_end_matches('/'));
+    let url = health_url(&args.url);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     let body = runtime.block_on(async {
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .build()
-            .context("cannot build the HTTP client")?;
+        let mut builder = reqwest::Client::builder().timeout(Duration::from_secs(5));
+        if let Some(path) = &args.ca_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read the CA file `{}`", path.display()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                .ok()
+                .filter(|certificates| !certificates.is_empty())
+                .with_context(|| format!("`{}` holds no PEM certificate", path.display()))?;
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let client = builder.build().context("cannot build the HTTP client")?;
         let response = client
             .get(&url)
             .send()
@@ -180,4 +252,25 @@ fn healthcheck(args: &TwinHealthcheckArgs) -> anyhow::Result<ExitStatus> {
     })?;
     writeln!(std::io::stdout().lock(), "{body}")?;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn health_is_at_the_root_whichever_url_is_given_issue_10() {
+        for url in [
+            "http://127.0.0.1:8400",
+            "http://127.0.0.1:8400/",
+            "http://127.0.0.1:8400/v1.0",
+            "http://127.0.0.1:8400/v1.0/",
+        ] {
+            assert_eq!(
+                health_url(url),
+                format!("http://127.0.0.1:8400{HEALTH_PATH}"),
+                "{url}"
+            );
+        }
+    }
 }

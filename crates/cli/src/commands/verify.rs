@@ -1,13 +1,15 @@
 //! `anchorsync verify`: re-read AD, the tenant and (with `--hac`) HENNGE Access Control's user export,
-//! and report per user whether the AD sourceAnchor, the Microsoft 365 ImmutableID and the IdP's
-//! ImmutableID agree. Exit 1 when any disagree.
+//! run the match engine over them as `plan` does, and report per user whether the AD sourceAnchor, the
+//! Microsoft 365 ImmutableID and the IdP's ImmutableID agree around the engine's decision
+//! (`anchorsync_core::verify`; the JSON is documented in `docs/verify-format.md`). Exit 1 when anything
+//! needs attention.
 
 use std::io::Write;
 
 use anchorsync_ad::file::ReadOptions;
-use anchorsync_core::engine::EngineSettings;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
-use anchorsync_core::verify::{VerifyReport, VerifyStatus, verify};
+use anchorsync_core::engine::{EngineSettings, plan};
+use anchorsync_core::verify::{VerifyReport, verify};
 
 use crate::args::{VerifyArgs, VerifyFormat};
 use crate::commands::plan::spreadsheet::{guard_formula, io_error};
@@ -16,8 +18,8 @@ use crate::hac::{ColumnOverride, parse_column_override, read_hac};
 use crate::output::write_to;
 use crate::sources::{AdSource, CloudSource, read_ad, read_cloud};
 
-pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {
-    let report = build(args, config_path)?;
+pub fn run(args: &VerifyArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
+    let report = build(args, config)?;
     write_to(args.output.as_deref(), |out| match args.format {
         VerifyFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -25,19 +27,23 @@ pub fn run(args: &VerifyArgs, config_path: Option<&std::path::Path>) -> anyhow::
             Ok(())
         }
         VerifyFormat::Csv => write_csv(out, &report),
-        VerifyFormat::Table => write_table(out, &report),
+        VerifyFormat::Table => write_table(
+            out,
+            &report,
+            crate::colour::Palette::for_output(args.output.as_deref()),
+        ),
     })?;
-    Ok(if report.has_disagreement() {
+    Ok(if report.needs_attention() {
         ExitStatus::Attention
     } else {
         ExitStatus::Success
     })
 }
 
-/// Reads the three sides and compares them.
+/// Reads the three sides, runs the match engine, and compares the values around its decisions.
 pub fn build(
     args: &VerifyArgs,
-    config_path: Option<&std::path::Path>,
+    config: &crate::settings::Settings,
 ) -> anyhow::Result<VerifyReport> {
     let overrides: Vec<ColumnOverride> = args
         .hac_columns
@@ -53,20 +59,24 @@ pub fn build(
     let settings = EngineSettings {
         anchor_attribute: AnchorAttribute::from_name(&args.anchor_attribute),
         anchor_encoding: args.anchor_encoding,
-        ..EngineSettings::default()
+        smtp_match: args.smtp_match,
     };
     let options = ReadOptions {
         extra_attributes: Some(vec![args.anchor_attribute.clone()]),
     };
-    let users = read_ad(&AdSource::parse(&args.ad), &options, config_path)?;
-    let tenant = read_cloud(&CloudSource::parse(&args.cloud), config_path)?;
-    Ok(verify(&users, &tenant, idp.as_deref(), &settings))
+    let users = read_ad(&AdSource::parse(&args.ad), &options, config)?;
+    let tenant = read_cloud(&CloudSource::parse(&args.cloud), config)?;
+    // The one prediction: the engine's, exactly as `plan` makes it from the same inputs.
+    let plan = plan(&users, &tenant, &settings);
+    Ok(verify(&plan, idp.as_deref()))
 }
 
-const COLUMNS: [&str; 10] = [
+const COLUMNS: [&str; 12] = [
     "dn",
     "userPrincipalName",
     "status",
+    "outcome",
+    "cloudUserId",
     "signInRisk",
     "sourceAnchor",
     "cloudImmutableId",
@@ -87,6 +97,8 @@ fn write_csv(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Res
             user.dn.clone(),
             user.user_principal_name.clone().unwrap_or_default(),
             user.status.as_str().to_owned(),
+            user.outcome.as_str().to_owned(),
+            user.cloud_user_id.clone().unwrap_or_default(),
             user.sign_in_risk.to_string(),
             user.source_anchor.clone().unwrap_or_default(),
             user.cloud_immutable_id.clone().unwrap_or_default(),
@@ -103,47 +115,60 @@ fn write_csv(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Res
     Ok(())
 }
 
-fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::Result<()> {
+fn write_table(
+    out: &mut (dyn Write + Send),
+    report: &VerifyReport,
+    palette: crate::colour::Palette,
+) -> anyhow::Result<()> {
     let summary = &report.summary;
     writeln!(
         out,
-        "{} users: {} agree, {} disagree, {} soft-match at the first sync, {} without a valid sourceAnchor, {} without a cloud user{}",
-        summary.users,
-        summary.agree,
-        summary.disagree,
-        summary.soft_match_pending,
-        summary.no_anchor,
-        summary.no_cloud_user,
+        "{}{}",
+        palette.attention_if(
+            summary.disagree + summary.will_not_match > 0,
+            summary.describe()
+        ),
         if summary.idp_compared {
-            format!(
-                ", {} missing from the identity provider's export",
-                summary.not_in_idp
-            )
+            ""
         } else {
-            " (no identity provider export compared: add `--hac FILE`)".to_owned()
+            " (no identity provider export compared: add `--hac FILE`)"
+        }
+    )?;
+    let outcomes = summary.outcomes.describe();
+    writeln!(
+        out,
+        "the first sync, as `plan` predicts it: {}",
+        if outcomes.is_empty() {
+            "nothing"
+        } else {
+            &outcomes
         }
     )?;
     if summary.sign_in_risks > 0 {
         writeln!(
             out,
-            "{} federated users would fail to sign in (AADSTS51004): their identity provider, Microsoft 365 and AD values must agree",
-            summary.sign_in_risks
+            "{}",
+            palette.attention(format!(
+                "{} would fail to sign in (AADSTS51004): their identity provider, Microsoft 365 and AD values must agree",
+                anchorsync_core::wording::count(
+                    summary.sign_in_risks,
+                    "federated user",
+                    "federated users"
+                )
+            ))
         )?;
     }
     let shown: Vec<_> = report
         .users
         .iter()
-        .filter(|user| {
-            matches!(user.status, VerifyStatus::Disagree | VerifyStatus::NotInIdp)
-                || user.sign_in_risk
-        })
+        .filter(|user| user.status.needs_attention() || user.sign_in_risk)
         .collect();
     if shown.is_empty() {
         return Ok(());
     }
     writeln!(out)?;
     let none = |value: &Option<String>| value.clone().unwrap_or_else(|| "-".to_owned());
-    let rows: Vec<[String; 5]> = shown
+    let rows: Vec<[String; 6]> = shown
         .iter()
         .map(|user| {
             [
@@ -156,6 +181,7 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
                         ""
                     }
                 ),
+                user.outcome.as_str().to_owned(),
                 none(&user.user_principal_name).chars().take(40).collect(),
                 none(&user.source_anchor),
                 none(&user.cloud_immutable_id),
@@ -165,6 +191,7 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
         .collect();
     let headers = [
         "status",
+        "first sync",
         "user",
         "AD sourceAnchor",
         "Microsoft 365",
@@ -187,8 +214,12 @@ fn write_table(out: &mut (dyn Write + Send), report: &VerifyReport) -> anyhow::R
             .to_owned()
     };
     writeln!(out, "{}", line(&headers.map(str::to_owned)))?;
+    // Every row listed needs attention: its status (the first column, ASCII) in the attention colour.
     for row in &rows {
-        writeln!(out, "{}", line(row))?;
+        let text = line(row);
+        let status = widths[0].min(text.len());
+        let (status, rest) = text.split_at_checked(status).unwrap_or((text.as_str(), ""));
+        writeln!(out, "{}{rest}", palette.attention(status))?;
     }
     Ok(())
 }

@@ -1,10 +1,13 @@
 //! The plan as one self-contained HTML page (`plan --format html`, issue 5).
 //!
 //! What an identity administrator gets: a headline (how many users need attention), a bar chart of
-//! the users per outcome in plain words, a table of every on-premises user that filters as you type,
-//! filters by outcome (chips, or a click on a bar), sorts by column and pages, with each user's
-//! reasons, warnings and overwritten cloud values one click away, and the cloud users that no AD user
-//! reaches, flagging those that carry an ImmutableID.
+//! the users per outcome under the names `plan` prints (`hard-match`, `invalid-soft-match`...; the
+//! engine's [`Outcome`], each with a sentence saying what it means), a table of every on-premises user,
+//! those that need attention first, that filters as you type, filters by outcome (chips, or a click on
+//! a bar), sorts by column and pages, with each user's reasons, warnings and overwritten cloud values
+//! one click away, and the cloud users that no AD user reaches, flagging those that carry an
+//! ImmutableID. The page's own words are English (`lang="en"`); values from the directory and the
+//! tenant carry `lang=""`, and addresses wrap only before `@` and `.`.
 //!
 //! The page works offline and can be mailed: the CSS and JavaScript are inline (edited as the front-end
 //! files `plan.html`, `plan.css` and `plan.js` beside this module) and nothing is ever fetched. A strict
@@ -29,6 +32,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use anchorsync_core::engine::Outcome;
+use anchorsync_core::wording::{count, digits, one_or_many};
 use base64::Engine as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -57,83 +62,44 @@ pub struct ReportInput {
     pub source: String,
 }
 
-/// One outcome of the match engine, in the words an administrator reads.
-struct Outcome {
-    id: &'static str,
-    label: &'static str,
-    meaning: &'static str,
-    attention: bool,
+/// What an outcome means, in a sentence an administrator reads beside its name. The names, their
+/// order and which ones need attention are the engine's own ([`Outcome::ALL`], [`Outcome::as_str`],
+/// [`Outcome::needs_attention`]), so the page says exactly what the command line says.
+fn meaning(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::HardMatch => {
+            "Will take over the cloud user by ImmutableID (hard match): the cloud user becomes managed from AD."
+        }
+        Outcome::SoftMatchSmtp => {
+            "Will take over the cloud user with the same email address (soft match on the primary SMTP address)."
+        }
+        Outcome::SoftMatchUpn => {
+            "Will take over the cloud user with the same user principal name (soft match on the UPN)."
+        }
+        Outcome::Create => "Will create a new cloud user: no cloud user matches.",
+        Outcome::CreateWithConflict => {
+            "Needs attention: will create a new cloud user, but its UPN, an email address or its SID is already held by a cloud user it does not match; Entra will change or drop the duplicate value."
+        }
+        Outcome::InvalidSoftMatch => {
+            "Needs attention: the cloud user with the same email address or UPN already has a different ImmutableID, so Entra will refuse the match (InvalidSoftMatch) and the user will not sync."
+        }
+        Outcome::AdminRoleConflict => {
+            "Needs attention: the matching cloud user holds an administrator role, and Entra does not let an AD user take over a cloud administrator."
+        }
+        Outcome::HardMatchBlocked => {
+            "Needs attention: a cloud user has this ImmutableID, but the tenant blocks taking over cloud-managed users by hard match (InvalidHardMatch)."
+        }
+        Outcome::Ambiguous => {
+            "Needs attention: one cloud user matches by email address and another by UPN; Entra's choice cannot be predicted safely."
+        }
+        Outcome::InvalidAnchor => {
+            "Needs attention: the sourceAnchor is missing or breaks Entra's rules, so the user cannot sync."
+        }
+        Outcome::DuplicateAnchor => {
+            "Needs attention: another AD user has the same sourceAnchor; neither can sync until one changes."
+        }
+    }
 }
-
-/// The vocabulary of matching-rules.md §3-§4, in display order: what goes well first.
-const OUTCOMES: [Outcome; 11] = [
-    Outcome {
-        id: "hard-match",
-        label: "Hard match",
-        meaning: "Will take over the cloud user by ImmutableID (hard match): the cloud user becomes managed from AD.",
-        attention: false,
-    },
-    Outcome {
-        id: "soft-match-smtp",
-        label: "Soft match by email",
-        meaning: "Will take over the cloud user with the same email address (soft match on the primary SMTP address).",
-        attention: false,
-    },
-    Outcome {
-        id: "soft-match-upn",
-        label: "Soft match by UPN",
-        meaning: "Will take over the cloud user with the same user principal name (soft match on the UPN).",
-        attention: false,
-    },
-    Outcome {
-        id: "create",
-        label: "New cloud user",
-        meaning: "Will create a new cloud user: no cloud user matches.",
-        attention: false,
-    },
-    Outcome {
-        id: "create-with-conflict",
-        label: "New user, value taken",
-        meaning: "Needs attention: will create a new cloud user, but its UPN, an email address or its SID is already held by a cloud user it does not match; Entra will change or drop the duplicate value.",
-        attention: true,
-    },
-    Outcome {
-        id: "invalid-soft-match",
-        label: "Soft match refused",
-        meaning: "Needs attention: the cloud user with the same email address or UPN already has a different ImmutableID, so Entra will refuse the match (InvalidSoftMatch) and the user will not sync.",
-        attention: true,
-    },
-    Outcome {
-        id: "admin-role-conflict",
-        label: "Cloud administrator",
-        meaning: "Needs attention: the matching cloud user holds an administrator role, and Entra does not let an AD user take over a cloud administrator.",
-        attention: true,
-    },
-    Outcome {
-        id: "hard-match-blocked",
-        label: "Takeover blocked",
-        meaning: "Needs attention: a cloud user has this ImmutableID, but the tenant blocks taking over cloud-managed users by hard match (InvalidHardMatch).",
-        attention: true,
-    },
-    Outcome {
-        id: "ambiguous",
-        label: "Two cloud users match",
-        meaning: "Needs attention: one cloud user matches by email address and another by UPN; Entra's choice cannot be predicted safely.",
-        attention: true,
-    },
-    Outcome {
-        id: "invalid-anchor",
-        label: "Invalid sourceAnchor",
-        meaning: "Needs attention: the sourceAnchor is missing or breaks Entra's rules, so the user cannot sync.",
-        attention: true,
-    },
-    Outcome {
-        id: "duplicate-anchor",
-        label: "Duplicate sourceAnchor",
-        meaning: "Needs attention: another AD user has the same sourceAnchor; neither can sync until one changes.",
-        attention: true,
-    },
-];
 
 const UNKNOWN_MEANING: &str =
     "Needs attention: an outcome this version of the report does not know; read the reasons.";
@@ -162,9 +128,9 @@ pub fn render_plan_html(plan: &Value, context: &ReportContext) -> String {
          base-uri 'none'; form-action 'none'"
     );
     let title = format!(
-        "anchorsync plan: {} needing attention of {} users",
-        group_digits(attention),
-        group_digits(users.len())
+        "anchorsync plan: {} needing attention of {}",
+        digits(attention),
+        count(users.len(), "user", "users")
     );
 
     let mut page = String::with_capacity(TEMPLATE.len() + STYLE.len() + SCRIPT.len() + 4096);
@@ -191,8 +157,8 @@ pub fn render_plan_html(plan: &Value, context: &ReportContext) -> String {
 
 /// Users per outcome, counted from the plan's `users` array.
 struct OutcomeCounts {
-    /// Aligned with `OUTCOMES`.
-    known: [usize; OUTCOMES.len()],
+    /// Aligned with [`Outcome::ALL`].
+    known: [usize; Outcome::ALL.len()],
     /// Outcomes this report does not know, by name (sorted, so the page does not depend on hashing).
     unknown: BTreeMap<String, usize>,
 }
@@ -200,7 +166,7 @@ struct OutcomeCounts {
 impl OutcomeCounts {
     fn of(users: &[Value]) -> Self {
         let mut counts = Self {
-            known: [0; OUTCOMES.len()],
+            known: [0; Outcome::ALL.len()],
             unknown: BTreeMap::new(),
         };
         for user in users {
@@ -208,7 +174,10 @@ impl OutcomeCounts {
                 Some(Value::String(outcome)) => outcome.as_str(),
                 _ => "",
             };
-            match OUTCOMES.iter().position(|known| known.id == outcome) {
+            match Outcome::ALL
+                .iter()
+                .position(|known| known.as_str() == outcome)
+            {
                 Some(position) => {
                     if let Some(count) = counts.known.get_mut(position) {
                         *count += 1;
@@ -222,15 +191,15 @@ impl OutcomeCounts {
 
     /// Every outcome to show with its count: the known ones, then the unknown ones.
     fn rows(&self) -> impl Iterator<Item = OutcomeRow<'_>> {
-        let known = OUTCOMES
+        let known = Outcome::ALL
             .iter()
             .zip(self.known)
             .map(|(outcome, count)| OutcomeRow {
-                id: outcome.id,
-                label: outcome.label,
-                meaning: outcome.meaning,
-                attention: outcome.attention,
-                css_class: format!("o-{}", outcome.id),
+                id: outcome.as_str(),
+                label: outcome.as_str(),
+                meaning: meaning(*outcome),
+                attention: outcome.needs_attention(),
+                css_class: format!("o-{}", outcome.as_str()),
                 count,
             });
         let unknown = self.unknown.iter().map(|(id, count)| OutcomeRow {
@@ -379,21 +348,22 @@ fn write_strategy_summary(out: &mut String, plan: &Value) {
     }
     let after: Vec<String> = after
         .iter()
-        .map(|(outcome, count)| format!("{} {}", group_digits(*count), escape_html(outcome)))
+        .map(|(outcome, count)| format!("{} {}", digits(*count), escape_html(outcome)))
         .collect();
     let _ = write!(
         out,
-        "<p class=\"totals\" id=\"strategy-summary\">Strategy <code>{}</code>: {} users can be fixed{}, {} \
-         need nothing, {} cannot be fixed this way (open a user for the reason and what would work).</p>",
+        "<p class=\"totals\" id=\"strategy-summary\">Strategy <code>{}</code>: {} can be fixed{}, {} {} \
+         nothing, {} cannot be fixed this way (open a user for the reason and what would work).</p>",
         escape_html(strategy),
-        group_digits(fixable),
+        count(fixable, "user", "users"),
         if after.is_empty() {
             String::new()
         } else {
             format!(" (after the change: {})", after.join(", "))
         },
-        group_digits(nothing),
-        group_digits(users.len().saturating_sub(fixable + nothing)),
+        digits(nothing),
+        one_or_many(nothing, "needs", "need"),
+        digits(users.len().saturating_sub(fixable + nothing)),
     );
 }
 
@@ -406,17 +376,22 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
     } else if attention == 0 {
         let _ = write!(
             out,
-            "<p class=\"verdict ok\" id=\"verdict\">All {} users will hard-match, soft-match or be \
-             created: none needs attention.</p>",
-            group_digits(total)
+            "<p class=\"verdict ok\" id=\"verdict\">{} will hard-match, soft-match or be created: \
+             none needs attention.</p>",
+            if total == 1 {
+                "The one user".to_owned()
+            } else {
+                format!("All {} users", digits(total))
+            }
         );
     } else {
         let _ = write!(
             out,
-            "<p class=\"verdict attention\" id=\"verdict\">{} of {} users need attention before the \
-             first sync.</p>",
-            group_digits(attention),
-            group_digits(total)
+            "<p class=\"verdict attention\" id=\"verdict\">{} of {} {} attention before the first \
+             sync.</p>",
+            digits(attention),
+            count(total, "user", "users"),
+            one_or_many(attention, "needs", "need")
         );
     }
     write_strategy_summary(out, plan);
@@ -428,11 +403,9 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
     if let Some(cloud_users) = cloud_users {
         let _ = write!(
             out,
-            "<p class=\"totals\">{} AD {} planned against {} cloud {} in the tenant.</p>",
-            group_digits(total),
-            if total == 1 { "user" } else { "users" },
-            group_digits(cloud_users),
-            if cloud_users == 1 { "user" } else { "users" },
+            "<p class=\"totals\">{} planned against {} in the tenant.</p>",
+            count(total, "AD user", "AD users"),
+            count(cloud_users, "cloud user", "cloud users"),
         );
     }
     // The chart counts the listed users; a summary that says otherwise means a truncated or edited file.
@@ -445,11 +418,10 @@ fn write_verdict(out: &mut String, plan: &Value, counts: &OutcomeCounts, total: 
             let stated = summary.get(row.id)?.as_u64()?;
             (usize::try_from(stated).ok() != Some(row.count)).then(|| {
                 format!(
-                    "{} ({}: {} in the summary, {} listed)",
+                    "{}: {} in the summary, {} listed",
                     row.label,
-                    row.id,
-                    group_digits(usize::try_from(stated).unwrap_or(usize::MAX)),
-                    group_digits(row.count)
+                    digits(usize::try_from(stated).unwrap_or(usize::MAX)),
+                    digits(row.count)
                 )
             })
         })
@@ -503,8 +475,8 @@ fn write_chart(out: &mut String, counts: &OutcomeCounts) {
             } else {
                 (row.count * BAR_WIDTH / max).max(3)
             };
-            let users = if row.count == 1 { "user" } else { "users" };
-            let count = group_digits(row.count);
+            let users = one_or_many(row.count, "user", "users");
+            let count = digits(row.count);
             let (class, focus) = if row.count == 0 {
                 ("bar empty", "")
             } else {
@@ -547,21 +519,12 @@ fn write_cloud_only_summary(out: &mut String, cloud_only: &[Value]) {
     let _ = write!(
         out,
         "<p class=\"cloud-only-summary\" id=\"cloud-only-summary\" data-total=\"{}\" \
-         data-with-immutable-id=\"{with_immutable_id}\">{} cloud {} no AD user reaches; {} {} an \
+         data-with-immutable-id=\"{with_immutable_id}\">{} no AD user reaches; {} {} an \
          ImmutableID.</p>",
         cloud_only.len(),
-        group_digits(cloud_only.len()),
-        if cloud_only.len() == 1 {
-            "user"
-        } else {
-            "users"
-        },
-        group_digits(with_immutable_id),
-        if with_immutable_id == 1 {
-            "carries"
-        } else {
-            "carry"
-        },
+        count(cloud_only.len(), "cloud user", "cloud users"),
+        digits(with_immutable_id),
+        one_or_many(with_immutable_id, "carries", "carry"),
     );
 }
 
@@ -648,56 +611,21 @@ fn csp_hash(text: &str) -> String {
     )
 }
 
-/// `12345` as `12,345`: the page's static text, before the script formats numbers in the reader's locale.
-fn group_digits(number: usize) -> String {
-    let digits = number.to_string();
-    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
-    for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    grouped
-}
-
 /// `(2026-11-22 04:21:05 UTC, 2026-11-22T04:21:05Z)`. A time before 1970 shows as 1970: no plan
 /// predates the tool.
 pub(crate) fn format_utc(time: SystemTime) -> (String, String) {
-    let seconds = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs());
-    let days = seconds / 86_400;
-    let second_of_day = seconds % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let (hour, minute, second) = (
-        second_of_day / 3600,
-        second_of_day % 3600 / 60,
-        second_of_day % 60,
-    );
-    (
-        format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC"),
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"),
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `civil_from_days`).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
+    let time = time::OffsetDateTime::from(time.max(UNIX_EPOCH));
+    let format = |description: &[time::format_description::BorrowedFormatItem<'_>]| {
+        time.format(description).unwrap_or_default()
     };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
+    (
+        format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second] UTC"
+        )),
+        format(time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        )),
+    )
 }
 
 #[cfg(test)]
@@ -793,8 +721,8 @@ mod tests {
             );
         }
         assert!(page.contains("3 of 6 users need attention"));
-        assert!(page.contains("New cloud user (create: 5 in the summary, 1 listed)"));
-        assert!(!page.contains("Hard match (hard-match:"));
+        assert!(page.contains("create: 5 in the summary, 1 listed"));
+        assert!(!page.contains("hard-match: 2 in the summary"));
     }
 
     #[test]
@@ -815,13 +743,5 @@ mod tests {
             render_plan_html(&plan, &context()),
             render_plan_html(&plan, &context())
         );
-    }
-
-    #[test]
-    fn digits_are_grouped() {
-        assert_eq!(group_digits(0), "0");
-        assert_eq!(group_digits(999), "999");
-        assert_eq!(group_digits(1000), "1,000");
-        assert_eq!(group_digits(1_234_567), "1,234,567");
     }
 }

@@ -2,6 +2,8 @@
 // Plain modern JavaScript, no libraries, nothing fetched. Every value from the plan reaches the page
 // through textContent or a DOM property, never as HTML, so a hostile DN or display name stays text.
 // Only one page of rows exists in the DOM at a time, so a plan of 100,000 users stays responsive.
+// The page's own words are English (`<html lang="en">`); values from the directory and the tenant (DNs,
+// addresses, names) are in whatever language their owners wrote them, so they carry `lang=""`.
 (() => {
   'use strict';
 
@@ -56,7 +58,7 @@
     if (parts.length < 3 || parts.length % 2 === 0) return document.createTextNode(text);
     const fragment = document.createDocumentFragment();
     parts.forEach((part, index) => {
-      if (index % 2 === 1) fragment.append(el('code', { text: part }));
+      if (index % 2 === 1) fragment.append(el('code', { text: part, lang: '' }));
       else if (part) fragment.append(part);
     });
     return fragment;
@@ -69,6 +71,23 @@
       (change) => change !== null && typeof change === 'object' && !Array.isArray(change),
     );
   const none = (text) => el('span', { class: 'none', text: text || 'none' });
+
+  /** A value from the directory or the tenant: its language is not the page's. */
+  const dataText = (tag, text, props) => el(tag, { ...props, text, lang: '' });
+
+  /**
+   * An address (a UPN) that wraps only before `@` and `.`, or not at all: each piece is unbreakable
+   * (not even at a hyphen) and `<wbr>` between them is the only place a line may end.
+   */
+  function address(value) {
+    const text = asText(value);
+    const node = el('span', { class: 'address', lang: '' });
+    for (const piece of text.split(/(?=[@.])/)) {
+      if (node.childNodes.length) node.append(el('wbr'));
+      node.append(el('span', { text: piece }));
+    }
+    return node;
+  }
 
   // ---- Outcomes: the vocabulary comes from the renderer, in display order, with counts. ----
 
@@ -108,13 +127,15 @@
     const tbody = table.tBodies[0];
     const columnCount = table.tHead.rows[0].cells.length;
     const identity = Array.from(items, (_, index) => index);
+    // Before the reader sorts: the table's own order (users that need attention first), else the plan's.
+    const initial = config.initialOrder ? config.initialOrder(items) : identity;
     const sortKeys = new Map();
     const open = new Set();
     let searchText = null; // built on the first filter: lowercase text per item
     let terms = [];
-    let order = identity;
+    let order = initial;
     let sort = { key: null, direction: 1 };
-    let view = identity;
+    let view = initial;
     let page = 0;
     let pageSize = 100;
 
@@ -446,8 +467,8 @@
       el('p', { class: 'meaning', text: outcome.meaning }),
       definitionList([
         ['Outcome', code(user.outcome)],
-        ['AD user', asText(user.dn)],
-        ['AD UPN', asText(user.userPrincipalName)],
+        ['AD user', asText(user.dn) && dataText('span', asText(user.dn))],
+        ['AD UPN', asText(user.userPrincipalName) && address(user.userPrincipalName)],
         [
           'sourceAnchor',
           anchor
@@ -455,7 +476,7 @@
             : none(anchorFrom ? `none (${anchorFrom} is empty)` : 'none'),
         ],
         ['Matched cloud user', code(user.cloudUserId) || none('none')],
-        ['Cloud UPN after sync', asText(user.predictedUserPrincipalName)],
+        ['Cloud UPN after sync', asText(user.predictedUserPrincipalName) && address(user.predictedUserPrincipalName)],
         ['Value already taken', code(user.conflictAttribute)],
         ['Competing cloud users', codes(user.conflictingCloudUserIds)],
       ]),
@@ -505,8 +526,8 @@
       }),
       definitionList([
         ['Cloud user id', code(cloudUser.id)],
-        ['User principal name', asText(cloudUser.userPrincipalName)],
-        ['Display name', asText(cloudUser.displayName)],
+        ['User principal name', asText(cloudUser.userPrincipalName) && address(cloudUser.userPrincipalName)],
+        ['Display name', asText(cloudUser.displayName) && dataText('span', asText(cloudUser.displayName))],
         ['ImmutableID', immutableId ? el('code', { text: immutableId }) : none('none')],
         ['Federated domain', yesNo(cloudUser.federated)],
         ['Sign-in allowed', yesNo(cloudUser.accountEnabled)],
@@ -611,6 +632,15 @@
       noun: ['user', 'users'],
       emptyText: 'The plan lists no on-premises users.',
       accept: (user) => selected.has(outcomeOf(user.outcome).id),
+      // Users that need attention first, grouped by outcome in the command line's order, then the others;
+      // the plan's order (by DN) within each group.
+      initialOrder: (items) => {
+        const rank = items.map((user) => {
+          const outcome = outcomeOf(user.outcome);
+          return outcome.attention ? outcome.order : Number.MAX_SAFE_INTEGER;
+        });
+        return Array.from(items, (_, index) => index).sort((a, b) => rank[a] - rank[b] || a - b);
+      },
       searchText: (user) =>
         [
           user.dn, user.predictedUserPrincipalName, user.userPrincipalName, user.sourceAnchor, user.cloudUserId,
@@ -641,8 +671,8 @@
         const upn = asText(user.predictedUserPrincipalName);
         return [
           el('td', { class: 'outcome', 'data-outcome': asText(user.outcome) }, [outcomeBadge(outcomeOf(user.outcome))]),
-          el('td', { class: 'dn', text: asText(user.dn) }),
-          el('td', { class: 'upn' }, [upn || none('none')]),
+          dataText('td', asText(user.dn), { class: 'dn' }),
+          el('td', { class: 'upn' }, [upn ? address(upn) : none('none')]),
           el('td', { class: 'anchor' }, [anchor ? el('code', { text: anchor }) : none('missing')]),
           el('td', { class: 'cloud' }, [cloud ? el('code', { text: cloud }) : none('none')]),
           el('td', { class: 'why', title: reasons.join('\n') }, [
@@ -683,7 +713,7 @@
         const notes = cloudNotes(cloudUser);
         const warnings = asList(cloudUser.warnings);
         return [
-          el('td', { class: 'upn', text: asText(cloudUser.userPrincipalName) }),
+          el('td', { class: 'upn' }, [address(cloudUser.userPrincipalName)]),
           el('td', { class: 'immutable', 'data-has-immutable-id': String(immutableId !== null) }, immutableId
             ? [el('code', { text: immutableId }), el('div', { class: 'flag', text: immutableIdFlag(cloudUser) })]
             : [none('none')]),

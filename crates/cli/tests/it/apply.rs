@@ -559,6 +559,33 @@ fn a_bad_plan_is_an_error_naming_file_line_and_user_and_nothing_happens_issue_6(
 }
 
 #[test]
+fn errors_show_a_japanese_dn_as_it_reads_and_escape_control_characters_issue_10() {
+    let lab = Lab::new(None, None);
+    // A DN as an administrator might paste it, with a stray escape sequence and a line break.
+    let dn = "CN=山田 太郎\u{1b}[2J\n,OU=東京,DC=corp";
+    let short = lab.write(
+        "short.json",
+        &plan(
+            "hard-ad",
+            &[(dn, vec![set_anchor(dn, "山田", None, &[1, 2, 3])])],
+        ),
+    );
+    let output = lab.apply(&short, &["--yes"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(r"user `CN=山田 太郎\u{1b}[2J\n,OU=東京,DC=corp`, step 1"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(
+        !stderr.lines().any(|line| line.starts_with(",OU=")),
+        "the value's line break does not start a line: {stderr}"
+    );
+    assert!(!lab.data.exists(), "nothing journaled");
+}
+
+#[test]
 fn tenant_show_and_matching_switch_undoably_with_a_reminder_issue_6() {
     let twin = twin_with(tenant(Vec::new()), |_| {});
     let lab = Lab::new(None, Some(&twin));

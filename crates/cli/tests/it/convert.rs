@@ -46,9 +46,11 @@ fn immutable_id_to_guid_and_back_issue_2() {
             "ldapFilter",
             "sid",
             "text",
-            "canonical"
+            "canonical",
+            "warnings"
         ]
     );
+    assert_eq!(json["warnings"], serde_json::json!([]));
     for guid in [
         "88666888-0101-1111-bbbb-1234567890ab",
         "{88666888-0101-1111-BBBB-1234567890AB}",
@@ -142,4 +144,69 @@ fn text_output_names_the_form_read() {
         stdout.contains("guid         88666888-0101-1111-bbbb-1234567890ab"),
         "{stdout}"
     );
+}
+
+#[test]
+fn a_numeric_immutable_id_is_said_to_be_no_guid_issue_10() {
+    // HENNGE-style numeric ImmutableIDs are canonical Base64 of 6 bytes: no GUID, so no
+    // mS-DS-ConsistencyGuid can reproduce them.
+    let output = anchorsync().args(["convert", "10000183"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("hex          d74d34d35f37"), "{stdout}");
+    assert!(
+        stdout.contains("warning: decodes to 6 bytes, not the 16 of a GUID"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--strategy hard-cloud"), "{stdout}");
+
+    let json = convert_json("10000183");
+    assert_eq!(json["guid"], Value::Null);
+    assert_eq!(json["immutableId"], "10000183");
+    assert_eq!(json["canonical"], true);
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{json}");
+    assert!(
+        warnings[0]
+            .as_str()
+            .unwrap()
+            .starts_with("decodes to 6 bytes, not the 16 of a GUID"),
+        "{json}"
+    );
+    // More than 16 bytes too.
+    let json = convert_json(r"\01\02\03\04\05\06\07\08\09\0A\0B\0C\0D\0E\0F\10\11");
+    assert!(
+        json["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("decodes to 17 bytes"),
+        "{json}"
+    );
+}
+
+#[test]
+fn errors_show_non_ascii_as_itself_and_escape_control_characters_issue_10() {
+    // Japanese used to panic in detection; named as an ImmutableID its first character was shown as
+    // `\u{5c71}`.
+    for args in [
+        &["convert", "山田太郎"][..],
+        &["convert", "--from", "immutable-id", "山田太郎"][..],
+    ] {
+        let output = anchorsync().args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(stderr.contains("`山田太郎`"), "{stderr}");
+        assert!(stderr.contains("character 1 is `山`"), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+    // An escape sequence in the value never reaches the terminal as one.
+    let output = anchorsync()
+        .args(["convert", "ab\u{1b}[31m山"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    assert!(stderr.contains(r"`ab\u{1b}[31m山`"), "{stderr}");
+    assert!(stderr.contains(r"character 3 is `\u{1b}`"), "{stderr}");
 }

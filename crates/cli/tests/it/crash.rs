@@ -193,8 +193,8 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
 fn a_step_left_started_is_resolved_by_reading_its_value_issue_6() {
     // A journal as a killed apply leaves it: the run exists and three steps are `started`. The first
     // was written before the crash, the second was not, the third's value has since moved elsewhere.
-    use anchorsync_core::remediation::StepValue;
-    use anchorsync_store::{NewRun, PlannedStep, RunKind, Store};
+    use anchorsync_core::remediation::{Change, StepPurpose, StepSystem, StepValue};
+    use anchorsync_store::{NewRun, RunKind, RunTargets, Step, Store, Timestamp};
     use sha2::Digest as _;
 
     let ids: Vec<String> = (1..=3)
@@ -240,18 +240,22 @@ fn a_step_left_started_is_resolved_by_reading_its_value_issue_6() {
         .collect();
     std::fs::create_dir_all(&lab.data).unwrap();
     let mut store = Store::open(&lab.data.join("anchorsync.db")).unwrap();
-    let steps: Vec<PlannedStep> = ids
+    let steps: Vec<Step> = ids
         .iter()
         .zip(1u32..)
-        .map(|(id, n)| PlannedStep {
-            user_dn: Some(format!("CN=R{n},DC=corp")),
-            system: "cloud".to_owned(),
-            target: id.clone(),
-            label: Some(format!("r{n}@{MANAGED}")),
-            attribute: "onPremisesImmutableId".to_owned(),
-            purpose: "set-immutable-id".to_owned(),
-            before: StepValue::Text(before(n)),
-            after: StepValue::Text(after(n)),
+        .map(|(id, n)| {
+            Step::set(
+                Some(format!("CN=R{n},DC=corp")),
+                StepSystem::Cloud,
+                id.clone(),
+                Some(format!("r{n}@{MANAGED}")),
+                StepPurpose::SetImmutableId,
+                Change {
+                    attribute: "onPremisesImmutableId".to_owned(),
+                    before: StepValue::Text(before(n)),
+                    after: StepValue::Text(after(n)),
+                },
+            )
         })
         .collect();
     store
@@ -262,17 +266,19 @@ fn a_step_left_started_is_resolved_by_reading_its_value_issue_6() {
                 plan_sha256: Some(sha256),
                 plan_path: Some(plan_file.display().to_string()),
                 undoes: None,
-                targets: "{}".to_owned(),
-                started_at: "2026-11-22T05:00:00.000Z".to_owned(),
+                targets: RunTargets::default(),
+                started_at: "2026-11-22T05:00:00.000Z".parse::<Timestamp>().unwrap(),
             },
             &steps,
         )
         .unwrap();
-    for seq in 1..=3 {
-        store
-            .mark_started("20261122T050000Z-dead", seq, "2026-11-22T05:00:01.000Z")
-            .unwrap();
-    }
+    store
+        .mark_started(
+            "20261122T050000Z-dead",
+            &[1, 2, 3],
+            "2026-11-22T05:00:01.000Z".parse::<Timestamp>().unwrap(),
+        )
+        .unwrap();
     drop(store);
 
     let output = lab.apply(&plan_file, &["--yes"]);

@@ -1,11 +1,35 @@
-//! `anchorsync demo` (issue 6): the walk-through runs through the binary, on a fresh output directory,
-//! with the twin it starts itself, and leaves the files it names.
+//! `anchorsync demo` (issues 6 and 10): the walk-through runs through the binary, on a fresh output
+//! directory, with the twin it starts itself; it follows HENNGE's recommended method (hard-ad carried
+//! out on the AD export), and ends with AD, Microsoft 365 and HENNGE Access Control agreeing for every
+//! user it fixed, no AADSTS51004, and no line wider than 100 columns.
+
+use std::collections::BTreeMap;
 
 use assert_cmd::Command;
 use serde_json::Value;
+use unicode_width::UnicodeWidthStr as _;
+
+fn users_by_dn(report: &Value) -> BTreeMap<String, Value> {
+    report["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|user| (user["dn"].as_str().unwrap().to_owned(), user.clone()))
+        .collect()
+}
+
+fn fixed_dns(plan: &Value) -> Vec<String> {
+    plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|user| user["remediation"]["fixable"] == true)
+        .map(|user| user["dn"].as_str().unwrap().to_owned())
+        .collect()
+}
 
 #[test]
-fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
+fn demo_carries_out_hard_ad_and_ends_with_every_fixed_user_agreeing_issue_10() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let output = Command::cargo_bin("anchorsync")
@@ -22,23 +46,25 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    for line in stdout.lines() {
+        assert!(line.width() <= 100, "wider than 100 columns: {line:?}");
+    }
     for step in [
         "1. Plan",
-        "2. Open the tenant to hard matches",
-        "3. Plan a fix: hard-cloud",
-        "4. Apply",
-        "5. Plan again",
-        "AADSTS51004",
-        "6. Undo",
+        "2. Verify",
+        "3. Fix AD, HENNGE's recommended method: hard-ad",
+        "4. Open the tenant to hard matches",
+        "5. Plan and verify again",
+        "6. The users AD cannot take the value of",
+        "7. The journal",
+        "$ anchorsync apply plan-hard-ad.json --emit ldif -o ad-changes.ldif",
     ] {
         assert!(stdout.contains(step), "no `{step}` in:\n{stdout}");
     }
-    assert!(stdout.contains(&out.join("plan.html").display().to_string()));
     assert!(
         !dir.path().join("real-journal").exists(),
         "the demo wrote into ANCHORSYNC_DATA_DIR"
     );
-    assert!(out.join("data").join("runs").is_dir());
     let html = std::fs::read_to_string(out.join("plan.html")).unwrap();
     assert!(html.starts_with("<!DOCTYPE html>") || html.starts_with("<!doctype html>"));
     let read = |name: &str| -> Value {
@@ -52,29 +78,46 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
             "no `{outcome}` in the demo data"
         );
     }
-    let strategy = read("plan-hard-cloud.json");
-    assert_eq!(strategy["strategy"], "hard-cloud");
-    // The plan was made against the twin, through the configuration the demo wrote.
-    assert_eq!(strategy["sources"]["cloud"]["kind"], "graph");
+    // Today, federated users would fail to sign in after the switch-over.
     assert!(
-        strategy["sources"]["cloud"]["location"]
-            .as_str()
+        read("verify-before.json")["summary"]["signInRisks"]
+            .as_u64()
             .unwrap()
-            .starts_with("http://127.0.0.1:")
+            > 0
     );
-    let federated = strategy["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|user| user["remediation"]["steps"].as_array().unwrap().len() == 3)
-        .count();
-    assert!(federated > 0, "the demo shows the federated three steps");
-    let verify = read("verify.json");
-    assert_eq!(verify["summary"]["users"], 200);
-    assert!(verify["summary"]["signInRisks"].as_u64().unwrap() > 0);
-    assert!(out.join("input/hac-users.csv").exists());
 
-    // apply and undo ran against the twin, journaled in the demo's data directory.
+    // hard-ad was carried out: the emitted LDIF applied to a copy of the export, and planned again,
+    // every user it fixed hard-matches.
+    let hard_ad = read("plan-hard-ad.json");
+    assert_eq!(hard_ad["strategy"], "hard-ad");
+    let hard_ad_fixed = fixed_dns(&hard_ad);
+    assert!(!hard_ad_fixed.is_empty());
+    let ldif = std::fs::read_to_string(out.join("ad-changes.ldif")).unwrap();
+    assert_eq!(
+        ldif.matches("changetype: modify").count(),
+        hard_ad_fixed.len(),
+        "{ldif}"
+    );
+    assert!(out.join("ad-after-hard-ad.ldif").exists());
+    let after_ad = users_by_dn(&read("plan-after-hard-ad.json"));
+    for dn in &hard_ad_fixed {
+        assert_eq!(after_ad[dn]["outcome"], "hard-match", "{dn}");
+    }
+    // Verify after hard-ad: every user it fixed agrees in all three, with HAC's own, unchanged list.
+    let verify_after_ad = users_by_dn(&read("verify-after-hard-ad.json"));
+    for dn in &hard_ad_fixed {
+        let user = &verify_after_ad[dn];
+        assert_eq!(user["status"], "agree", "{user:#}");
+        assert_eq!(user["cloudImmutableId"], user["sourceAnchor"], "{user:#}");
+        assert_eq!(user["idpImmutableId"], user["sourceAnchor"], "{user:#}");
+        assert_eq!(user["signInRisk"], false, "{user:#}");
+    }
+
+    // hard-cloud for the rest, applied to the twin with the journal, after the block went off.
+    let hard_cloud = read("plan-hard-cloud.json");
+    assert_eq!(hard_cloud["sources"]["cloud"]["kind"], "graph");
+    let hard_cloud_fixed = fixed_dns(&hard_cloud);
+    assert!(!hard_cloud_fixed.is_empty());
     let mut reports: Vec<Value> = std::fs::read_dir(out.join("data/runs"))
         .unwrap()
         .map(|entry| {
@@ -86,68 +129,31 @@ fn demo_walks_through_plan_strategy_and_verify_and_writes_its_files_issue_6() {
         .iter()
         .map(|report| report["run"]["kind"].as_str().unwrap())
         .collect();
-    // The hard-match block switched off, the fix, its undo, and the block switched back on.
-    assert_eq!(kinds, ["tenant-matching", "apply", "undo", "undo"]);
-    let planned_steps: usize = strategy["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|user| user["remediation"]["fixable"] == true)
-        .map(|user| user["remediation"]["steps"].as_array().unwrap().len())
-        .sum();
-    for (report, steps) in reports.iter().zip([1, planned_steps, planned_steps, 1]) {
-        assert_eq!(report["counts"]["done"], steps, "{:#}", report["counts"]);
+    assert_eq!(kinds, ["tenant-matching", "apply"]);
+    for report in &reports {
         assert_eq!(report["run"]["status"], "completed");
+        assert_eq!(report["counts"]["failed"], 0);
     }
-    // Planned again after apply, every fixed user has the outcome the fix predicted.
-    let after = read("plan-after-apply.json");
-    let outcome_of = |dn: &Value| {
-        after["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|user| &user["dn"] == dn)
-            .map(|user| user["outcome"].clone())
-    };
-    let mut fixed = 0;
-    for user in strategy["users"].as_array().unwrap() {
-        if user["remediation"]["fixable"] == true {
-            fixed += 1;
-            assert_eq!(
-                outcome_of(&user["dn"]),
-                Some(user["remediation"]["outcomeAfter"].clone()),
-                "{}",
-                user["dn"]
-            );
-            assert_eq!(user["remediation"]["outcomeAfter"], "hard-match");
+
+    // The end: AD, Microsoft 365 and HAC (after its sync from AD) agree for every user the demo fixed,
+    // and nobody fails to sign in.
+    let last = read("verify.json");
+    assert_eq!(last["summary"]["users"], 200);
+    assert_eq!(last["summary"]["signInRisks"], 0, "{:#}", last["summary"]);
+    let last_users = users_by_dn(&last);
+    for dn in hard_ad_fixed.iter().chain(&hard_cloud_fixed) {
+        let user = &last_users[dn];
+        assert_eq!(user["status"], "agree", "{user:#}");
+        assert_eq!(user["outcome"], "hard-match", "{user:#}");
+        assert_eq!(user["cloudImmutableId"], user["sourceAnchor"], "{user:#}");
+        if user["idpLine"].is_number() {
+            assert_eq!(user["idpImmutableId"], user["sourceAnchor"], "{user:#}");
         }
     }
-    assert!(fixed > 0);
-    // After apply, the fixed users agree between AD and Microsoft 365.
-    let after_apply = read("verify.json");
+    // The demo says so (its paragraphs wrap, so words are compared, not lines).
+    let words = stdout.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        after_apply["summary"]["agree"].as_u64().unwrap()
-            > verify_of_inputs(&out)["summary"]["agree"].as_u64().unwrap()
+        words.contains("and 0 users would fail to sign in (AADSTS51004)"),
+        "{stdout}"
     );
-    // After undo the tenant is what it was: verify gives exactly what it gives on the bundled files.
-    assert_eq!(read("verify-after-undo.json"), verify_of_inputs(&out));
-    // The AD side of hard-ad, emitted as LDIF.
-    let ldif = std::fs::read_to_string(out.join("ad-changes.ldif")).unwrap();
-    assert!(ldif.contains("mS-DS-ConsistencyGuid:: "), "{ldif}");
-}
-
-fn verify_of_inputs(out: &std::path::Path) -> Value {
-    let output = Command::cargo_bin("anchorsync")
-        .unwrap()
-        .arg("verify")
-        .arg("--ad")
-        .arg(out.join("input/ad.ldif"))
-        .arg("--cloud")
-        .arg(out.join("input/tenant.json"))
-        .arg("--hac")
-        .arg(out.join("input/hac-users.csv"))
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&output.stdout).unwrap()
 }

@@ -176,3 +176,53 @@ async fn emitted_ldif_is_applied_by_ldapmodify_and_refused_when_stale_issue_6() 
     .unwrap();
     assert_eq!(runs["runs"], serde_json::json!([]), "nothing journaled");
 }
+
+#[test]
+fn powershell_scripts_are_utf8_with_a_byte_order_mark_issue_10() {
+    // Windows PowerShell 5.1 reads a script without a byte-order mark in the ANSI code page: the
+    // Japanese DN and UPN below would reach Set-ADUser and Graph garbled.
+    let dn = "CN=山田 太郎,OU=東京,DC=corp,DC=example,DC=com";
+    let upn = "yamada.taro@example.co.jp";
+    let plan_users = vec![(
+        dn,
+        vec![
+            set_anchor(dn, upn, None, &guid_bytes(920)),
+            cloud_step(
+                "70000000-0000-4000-8000-000000000003",
+                "山田 太郎",
+                "onPremisesImmutableId",
+                Some(&immutable_id(921)),
+                None,
+                "clear-immutable-id",
+            ),
+        ],
+    )];
+    let lab = Lab::new(None, None);
+    let plan_file = lab.write("plan.json", &plan("hard-ad", &plan_users));
+    let ps1 = lab.folder.path().join("changes.ps1");
+    let output = lab.apply(
+        &plan_file,
+        &["--emit", "powershell", "-o", ps1.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for script in [ps1.clone(), lab.folder.path().join("changes-cloud.ps1")] {
+        let bytes = std::fs::read(&script).unwrap();
+        assert!(
+            bytes.starts_with(b"\xEF\xBB\xBF"),
+            "`{}` starts with {:x?}",
+            script.display(),
+            &bytes[..3]
+        );
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        assert!(!text.starts_with('\u{feff}'), "one byte-order mark");
+        assert!(text.contains("山田 太郎"), "{text}");
+    }
+    // LDIF stays without one: ldapmodify would read it as part of the first line.
+    let ldif = lab.folder.path().join("changes.ldif");
+    let output = lab.apply(
+        &plan_file,
+        &["--emit", "ldif", "-o", ldif.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(!std::fs::read(&ldif).unwrap().starts_with(b"\xEF\xBB\xBF"));
+}

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use anchorsync_core::engine::Outcome;
+
 use crate::browser::Browser;
 use crate::report::html::{ReportContext, ReportInput, render_plan_html};
 
@@ -252,11 +254,12 @@ fn html_report_every_outcome_in_chromium_issue_5() {
             ],
         ),
         (
+            // The user who needs attention comes first (issue 10), then the others in the plan's order.
             "ou=TOKYO",
             vec![
+                "CN=Yuki Yamamoto,OU=Sales,OU=Tokyo,DC=corp,DC=example,DC=com",
                 "CN=Aiko Tanaka,OU=Sales,OU=Tokyo,DC=corp,DC=example,DC=com",
                 "CN=Hiroshi Tanaka,OU=Support,OU=Tokyo,DC=corp,DC=example,DC=com",
-                "CN=Yuki Yamamoto,OU=Sales,OU=Tokyo,DC=corp,DC=example,DC=com",
             ],
         ),
         (
@@ -573,7 +576,12 @@ fn html_report_hostile_values_stay_text_issue_5() {
     assert_eq!(page["styles"], 1);
     assert_eq!(page["injected"], 0);
     let users = plan["users"].as_array().unwrap();
-    let dns: Vec<&Value> = users.iter().map(|user| &user["dn"]).collect();
+    // The user with an outcome the report does not know needs attention, so it is listed first.
+    let dns: Vec<&Value> = [2, 0, 1].iter().map(|&index| &users[index]["dn"]).collect();
+    assert_eq!(
+        users[2]["dn"],
+        "CN=Unknown Outcome,DC=corp,DC=example,DC=com"
+    );
     assert_eq!(
         page["dns"].as_array().unwrap().iter().collect::<Vec<_>>(),
         dns
@@ -917,5 +925,148 @@ fn html_report_shows_the_remediation_issue_6() {
     ] {
         assert!(detail.contains(expected), "{expected:?} not in {detail}");
     }
+    assert_quiet_and_offline(&browser, &url);
+}
+
+/// Where each line after the first of every `selector` element starts: the character that begins it.
+fn line_starts(browser: &Browser, selector: &str) -> Vec<(String, String)> {
+    let value = browser.run(
+        "const starts = []; \
+         for (const cell of document.querySelectorAll(arguments[0])) { \
+           const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT); \
+           let top = null; \
+           for (let node = walker.nextNode(); node; node = walker.nextNode()) { \
+             for (let i = 0; i < node.length; i += 1) { \
+               const range = document.createRange(); \
+               range.setStart(node, i); range.setEnd(node, i + 1); \
+               const rect = range.getClientRects()[0]; \
+               if (!rect) continue; \
+               if (top !== null && rect.top > top + 2) starts.push([cell.textContent, node.data[i]]); \
+               top = rect.top; \
+             } \
+           } \
+         } \
+         return starts;",
+        json!([selector]),
+    );
+    serde_json::from_value(value).unwrap()
+}
+
+/// The page speaks the command line's outcome names, lists the users that need attention first, wraps
+/// an address only before `@` or `.`, and says which text is English and which is not.
+#[test]
+fn html_report_cli_names_attention_first_whole_addresses_honest_lang_issue_10() {
+    let mut plan = fixture("plan-every-outcome.json");
+    let long = "anna-maria.konstantinopoulou@subsidiary.research.example.co.jp";
+    plan["users"][0]["predictedUserPrincipalName"] = json!(long);
+    plan["users"][1]["dn"] = json!("CN=山田 太郎,OU=東京,DC=corp,DC=example,DC=com");
+    plan["cloudOnly"][0]["userPrincipalName"] = json!(long);
+    // One piece wider than the column: it stays whole rather than being cut.
+    let longer = "lukas.wolfeschlegelsteinhausenbergerdorff-papadimitriou@example.com";
+    plan["users"][2]["predictedUserPrincipalName"] = json!(longer);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_report(dir.path(), "plan.html", &plan);
+    let browser = Browser::start();
+    let url = open(&browser, &path);
+
+    // The chart, the chips and the table's badges name each outcome exactly as `plan` prints it.
+    let names = browser.run(
+        "return { bars: [...document.querySelectorAll('#outcome-chart .bar')].map((bar) => \
+                   [bar.dataset.outcome, bar.querySelector('.label').textContent]), \
+                 chips: [...document.querySelectorAll('#outcome-chips .chip')].map((chip) => \
+                   [chip.dataset.outcome, chip.querySelector('span:not(.swatch):not(.n)').textContent]), \
+                 badges: [...document.querySelectorAll('#user-table td.outcome')].map((td) => \
+                   [td.dataset.outcome, td.querySelector('.badge .text').textContent]) };",
+        json!([]),
+    );
+    let cli: Vec<&str> = Outcome::ALL
+        .iter()
+        .map(|outcome| outcome.as_str())
+        .collect();
+    for list in ["bars", "chips", "badges"] {
+        let pairs = names[list].as_array().unwrap();
+        assert!(!pairs.is_empty(), "{list}");
+        for pair in pairs {
+            assert_eq!(pair[0], pair[1], "{list}: {pair}");
+            assert!(cli.contains(&pair[0].as_str().unwrap()), "{list}: {pair}");
+        }
+    }
+    let mut charted: Vec<&str> = names["bars"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|pair| pair[0].as_str().unwrap())
+        .collect();
+    charted.sort_unstable();
+    let mut every = cli.clone();
+    every.sort_unstable();
+    assert_eq!(charted, every, "one bar per outcome of the engine");
+
+    // Users that need attention first, in the command line's order of outcomes, then the others.
+    let shown = visible_outcomes(&browser);
+    let attention = |outcome: &str| {
+        Outcome::ALL
+            .iter()
+            .find(|known| known.as_str() == outcome)
+            .unwrap()
+            .needs_attention()
+    };
+    let split = shown
+        .iter()
+        .take_while(|outcome| attention(outcome))
+        .count();
+    assert_eq!(split, 9, "{shown:?}");
+    assert!(
+        shown[split..].iter().all(|outcome| !attention(outcome)),
+        "{shown:?}"
+    );
+    let rank = |outcome: &str| cli.iter().position(|known| *known == outcome).unwrap();
+    assert!(
+        shown[..split]
+            .windows(2)
+            .all(|pair| rank(&pair[0]) <= rank(&pair[1])),
+        "{shown:?}"
+    );
+
+    // A long address wraps, and only before `@` or `.` (never inside a name, nor at its hyphen).
+    for table in ["#user-table td.upn", "#cloud-table td.upn"] {
+        let starts = line_starts(&browser, table);
+        assert!(
+            starts.iter().any(|(cell, _)| cell == long),
+            "{table}: the long address wraps: {starts:?}"
+        );
+        assert!(
+            starts.iter().all(|(_, start)| start == "@" || start == "."),
+            "{table}: {starts:?}"
+        );
+    }
+    let starts = line_starts(&browser, "#user-table td.upn");
+    assert!(
+        starts
+            .iter()
+            .any(|(cell, start)| cell == longer && start == "@"),
+        "{starts:?}"
+    );
+
+    // The page's words are English; the directory's values say they are not.
+    browser.click_on("#user-table tbody tr.row button.expand");
+    let lang = browser.run(
+        "const langOf = (node) => node.closest('[lang]').getAttribute('lang'); \
+         return { page: document.documentElement.getAttribute('lang'), \
+                  status: langOf(document.getElementById('user-status')), \
+                  values: [...document.querySelectorAll( \
+                    '#user-table td.dn, #user-table td.upn .address, #cloud-table td.upn .address, \
+                     tr.detail dd .address, tr.detail li code')].map(langOf), \
+                  japanese: langOf([...document.querySelectorAll('#user-table td.dn')] \
+                    .find((td) => td.textContent.startsWith('CN=山田'))) };",
+        json!([]),
+    );
+    assert_eq!(lang["page"], "en");
+    assert_eq!(lang["status"], "en");
+    assert_eq!(lang["japanese"], "");
+    let values = lang["values"].as_array().unwrap();
+    assert!(values.len() > 30, "{values:?}");
+    assert!(values.iter().all(|value| value == ""), "{values:?}");
+
     assert_quiet_and_offline(&browser, &url);
 }

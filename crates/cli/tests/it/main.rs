@@ -3,12 +3,14 @@
 mod apply;
 mod browser;
 mod check_anchor;
+mod colour;
 mod convert;
 mod crash;
 mod demo;
 mod emit;
 mod generate;
 mod html_report;
+mod journal_v2;
 mod lab;
 mod plan;
 mod snapshot_ad;

@@ -1216,3 +1216,173 @@ fn live_sources_without_a_configuration_say_which_section_is_missing_issue_5() {
     assert!(stderr.contains("no `[ad]` section"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn export_csv_type_names_print_the_select_object_the_readme_promises_issue_10() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("users.csv");
+    std::fs::write(
+        &csv,
+        "#TYPE Microsoft.ActiveDirectory.Management.ADUser\r\n\
+         \"DistinguishedName\",\"ObjectGUID\",\"UserPrincipalName\",\"proxyAddresses\",\"mS-DS-ConsistencyGuid\"\r\n\
+         \"CN=山田 太郎,OU=東京,DC=corp\",\"88666888-0101-1111-bbbb-1234567890ab\",\"taro@corp\",\"SMTP:taro@corp\",\"System.Byte[]\"\r\n",
+    )
+    .unwrap();
+    let cloud_file = dir.path().join("tenant.json");
+    std::fs::write(&cloud_file, open_tenant(vec![]).to_string()).unwrap();
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .arg("plan")
+        .arg("--ad")
+        .arg(&csv)
+        .arg("--cloud")
+        .arg(&cloud_file)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("line 3, column 5 (`mS-DS-ConsistencyGuid`): `System.Byte[]`"),
+        "{stderr}"
+    );
+    // README, "snapshot ad": the `Select-Object` that exports them properly, proxyAddresses joined
+    // with `;`, mS-DS-ConsistencyGuid as Base64 or as a GUID string.
+    let hint = &stderr[stderr.find("\nhint: ").expect("a hint")..];
+    assert!(hint.contains("Select-Object "), "{hint}");
+    assert!(
+        hint.contains("@{n='proxyAddresses';e={$_.proxyAddresses -join ';'}}"),
+        "{hint}"
+    );
+    assert!(hint.contains("[Convert]::ToBase64String("), "{hint}");
+    assert!(hint.contains("as a GUID string"), "{hint}");
+    assert!(hint.contains("[guid]::new("), "{hint}");
+}
+
+#[test]
+fn a_missing_configuration_file_is_reported_as_missing_issue_10() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("users.ldif"),
+        ad("Taro", &[&format!("objectGUID:: {A1}")]),
+    )
+    .unwrap();
+    let run = |args: &[&str], env: Option<&std::path::Path>| {
+        let mut command = Command::cargo_bin("anchorsync").unwrap();
+        command
+            .current_dir(dir.path())
+            .env_remove("ANCHORSYNC_CONFIG")
+            .args(args);
+        if let Some(path) = env {
+            command.env("ANCHORSYNC_CONFIG", path);
+        }
+        let output = command.output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    // No file at all: not "no `[graph]` section", but where anchorsync looked and how to give one.
+    let stderr = run(&["plan", "--ad", "users.ldif", "--cloud", "graph"], None);
+    assert!(!stderr.contains("no `[graph]` section"), "{stderr}");
+    assert!(stderr.contains("no configuration file"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "`anchorsync.toml` is not in the current directory (`{}`)",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--config FILE"), "{stderr}");
+    assert!(stderr.contains("ANCHORSYNC_CONFIG"), "{stderr}");
+    assert!(stderr.contains("[graph]"), "{stderr}");
+    let stderr = run(&["plan", "--ad", "ad", "--cloud", "tenant.json"], None);
+    assert!(stderr.contains("no configuration file"), "{stderr}");
+    assert!(stderr.contains("[ad]"), "{stderr}");
+    // A file named on the command line or in the environment that is not there.
+    let missing = dir.path().join("lab.toml");
+    let stderr = run(
+        &[
+            "--config",
+            missing.to_str().unwrap(),
+            "plan",
+            "--ad",
+            "users.ldif",
+            "--cloud",
+            "graph",
+        ],
+        None,
+    );
+    assert!(
+        stderr.contains(&format!(
+            "the configuration file `{}` does not exist",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--config"), "{stderr}");
+    let stderr = run(
+        &["plan", "--ad", "users.ldif", "--cloud", "graph"],
+        Some(&missing),
+    );
+    assert!(stderr.contains("does not exist"), "{stderr}");
+    assert!(stderr.contains("ANCHORSYNC_CONFIG"), "{stderr}");
+}
+
+#[test]
+fn a_count_of_one_is_singular_issue_10() {
+    // One AD user that needs attention (no anchor), one cloud user no AD user reaches, with an
+    // ImmutableID.
+    let (dir, ad_file, cloud_file) = files(
+        &ad("Broken", &["userPrincipalName: broken@example.com"]),
+        &open_tenant(vec![cloud(
+            "c1",
+            "other@example.com",
+            json!({"onPremisesImmutableId": A2}),
+        )]),
+    );
+    let run = |args: &[&str]| {
+        let output = Command::cargo_bin("anchorsync")
+            .unwrap()
+            .args(args)
+            .arg("--ad")
+            .arg(&ad_file)
+            .arg("--cloud")
+            .arg(&cloud_file)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(
+            !text.contains("1 users") && !text.contains(" 1 cloud users"),
+            "{text}"
+        );
+        text
+    };
+    let table = run(&["plan"]);
+    for expected in [
+        "anchorsync plan: 1 on-premises user, 1 cloud user",
+        "1 needs attention",
+        "reaches: 1 (1 carries an ImmutableID; its federated sign-in depends on it)",
+    ] {
+        assert!(
+            table
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(expected),
+            "{expected:?} not in {table}"
+        );
+    }
+    let verify = run(&["verify"]);
+    assert!(
+        verify.starts_with("1 user: 0 agree, 0 disagree,"),
+        "{verify}"
+    );
+    drop(dir);
+
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["convert", "AA=="])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("decodes to 1 byte, not the 16"), "{text}");
+}

@@ -209,7 +209,7 @@ fn snapshot_changes_keeps_a_cookie_per_source_issue_3() {
     assert_eq!(dns(&second), vec![users[2].clone()]);
     let text = std::fs::read_to_string(&second).unwrap();
     assert!(
-        text.contains("1 users changed since the last read (dirsync)"),
+        text.contains("1 user changed since the last read (dirsync)"),
         "{text}"
     );
 

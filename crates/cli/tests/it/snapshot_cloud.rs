@@ -99,7 +99,7 @@ fn snapshot_serve_snapshot_gives_the_same_file_issue_4() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(output.stdout.is_empty(), "data goes to the file only");
     assert!(
-        stderr.contains("snapshot: 3 users, 3 domains, 1 role assignments written to"),
+        stderr.contains("snapshot: 3 users, 3 domains, 1 role assignment written to"),
         "{stderr}"
     );
     let first = std::fs::read(&first_file).unwrap();

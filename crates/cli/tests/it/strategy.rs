@@ -660,3 +660,86 @@ fn applying_a_plan_to_the_twin_gives_the_predicted_outcomes_issue_6() {
         }
     }
 }
+
+#[test]
+fn table_groups_of_refusals_name_their_users_never_a_placeholder_issue_10() {
+    // Seven federated users `soft` cannot fix (one cause, each with its own UPN in the reason), and
+    // one administrator (a cause of its own).
+    let mut ldif = String::new();
+    let mut users = Vec::new();
+    for n in 1..=7u8 {
+        ldif.push_str(&ad(
+            &format!("Fed {n}"),
+            &[
+                &format!("userPrincipalName: fed{n}@example.co.jp"),
+                &format!("objectGUID:: {}", STANDARD.encode([n; 16])),
+            ],
+        ));
+        users.push(cloud(
+            &format!("c-fed-{n}"),
+            &format!("fed{n}@example.co.jp"),
+            json!({"onPremisesImmutableId": format!("ZmVkMDAw{n}A==")}),
+        ));
+    }
+    ldif.push_str(&ad(
+        "Admin",
+        &[
+            "userPrincipalName: admin@example.com",
+            &format!("mS-DS-ConsistencyGuid:: {A2}"),
+        ],
+    ));
+    users.push(cloud(
+        "c-admin",
+        "admin@example.com",
+        json!({"onPremisesImmutableId": "YWRtaW4="}),
+    ));
+    let tenant = tenant(
+        users,
+        json!({}),
+        vec![
+            json!({"id": "r1", "principalId": "c-admin", "roleDefinitionId": GLOBAL_ADMINISTRATOR, "directoryScopeId": "/"}),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (ad_file, cloud_file) = (
+        dir.path().join("users.ldif"),
+        dir.path().join("tenant.json"),
+    );
+    std::fs::write(&ad_file, ldif).unwrap();
+    std::fs::write(&cloud_file, tenant.to_string()).unwrap();
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .arg("plan")
+        .arg("--ad")
+        .arg(&ad_file)
+        .arg("--cloud")
+        .arg(&cloud_file)
+        .args(["--strategy", "soft"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let refusals = &text[text.find("Not fixable with soft, by reason:").expect(&text)..];
+    assert!(!refusals.contains('…'), "{refusals}");
+    // The group's reason is a real one (the first user's, values included)...
+    assert!(
+        refusals.contains("7  `fed1@example.co.jp` signs in through the federated domain"),
+        "{refusals}"
+    );
+    // ...and the group names its first users and counts the rest.
+    let joined = refusals.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains(
+            "users: fed1@example.co.jp, fed2@example.co.jp, fed3@example.co.jp, fed4@example.co.jp, \
+             fed5@example.co.jp and 2 more (the reason names the first user's values"
+        ),
+        "{refusals}"
+    );
+    assert!(joined.contains("user: admin@example.com"), "{refusals}");
+    assert!(
+        !joined.contains("admin@example.com (the reason"),
+        "{refusals}"
+    );
+    for line in text.lines().filter(|line| !line.contains("CN=")) {
+        assert!(line.chars().count() <= 100, "{line}");
+    }
+}

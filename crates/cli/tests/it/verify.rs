@@ -175,3 +175,115 @@ fn a_malformed_export_is_exit_2_with_file_and_line_issue_6() {
         run.stderr
     );
 }
+
+/// Runs the binary and reads its JSON output (exit status 0 or 1).
+fn json_of(args: &[&std::ffi::OsStr]) -> Value {
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// `plan --format json` and `verify --format json` of the same inputs give the same outcome and cloud
+/// user for every user, and the same counts; returns both.
+fn plan_and_verify_agree(ad: &Path, cloud: &Path, hac: Option<&Path>) -> (Value, Value) {
+    let os = |text: &'static str| std::ffi::OsStr::new(text);
+    let plan = json_of(&[
+        os("plan"),
+        os("--ad"),
+        ad.as_os_str(),
+        os("--cloud"),
+        cloud.as_os_str(),
+        os("--format"),
+        os("json"),
+    ]);
+    let mut verify_args = vec![
+        os("verify"),
+        os("--ad"),
+        ad.as_os_str(),
+        os("--cloud"),
+        cloud.as_os_str(),
+        os("--format"),
+        os("json"),
+    ];
+    if let Some(hac) = hac {
+        verify_args.extend([os("--hac"), hac.as_os_str()]);
+    }
+    let verify = json_of(&verify_args);
+    assert_eq!(verify["formatVersion"], 2);
+    let planned = plan["users"].as_array().unwrap();
+    let verified = verify["users"].as_array().unwrap();
+    assert_eq!(planned.len(), verified.len());
+    for (planned, verified) in planned.iter().zip(verified) {
+        assert_eq!(planned["dn"], verified["dn"]);
+        assert_eq!(
+            (&planned["outcome"], &planned["cloudUserId"]),
+            (&verified["outcome"], &verified["cloudUserId"]),
+            "{}",
+            planned["dn"]
+        );
+    }
+    assert_eq!(verify["summary"]["outcomes"], plan["summary"]);
+    (plan, verify)
+}
+
+#[test]
+fn verify_takes_the_prediction_of_plan_for_every_user_of_the_demo_data_issue_10() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("demo");
+    let (_, verify) = plan_and_verify_agree(
+        &demo.join("ad.ldif"),
+        &demo.join("tenant.json"),
+        Some(&demo.join("hac-users.csv")),
+    );
+    // What verify used to contradict plan on: admins it called pending soft matches, and soft matches
+    // through a secondary proxy address it called users without a cloud user.
+    let mut checked = 0;
+    for user in verify["users"].as_array().unwrap() {
+        match user["outcome"].as_str().unwrap() {
+            "admin-role-conflict" => {
+                assert_eq!(user["status"], "will-not-match", "{user:#}");
+                checked += 1;
+            }
+            "soft-match-smtp" | "soft-match-upn" => {
+                assert!(!user["cloudUserId"].is_null(), "{user:#}");
+                assert_ne!(user["status"], "no-cloud-user", "{user:#}");
+                checked += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(checked, 4 + 31 + 11);
+}
+
+#[test]
+fn verify_takes_the_prediction_of_plan_for_10000_generated_users_issue_10() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["generate", "--users", "10000", "--seed", "10", "-o"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (plan, verify) = plan_and_verify_agree(
+        &dir.path().join("ad.ldif"),
+        &dir.path().join("tenant.json"),
+        None,
+    );
+    assert_eq!(verify["summary"]["users"], 10_000);
+    // Every outcome occurs, so every derivation was exercised.
+    for (outcome, count) in plan["summary"].as_object().unwrap() {
+        assert!(count.as_u64().unwrap() > 0, "no `{outcome}`");
+    }
+}

@@ -588,8 +588,9 @@ fn caution_sentence(plan: &Plan<'_>, user_plan: &UserPlan, caution: &Caution) ->
             text
         }
         Caution::Anchor(AnchorNote::ConsistencyGuidLength { len }) => format!(
-            "mS-DS-ConsistencyGuid holds {len} bytes, not the 16 of a GUID: Entra Connect did not write it; find out \
-             what did before trusting it as the anchor."
+            "mS-DS-ConsistencyGuid holds {}, not the 16 of a GUID: Entra Connect did not write it; find out \
+             what did before trusting it as the anchor.",
+            crate::wording::count(*len, "byte", "bytes")
         ),
         Caution::Anchor(AnchorNote::NameBasedAttribute { attribute }) => format!(
             "The anchor attribute {attribute} holds a name or address: it changes when the person is renamed, and a \

@@ -698,9 +698,9 @@ mod tests {
         );
         let pairing = PairingIndex::new(&tenant, &[], Some(extension));
         let mut user = OnPremUser::default();
-        user.extra.insert(
-            crate::directory::AttributeName::new("extensionAttribute3"),
-            vec![b"x-7".to_vec()],
+        user.set_profile(
+            crate::directory::ProfileAttribute::ExtensionAttribute3,
+            Some("x-7".into()),
         );
         assert_eq!(by_join_attribute(&pairing, &user), vec![1]);
         assert_eq!(

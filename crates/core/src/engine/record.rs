@@ -166,6 +166,18 @@ impl Summary {
         }
     }
 
+    /// The outcomes that occur, with their counts, in vocabulary order: `63 hard-match, 31
+    /// soft-match-smtp` (empty when there are none).
+    pub fn describe(&self) -> String {
+        Outcome::ALL
+            .iter()
+            .map(|outcome| (outcome, self.get(*outcome)))
+            .filter(|(_, count)| *count > 0)
+            .map(|(outcome, count)| format!("{count} {outcome}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Counts outcomes.
     pub fn of(outcomes: impl IntoIterator<Item = Outcome>) -> Self {
         let mut summary = Self::default();
@@ -475,7 +487,7 @@ struct Header {
 
 /// One record as a line of compact JSON. Records hold only strings, numbers and booleans, so
 /// serialising them into memory cannot fail; if it ever did, the line is left out rather than broken.
-fn record_line<T: Serialize>(lines: &mut Vec<u8>, record: &T) {
+pub(crate) fn record_line<T: Serialize>(lines: &mut Vec<u8>, record: &T) {
     let start = lines.len();
     if serde_json::to_writer(&mut *lines, record).is_ok() {
         lines.push(b'\n');
@@ -497,7 +509,7 @@ fn write_header<W: Write + ?Sized>(out: &mut W, header: &Header) -> io::Result<(
     indented_field(out, "summary", &header.summary)
 }
 
-fn indented_field<W: Write + ?Sized, T: Serialize>(
+pub(crate) fn indented_field<W: Write + ?Sized, T: Serialize>(
     out: &mut W,
     name: &str,
     value: &T,
@@ -514,18 +526,22 @@ fn indented_field<W: Write + ?Sized, T: Serialize>(
 }
 
 /// A JSON array of one-line records, written a batch of lines at a time.
-struct RecordArray {
+pub(crate) struct RecordArray {
     empty: bool,
 }
 
 impl RecordArray {
-    fn open<W: Write + ?Sized>(out: &mut W, name: &str) -> io::Result<Self> {
+    pub(crate) fn open<W: Write + ?Sized>(out: &mut W, name: &str) -> io::Result<Self> {
         write!(out, "  \"{name}\": [")?;
         Ok(Self { empty: true })
     }
 
     /// Writes newline-terminated record lines.
-    fn write_lines<W: Write + ?Sized>(&mut self, out: &mut W, lines: &[u8]) -> io::Result<()> {
+    pub(crate) fn write_lines<W: Write + ?Sized>(
+        &mut self,
+        out: &mut W,
+        lines: &[u8],
+    ) -> io::Result<()> {
         for line in lines
             .split(|byte| *byte == b'\n')
             .filter(|line| !line.is_empty())
@@ -540,7 +556,7 @@ impl RecordArray {
         Ok(())
     }
 
-    fn close<W: Write + ?Sized>(self, out: &mut W) -> io::Result<()> {
+    pub(crate) fn close<W: Write + ?Sized>(self, out: &mut W) -> io::Result<()> {
         out.write_all(if self.empty { b"]" } else { b"\n  ]" })
     }
 }

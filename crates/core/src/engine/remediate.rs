@@ -181,9 +181,9 @@ pub fn hard_ad_value(
         if name.eq_ignore_ascii_case(CONSISTENCY_GUID) && bytes.len() != 16 {
             return Err(Refusal::new(
                 format!(
-                    "the cloud ImmutableID `{immutable_id}` decodes to {} bytes, not the 16 of a GUID \
+                    "the cloud ImmutableID `{immutable_id}` decodes to {}, not the 16 of a GUID \
                      that `{name}` holds: it was not made from a GUID",
-                    bytes.len()
+                    crate::wording::count(bytes.len(), "byte", "bytes")
                 ),
                 Some(Strategy::HardCloud),
             ));
@@ -707,6 +707,8 @@ fn matching_copy(tenant: &TenantSnapshot) -> TenantSnapshot {
         domains: tenant.domains.clone(),
         role_assignments: tenant.role_assignments.clone(),
         on_premises_synchronization: tenant.on_premises_synchronization.clone(),
+        // The engine does not read deleted users.
+        deleted_users: Vec::new(),
     }
 }
 
@@ -964,7 +966,7 @@ fn predict_outcomes_after(plan: &Plan<'_>, strategy: Strategy, drafts: &mut [Dra
             let Some(after_user) = by_position.get(position).copied().flatten() else {
                 continue;
             };
-            draft.remediation.outcome_after = Some(after_user.outcome.as_str().to_owned());
+            draft.remediation.outcome_after = Some(after_user.outcome);
             if round + 1 < ROUNDS
                 && draft.remediation.fixable
                 && draft
@@ -1110,7 +1112,7 @@ mod tests {
         let [r] = run(&users, &tenant, Strategy::HardAd).try_into().unwrap();
         assert!(r.fixable, "{r:?}");
         assert_eq!(r.paired_by, ["primarySmtp", "userPrincipalName"]);
-        assert_eq!(r.outcome_after.as_deref(), Some("hard-match"));
+        assert_eq!(r.outcome_after.map(Outcome::as_str), Some("hard-match"));
         assert_eq!(
             r.steps,
             [RemediationStep {
@@ -1146,7 +1148,7 @@ mod tests {
         assert_eq!(r.steps[0].attribute, "employeeID");
         assert_eq!(r.steps[0].before, StepValue::Text("E1".into()));
         assert_eq!(r.steps[0].after, StepValue::Text("E10023".into()));
-        assert_eq!(r.outcome_after.as_deref(), Some("hard-match"));
+        assert_eq!(r.outcome_after.map(Outcome::as_str), Some("hard-match"));
     }
 
     #[test]
@@ -1174,7 +1176,7 @@ mod tests {
         let (reason, alternative) = refused(&r);
         assert!(reason.starts_with("nothing to do"), "{reason}");
         assert_eq!(
-            (alternative, r.outcome_after.as_deref()),
+            (alternative, r.outcome_after.map(Outcome::as_str)),
             (None, Some("hard-match"))
         );
     }
@@ -1283,7 +1285,7 @@ mod tests {
         assert_eq!(r[0].steps.len(), 1);
         assert_eq!(r[0].steps[0].before, StepValue::Absent);
         assert_eq!(r[0].steps[0].after, StepValue::Text(encode_base64(&GUID_A)));
-        assert_eq!(r[0].outcome_after.as_deref(), Some("hard-match"));
+        assert_eq!(r[0].outcome_after.map(Outcome::as_str), Some("hard-match"));
         let purposes: Vec<_> = r[1].steps.iter().map(|s| s.purpose).collect();
         assert_eq!(
             purposes,
@@ -1302,7 +1304,7 @@ mod tests {
             r[1].steps[2].after,
             StepValue::Text("hanako@example.co.jp".into())
         );
-        assert_eq!(r[1].outcome_after.as_deref(), Some("hard-match"));
+        assert_eq!(r[1].outcome_after.map(Outcome::as_str), Some("hard-match"));
     }
 
     #[test]
@@ -1317,7 +1319,10 @@ mod tests {
             .try_into()
             .unwrap();
         assert!(r.fixable);
-        assert_eq!(r.outcome_after.as_deref(), Some("hard-match-blocked"));
+        assert_eq!(
+            r.outcome_after.map(Outcome::as_str),
+            Some("hard-match-blocked")
+        );
     }
 
     #[test]
@@ -1374,7 +1379,10 @@ mod tests {
         assert!(r.fixable, "{r:?}");
         assert_eq!(r.steps[0].purpose, StepPurpose::ClearImmutableId);
         assert_eq!(r.steps[0].after, StepValue::Absent);
-        assert_eq!(r.outcome_after.as_deref(), Some("soft-match-smtp"));
+        assert_eq!(
+            r.outcome_after.map(Outcome::as_str),
+            Some("soft-match-smtp")
+        );
     }
 
     #[test]
@@ -1447,7 +1455,10 @@ mod tests {
         let r = run(&[jiro, taro], &tenant, Strategy::Soft);
         let (reason, _) = refused(&r[1]);
         assert!(reason.contains("would then give `ambiguous`"), "{reason}");
-        assert_eq!(r[1].outcome_after.as_deref(), Some("invalid-soft-match"));
+        assert_eq!(
+            r[1].outcome_after.map(Outcome::as_str),
+            Some("invalid-soft-match")
+        );
     }
 
     #[test]

@@ -184,21 +184,34 @@ pub fn predict_upn<'u>(user: &'u OnPremUser, tenant: &TenantSnapshot) -> UpnPred
             _ => (None, UpnSource::Missing),
         },
     };
-    let Some(exported) = exported else {
-        return UpnPrediction {
+    match exported {
+        Some(exported) => predict_exported_upn(user, exported, source, tenant),
+        None => UpnPrediction {
             exported: None,
             source,
             rewrite: None,
             nickname: None,
             value: None,
-        };
-    };
+        },
+    }
+}
+
+/// What Entra makes of a userPrincipalName exported for `user`: kept when its suffix is a verified
+/// domain, `<mailNickname>@<initial domain>` otherwise. [`predict_upn`] calls this with what Entra
+/// Connect exports; a sync whose flow makes the UPN another way calls it with that value, borrowed.
+pub fn predict_exported_upn<'u>(
+    user: &'u OnPremUser,
+    exported: Cow<'u, str>,
+    source: UpnSource,
+    tenant: &TenantSnapshot,
+) -> UpnPrediction<'u> {
     let rewrite = upn_rewrite(&exported, tenant);
     // mailNickname only matters when the UPN is rewritten.
     let nickname = rewrite.as_ref().and_then(|_| {
         let upn_prefix = match &exported {
             Cow::Borrowed(upn) => address_prefix(upn),
-            // Only sAMAccountName@domain is built here, and its prefix is the sAMAccountName.
+            // Only predict_upn builds a value (sAMAccountName@domain), and its prefix is the
+            // sAMAccountName.
             Cow::Owned(_) => user.sam_account_name.as_deref(),
         };
         mail_nickname(user, upn_prefix)

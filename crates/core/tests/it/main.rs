@@ -1,4 +1,6 @@
 //! Integration tests of the core: one test binary (style.md §14).
 
+mod sync;
+mod sync_join;
 mod synthetic;
 mod vectors;

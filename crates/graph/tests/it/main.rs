@@ -3,10 +3,12 @@
 
 mod auth;
 mod batch;
+mod deleted_users;
 mod directory;
 mod logs;
 mod snapshot;
 mod support;
+mod sync_writes;
 mod throttling;
 mod tls;
 mod users_read;

@@ -21,6 +21,8 @@ pub const PRIVILEGED_APP: &str = "b0000000-0000-4000-8000-000000000003";
 pub const NO_SYNC_APP: &str = "b0000000-0000-4000-8000-000000000004";
 /// Authenticates with the test certificate only.
 pub const CERT_APP: &str = "b0000000-0000-4000-8000-000000000005";
+/// Reads users with `User.ReadBasic.All` only: enough for `/users`, not for deleted items.
+pub const BASIC_APP: &str = "b0000000-0000-4000-8000-000000000006";
 
 pub const ALICE: &str = "10000000-0000-4000-8000-000000000001";
 pub const BOB: &str = "10000000-0000-4000-8000-000000000002";
@@ -171,7 +173,15 @@ pub fn config() -> TwinConfig {
         .with_client(AppClient::with_certificate(
             CERT_APP,
             certificate().certificate_pem.clone(),
-        ));
+        ))
+        .with_client(
+            AppClient::with_secret(BASIC_APP, secret(BASIC_APP)).permissions([
+                "User.ReadBasic.All",
+                "Domain.Read.All",
+                "RoleManagement.Read.Directory",
+                "OnPremDirectorySynchronization.Read.All",
+            ]),
+        );
     config.throttling = Throttling {
         enabled: false,
         ..Throttling::default()

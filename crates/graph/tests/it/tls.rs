@@ -7,7 +7,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use anchorsync_core::progress::NoProgress;
-use anchorsync_graph::{GraphClient, GraphConfig, GraphError};
+use anchorsync_graph::{AssertionAlgorithm, GraphClient, GraphConfig, GraphError};
 use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::net::{TcpListener, TcpStream};
@@ -189,4 +189,67 @@ async fn a_ca_file_without_a_certificate_is_refused_issue_4() {
             .ends_with("ca.pem` holds no PEM certificate"),
         "{error}"
     );
+}
+
+/// Issue 13: the twin serves HTTPS itself. anchorsync's client reaches it with the twin's throwaway
+/// CA as `ca_file`, with a client secret and with a certificate (whose assertion names the https
+/// token URL as its audience), and refuses it without that CA.
+#[tokio::test]
+async fn a_twin_over_https_is_reached_with_its_own_ca_issue_13() {
+    let dir = tempfile::tempdir().unwrap();
+    let identity =
+        anchorsync_twin::TlsIdentity::throwaway(anchorsync_twin::Clock::system().now()).unwrap();
+    std::fs::write(dir.path().join("twin-ca.pem"), identity.ca_pem().unwrap()).unwrap();
+    let pem = certificate();
+    std::fs::write(
+        dir.path().join("app.pem"),
+        format!("{}{}", pem.certificate_pem, pem.private_key_pem),
+    )
+    .unwrap();
+    let server = anchorsync_twin::TwinServer::start_tls(tenant(), config(), identity).unwrap();
+    let root = server.root_url();
+    assert!(root.starts_with("https://"), "{root}");
+    let env = |name: &str| (name == "SECRET").then(|| secret(APP));
+    let section = |client_id: &str, ca_file: Option<&str>| {
+        let mut section = GraphConfig::new(TENANT, client_id);
+        section.authority = Some(root.clone());
+        section.graph_url = Some(server.base_url());
+        section.ca_file = ca_file.map(Into::into);
+        section.retry_base_delay_ms = Some(1);
+        section
+    };
+
+    let mut untrusted = section(APP, None);
+    untrusted.client_secret_env = Some("SECRET".to_owned());
+    let error = GraphClient::new(untrusted.resolve(dir.path(), &env).unwrap())
+        .unwrap()
+        .list_domains()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, GraphError::Untrusted { .. }),
+        "expected an untrusted-certificate error, got {error:?}"
+    );
+
+    let mut with_secret = section(APP, Some("twin-ca.pem"));
+    with_secret.client_secret_env = Some("SECRET".to_owned());
+    let client = GraphClient::new(with_secret.resolve(dir.path(), &env).unwrap()).unwrap();
+    assert_eq!(client.list_domains().await.unwrap().len(), 4);
+    // Every page's @odata.nextLink is https on the twin, which the client follows.
+    assert_eq!(
+        client.list_all_users(&NoProgress).await.unwrap().len(),
+        USER_COUNT
+    );
+
+    for algorithm in [AssertionAlgorithm::Ps256, AssertionAlgorithm::Rs256] {
+        let mut with_certificate = section(CERT_APP, Some("twin-ca.pem"));
+        with_certificate.certificate_file = Some("app.pem".into());
+        with_certificate.assertion_algorithm = algorithm;
+        let client = GraphClient::new(with_certificate.resolve(dir.path(), &env).unwrap()).unwrap();
+        assert_eq!(
+            client.list_domains().await.unwrap().len(),
+            4,
+            "{algorithm:?}"
+        );
+    }
 }

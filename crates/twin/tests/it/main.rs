@@ -2,12 +2,18 @@
 //! and `oneshot` router tests where a socket adds nothing (one test binary, style.md §14).
 
 mod batch;
+mod consistency;
 mod csdl;
+mod deleted_items;
 mod directory;
+mod microsoft_clients;
+mod organization;
 mod router;
 mod snapshot;
 mod support;
 mod throttling;
+mod tls;
 mod token;
+mod users_create;
 mod users_read;
 mod users_write;

@@ -3,7 +3,9 @@
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anchorsync_twin::{AppClient, Clock, TenantSnapshot, TestCertificate, TwinConfig, TwinServer};
+use anchorsync_twin::{
+    AppClient, Clock, TenantSnapshot, TestCertificate, TlsIdentity, TwinConfig, TwinServer,
+};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -199,7 +201,9 @@ pub fn epoch() -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_735_689_600)
 }
 
-/// A server plus an HTTP client.
+/// A server plus an HTTP client. The harness serves HTTPS (a throwaway CA, which the client trusts
+/// and nothing else), so every rule below is proven over TLS, the way clients reach Entra and
+/// Graph; [`start_plain`] serves plain HTTP.
 pub struct Harness {
     pub server: TwinServer,
     pub http: reqwest::Client,
@@ -244,17 +248,33 @@ pub fn start() -> Harness {
 }
 
 pub fn start_with(snapshot: TenantSnapshot, config: TwinConfig) -> Harness {
+    start_at(snapshot, config, Clock::system())
+}
+
+pub fn start_at(snapshot: TenantSnapshot, config: TwinConfig, clock: Clock) -> Harness {
+    let twin = anchorsync_twin::Twin::with_clock(snapshot, config, clock).unwrap();
+    // The certificate is valid in real time, whatever the twin's clock says.
+    let identity = TlsIdentity::throwaway(Clock::system().now()).unwrap();
+    let server = TwinServer::start_twin_tls(twin, identity).unwrap();
+    let http = trusting(server.ca_pem().unwrap());
+    Harness { server, http }
+}
+
+/// The test tenant over plain HTTP.
+pub fn start_plain() -> Harness {
     Harness {
-        server: TwinServer::start(snapshot, config).unwrap(),
+        server: TwinServer::start(tenant(), config()).unwrap(),
         http: reqwest::Client::new(),
     }
 }
 
-pub fn start_at(snapshot: TenantSnapshot, config: TwinConfig, clock: Clock) -> Harness {
-    Harness {
-        server: TwinServer::start_with_clock(snapshot, config, clock).unwrap(),
-        http: reqwest::Client::new(),
-    }
+/// An HTTP client that trusts `ca_pem` and nothing else.
+pub fn trusting(ca_pem: &str) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes()).unwrap();
+    reqwest::Client::builder()
+        .tls_certs_only([ca])
+        .build()
+        .unwrap()
 }
 
 impl Harness {

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::support::*;
 
-fn assert_aadsts(reply: &Reply, status: u16, error: &str, code: u64) {
+pub fn assert_aadsts(reply: &Reply, status: u16, error: &str, code: u64) {
     assert_eq!(reply.status, status, "{}", reply.text);
     let json = reply.json();
     assert_eq!(json["error"], error, "{}", reply.text);
@@ -153,11 +153,11 @@ async fn token_errors_are_aadsts_bodies() {
     assert!(!reply.text.contains(&good_secret));
 }
 
-fn unix(time: SystemTime) -> u64 {
+pub fn unix(time: SystemTime) -> u64 {
     time.duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-fn assertion(
+pub fn assertion(
     certificate: &TestCertificate,
     algorithm: Algorithm,
     thumbprint_kind: &str,
@@ -172,7 +172,7 @@ fn assertion(
     jsonwebtoken::encode(&header, &claims, &key).unwrap()
 }
 
-fn claims(audience: &str, now: SystemTime) -> serde_json::Value {
+pub fn claims(audience: &str, now: SystemTime) -> serde_json::Value {
     json!({
         "aud": audience,
         "iss": CERT_APP,
@@ -184,7 +184,7 @@ fn claims(audience: &str, now: SystemTime) -> serde_json::Value {
     })
 }
 
-async fn assertion_reply(harness: &Harness, assertion: &str, kind: &str) -> Reply {
+pub async fn assertion_reply(harness: &Harness, assertion: &str, kind: &str) -> Reply {
     harness
         .token_request(&[
             ("client_id", CERT_APP),
@@ -196,7 +196,7 @@ async fn assertion_reply(harness: &Harness, assertion: &str, kind: &str) -> Repl
         .await
 }
 
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 #[tokio::test]
 async fn certificate_assertions_ps256_and_rs256_are_verified() {
@@ -327,7 +327,7 @@ async fn graph_refuses_missing_malformed_foreign_and_expired_tokens() {
         "InvalidAuthenticationToken",
         "CompactToken parsing failed with error code: 80049217",
     );
-    // A token from another twin (another signing key).
+    // A token from another twin (same tenant, signed with the same process key, another `rh`).
     let other = start();
     let foreign = other.token(APP).await;
     assert_graph_error(

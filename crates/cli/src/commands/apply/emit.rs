@@ -13,7 +13,9 @@
 //!   moves to the initial domain and back around the ImmutableID change, the move back in a `finally`
 //!   block so it happens even when the change fails.
 //!
-//! A file is written only when the plan has changes for its system.
+//! A file is written only when the plan has changes for its system. The PowerShell scripts are UTF-8
+//! with a byte-order mark: Windows PowerShell 5.1 reads a script without one in the ANSI code page, so
+//! a Japanese or accented DN or UPN in it would be garbled (and the compare would then refuse the user).
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -21,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use anchorsync_ad::ldif::LdifWriter;
 use anchorsync_core::remediation::{RemediationStep, StepPurpose, StepSystem, StepValue};
+use anchorsync_core::wording::count;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -28,6 +31,10 @@ use super::plan_file::{PlanFile, PlanUser};
 use crate::args::EmitFormat;
 use crate::exit::ExitStatus;
 use crate::output::write_to;
+
+/// The UTF-8 byte-order mark that tells Windows PowerShell 5.1 a script is UTF-8
+/// (<https://learn.microsoft.com/powershell/module/microsoft.powershell.core/about/about_character_encoding>).
+const UTF8_BOM: &str = "\u{feff}";
 
 /// `changes.ldif` → `changes-cloud.ps1`, in the same directory.
 pub fn cloud_script_path(output: &Path) -> PathBuf {
@@ -38,14 +45,14 @@ pub fn cloud_script_path(output: &Path) -> PathBuf {
 }
 
 pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result<ExitStatus> {
-    let count = |system: StepSystem| {
+    let changes_for = |system: StepSystem| {
         plan.users
             .iter()
             .flat_map(|user| &user.steps)
             .filter(|step| step.system == system)
             .count()
     };
-    let (ad_changes, cloud_changes) = (count(StepSystem::Ad), count(StepSystem::Cloud));
+    let (ad_changes, cloud_changes) = (changes_for(StepSystem::Ad), changes_for(StepSystem::Cloud));
     let header = format!(
         "anchorsync apply --emit: from `{}` (SHA-256 {})",
         plan.path.display(),
@@ -55,7 +62,9 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
     if ad_changes > 0 {
         let bytes = match format {
             EmitFormat::Ldif => ldif(plan, &header)?,
-            EmitFormat::Powershell => ad_powershell(plan, &header).into_bytes(),
+            EmitFormat::Powershell => {
+                format!("{UTF8_BOM}{}", ad_powershell(plan, &header)).into_bytes()
+            }
         };
         write_to(Some(output), |out| Ok(out.write_all(&bytes)?))?;
         let how = match format {
@@ -67,19 +76,23 @@ pub fn run(plan: &PlanFile, format: EmitFormat, output: &Path) -> anyhow::Result
         };
         writeln!(
             stdout,
-            "wrote {ad_changes} AD change{} to `{}`: {how}",
-            if ad_changes == 1 { "" } else { "s" },
+            "wrote {} to `{}`: {how}",
+            count(ad_changes, "AD change", "AD changes"),
             output.display()
         )?;
     }
     if cloud_changes > 0 {
         let path = cloud_script_path(output);
-        let script = cloud_powershell(plan, &header);
+        let script = format!("{UTF8_BOM}{}", cloud_powershell(plan, &header));
         write_to(Some(&path), |out| Ok(out.write_all(script.as_bytes())?))?;
         writeln!(
             stdout,
-            "wrote {cloud_changes} Microsoft 365 change{} to `{}`: run it after `Connect-MgGraph -Scopes User.ReadWrite.All`",
-            if cloud_changes == 1 { "" } else { "s" },
+            "wrote {} to `{}`: run it after `Connect-MgGraph -Scopes User.ReadWrite.All`",
+            count(
+                cloud_changes,
+                "Microsoft 365 change",
+                "Microsoft 365 changes"
+            ),
             path.display()
         )?;
     }
@@ -208,7 +221,7 @@ fn ad_powershell(plan: &PlanFile, header: &str) -> String {
         );
     }
     script.push_str(
-        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed user(s) not changed\"; exit 1 }\n",
+        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed $(if ($script:Failed -eq 1) { 'user was' } else { 'users were' }) not changed\"; exit 1 }\n",
     );
     script
 }
@@ -338,7 +351,7 @@ fn cloud_powershell(plan: &PlanFile, header: &str) -> String {
         cloud_user_block(&mut script, user);
     }
     script.push_str(
-        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed user(s) not changed\"; exit 1 }\n",
+        "\nif ($script:Failed -gt 0) { Write-Warning \"$script:Failed $(if ($script:Failed -eq 1) { 'user was' } else { 'users were' }) not changed\"; exit 1 }\n",
     );
     script
 }

@@ -121,7 +121,9 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> anyhow::Result<()
                     .unwrap_or_default(),
                 r.map(|r| r.paired_by.join(SEPARATOR)).unwrap_or_default(),
                 r.map(|r| r.fixable.to_string()).unwrap_or_default(),
-                r.and_then(|r| r.outcome_after.clone()).unwrap_or_default(),
+                r.and_then(|r| r.outcome_after)
+                    .map(|outcome| outcome.as_str().to_owned())
+                    .unwrap_or_default(),
                 r.map(|r| {
                     r.steps
                         .iter()

@@ -1,5 +1,6 @@
 //! `plan --format table`: counts first, then every user that needs attention with its reasons and
-//! warnings, wrapped to 100 columns. Plain text: no colour, so `NO_COLOR` is always respected.
+//! warnings, wrapped to 100 columns. On a colour terminal the outcomes that need attention are red
+//! ([`Palette`]); the words say the same without colour.
 
 use std::io::Write;
 
@@ -7,7 +8,10 @@ use anchorsync_core::engine::explain::switches;
 use std::collections::BTreeMap;
 
 use anchorsync_core::engine::{Outcome, Plan, PlanRemediation, UserPlan};
+use anchorsync_core::wording::{count, digits, one_or_many};
 use rayon::prelude::*;
+
+use crate::colour::Palette;
 
 /// The width the table keeps to.
 pub const WIDTH: usize = 100;
@@ -51,20 +55,12 @@ pub fn wrap(first: &str, indent: usize, text: &str) -> String {
     out
 }
 
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (position, digit) in digits.chars().enumerate() {
-        if position > 0 && (digits.len() - position).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
-}
-
-/// Writes the table.
-pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<()> {
+/// Writes the table, with `palette`'s colours.
+pub fn write(
+    out: &mut (dyn Write + Send),
+    plan: &Plan<'_>,
+    palette: Palette,
+) -> std::io::Result<()> {
     let totals = plan.totals();
     let settings = plan.plan_settings();
     let tenant = settings
@@ -80,9 +76,13 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
             "",
             2,
             &format!(
-                "anchorsync plan: {} on-premises users, {} cloud users{tenant}.",
-                thousands(totals.on_premises_users),
-                thousands(totals.cloud_users)
+                "anchorsync plan: {}, {}{tenant}.",
+                count(
+                    totals.on_premises_users,
+                    "on-premises user",
+                    "on-premises users"
+                ),
+                count(totals.cloud_users, "cloud user", "cloud users")
             )
         )
     )?;
@@ -122,20 +122,29 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
         if count == 0 {
             writeln!(out, "{:<24}{:>10}", outcome.as_str(), 0)?;
         } else {
+            let attention = outcome.needs_attention();
             writeln!(
                 out,
-                "{:<24}{:>10}   {verdict}",
-                outcome.as_str(),
-                thousands(count)
+                "{}{:>10}   {}",
+                palette.attention_if(attention, format!("{:<24}", outcome.as_str())),
+                digits(count),
+                palette.attention_if(attention, verdict)
             )?;
         }
     }
     writeln!(
         out,
-        "{:<24}{:>10}   {} need attention",
+        "{:<24}{:>10}   {}",
         "total",
-        thousands(totals.on_premises_users),
-        thousands(totals.need_attention)
+        digits(totals.on_premises_users),
+        palette.attention_if(
+            totals.need_attention > 0,
+            format!(
+                "{} {}",
+                digits(totals.need_attention),
+                one_or_many(totals.need_attention, "needs attention", "need attention")
+            )
+        )
     )?;
     let with_immutable_id = plan
         .cloud_only
@@ -155,10 +164,16 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
             "",
             2,
             &format!(
-                "Cloud users no on-premises user reaches: {} ({} carry an ImmutableID; their federated sign-in \
-                 depends on it). The JSON and HTML reports list them.",
-                thousands(totals.cloud_only),
-                thousands(with_immutable_id)
+                "Cloud users no on-premises user reaches: {} ({} {}; {} federated sign-in depends on it). The \
+                 JSON and HTML reports list them.",
+                digits(totals.cloud_only),
+                digits(with_immutable_id),
+                one_or_many(
+                    with_immutable_id,
+                    "carries an ImmutableID",
+                    "carry an ImmutableID"
+                ),
+                one_or_many(with_immutable_id, "its", "their")
             )
         )
     )?;
@@ -175,9 +190,10 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
                 "",
                 2,
                 &format!(
-                    "{} users with a fine outcome carry warnings (disabled accounts, cloud data the match \
-                     overwrites, sign-in names that change...): `--format json` or `--format csv` lists them.",
-                    thousands(fine_with_warnings)
+                    "{} with a fine outcome {} (disabled accounts, cloud data the match overwrites, \
+                     sign-in names that change...): `--format json` or `--format csv` lists them.",
+                    count(fine_with_warnings, "user", "users"),
+                    one_or_many(fine_with_warnings, "carries warnings", "carry warnings")
                 )
             )
         )?;
@@ -186,13 +202,13 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
         write_remediation(out, plan, remediation)?;
     }
     if totals.need_attention == 0 {
-        writeln!(out, "\nNo user needs attention.")?;
+        writeln!(out, "\n{}", palette.fine("No user needs attention."))?;
         return Ok(());
     }
     writeln!(
         out,
         "\nUsers that need attention ({}):",
-        thousands(totals.need_attention)
+        digits(totals.need_attention)
     )?;
     // Grouped by outcome, then by DN: the users one fix applies to stand together.
     let mut attention: Vec<_> = plan
@@ -209,7 +225,7 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
     for batch in attention.chunks(8192) {
         let texts: Vec<String> = batch
             .par_iter()
-            .map(|user_plan| user_text(plan, user_plan))
+            .map(|user_plan| user_text(plan, user_plan, palette))
             .collect();
         for text in texts {
             out.write_all(text.as_bytes())?;
@@ -219,7 +235,7 @@ pub fn write(out: &mut (dyn Write + Send), plan: &Plan<'_>) -> std::io::Result<(
 }
 
 /// A reason with its values (between backticks) blanked, so users refused for the same cause count
-/// together.
+/// together. Only a grouping key: the table prints real reasons and names, never the blanks.
 fn reason_kind(reason: &str) -> String {
     let mut kind = String::with_capacity(reason.len());
     for (index, part) in reason.split('`').enumerate() {
@@ -230,6 +246,46 @@ fn reason_kind(reason: &str) -> String {
 
 /// How many changes the table shows.
 const FIRST_CHANGES: usize = 10;
+
+/// How many users a group of refusals names before it counts the rest.
+const FIRST_NAMES: usize = 5;
+
+/// The users refused for one cause: their reasons (with their own values) and names, in DN order.
+#[derive(Default)]
+struct Refusals<'p> {
+    reasons: Vec<&'p str>,
+    names: Vec<&'p str>,
+}
+
+impl Refusals<'_> {
+    /// `users: a, b, c, d, e and 18 more`, and whether the reason shown is only the first user's.
+    fn users_line(&self) -> String {
+        let count = self.names.len();
+        let mut line = format!(
+            "{}: {}",
+            one_or_many(count, "user", "users"),
+            self.names
+                .iter()
+                .take(FIRST_NAMES)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        if count > FIRST_NAMES {
+            line.push_str(&format!(" and {} more", digits(count - FIRST_NAMES)));
+        }
+        if self
+            .reasons
+            .windows(2)
+            .any(|pair| pair.first() != pair.last())
+        {
+            line.push_str(
+                " (the reason names the first user's values; `--format json` has each user's)",
+            );
+        }
+        line
+    }
+}
 
 /// With `--strategy`: the counts per outcome after the change, the users not fixed per reason, and the
 /// first changes.
@@ -249,24 +305,43 @@ fn write_remediation(
     let mut after: BTreeMap<&str, usize> = BTreeMap::new();
     for r in &fixable {
         *after
-            .entry(r.outcome_after.as_deref().unwrap_or("?"))
+            .entry(r.outcome_after.map_or("?", |outcome| outcome.as_str()))
             .or_default() += 1;
     }
-    let mut refused: BTreeMap<(String, Option<&str>), usize> = BTreeMap::new();
+    let mut refused: BTreeMap<(String, Option<&str>), Refusals<'_>> = BTreeMap::new();
     let mut nothing = 0;
-    for r in users.iter().filter(|r| !r.fixable) {
+    // In the plan's DN order, so each group names its users in a stable, findable order.
+    for user_plan in &plan.users {
+        let Some(r) = plan.remediation_of(user_plan).filter(|r| !r.fixable) else {
+            continue;
+        };
         let reason = r.reason.as_deref().unwrap_or("");
         if reason.starts_with("nothing to do") {
             nothing += 1;
             continue;
         }
-        *refused
+        let user = plan.on_prem.get(user_plan.user);
+        let name = user
+            .and_then(|user| user.user_principal_name.as_deref())
+            .or(user.map(|user| user.dn.as_str()))
+            .unwrap_or("?");
+        let group = refused
             .entry((reason_kind(reason), r.alternative.map(|a| a.as_str())))
-            .or_default() += 1;
+            .or_default();
+        group.reasons.push(reason);
+        group.names.push(name);
     }
+    debug_assert_eq!(
+        users.iter().filter(|r| !r.fixable).count(),
+        nothing
+            + refused
+                .values()
+                .map(|group| group.names.len())
+                .sum::<usize>()
+    );
     let after_text: Vec<String> = after
         .iter()
-        .map(|(outcome, count)| format!("{} {outcome}", thousands(*count)))
+        .map(|(outcome, count)| format!("{} {outcome}", digits(*count)))
         .collect();
     writeln!(
         out,
@@ -275,35 +350,43 @@ fn write_remediation(
             "",
             2,
             &format!(
-                "Strategy {strategy}: {} users fixable{}; {} need nothing; {} not fixable this way.",
-                thousands(fixable.len()),
+                "Strategy {strategy}: {} fixable{}; {} {} nothing; {} not fixable this way.",
+                count(fixable.len(), "user", "users"),
                 if after_text.is_empty() {
                     String::new()
                 } else {
                     format!(" (after the change: {})", after_text.join(", "))
                 },
-                thousands(nothing),
-                thousands(refused.values().sum())
+                digits(nothing),
+                one_or_many(nothing, "needs", "need"),
+                digits(refused.values().map(|group| group.names.len()).sum())
             )
         )
     )?;
     if !refused.is_empty() {
         writeln!(out, "\nNot fixable with {strategy}, by reason:")?;
         let mut reasons: Vec<_> = refused.into_iter().collect();
-        reasons.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        for ((reason, alternative), count) in reasons {
+        reasons.sort_by(|a, b| {
+            b.1.names
+                .len()
+                .cmp(&a.1.names.len())
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        for ((_, alternative), group) in reasons {
             let alternative = alternative
                 .map(|alternative| format!(" (would work: {alternative})"))
                 .unwrap_or_default();
+            let reason = group.reasons.first().copied().unwrap_or_default();
             writeln!(
                 out,
                 "{}",
                 wrap(
-                    &format!("{:>8}  ", thousands(count)),
+                    &format!("{:>8}  ", digits(group.names.len())),
                     10,
                     &format!("{reason}{alternative}")
                 )
             )?;
+            writeln!(out, "{}", wrap(&" ".repeat(10), 10, &group.users_line()))?;
         }
     }
     if !fixable.is_empty() {
@@ -311,7 +394,7 @@ fn write_remediation(
             out,
             "\nFirst changes ({} of {}; `--format json` has them all):",
             fixable.len().min(FIRST_CHANGES),
-            thousands(fixable.len())
+            digits(fixable.len())
         )?;
         for r in fixable.iter().take(FIRST_CHANGES) {
             for step in &r.steps {
@@ -339,12 +422,17 @@ fn write_remediation(
 }
 
 /// One user that needs attention: the outcome and DN, the facts, the reasons (`-`) and warnings (`!`).
-fn user_text(plan: &Plan<'_>, user_plan: &UserPlan) -> String {
+fn user_text(plan: &Plan<'_>, user_plan: &UserPlan, palette: Palette) -> String {
     use std::fmt::Write as _;
     let record = plan.user_record(user_plan);
     let mut text = String::with_capacity(1024);
     // A DN is never broken across lines: it is copied into other tools whole.
-    let _ = writeln!(text, "\n{}  {}", record.outcome, record.dn);
+    let _ = writeln!(
+        text,
+        "\n{}  {}",
+        palette.attention(record.outcome),
+        record.dn
+    );
     let mut facts = Vec::new();
     if let Some(upn) = &record.user_principal_name {
         facts.push(format!("userPrincipalName {upn}"));
@@ -384,8 +472,6 @@ mod tests {
                 .skip(1)
                 .all(|line| line.starts_with("      "))
         );
-        assert_eq!(thousands(1_234_567), "1,234,567");
-        assert_eq!(thousands(12), "12");
         assert_eq!(
             reason_kind("`a@x.com` holds the directory role `Global Administrator`: no"),
             "`…` holds the directory role `…`: no"

@@ -1,15 +1,18 @@
 //! Reading the plan `apply` carries out ([`RemediationPlan`], docs/plan-format.md) and checking every
 //! step before anything is read from or written to a server. A problem is an error naming the file,
-//! the line and the user; nothing has happened yet when it is reported.
+//! the line and the user; nothing has happened yet when it is reported. Once connected, the plan's
+//! targets are checked against the configured ones ([`PlanFile::check_targets`]).
 
 use std::path::{Path, PathBuf};
 
+use anchorsync_ad::dn::NormalizedDn;
 use anchorsync_core::directory::is_binary_attribute;
+use anchorsync_core::hint::Hint;
 use anchorsync_core::remediation::{
     RemediationPlan, RemediationStep, StepPurpose, StepSystem, StepValue, Strategy,
 };
-use anchorsync_store::PlannedStep;
-use anyhow::Context as _;
+use anchorsync_core::wording::count;
+use anchorsync_store::{RunTargets, Step};
 use sha2::Digest as _;
 
 /// A plan read and checked.
@@ -38,15 +41,52 @@ pub struct PlanUser {
 
 impl PlanFile {
     /// Every step, in order, as the journal records it.
-    pub fn planned_steps(&self) -> Vec<PlannedStep> {
+    pub fn steps(&self) -> Vec<Step> {
         self.users
             .iter()
             .flat_map(|user| {
                 user.steps
                     .iter()
-                    .map(|step| planned_step(Some(&user.dn), step))
+                    .map(|step| journal_step(Some(&user.dn), step))
             })
             .collect()
+    }
+
+    /// The plan's targets must be the configured ones: the tenant it was read from (when read live),
+    /// and an AD scope that holds its DNs. Checked before anything is read.
+    pub fn check_targets(&self, targets: &RunTargets) -> Result<(), PlanError> {
+        if let Some(sources) = &self.sources
+            && sources.cloud.kind == "graph"
+            && let (Some(planned), Some(configured)) = (&sources.cloud.tenant_id, &targets.cloud)
+            && !planned.eq_ignore_ascii_case(&configured.tenant_id)
+        {
+            return Err(PlanError::OtherTenant {
+                planned: planned.clone(),
+                configured: configured.tenant_id.clone(),
+            });
+        }
+        if let Some(ad) = &targets.ad
+            && !ad.base_dns.is_empty()
+        {
+            let bases: Vec<NormalizedDn> =
+                ad.base_dns.iter().map(|dn| NormalizedDn::new(dn)).collect();
+            if let Some(outside) = self
+                .users
+                .iter()
+                .flat_map(|user| &user.steps)
+                .filter(|step| step.system == StepSystem::Ad)
+                .find(|step| {
+                    let dn = NormalizedDn::new(&step.target);
+                    !bases.iter().any(|base| dn.is_within(base))
+                })
+            {
+                return Err(PlanError::OutsideScope {
+                    dn: outside.target.clone(),
+                    base_dns: ad.base_dns.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Whether any user gets the federated three steps.
@@ -60,22 +100,29 @@ impl PlanFile {
 }
 
 /// A plan step as a journal step.
-pub fn planned_step(user_dn: Option<&str>, step: &RemediationStep) -> PlannedStep {
-    PlannedStep {
-        user_dn: user_dn.map(str::to_owned),
-        system: step.system.as_str().to_owned(),
-        target: step.target.clone(),
-        label: Some(step.label.clone()),
-        attribute: step.attribute.clone(),
-        purpose: step.purpose.as_str().to_owned(),
-        before: step.before.clone(),
-        after: step.after.clone(),
-    }
+pub fn journal_step(user_dn: Option<&str>, step: &RemediationStep) -> Step {
+    Step::set(
+        user_dn.map(str::to_owned),
+        step.system,
+        step.target.clone(),
+        Some(step.label.clone()),
+        step.purpose,
+        step.change(),
+    )
 }
 
 /// Why a plan cannot be applied.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    /// The file cannot be read.
+    #[error("cannot read the plan `{}`", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// Not JSON, or not a plan.
     #[error("`{}` line {line} column {column}{}: not a plan `apply` can read", path.display(), user_suffix(user.as_deref()))]
     Syntax {
@@ -113,18 +160,42 @@ pub enum PlanError {
         /// The version found.
         found: u32,
     },
+    /// The plan was made against another tenant than the configured one.
+    #[error(
+        "the plan was made against tenant `{planned}`, but the configuration points at tenant `{configured}`; \
+         nothing was changed"
+    )]
+    OtherTenant {
+        /// The plan's tenant.
+        planned: String,
+        /// The configured tenant.
+        configured: String,
+    },
+    /// The plan writes to a DN outside the configured `[ad]` scope.
+    #[error(
+        "the plan writes to `{dn}`, outside the configured `[ad]` base DNs ({}); nothing was changed",
+        base_dns.iter().map(|dn| format!("`{dn}`")).collect::<Vec<_>>().join(", ")
+    )]
+    OutsideScope {
+        /// The DN.
+        dn: String,
+        /// The configured base DNs.
+        base_dns: Vec<String>,
+    },
 }
 
-impl PlanError {
-    /// How to get past the error.
-    pub fn hint(&self) -> Option<String> {
+impl Hint for PlanError {
+    fn hint(&self) -> Option<String> {
         match self {
             Self::Syntax { .. } | Self::Step { .. } => Some(
                 "`apply` takes the JSON of `anchorsync plan --strategy hard-ad|hard-cloud|soft --format json`; \
                  make the plan again rather than editing it by hand"
                     .to_owned(),
             ),
-            Self::Version { .. } => None,
+            Self::Read { .. }
+            | Self::Version { .. }
+            | Self::OtherTenant { .. }
+            | Self::OutsideScope { .. } => None,
         }
     }
 }
@@ -135,9 +206,11 @@ fn user_suffix(user: Option<&str>) -> String {
 }
 
 /// Reads and checks a plan.
-pub fn read(path: &Path) -> anyhow::Result<PlanFile> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read the plan `{}`", path.display()))?;
+pub fn read(path: &Path) -> Result<PlanFile, PlanError> {
+    let bytes = std::fs::read(path).map_err(|source| PlanError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     let sha256 = sha2::Sha256::digest(&bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
@@ -155,8 +228,7 @@ pub fn read(path: &Path) -> anyhow::Result<PlanFile> {
         return Err(PlanError::Version {
             path: path.to_owned(),
             found: plan.format_version,
-        }
-        .into());
+        });
     }
     let mut users = Vec::new();
     for (dn, remediation) in plan.fixable() {
@@ -200,6 +272,12 @@ fn check_step(
     }
     let expected_system = match step.purpose {
         StepPurpose::SetAnchor => StepSystem::Ad,
+        StepPurpose::SetTenantFeature => {
+            return Err(
+                "a plan does not switch tenant features; `anchorsync tenant matching` does"
+                    .to_owned(),
+            );
+        }
         _ => StepSystem::Cloud,
     };
     if step.system != expected_system {
@@ -213,6 +291,7 @@ fn check_step(
     match step.system {
         StepSystem::Ad => check_ad_step(step),
         StepSystem::Cloud => check_cloud_step(step, steps, index),
+        StepSystem::Tenant => Err("a plan does not write to the tenant's settings".to_owned()),
     }
 }
 
@@ -235,9 +314,9 @@ fn check_ad_step(step: &RemediationStep) -> Result<(), String> {
             && bytes.len() != 16
         {
             return Err(format!(
-                "the `{name}` value of `{}` is {} bytes; a GUID is 16",
+                "the `{name}` value of `{}` is {}; a GUID is 16",
                 step.attribute,
-                bytes.len()
+                count(bytes.len(), "byte", "bytes")
             ));
         }
     }
@@ -312,7 +391,7 @@ fn check_cloud_step(
             upn_value(&step.before)?;
             upn_value(&step.after)?;
         }
-        StepPurpose::SetAnchor => {}
+        StepPurpose::SetAnchor | StepPurpose::SetTenantFeature => {}
     }
     Ok(())
 }
@@ -375,7 +454,7 @@ mod tests {
         let path = folder.path().join("plan.json");
         std::fs::write(&path, text).unwrap();
         let error = read(&path).unwrap_err();
-        format!("{error:#}").replace(&path.display().to_string(), "plan.json")
+        crate::chain(&error).replace(&path.display().to_string(), "plan.json")
     }
 
     #[test]
@@ -448,8 +527,8 @@ mod tests {
         let plan = read(&path).unwrap();
         assert_eq!(plan.sha256.len(), 64);
         assert_eq!(plan.users.len(), 1);
-        let steps = plan.planned_steps();
+        let steps = plan.steps();
         assert_eq!(steps[0].user_dn.as_deref(), Some("CN=Taro,DC=corp"));
-        assert_eq!(steps[0].purpose, "set-anchor");
+        assert_eq!(steps[0].purpose, StepPurpose::SetAnchor);
     }
 }

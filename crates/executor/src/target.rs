@@ -1,0 +1,166 @@
+//! The edge between the run loop and the systems it writes to: a [`Target`] reads what a step
+//! changes, writes it as a compare-and-set, finds out after a crash whether a write happened, and
+//! says which step reverses a done one. Its errors are typed, so the loop never guesses from text
+//! or downcasts: [`TargetError::Refused`] (the server answered no, nothing was written),
+//! [`TargetError::Conflict`] (the value is not what the step expected, nothing was written) and
+//! [`TargetError::NoAnswer`] (the write may or may not have happened: the run stops and the next one
+//! resolves the step by reading).
+//!
+//! A target is `Send + Sync` and its futures are `Send`, so one target can serve steps of different
+//! users from several tokio tasks at once (issue 15); a connector whose handle is not shareable (an
+//! LDAP connection) keeps it behind an async lock, or a pool, inside its adapter.
+
+use std::future::Future;
+
+use anchorsync_core::remediation::{Operation, StepValue};
+use anchorsync_store::{JournalStep, Step};
+
+use crate::reversal::{self, Irreversible};
+
+/// What a step's object holds now, as far as the step is concerned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Observed {
+    /// One value, or none ([`StepValue::Absent`]).
+    One(StepValue),
+    /// A multi-valued attribute holding several: never what a step expects.
+    Several(Vec<StepValue>),
+}
+
+impl Observed {
+    /// For messages.
+    pub fn display(&self) -> String {
+        match self {
+            Self::One(value) => value.display(),
+            Self::Several(values) => values
+                .iter()
+                .map(StepValue::display)
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
+/// A write the server accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// The value the write replaced (a `set`; [`StepValue::Absent`] for the other operations).
+    pub replaced: StepValue,
+    /// A `create`: the id of the object made.
+    pub created: Option<String>,
+}
+
+/// What a step left `started` by an interrupted run turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    /// Its effect is there: it was written before the process died.
+    Written(Written),
+    /// Its object is still as the step expects it: it was not written, and can be now.
+    NotWritten,
+    /// Neither: someone changed the object since. Nothing is written.
+    Moved(String),
+}
+
+/// Which connector an error came from, kept whole for the error chain and its hints.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorError {
+    /// The directory.
+    #[error(transparent)]
+    Ad(#[from] anchorsync_ad::Error),
+    /// Microsoft Graph.
+    #[error(transparent)]
+    Graph(#[from] anchorsync_graph::GraphError),
+}
+
+/// Why a target did not carry out a read or a write.
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// The server answered no (no such object, a refused value, no permission): nothing was
+    /// written. The step fails; the run goes on with other users.
+    #[error("{reason}")]
+    Refused {
+        /// What the server said, as one line for the journal.
+        reason: String,
+    },
+    /// The value is not the one the step expected: nothing was written.
+    #[error("{reason}")]
+    Conflict {
+        /// What was found, as one line for the journal.
+        reason: String,
+    },
+    /// No answer (the connection dropped, the retries gave up, an unknown outcome): the write may or
+    /// may not have happened. The run stops with the step `started`; the next run resolves it.
+    #[error("{what} got no answer")]
+    NoAnswer {
+        /// The request.
+        what: String,
+        /// The connector's error.
+        #[source]
+        source: Box<ConnectorError>,
+    },
+    /// The run writes to a system no connection was opened for (nothing was sent).
+    #[error("no connection to `{system}` was opened")]
+    NotConnected {
+        /// The system.
+        system: anchorsync_core::remediation::StepSystem,
+    },
+}
+
+/// A system the executor writes to through one connector (AD, Graph users, the tenant's sync
+/// settings; a SCIM provider later): one adapter in `targets/` per system, never a second run loop.
+pub trait Target: Send + Sync {
+    /// Reads the value the step changes, as it is now (a `set`: the attribute).
+    fn read(&self, step: &Step) -> impl Future<Output = Result<Observed, TargetError>> + Send;
+
+    /// Carries out the step as one compare-and-set: written only if the object still holds what the
+    /// step expects; otherwise [`TargetError::Conflict`] with nothing written.
+    fn write(&self, step: &Step) -> impl Future<Output = Result<Written, TargetError>> + Send;
+
+    /// Whether `observed` is `expected` as this system compares values (the directory byte for
+    /// byte; Graph's userPrincipalName without regard to case).
+    fn holds(&self, step: &Step, observed: &Observed, expected: &StepValue) -> bool {
+        let _ = step;
+        matches!(observed, Observed::One(value) if value == expected)
+    }
+
+    /// Finds out whether a step left `started` was written. A `set` reads its attribute: `after`
+    /// means written, `before` not written, anything else moved. A target carrying out `create`
+    /// looks the anchor up instead (an object with it means written, whatever the answer that was
+    /// lost), so nothing is ever sent twice.
+    fn resolve(&self, step: &Step) -> impl Future<Output = Result<Resolution, TargetError>> + Send {
+        async move {
+            let Operation::Set(change) = &step.operation else {
+                return Err(TargetError::Refused {
+                    reason: format!(
+                        "cannot tell whether a `{}` step was carried out: this target does not resolve it",
+                        step.operation.kind()
+                    ),
+                });
+            };
+            let current = self.read(step).await?;
+            Ok(if self.holds(step, &current, &change.after) {
+                Resolution::Written(Written {
+                    replaced: change.before.clone(),
+                    created: None,
+                })
+            } else if self.holds(step, &current, &change.before) {
+                Resolution::NotWritten
+            } else {
+                Resolution::Moved(format!(
+                    "`{}` of `{}` is `{}`, neither the planned `{}` nor the new `{}`; nothing was written",
+                    change.attribute,
+                    step.label_or_target(),
+                    current.display(),
+                    change.before.display(),
+                    change.after.display()
+                ))
+            })
+        }
+    }
+
+    /// The step that reverses a done step (undo). The default reverses every operation the same
+    /// way on every system ([`reversal::reverse`]); a system whose deletes cannot be restored (a
+    /// SCIM provider) says so here.
+    fn reverse(&self, done: &JournalStep) -> Result<Step, Irreversible> {
+        reversal::reverse(done)
+    }
+}

@@ -1,0 +1,139 @@
+//! Active Directory as a [`Target`]: the attribute of a `set` step read with a base search and
+//! written with the connector's one-modify compare-and-set ([`AdConnection::compare_and_set`]), so a
+//! value changed since it was read is refused by the domain controller itself.
+//!
+//! The LDAP connection serves one request at a time, so it sits behind an async lock: steps of
+//! different users may call in from several tasks (issue 15 swaps the lock for a small pool).
+
+use anchorsync_ad::AdConnection;
+use anchorsync_core::directory::is_binary_attribute;
+use anchorsync_core::remediation::{StepSystem, StepValue};
+use anchorsync_store::Step;
+use tokio::sync::Mutex;
+
+use crate::chain;
+use crate::target::{Observed, Target, TargetError, Written};
+
+/// A bound connection to a domain controller.
+#[derive(Debug)]
+pub struct DirectoryTarget {
+    connection: Mutex<Option<AdConnection>>,
+}
+
+impl DirectoryTarget {
+    /// Writes through `connection`.
+    pub fn new(connection: AdConnection) -> Self {
+        Self {
+            connection: Mutex::new(Some(connection)),
+        }
+    }
+
+    /// Unbinds (once; later calls do nothing).
+    pub async fn close(&self) {
+        if let Some(connection) = self.connection.lock().await.take() {
+            connection.unbind().await;
+        }
+    }
+}
+
+/// An AD value as a step holds it: bytes for a binary attribute (or text that is not UTF-8).
+pub fn ad_value(attribute: &str, bytes: Vec<u8>) -> StepValue {
+    if is_binary_attribute(attribute) {
+        return StepValue::Bytes(bytes);
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => StepValue::Text(text),
+        Err(error) => StepValue::Bytes(error.into_bytes()),
+    }
+}
+
+fn unsupported(step: &Step) -> TargetError {
+    TargetError::Refused {
+        reason: format!(
+            "the directory target does not carry out `{}` steps",
+            step.operation.kind()
+        ),
+    }
+}
+
+fn not_connected() -> TargetError {
+    TargetError::NotConnected {
+        system: StepSystem::Ad,
+    }
+}
+
+impl Target for DirectoryTarget {
+    async fn read(&self, step: &Step) -> Result<Observed, TargetError> {
+        let change = step.change().ok_or_else(|| unsupported(step))?;
+        let mut guard = self.connection.lock().await;
+        let connection = guard.as_mut().ok_or_else(not_connected)?;
+        let values = match connection
+            .read_attribute(&step.target, &change.attribute)
+            .await
+        {
+            Ok(values) => values,
+            Err(error) if error.is_refusal() => {
+                return Err(TargetError::Refused {
+                    reason: format!(
+                        "cannot read `{}` of `{}`: {}",
+                        change.attribute,
+                        step.target,
+                        chain(&error)
+                    ),
+                });
+            }
+            Err(error) => {
+                return Err(TargetError::NoAnswer {
+                    what: format!("reading `{}` of `{}`", change.attribute, step.target),
+                    source: Box::new(error.into()),
+                });
+            }
+        };
+        let mut values: Vec<StepValue> = values
+            .into_iter()
+            .map(|bytes| ad_value(&change.attribute, bytes))
+            .collect();
+        Ok(match values.len() {
+            0 => Observed::One(StepValue::Absent),
+            1 => Observed::One(values.swap_remove(0)),
+            _ => Observed::Several(values),
+        })
+    }
+
+    async fn write(&self, step: &Step) -> Result<Written, TargetError> {
+        let change = step.change().ok_or_else(|| unsupported(step))?;
+        let mut guard = self.connection.lock().await;
+        let connection = guard.as_mut().ok_or_else(not_connected)?;
+        match connection
+            .compare_and_set(
+                &step.target,
+                &change.attribute,
+                change.before.as_bytes(),
+                change.after.as_bytes(),
+            )
+            .await
+        {
+            Ok(replaced) => Ok(Written {
+                replaced: replaced.map_or(StepValue::Absent, |bytes| {
+                    ad_value(&change.attribute, bytes)
+                }),
+                created: None,
+            }),
+            Err(error @ anchorsync_ad::Error::StaleValue { .. }) => Err(TargetError::Conflict {
+                reason: error.to_string(),
+            }),
+            Err(error) if error.is_refusal() => Err(TargetError::Refused {
+                reason: format!("the directory refused the write: {}", chain(&error)),
+            }),
+            Err(error) => Err(TargetError::NoAnswer {
+                what: format!("writing `{}` of `{}`", change.attribute, step.target),
+                source: Box::new(error.into()),
+            }),
+        }
+    }
+
+    /// Byte for byte, as the directory stores them.
+    fn holds(&self, _step: &Step, observed: &Observed, expected: &StepValue) -> bool {
+        matches!(observed, Observed::One(current) if current.as_bytes() == expected.as_bytes())
+    }
+}
