@@ -132,7 +132,7 @@ pub const HEALTH_PATH: &str = "/_twin/health";
 /// The twin as an axum router: the token endpoint at `/{tenant}/oauth2/v2.0/token`, Graph at
 /// `/v1.0`, and [`HEALTH_PATH`].
 pub fn app(twin: Twin) -> Router {
-    let context = || from_fn_with_state(twin.clone(), context::with_context);
+    let context = || from_fn_with_state(twin.clock().clone(), context::with_context);
     let authenticate = || from_fn_with_state(twin.clone(), auth::authenticate);
     // Each resource request (direct, or inside a batch) gets its own context, bearer check and
     // throttling.
