@@ -17,7 +17,8 @@
 //! - [`Twin::writes`] lists every write the twin applied, in order, so a test can prove that each
 //!   change was sent once (and the fault `fail_properties` refuses chosen PATCHes, to interrupt a
 //!   sequence of writes in the middle).
-//! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests.
+//! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests,
+//!   and [`test_tenant`] is the tenant the twin's and the Graph client's tests share.
 //!
 //! # The rules it enforces (sections of `reference/graph.md`)
 //!
@@ -102,6 +103,7 @@ mod rules;
 mod server;
 mod snapshot;
 mod state;
+pub mod test_tenant;
 mod throttle;
 mod users;
 
