@@ -7,6 +7,15 @@
 //!
 //! `cargo bench -p anchorsync-core --bench naive_scan -- [USERS]` (default 10000).
 
+// A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
+// indexing are fine here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::Instant;
 
 use anchorsync_core::engine::rules::{MatchedBy, SoftMatch};
