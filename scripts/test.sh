@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Nothing in the repository may need a file outside it (CONTRIBUTING.md).
+scripts/check-standalone.sh
+
 scripts/install-test-deps.sh
 
 # The test Samba AD DC: provisioned in a temporary directory on a loopback address of its own, seeded

@@ -1,4 +1,5 @@
-//! The journal's clock: the one place the journaling commands read the time (style.md §4), and how
+//! The journal's clock: the one place the journaling commands read the time (time is an input:
+//! CONTRIBUTING.md), and how
 //! times and run ids are written.
 
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -1,10 +1,12 @@
 //! `anchorsync verify`: does every user's ImmutableID agree across AD (the sourceAnchor), Microsoft 365
 //! (onPremisesImmutableId) and the identity provider (HENNGE Access Control's ImmutableID)?
 //!
-//! Federated sign-in sends the IdP's ImmutableID as the SAML NameID and Entra looks the user up by it
-//! (hennge.md §3.1): when it is not the cloud onPremisesImmutableId, sign-in fails with AADSTS51004. And
-//! once AD becomes the source, the first sync writes the sourceAnchor: every value must be the same
-//! before the switch-over.
+//! Federated sign-in sends the IdP's ImmutableID as the SAML NameID and Entra looks the user up by
+//! it (docs/rules.md §4,
+//! <https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-fed-saml-idp>): when
+//! it is not the cloud onPremisesImmutableId, sign-in fails with AADSTS51004. And once AD becomes
+//! the source, the first sync writes the sourceAnchor: every value must be the same before the
+//! switch-over.
 //!
 //! Pairing: AD with cloud by the current anchor, else by the pairing rules of [`crate::engine::pairing`]
 //! (primary SMTP, UPN; rules that disagree leave the user unpaired, with the reason); AD with the IdP by

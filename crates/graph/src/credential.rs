@@ -1,5 +1,6 @@
 //! How the app proves who it is: a client secret, or a certificate whose private key signs a client
-//! assertion (graph.md §5). Certificates come from PEM (certificate and key in one file) or PFX.
+//! assertion (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
+//! Certificates come from PEM (certificate and key in one file) or PFX.
 //!
 //! Neither the secret nor the key ever reaches `Debug` output: [`Credential`] prints the kind and
 //! the certificate's thumbprints only.
@@ -27,7 +28,8 @@ pub enum Credential {
     Certificate(Box<ClientCertificate>),
 }
 
-/// How client assertions are signed (graph.md §5).
+/// How client assertions are signed
+/// (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum AssertionAlgorithm {
     /// RSASSA-PSS with SHA-256, certificate named by `x5t#S256` (SHA-256 thumbprint): what
@@ -294,7 +296,8 @@ mod tests {
 
     #[test]
     fn documented_x5t_example() {
-        // certificate-credentials.md: SHA-1 84E05C1D98BCE3A5421D225B140B36E86A3D5534 → hOBcHZi846VCHSJbFAs26Go9VTQ
+        // https://learn.microsoft.com/entra/identity-platform/certificate-credentials: SHA-1
+        // 84E05C1D98BCE3A5421D225B140B36E86A3D5534 → hOBcHZi846VCHSJbFAs26Go9VTQ
         let sha1 = [
             0x84, 0xE0, 0x5C, 0x1D, 0x98, 0xBC, 0xE3, 0xA5, 0x42, 0x1D, 0x22, 0x5B, 0x14, 0x0B,
             0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34,

@@ -1,6 +1,7 @@
-//! Typed user operations (graph.md §1): list with the snapshot `$select`, get by id or user
-//! principal name, find by ImmutableID or proxy address, update one or thousands (`$batch`), create
-//! and delete, and the federated-domain workaround for changing an ImmutableID.
+//! Typed user operations (<https://learn.microsoft.com/graph/api/resources/user>): list with the
+//! snapshot `$select`, get by id or user principal name, find by ImmutableID or proxy address,
+//! update one or thousands (`$batch`), create and delete, and the federated-domain workaround for
+//! changing an ImmutableID.
 
 use anchorsync_core::progress::{NoProgress, Reporter};
 use anchorsync_core::secret::Secret;
@@ -101,7 +102,7 @@ impl UserPatch {
     }
 }
 
-/// A user to create (`POST /users`, graph.md §1.7).
+/// A user to create (`POST /users`, <https://learn.microsoft.com/graph/api/user-post-users>).
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// `userPrincipalName`, in a verified domain.
@@ -341,7 +342,8 @@ impl GraphClient {
     }
 
     /// Changes the ImmutableID of a user whose UPN is in a federated domain, which Entra refuses
-    /// directly (graph.md §1.8): UPN to the initial domain, set the ImmutableID, UPN back. The UPN is
+    /// directly: UPN to the initial domain, set the ImmutableID, UPN back (docs/rules.md §5,
+    /// <https://learn.microsoft.com/education/windows/federated-sign-in>). The UPN is
     /// moved back even when setting the ImmutableID fails; an error says exactly where the user was
     /// left.
     pub async fn set_immutable_id_federated(

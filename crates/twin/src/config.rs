@@ -190,7 +190,7 @@ impl AppClient {
     }
 }
 
-/// Identity-service throttling (graph.md §6.2).
+/// Identity-service throttling (<https://learn.microsoft.com/graph/throttling-limits>).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Throttling {
     /// Off: no budgets at all (fault injection still applies).
@@ -255,7 +255,8 @@ impl Default for Faults {
     }
 }
 
-/// How to gate filters that the documentation disagrees about (graph.md §1.3, §9).
+/// How to gate filters that the documentation disagrees about
+/// (<https://learn.microsoft.com/graph/aad-advanced-queries>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AdvancedQueryMode {

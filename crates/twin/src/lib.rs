@@ -20,30 +20,30 @@
 //! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests,
 //!   and [`test_tenant`] is the tenant the twin's and the Graph client's tests share.
 //!
-//! # The rules it enforces (sections of `reference/graph.md`)
+//! # The rules it enforces, and Microsoft's pages they come from
 //!
-//! | rule | graph.md |
+//! | rule | source |
 //! |---|---|
-//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, verified against the configured certificate; `aud` = the token URL, `iss` = `sub` = client id, `exp`/`nbf` with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
-//! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | §5, §8.13 |
-//! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | §1.2, §1.4, §1.5 |
-//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | §1.3, §1.4 |
-//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}`, `POST /users` with its required properties | §1.7-§1.9 |
-//! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | §1.6, §8.2 |
-//! | UPN characters and a verified domain; federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | §1.7, §1.8, §8.3, §8.6 |
-//! | Read-only properties refused; on-premises-mastered properties of synced users refused | §1.8, §8.4, §8.5 |
-//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | §1.3, §1.8, §8.7 |
-//! | A `mail` update makes it the primary `SMTP:` proxy address | §1.6 |
-//! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | §2, §3, §4 |
-//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own | §6.3 |
-//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table, 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded | §6.2 |
-//! | State loads from and saves to the tenant snapshot format | design.md |
+//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, verified against the configured certificate; `aud` = the token URL, `iss` = `sub` = client id, `exp`/`nbf` with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | [client credentials](https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow), [certificate credentials](https://learn.microsoft.com/entra/identity-platform/certificate-credentials) |
+//! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | [errors](https://learn.microsoft.com/graph/errors), [permissions](https://learn.microsoft.com/graph/permissions-reference); texts observed (`messages.rs`) |
+//! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | [list users](https://learn.microsoft.com/graph/api/user-list), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries), [paging](https://learn.microsoft.com/graph/paging) |
+//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | [user](https://learn.microsoft.com/graph/api/resources/user), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries) |
+//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}`, `POST /users` with its required properties | [get](https://learn.microsoft.com/graph/api/user-get), [update](https://learn.microsoft.com/graph/api/user-update), [delete](https://learn.microsoft.com/graph/api/user-delete), [create](https://learn.microsoft.com/graph/api/user-post-users) |
+//! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses"), [sync errors](https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-sync-errors) |
+//! | UPN characters and a verified domain; federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | [create](https://learn.microsoft.com/graph/api/user-post-users), [user](https://learn.microsoft.com/graph/api/resources/user), [federated sign-in](https://learn.microsoft.com/education/windows/federated-sign-in), [msgraph-sdk-powershell#2514](https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2514) |
+//! | Read-only properties refused; on-premises-mastered properties of synced users refused | [user](https://learn.microsoft.com/graph/api/resources/user), [update](https://learn.microsoft.com/graph/api/user-update) |
+//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | [who can perform sensitive actions](https://learn.microsoft.com/graph/api/resources/users), [update](https://learn.microsoft.com/graph/api/user-update) |
+//! | A `mail` update makes it the primary `SMTP:` proxy address | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses") |
+//! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | [domain](https://learn.microsoft.com/graph/api/resources/domain), [memberOf](https://learn.microsoft.com/graph/api/user-list-memberof), [role assignments](https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments), [onPremisesDirectorySynchronization](https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization) |
+//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own | [JSON batching](https://learn.microsoft.com/graph/json-batching) |
+//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table, 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded | [throttling limits](https://learn.microsoft.com/graph/throttling-limits) |
+//! | State loads from and saves to the tenant snapshot format | [`TenantSnapshot`] (Graph's own JSON shapes) |
 //!
-//! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where
-//! graph.md found no source and the twin chose a Graph-style text: the federated onPremisesImmutableId
-//! refusal, the unverified UPN domain, missing required properties, the role-assignment filter
-//! requirement, `$batch` envelope errors and 424, the paging-token error, the `ConflictingObjects`
-//! detail, 503, and several AADSTS wordings.
+//! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where no
+//! public source gives the text and the twin chose a Graph-style one: the federated
+//! onPremisesImmutableId refusal, the unverified UPN domain, missing required properties, the
+//! role-assignment filter requirement, `$batch` envelope errors and 424, the paging-token error,
+//! the `ConflictingObjects` detail, 503, and several AADSTS wordings.
 //!
 //! # Choices where the documentation conflicts or is silent
 //!

@@ -1,5 +1,7 @@
-//! The rules Entra applies when a user is created or updated through Graph (graph.md §1.3, §1.6-§1.8,
-//! §8 items 2-7), in the order the twin checks them:
+//! The rules Entra applies when a user is created or updated through Graph
+//! (<https://learn.microsoft.com/graph/api/resources/user>,
+//! <https://learn.microsoft.com/graph/api/user-post-users>,
+//! <https://learn.microsoft.com/graph/api/user-update>), in the order the twin checks them:
 //!
 //! 1. every property exists (`Invalid property`) and is writable (`is read-only`);
 //! 2. a synced user's on-premises-mastered properties are refused;
@@ -123,8 +125,9 @@ fn valid_value(property: &UserProperty, value: &Value) -> bool {
                                 c.is_ascii_alphanumeric() || NICKNAME_SPECIALS.contains(&c)
                             })
                     }
-                    // graph.md §1.3: "The `$` and `_` characters can't be used"; an empty string is
-                    // not a way to clear it (only JSON null is; the PowerShell SDK bug of sending "").
+                    // The user resource: "The `$` and `_` characters can't be used"; an empty
+                    // string is not a way to clear it (only JSON null is; the PowerShell SDK bug of
+                    // sending "").
                     "onPremisesImmutableId" => {
                         !text.is_empty()
                             && !text.contains(['$', '_'])

@@ -124,7 +124,8 @@ pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Re
     })
 }
 
-/// The time a report says it was made: the binary's edge is where the clock is read (style.md §4).
+/// The time a report says it was made: the binary's edge is where the clock is read (time is an
+/// input: CONTRIBUTING.md).
 #[allow(clippy::disallowed_methods)]
 fn now() -> std::time::SystemTime {
     std::time::SystemTime::now()

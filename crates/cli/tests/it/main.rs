@@ -1,4 +1,4 @@
-//! Command-line tests: the binary run as a user runs it (one test binary, style.md §14).
+//! Command-line tests: the binary run as a user runs it (one test binary, CONTRIBUTING.md).
 
 // Tests fail by panicking: `clippy.toml` allows unwrap, expect, panic and indexing inside test
 // functions, and this allows them in the helpers the tests share too.

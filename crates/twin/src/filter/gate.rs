@@ -56,8 +56,9 @@ const ADVANCED_PROPERTIES: &[&str] = &[
     "showInAddressList",
 ];
 
-/// The twin's reading of the advanced-query tables (graph.md §1.3, §1.4). Where the older and newer
-/// tables disagree (`onPremisesImmutableId eq`, `onPremisesSecurityIdentifier eq`,
+/// The twin's reading of the advanced-query tables
+/// (<https://learn.microsoft.com/graph/aad-advanced-queries>). Where the older and newer tables
+/// disagree (`onPremisesImmutableId eq`, `onPremisesSecurityIdentifier eq`,
 /// `onPremisesLastSyncDateTime`, `createdDateTime`, and `ge`/`le` on the default string
 /// properties), `mode` decides: strict requires advanced query parameters.
 pub(crate) fn user_gate(property: &str, operation: Use, mode: AdvancedQueryMode) -> Gate {

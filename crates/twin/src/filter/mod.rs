@@ -1,12 +1,13 @@
-//! The `$filter` subset Graph's directory accepts (graph.md §1.4, §8 item 10): `eq ne gt ge lt le`,
-//! `in`, `not`, `and`, `or`, `startsWith`/`endsWith`, `collection/any(x: x eq '…')`,
-//! `collection/$count eq 0`, `eq null`, and string literals with doubled single quotes.
+//! The `$filter` subset Graph's directory accepts
+//! (<https://learn.microsoft.com/graph/aad-advanced-queries>): `eq ne gt ge lt le`, `in`, `not`,
+//! `and`, `or`, `startsWith`/`endsWith`, `collection/any(x: x eq '…')`, `collection/$count eq 0`,
+//! `eq null`, and string literals with doubled single quotes.
 //!
 //! Parsing is separate from gating: [`Filter::usages`] lists which property is used how, and the
 //! resource decides whether that needs advanced query parameters ([`gate::user_gate`]).
 //!
 //! Comparisons of strings ignore case, except on `onPremisesImmutableId`, which like the
-//! sourceAnchor is case-sensitive (graph.md §9 lists filter case-sensitivity as unconfirmed; this is
+//! sourceAnchor is case-sensitive (the documentation does not say how filters compare case; this is
 //! the twin's choice).
 //!
 //! One module per concern: [`lexer`] (tokens), [`parser`] (grammar and type checks, against a

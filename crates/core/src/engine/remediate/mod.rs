@@ -1,6 +1,6 @@
 //! `plan --strategy`: for every on-premises user, the exact change a strategy makes to its pair
-//! ([`super::pairing`]), or why the strategy cannot make it and which one would, and the outcome Entra
-//! will give once the change is made (`matching-rules.md` §5, ISSUE6-DESIGN.md §2).
+//! ([`super::pairing`]), or why the strategy cannot make it and which one would, and the outcome
+//! Entra will give once the change is made (docs/rules.md §5).
 //!
 //! One module per strategy, each with its preconditions and its steps:
 //!
