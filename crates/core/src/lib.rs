@@ -17,4 +17,5 @@ pub mod remediation;
 pub mod secret;
 pub mod synthetic;
 pub mod tenant;
+pub mod thumbprint;
 pub mod verify;
