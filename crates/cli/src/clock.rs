@@ -4,7 +4,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::report::html::format_utc;
+use anchorsync_report::format_utc;
 
 /// Now. Journaled commands take their times from here; the journal and reports receive them as text.
 #[allow(clippy::disallowed_methods)]

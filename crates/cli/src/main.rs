@@ -16,7 +16,6 @@ mod journal;
 mod mapping;
 mod output;
 mod progress;
-mod report;
 mod sources;
 
 use std::io::{IsTerminal as _, Write as _};

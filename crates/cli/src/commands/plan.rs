@@ -9,13 +9,13 @@ use anchorsync_core::engine::pairing::JoinAttribute;
 use anchorsync_core::engine::remediate::StrategyOptions;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
 use anchorsync_core::engine::{EngineSettings, plan_with};
+use anchorsync_report::html::{ReportContext, ReportInput, render_plan_html};
 
 use anyhow::Context as _;
 
 use crate::args::{PlanArgs, PlanFormat};
 use crate::exit::ExitStatus;
 use crate::output::write_to;
-use crate::report::html::{ReportContext, ReportInput, render_plan_html};
 use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
 pub fn run(args: &PlanArgs, config_path: Option<&std::path::Path>) -> anyhow::Result<ExitStatus> {

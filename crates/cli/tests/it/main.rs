@@ -25,8 +25,3 @@ mod snapshot_cloud;
 mod strategy;
 mod twin;
 mod verify;
-
-// The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
-// plans (hostile values, every outcome) without building directories for them.
-#[path = "../../src/report/mod.rs"]
-mod report;
