@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Nothing in the repository may need a file outside it (CONTRIBUTING.md).
+scripts/check-standalone.sh
+
 scripts/install-test-deps.sh
 
 # Microsoft's client libraries for Python (pinned), in a virtual environment under target/: the twin's

@@ -9,6 +9,10 @@
 //! Tests that change the directory create their own OU with [`TestDirectory::unique_ou`] and work only
 //! inside it, so tests run in parallel and the counts that read tests expect stay exact.
 
+// A missing or broken test directory fails the test that asked for it, with a message saying how to
+// start one: panicking is this crate's way of reporting.
+#![allow(clippy::panic)]
+
 pub mod fixture;
 
 use std::collections::HashSet;
