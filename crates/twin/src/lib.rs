@@ -123,6 +123,7 @@ mod batch;
 mod certificate;
 mod clock;
 mod config;
+mod connections;
 mod context;
 mod deleted_items;
 mod directory;
@@ -133,6 +134,8 @@ mod lost_answers;
 mod messages;
 mod organization;
 mod origin;
+mod padded_answers;
+mod persist;
 mod properties;
 mod query;
 mod replication;
@@ -161,10 +164,12 @@ pub use batch::MAX_BATCH_REQUESTS;
 pub use certificate::{CertificateError, TestCertificate, Thumbprints};
 pub use clock::Clock;
 pub use config::{
-    AdvancedQueryMode, AppClient, ConfigError, DEFAULT_TENANT_ID, Faults, STANDARD_PERMISSIONS,
-    Throttling, TwinConfig,
+    AdvancedQueryMode, AppClient, ConfigError, Connections, DEFAULT_TENANT_ID, Faults,
+    STANDARD_PERMISSIONS, Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
+pub use filter::MAX_FILTER_DEPTH;
+pub use persist::save_after_writes;
 pub use server::{TwinServer, serve, serve_tls};
 pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
@@ -242,7 +247,7 @@ pub fn app(twin: Twin) -> Router {
         })
         .layer(authenticate())
         .layer(context());
-    Router::new()
+    let router = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
@@ -258,8 +263,23 @@ pub fn app(twin: Twin) -> Router {
             "/v1.0",
             resources
                 .merge(batch)
-                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers)),
-        )
+                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers))
+                .layer(from_fn_with_state(
+                    twin.clone(),
+                    padded_answers::pad_answers,
+                ))
+                .layer(from_fn_with_state(
+                    twin.clone(),
+                    persist::acknowledge_when_saved,
+                )),
+        );
+    // Outermost, so it replaces the connection's own address before any handler reads it.
+    match &twin.config().public_url {
+        Some(url) => router.layer(axum::Extension(connections::ServedOrigin(
+            url.trim_end_matches('/').to_owned(),
+        ))),
+        None => router,
+    }
 }
 
 /// 400 `Resource not found for the segment '…'`, like Graph for a path it does not have.
