@@ -626,6 +626,34 @@ mod tests {
     }
 
     #[test]
+    fn connection_limits_public_url_and_padding_are_read_issue_12() {
+        let text = "public_url = \"https://twin.example:8443\"\n\
+                    [connections]\nmax_connections = 8\nheader_read_timeout_seconds = 2.5\n\
+                    [faults]\npad_answers = [\"GET /users\"]\npadding_bytes = 1048576\n";
+        let config = TwinConfig::from_toml(text, Path::new("."), &|_| None).unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://twin.example:8443")
+        );
+        assert_eq!(
+            config.connections,
+            Connections {
+                max_connections: 8,
+                header_read_timeout: Duration::from_millis(2_500),
+            }
+        );
+        assert_eq!(config.faults.pad_answers, vec!["GET /users".to_owned()]);
+        assert_eq!(config.faults.padding_bytes, 1 << 20);
+        // Zero connections would serve nothing: at least one.
+        let text = "[connections]\nmax_connections = 0\n";
+        let config = TwinConfig::from_toml(text, Path::new("."), &|_| None).unwrap();
+        assert_eq!(config.connections.max_connections, 1);
+        let defaults = TwinConfig::from_toml("", Path::new("."), &|_| None).unwrap();
+        assert_eq!(defaults.connections, Connections::default());
+        assert_eq!(defaults.public_url, None);
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         let error = TwinConfig::from_toml("secret = \"x\"\n", Path::new("."), &|_| None);
         assert!(matches!(error, Err(ConfigError::Toml { .. })));

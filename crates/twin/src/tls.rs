@@ -1,6 +1,6 @@
 //! HTTPS for the twin: the certificate it presents ([`TlsIdentity`]: from PEM files, or a throwaway
-//! CA and a `localhost` certificate made at start-up) and a listener that completes TLS handshakes
-//! before axum sees a connection.
+//! CA and a `localhost` certificate made at start-up) and the rustls configuration the accept loop
+//! (`connections.rs`) completes handshakes with.
 //!
 //! Microsoft's client libraries (MSAL, azure-identity) refuse an authority that is not `https`, so a
 //! twin that such a script can be pointed at must speak TLS, and the script must trust the twin's

@@ -436,6 +436,35 @@ mod tests {
     use crate::filter::UserSchema;
 
     #[test]
+    fn nesting_is_bounded_and_chains_stay_flat_issue_12() {
+        let nested = |depth: usize| {
+            format!(
+                "{}accountEnabled eq true{}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        assert!(Filter::parse(&nested(MAX_FILTER_DEPTH), &UserSchema).is_ok());
+        let error = Filter::parse(&nested(MAX_FILTER_DEPTH + 1), &UserSchema).unwrap_err();
+        assert_eq!(
+            error.message,
+            "Invalid filter clause: The recursion limit has been exceeded."
+        );
+        let nots = format!(
+            "{}accountEnabled eq true",
+            "not ".repeat(MAX_FILTER_DEPTH + 1)
+        );
+        assert!(Filter::parse(&nots, &UserSchema).is_err());
+        // Siblings do not add up: depth is what is open at once.
+        let siblings = vec![nested(MAX_FILTER_DEPTH); 3].join(" and ");
+        let filter = Filter::parse(&siblings, &UserSchema).unwrap();
+        assert!(matches!(&filter.expr, Expr::And(operands) if operands.len() == 3));
+        let chain = vec!["accountEnabled eq true"; 10_000].join(" or ");
+        let filter = Filter::parse(&chain, &UserSchema).unwrap();
+        assert!(matches!(&filter.expr, Expr::Or(operands) if operands.len() == 10_000));
+    }
+
+    #[test]
     fn syntax_and_type_errors_are_graph_errors() {
         let error = Filter::parse("userPrincipalName eq 'x", &UserSchema).unwrap_err();
         assert_eq!(
