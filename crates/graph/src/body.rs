@@ -25,8 +25,9 @@ pub(crate) async fn read_body(mut response: reqwest::Response, limit: u64) -> Bo
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                let length = u64::try_from(body.len().saturating_add(chunk.len()));
-                if length.map_or(true, |length| length > limit) {
+                let length =
+                    u64::try_from(body.len().saturating_add(chunk.len())).unwrap_or(u64::MAX);
+                if length > limit {
                     return BodyRead::TooLarge;
                 }
                 body.extend_from_slice(&chunk);

@@ -216,7 +216,7 @@ impl GraphError {
 
 /// `64 MiB`, or the bytes when the limit is not whole mebibytes.
 fn mebibytes(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
     } else {
         anchorsync_core::wording::count(
