@@ -350,7 +350,8 @@ pub enum TwinCommand {
     /// `http://ADDR/{tenant}/oauth2/v2.0/token` (`https://` with `--tls`).
     ///
     /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
-    /// from FILE and saved back to it (atomically) on SIGINT or SIGTERM. Without `--twin-config`, one app
+    /// from FILE and saved back to it (atomically) after writes, before each write is answered, so a
+    /// killed twin keeps every write it acknowledged; and once more on SIGINT or SIGTERM. Without `--twin-config`, one app
     /// registration is accepted: client id `ANCHORSYNC_TWIN_CLIENT_ID` (default
     /// `00000000-0000-4000-8000-0000000a11ce`), secret from `ANCHORSYNC_TWIN_CLIENT_SECRET` or the
     /// file named by `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, with User.ReadWrite.All, Domain.Read.All,
@@ -368,8 +369,9 @@ pub enum TwinCommand {
 /// `anchorsync twin serve`.
 #[derive(Debug, Args)]
 pub struct TwinServeArgs {
-    /// Tenant snapshot to serve, saved back to the same file on shutdown. Without it the twin
-    /// serves an empty tenant with the initial domain `twin.onmicrosoft.com` and saves nothing.
+    /// Tenant snapshot to serve, saved back to the same file after writes and on shutdown. Without
+    /// it the twin serves an empty tenant with the initial domain `twin.onmicrosoft.com` and saves
+    /// nothing.
     #[arg(long, value_name = "FILE")]
     pub state: Option<std::path::PathBuf>,
     /// Address to listen on (`127.0.0.1:0` picks a free port).

@@ -19,6 +19,7 @@ use serde_json::Value;
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
 
+use crate::body::{BodyRead, read_body};
 use crate::client::{GraphClient, request_id};
 use crate::error::{GraphError, RequestName, ServiceError};
 use crate::retry;
@@ -151,6 +152,9 @@ enum CallOutcome {
     },
     NotSent(reqwest::Error),
     Lost(reqwest::Error),
+    /// An answer larger than the configured ceiling, left unread: no retry can help, and the
+    /// requests inside may have been carried out.
+    TooLarge(Option<String>),
     /// The server's certificate was refused: no retry can help.
     Untrusted(String),
     Token(GraphError),
@@ -356,13 +360,14 @@ impl GraphClient {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) => CallOutcome::Answered {
+                match read_body(response, inner.settings.max_response_bytes).await {
+                    BodyRead::Complete(body) => CallOutcome::Answered {
                         status,
                         headers,
-                        body: body.to_vec(),
+                        body,
                     },
-                    Err(error) => CallOutcome::Lost(error),
+                    BodyRead::TooLarge => CallOutcome::TooLarge(request_id(&headers)),
+                    BodyRead::Failed(error) => CallOutcome::Lost(error),
                 }
             }
             Err(error) if error.is_connect() => match retry::untrusted_certificate(&error) {
@@ -465,6 +470,17 @@ impl GraphClient {
                 Again::Transient(None, retry::describe_transport(error)),
                 false,
             )),
+            CallOutcome::TooLarge(request_id) => {
+                for index in chunk {
+                    let error = GraphError::ResponseTooLarge {
+                        request: RequestName::new(&Method::POST, "/$batch"),
+                        limit: self.settings().max_response_bytes,
+                        request_id: request_id.clone(),
+                    };
+                    finish(slots, *index, Err(error), reporter);
+                }
+                return again;
+            }
             CallOutcome::Untrusted(reason) => {
                 for index in chunk {
                     let error = GraphError::Untrusted {

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
+use crate::body::{BodyRead, read_body};
 use crate::config::{ClientSettings, RetryPolicy};
 use crate::error::{GraphError, RequestName, ServiceError};
 use crate::retry::{self, ClientStats, Counters, Gate};
@@ -97,6 +98,8 @@ enum Attempt {
         headers: HeaderMap,
         body: Vec<u8>,
     },
+    /// An answer larger than the configured ceiling, left unread.
+    TooLarge { headers: HeaderMap },
     /// Never reached the server: safe to send again whatever the method.
     NotSent(reqwest::Error),
     /// Sent, but no answer: the server may have acted on it.
@@ -235,13 +238,14 @@ impl GraphClient {
             Ok(response) => {
                 let status = response.status().as_u16();
                 let headers = response.headers().clone();
-                match response.bytes().await {
-                    Ok(body) => Attempt::Answer {
+                match read_body(response, inner.settings.max_response_bytes).await {
+                    BodyRead::Complete(body) => Attempt::Answer {
                         status,
                         headers,
-                        body: body.to_vec(),
+                        body,
                     },
-                    Err(error) => Attempt::Lost(error),
+                    BodyRead::TooLarge => Attempt::TooLarge { headers },
+                    BodyRead::Failed(error) => Attempt::Lost(error),
                 }
             }
             Err(error) if error.is_connect() => Attempt::NotSent(error),
@@ -379,6 +383,13 @@ impl GraphClient {
                             ))));
                         }
                     }
+                }
+                Attempt::TooLarge { headers } => {
+                    return Err(GraphError::ResponseTooLarge {
+                        request: name,
+                        limit: inner.settings.max_response_bytes,
+                        request_id: request_id(&headers),
+                    });
                 }
                 Attempt::NotSent(error) => {
                     if let Some(reason) = retry::untrusted_certificate(&error) {

@@ -13,6 +13,7 @@
 //! # graph_url = "https://graph.microsoft.com/v1.0"
 //! # ca_file = "corp-proxy-ca.pem"                # an extra trusted CA, added to the system's
 //! # concurrency = 4
+//! # max_response_mib = 64                        # the largest answer read; a larger one is an error
 //! ```
 //!
 //! Secrets are never written in the file itself, only where to find them. Relative paths are read
@@ -99,7 +100,15 @@ pub struct GraphConfig {
     /// `$top` for listings, 1 to 999 (default 999).
     #[serde(default)]
     pub page_size: Option<u32>,
+    /// The largest answer read, in MiB, 1 to 4096 (default 64): a larger one (a broken or hostile
+    /// endpoint) fails the request instead of exhausting memory.
+    #[serde(default)]
+    pub max_response_mib: Option<u64>,
 }
+
+/// The default [`ClientSettings::max_response_bytes`]: 64 MiB, about 50 times a page of 999 users
+/// with every property Graph sends by default.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Why the `[graph]` section cannot be used.
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +216,9 @@ pub struct ClientSettings {
     pub retry: RetryPolicy,
     /// `$top` for listings.
     pub page_size: u32,
+    /// The largest response body read (default [`DEFAULT_MAX_RESPONSE_BYTES`]); a larger one fails
+    /// the request with [`GraphError::ResponseTooLarge`](crate::GraphError::ResponseTooLarge).
+    pub max_response_bytes: u64,
 }
 
 impl ClientSettings {
@@ -230,6 +242,7 @@ impl ClientSettings {
             concurrency: 4,
             retry: RetryPolicy::default(),
             page_size: 999,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
         }
     }
 
@@ -260,6 +273,13 @@ impl ClientSettings {
     #[must_use]
     pub fn page_size(mut self, page_size: u32) -> Self {
         self.page_size = page_size.clamp(1, 999);
+        self
+    }
+
+    /// Sets the largest response body read (at least 1 byte).
+    #[must_use]
+    pub fn max_response_bytes(mut self, bytes: u64) -> Self {
+        self.max_response_bytes = bytes.max(1);
         self
     }
 }
@@ -324,6 +344,7 @@ impl GraphConfig {
             retry_base_delay_ms: None,
             retry_max_delay_seconds: None,
             page_size: None,
+            max_response_mib: None,
         }
     }
 
@@ -418,6 +439,15 @@ impl GraphConfig {
                 range: "between 1 and 999",
             });
         }
+        let max_response_mib = self
+            .max_response_mib
+            .unwrap_or(DEFAULT_MAX_RESPONSE_BYTES >> 20);
+        if !(1..=4096).contains(&max_response_mib) {
+            return Err(ConfigError::Range {
+                key: "max_response_mib",
+                range: "between 1 and 4096",
+            });
+        }
         let max_attempts = self.max_attempts.unwrap_or(6);
         if max_attempts == 0 {
             return Err(ConfigError::Range {
@@ -453,6 +483,7 @@ impl GraphConfig {
                     .map_or(defaults.max_delay, Duration::from_secs),
             },
             page_size,
+            max_response_bytes: max_response_mib << 20,
         })
     }
 }

@@ -76,6 +76,22 @@ pub enum GraphError {
         #[source]
         source: serde_json::Error,
     },
+    /// The answer was larger than [`ClientSettings::max_response_bytes`](crate::ClientSettings):
+    /// it was dropped unread rather than held in memory. Not retried: the same request would bring
+    /// the same answer.
+    #[error(
+        "`{request}`: the answer is larger than {} and was not read{}",
+        mebibytes(*.limit),
+        request_id_suffix(.request_id.as_deref())
+    )]
+    ResponseTooLarge {
+        /// `METHOD path`.
+        request: RequestName,
+        /// The limit, in bytes.
+        limit: u64,
+        /// Graph's `request-id`, when the answer carried one.
+        request_id: Option<String>,
+    },
     /// A `@odata.nextLink` pointed outside the configured Graph endpoint: following it would send the
     /// access token elsewhere.
     #[error("`@odata.nextLink` `{link}` is outside `{base}`; not followed")]
@@ -185,10 +201,29 @@ impl GraphError {
                  name the real service"
                     .to_owned(),
             ),
+            Self::ResponseTooLarge { .. } => Some(
+                "check that `graph_url` names Microsoft Graph (or your twin); if the answers are \
+                 legitimately this large, raise `max_response_mib` in the `[graph]` section, or lower \
+                 `page_size`"
+                    .to_owned(),
+            ),
             Self::Credential(error) => error.hint(),
             Self::Config(error) => error.hint(),
             _ => None,
         }
+    }
+}
+
+/// `64 MiB`, or the bytes when the limit is not whole mebibytes.
+fn mebibytes(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        anchorsync_core::wording::count(
+            usize::try_from(bytes).unwrap_or(usize::MAX),
+            "byte",
+            "bytes",
+        )
     }
 }
 

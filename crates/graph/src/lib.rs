@@ -32,6 +32,7 @@
 //! elapsed time.
 
 mod batch;
+mod body;
 mod client;
 mod config;
 mod credential;
@@ -47,8 +48,8 @@ mod users;
 pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_SIZE};
 pub use client::GraphClient;
 pub use config::{
-    ClientSettings, ConfigError, DEFAULT_AUTHORITY, DEFAULT_GRAPH_URL, DEFAULT_SCOPE, GraphConfig,
-    RetryPolicy,
+    ClientSettings, ConfigError, DEFAULT_AUTHORITY, DEFAULT_GRAPH_URL, DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_SCOPE, GraphConfig, RetryPolicy,
 };
 pub use credential::{
     AssertionAlgorithm, ClientCertificate, Credential, CredentialError, Thumbprints,

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
+use crate::body::{BodyRead, read_body};
 use crate::config::{ClientSettings, RetryPolicy};
 use crate::credential::Credential;
 use crate::error::{GraphError, RequestName, TokenError};
@@ -36,6 +37,7 @@ pub(crate) struct TokenSource {
     client_id: String,
     scope: String,
     credential: Credential,
+    max_response_bytes: u64,
     cached: Mutex<Option<CachedToken>>,
 }
 
@@ -75,6 +77,7 @@ impl TokenSource {
             client_id: settings.client_id.clone(),
             scope: settings.scope.clone(),
             credential: settings.credential.clone(),
+            max_response_bytes: settings.max_response_bytes,
             cached: Mutex::new(None),
         }
     }
@@ -132,7 +135,20 @@ impl TokenSource {
                 Ok(response) => {
                     let status = response.status().as_u16();
                     let retry_after = retry::retry_after(response.headers());
-                    let body = response.bytes().await.unwrap_or_default();
+                    // A token answer is a few kilobytes; the same ceiling as Graph's keeps a
+                    // hostile endpoint from filling memory.
+                    let max_response_bytes = self.max_response_bytes;
+                    let body = match read_body(response, max_response_bytes).await {
+                        BodyRead::Complete(body) => body,
+                        BodyRead::TooLarge => {
+                            return Err(GraphError::ResponseTooLarge {
+                                request: name,
+                                limit: max_response_bytes,
+                                request_id: None,
+                            });
+                        }
+                        BodyRead::Failed(_) => Vec::new(),
+                    };
                     tracing::debug!(
                         token_url = %self.token_url,
                         client_id = %self.client_id,

@@ -8,6 +8,8 @@
 //! tenant_id = "6babcaad-604b-40ac-a9d7-9fd97c0b779f"
 //! advanced_query = "strict"          # or "lenient"
 //! replication_lag_seconds = 0        # > 0: a new user is 404 by id/UPN that long (eventual consistency)
+//! # public_url = "https://twin.example:8400"   # the origin in the URLs the twin hands out
+//! #                                            # (default: the address a connection came in on)
 //!
 //! [[clients]]
 //! client_id = "11111111-2222-3333-4444-555555555555"
@@ -23,6 +25,11 @@
 //! # resource_units = 8000                        # default: by tenant size (3,500 / 5,000 / 8,000)
 //! resource_unit_window_seconds = 10
 //!
+//! [connections]
+//! max_connections = 512              # one more is closed as soon as it is accepted
+//! header_read_timeout_seconds = 10   # a connection that sends no complete request head this long
+//!                                    # (idle keep-alive, slow sender, stalled TLS handshake) is cut
+//!
 //! [faults]
 //! throttle_rate = 0.0      # share of requests answered 429
 //! unavailable_rate = 0.0   # share of requests answered 503
@@ -32,6 +39,8 @@
 //! seed = 1
 //! fail_properties = []     # PATCH /users/{id} setting one of these is answered 500, changing nothing
 //! lose_answers = []        # "POST /users": such requests are carried out, then the connection is cut
+//! pad_answers = []         # "GET /users": such answers go on with `padding_bytes` blanks (no Content-Length)
+//! padding_bytes = 0
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -68,6 +77,32 @@ pub struct TwinConfig {
     /// user answers `404 Request_ResourceNotFound` to reads and writes by id or user principal name,
     /// as when a request reaches a replica the object has not reached yet. Lists are not delayed.
     pub replication_lag: Duration,
+    /// The origin (`scheme://host:port`) of the URLs the twin hands out (`@odata.context`,
+    /// `@odata.nextLink`), for a twin reached by a name its certificate holds. When `None`, the
+    /// local address each connection came in on. Never the client's `Host` header.
+    pub public_url: Option<String>,
+    /// The HTTP server's connection limits.
+    pub connections: Connections,
+}
+
+/// How many connections the twin's HTTP server holds, and how long it waits for a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connections {
+    /// Connections served at once (at least 1); one more is closed as soon as it is accepted.
+    pub max_connections: usize,
+    /// How long a connection may take to deliver a request's headers (and its TLS handshake), from
+    /// when it opens or finished its previous answer: idle keep-alive connections and slow-loris
+    /// senders are cut after it.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for Connections {
+    fn default() -> Self {
+        Self {
+            max_connections: 512,
+            header_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// The tenant id used when neither the configuration nor the snapshot names one.
@@ -83,6 +118,8 @@ impl Default for TwinConfig {
             advanced_query: AdvancedQueryMode::default(),
             token_lifetime: Duration::from_secs(3599),
             replication_lag: Duration::ZERO,
+            public_url: None,
+            connections: Connections::default(),
         }
     }
 }
@@ -125,6 +162,8 @@ impl TwinConfig {
             advanced_query: file.advanced_query,
             token_lifetime: Duration::from_secs(file.token_lifetime_seconds.unwrap_or(3599)),
             replication_lag: seconds(file.replication_lag_seconds, Duration::ZERO),
+            public_url: file.public_url,
+            connections: file.connections.into(),
         })
     }
 }
@@ -252,6 +291,12 @@ pub struct Faults {
     /// time (not random). A path also matches the paths below it. `$batch` calls match as
     /// `POST /$batch`; the requests inside a batch are not matched one by one.
     pub lose_answers: Vec<String>,
+    /// Requests, written like [`Faults::lose_answers`], whose answer is followed by
+    /// [`Faults::padding_bytes`] blanks, sent in chunks without `Content-Length`: one enormous page,
+    /// for proving that a client caps what it reads.
+    pub pad_answers: Vec<String>,
+    /// How many blanks `pad_answers` adds (nothing when zero).
+    pub padding_bytes: u64,
 }
 
 impl Default for Faults {
@@ -265,6 +310,8 @@ impl Default for Faults {
             seed: 1,
             fail_properties: Vec::new(),
             lose_answers: Vec::new(),
+            pad_answers: Vec::new(),
+            padding_bytes: 0,
         }
     }
 }
@@ -333,6 +380,31 @@ struct ConfigFile {
     advanced_query: AdvancedQueryMode,
     token_lifetime_seconds: Option<u64>,
     replication_lag_seconds: Option<f64>,
+    public_url: Option<String>,
+    #[serde(default)]
+    connections: ConnectionsFile,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectionsFile {
+    max_connections: Option<usize>,
+    header_read_timeout_seconds: Option<f64>,
+}
+
+impl From<ConnectionsFile> for Connections {
+    fn from(file: ConnectionsFile) -> Self {
+        let default = Self::default();
+        Self {
+            max_connections: file
+                .max_connections
+                .map_or(default.max_connections, |max| max.max(1)),
+            header_read_timeout: seconds(
+                file.header_read_timeout_seconds,
+                default.header_read_timeout,
+            ),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -460,6 +532,9 @@ struct FaultsFile {
     fail_properties: Vec<String>,
     #[serde(default)]
     lose_answers: Vec<String>,
+    #[serde(default)]
+    pad_answers: Vec<String>,
+    padding_bytes: Option<u64>,
 }
 
 impl From<FaultsFile> for Faults {
@@ -477,6 +552,8 @@ impl From<FaultsFile> for Faults {
             seed: file.seed.unwrap_or(default.seed),
             fail_properties: file.fail_properties,
             lose_answers: file.lose_answers,
+            pad_answers: file.pad_answers,
+            padding_bytes: file.padding_bytes.unwrap_or(0),
         }
     }
 }
@@ -546,6 +623,34 @@ mod tests {
             error.to_string(),
             "client `a`: environment variable `NOPE` is not set"
         );
+    }
+
+    #[test]
+    fn connection_limits_public_url_and_padding_are_read_issue_12() {
+        let text = "public_url = \"https://twin.example:8443\"\n\
+                    [connections]\nmax_connections = 8\nheader_read_timeout_seconds = 2.5\n\
+                    [faults]\npad_answers = [\"GET /users\"]\npadding_bytes = 1048576\n";
+        let config = TwinConfig::from_toml(text, Path::new("."), &|_| None).unwrap();
+        assert_eq!(
+            config.public_url.as_deref(),
+            Some("https://twin.example:8443")
+        );
+        assert_eq!(
+            config.connections,
+            Connections {
+                max_connections: 8,
+                header_read_timeout: Duration::from_millis(2_500),
+            }
+        );
+        assert_eq!(config.faults.pad_answers, vec!["GET /users".to_owned()]);
+        assert_eq!(config.faults.padding_bytes, 1 << 20);
+        // Zero connections would serve nothing: at least one.
+        let text = "[connections]\nmax_connections = 0\n";
+        let config = TwinConfig::from_toml(text, Path::new("."), &|_| None).unwrap();
+        assert_eq!(config.connections.max_connections, 1);
+        let defaults = TwinConfig::from_toml("", Path::new("."), &|_| None).unwrap();
+        assert_eq!(defaults.connections, Connections::default());
+        assert_eq!(defaults.public_url, None);
     }
 
     #[test]

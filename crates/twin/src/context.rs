@@ -6,11 +6,12 @@
 use std::time::SystemTime;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::clock::Clock;
+use crate::connections::ServedOrigin;
 
 /// What a handler knows about the request besides its path, query and body.
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ pub(crate) struct RequestContext {
     pub client_request_id: String,
     /// When the twin received the request (the twin's clock).
     pub now: SystemTime,
-    /// The Graph root as the caller addressed it, e.g. `https://127.0.0.1:8400/v1.0`.
+    /// The Graph root on the origin the twin serves at, e.g. `https://127.0.0.1:8400/v1.0`.
     pub graph_root: String,
     /// The request carried `ConsistencyLevel: eventual`.
     pub eventual: bool,
@@ -42,12 +43,15 @@ pub(crate) fn current() -> Option<RequestContext> {
     CONTEXT.try_with(Clone::clone).ok()
 }
 
-fn graph_root(headers: &HeaderMap, request: &Request) -> String {
-    let scheme = crate::origin::scheme(request.extensions());
-    format!(
-        "{}/v1.0",
-        crate::origin::origin(scheme, headers, request.uri())
-    )
+/// The Graph root on the origin the twin serves at: never built from the `Host` header, which the
+/// client chooses. A router driven without a socket (`oneshot`) and no configured
+/// [`crate::TwinConfig::public_url`] says `http://localhost`.
+fn graph_root(request: &Request) -> String {
+    let origin = request
+        .extensions()
+        .get::<ServedOrigin>()
+        .map_or("http://localhost", |origin| origin.0.as_str());
+    format!("{origin}/v1.0")
 }
 
 /// Middleware: builds the [`RequestContext`], runs the rest of the stack inside it, and stamps the
@@ -71,7 +75,7 @@ pub(crate) async fn with_context(
         .is_some_and(|value| value.trim().eq_ignore_ascii_case("eventual"));
     let root = match request.extensions().get::<BatchOrigin>() {
         Some(origin) => origin.graph_root.clone(),
-        None => graph_root(headers, &request),
+        None => graph_root(&request),
     };
     let context = RequestContext {
         request_id,

@@ -27,6 +27,16 @@
 //!   that each change was sent once. The fault `fail_properties` refuses chosen PATCHes, to
 //!   interrupt a sequence of writes in the middle; `lose_answers` carries chosen requests out and
 //!   then cuts the connection, so a client meets a `POST` whose outcome it cannot know.
+//! - `pad_answers` follows chosen answers with [`Faults::padding_bytes`] blanks, chunked without
+//!   `Content-Length`: one enormous page, to prove a client caps what it reads.
+//! - With `twin serve --state FILE`, [`save_after_writes`] rewrites the file atomically after writes
+//!   and holds each write's answer until the file has it: a killed twin loses no acknowledged write.
+//! - The server ([`serve`], [`serve_tls`], [`TwinServer`]) holds at most
+//!   [`Connections::max_connections`] connections (one more is closed at once), cuts a connection
+//!   that sends no whole request head within [`Connections::header_read_timeout`] (idle, slow-loris,
+//!   stalled TLS handshake), and speaks HTTP/1.1. The links it hands out (`@odata.context`,
+//!   `@odata.nextLink`) use [`TwinConfig::public_url`] or the address the connection came in on,
+//!   never the `Host` header.
 //! - [`TwinConfig::replication_lag`] (off by default) makes a new user `404` by id for a while, as
 //!   Entra's replicas do.
 //! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests,
@@ -41,7 +51,7 @@
 //! | `/organization` and `/organization/{id}` (`Organization.Read.All`, `Directory.Read.All` or their ReadWrite forms) | [organization](https://learn.microsoft.com/graph/api/resources/organization) |
 //! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | [errors](https://learn.microsoft.com/graph/errors), [permissions](https://learn.microsoft.com/graph/permissions-reference); texts observed (`messages.rs`) |
 //! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | [list users](https://learn.microsoft.com/graph/api/user-list), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries), [paging](https://learn.microsoft.com/graph/paging) |
-//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | [user](https://learn.microsoft.com/graph/api/resources/user), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries) |
+//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors; nesting (parentheses, `not`, lambdas) deeper than [`MAX_FILTER_DEPTH`] answered 400 `Invalid filter clause: The recursion limit has been exceeded.`, as OData's parser stops at its recursion limit (also inside `$batch`) | [user](https://learn.microsoft.com/graph/api/resources/user), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries), [OData's `QueryParserSettings`](https://github.com/OData/odata.net) |
 //! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}` | [get](https://learn.microsoft.com/graph/api/user-get), [update](https://learn.microsoft.com/graph/api/user-update), [delete](https://learn.microsoft.com/graph/api/user-delete) |
 //! | `POST /users`: a password (`A password must be specified to create a new user.`), then `accountEnabled`, `displayName`, `mailNickname`, `userPrincipalName`; 201 with the default properties and `Location` | [create](https://learn.microsoft.com/graph/api/user-post-users) |
 //! | Password policy: 8-256 printable ASCII characters (no Unicode), three of lower case, upper case, digit, symbol (a blank counts), unless `passwordPolicies` has `DisableStrongPassword`; on POST and PATCH, with the documented complexity error | [password policies](https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy) |
@@ -123,6 +133,7 @@ mod batch;
 mod certificate;
 mod clock;
 mod config;
+mod connections;
 mod context;
 mod deleted_items;
 mod directory;
@@ -133,6 +144,8 @@ mod lost_answers;
 mod messages;
 mod organization;
 mod origin;
+mod padded_answers;
+mod persist;
 mod properties;
 mod query;
 mod replication;
@@ -161,10 +174,12 @@ pub use batch::MAX_BATCH_REQUESTS;
 pub use certificate::{CertificateError, TestCertificate, Thumbprints};
 pub use clock::Clock;
 pub use config::{
-    AdvancedQueryMode, AppClient, ConfigError, DEFAULT_TENANT_ID, Faults, STANDARD_PERMISSIONS,
-    Throttling, TwinConfig,
+    AdvancedQueryMode, AppClient, ConfigError, Connections, DEFAULT_TENANT_ID, Faults,
+    STANDARD_PERMISSIONS, Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
+pub use filter::MAX_FILTER_DEPTH;
+pub use persist::save_after_writes;
 pub use server::{TwinServer, serve, serve_tls};
 pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
@@ -242,7 +257,7 @@ pub fn app(twin: Twin) -> Router {
         })
         .layer(authenticate())
         .layer(context());
-    Router::new()
+    let router = Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(auth::token))
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
@@ -258,8 +273,23 @@ pub fn app(twin: Twin) -> Router {
             "/v1.0",
             resources
                 .merge(batch)
-                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers)),
-        )
+                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers))
+                .layer(from_fn_with_state(
+                    twin.clone(),
+                    padded_answers::pad_answers,
+                ))
+                .layer(from_fn_with_state(
+                    twin.clone(),
+                    persist::acknowledge_when_saved,
+                )),
+        );
+    // Outermost, so it replaces the connection's own address before any handler reads it.
+    match &twin.config().public_url {
+        Some(url) => router.layer(axum::Extension(connections::ServedOrigin(
+            url.trim_end_matches('/').to_owned(),
+        ))),
+        None => router,
+    }
 }
 
 /// 400 `Resource not found for the segment '…'`, like Graph for a path it does not have.

@@ -19,7 +19,7 @@ use crate::state::Twin;
 
 /// Whether `rule` (`METHOD /path`) names a request with `method` on `path` (below `/v1.0`): the
 /// same method, and the same path or one below it, ignoring case.
-fn matches(rule: &str, method: &str, path: &str) -> bool {
+pub(crate) fn matches(rule: &str, method: &str, path: &str) -> bool {
     let Some((rule_method, rule_path)) = rule.trim().split_once(' ') else {
         return false;
     };

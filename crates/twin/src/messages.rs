@@ -163,6 +163,17 @@ pub(crate) fn filter_syntax(position: usize, filter: &str) -> GraphError {
     )
 }
 
+/// 400: a `$filter` nested deeper than [`crate::filter::MAX_FILTER_DEPTH`] (parentheses, `not`,
+/// lambdas). OData's text for its recursion limit (`QueryParserSettings.DefaultFilterLimit`) under
+/// Graph's prefix; Graph's own answer \[UNCONFIRMED\].
+pub(crate) fn filter_too_deep() -> GraphError {
+    GraphError::new(
+        StatusCode::BAD_REQUEST,
+        "BadRequest",
+        "Invalid filter clause: The recursion limit has been exceeded.",
+    )
+}
+
 /// 400: a property the type does not have (OData).
 pub(crate) fn unknown_property(name: &str, type_name: &str) -> GraphError {
     GraphError::new(
@@ -424,6 +435,17 @@ pub(crate) fn unavailable(retry_after: u64) -> GraphError {
         "The service is temporarily unavailable. Please try again later.",
     )
     .header(axum::http::header::RETRY_AFTER, retry_after.to_string())
+}
+
+/// 500: a write was applied but the state file (`twin serve --state`) could not be saved, so it
+/// would not survive the twin (twin-only; 500 rather than 503 so that clients do not retry a write
+/// that was carried out).
+pub(crate) fn state_not_saved() -> GraphError {
+    GraphError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "generalException",
+        "The twin applied this write but could not save its state file; see the twin's log.",
+    )
 }
 
 /// 500: a PATCH refused by the `fail_properties` fault (twin-only; not retried by clients, unlike

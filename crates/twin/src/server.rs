@@ -10,8 +10,9 @@ use anchorsync_core::tenant::TenantSnapshot;
 
 use crate::clock::Clock;
 use crate::config::TwinConfig;
+use crate::connections::{self, Serving};
 use crate::state::{Twin, TwinError};
-use crate::tls::{OverTls, TlsIdentity, TlsListener};
+use crate::tls::TlsIdentity;
 
 /// The twin on `127.0.0.1:<free port>`, served by its own runtime on its own thread, so synchronous
 /// tests and other runtimes can use it alike, over plain HTTP ([`TwinServer::start`]) or HTTPS
@@ -99,7 +100,13 @@ impl TwinServer {
             .build()
             .map_err(TwinError::Server)?;
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let router = crate::app(twin.clone());
+        let serving = Serving {
+            router: crate::app(twin.clone()),
+            tls: tls_config,
+            limits: twin.config().connections.clone(),
+            // Open keep-alive connections are simply dropped: a test fixture needs no drain.
+            drain: false,
+        };
         let thread = std::thread::Builder::new()
             .name("anchorsync-twin".to_owned())
             .spawn(move || {
@@ -107,26 +114,11 @@ impl TwinServer {
                     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
                         return;
                     };
-                    match tls_config {
-                        None => {
-                            tokio::select! {
-                                _ = axum::serve(listener, router) => {}
-                                _ = stopped => {}
-                            }
-                        }
-                        Some(config) => {
-                            let Ok(listener) = TlsListener::new(listener, config) else {
-                                return;
-                            };
-                            let router = router.layer(axum::Extension(OverTls));
-                            tokio::select! {
-                                _ = axum::serve(listener, router) => {}
-                                _ = stopped => {}
-                            }
-                        }
-                    }
+                    let stopped = async {
+                        let _ = stopped.await;
+                    };
+                    let _ = connections::run(listener, serving, stopped).await;
                 });
-                // Open keep-alive connections are simply dropped: a test fixture needs no drain.
                 runtime.shutdown_background();
             })
             .map_err(TwinError::Server)?;
@@ -205,15 +197,20 @@ impl Drop for TwinServer {
     }
 }
 
-/// Serves `twin` on `listener` until `shutdown` completes, then lets open requests finish.
+/// Serves `twin` on `listener` until `shutdown` completes, then lets open requests finish. The
+/// connection limits are the twin's [`TwinConfig::connections`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     twin: Twin,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, crate::app(twin))
-        .with_graceful_shutdown(shutdown)
-        .await
+    let serving = Serving {
+        router: crate::app(twin.clone()),
+        tls: None,
+        limits: twin.config().connections.clone(),
+        drain: true,
+    };
+    connections::run(listener, serving, shutdown).await
 }
 
 /// [`serve`] over HTTPS: every connection on `listener` completes a TLS handshake with `identity`
@@ -225,9 +222,13 @@ pub async fn serve_tls(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), TwinError> {
     let config = identity.server_config().map_err(TwinError::Tls)?;
-    let listener = TlsListener::new(listener, config).map_err(TwinError::Server)?;
-    axum::serve(listener, crate::app(twin).layer(axum::Extension(OverTls)))
-        .with_graceful_shutdown(shutdown)
+    let serving = Serving {
+        router: crate::app(twin.clone()),
+        tls: Some(config),
+        limits: twin.config().connections.clone(),
+        drain: true,
+    };
+    connections::run(listener, serving, shutdown)
         .await
         .map_err(TwinError::Server)
 }

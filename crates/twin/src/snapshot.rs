@@ -1,6 +1,6 @@
 //! Tenant snapshot files: read with an error naming the file, line and column; written atomically
-//! (a temporary file in the same directory, flushed, then renamed over the target), so a crash never
-//! leaves half a snapshot.
+//! (a temporary file in the same directory, flushed to disk, renamed over the target, then the
+//! directory flushed so the rename itself is durable), so a crash never leaves half a snapshot.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -75,16 +75,30 @@ pub fn write_snapshot(path: &Path, snapshot: &TenantSnapshot) -> Result<(), Snap
         || "snapshot".into(),
         |name| name.to_string_lossy().into_owned(),
     );
-    let temporary = directory.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    // Unique per write, so that two saves of one process never share a temporary file.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let serial = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temporary = directory.join(format!(".{file_name}.{}.{serial}.tmp", std::process::id()));
     let result = (|| {
         let mut file = std::fs::File::create(&temporary).map_err(io("write", &temporary))?;
         file.write_all(text.as_bytes())
             .map_err(io("write", &temporary))?;
         file.sync_all().map_err(io("write", &temporary))?;
-        std::fs::rename(&temporary, path).map_err(io("replace", path))
+        std::fs::rename(&temporary, path).map_err(io("replace", path))?;
+        sync_directory(directory).map_err(io("replace", path))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
     result
+}
+
+/// Flushes a directory's entries (the rename of a saved snapshot) to disk. Windows cannot open a
+/// directory as a file, and its renames are flushed with the file system's journal.
+fn sync_directory(directory: &Path) -> std::io::Result<()> {
+    if cfg!(unix) {
+        std::fs::File::open(directory)?.sync_all()
+    } else {
+        Ok(())
+    }
 }

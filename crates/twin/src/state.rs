@@ -98,6 +98,10 @@ struct Shared {
     instance: String,
     clients: Vec<RegisteredClient>,
     writes: Mutex<Vec<AppliedWrite>>,
+    /// How many writes have been applied: bumped after each write's change is in the directory.
+    applied: tokio::sync::watch::Sender<u64>,
+    /// Up to which write the state file holds, when one is kept ([`crate::persist`]).
+    saved: tokio::sync::watch::Sender<crate::persist::Saved>,
 }
 
 /// One write the twin applied (a `PATCH`, `POST` or `DELETE` that succeeded), in the order applied:
@@ -200,6 +204,8 @@ impl Twin {
                 instance,
                 clients,
                 writes: Mutex::new(Vec::new()),
+                applied: tokio::sync::watch::Sender::new(0),
+                saved: tokio::sync::watch::Sender::new(crate::persist::Saved::NotKept),
             }),
         })
     }
@@ -235,13 +241,25 @@ impl Twin {
             .clone()
     }
 
-    /// Adds an applied write to [`Twin::writes`].
+    /// Adds an applied write to [`Twin::writes`]. Called once the write's change is in the
+    /// directory, so a snapshot taken after the count moved holds it.
     pub(crate) fn record_write(&self, write: AppliedWrite) {
         self.shared
             .writes
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(write);
+        self.shared.applied.send_modify(|count| *count += 1);
+    }
+
+    /// How many writes have been applied since the twin started.
+    pub(crate) fn applied(&self) -> &tokio::sync::watch::Sender<u64> {
+        &self.shared.applied
+    }
+
+    /// Up to which write the state file holds.
+    pub(crate) fn saved(&self) -> &tokio::sync::watch::Sender<crate::persist::Saved> {
+        &self.shared.saved
     }
 
     pub(crate) fn directory(&self) -> RwLockReadGuard<'_, Directory> {

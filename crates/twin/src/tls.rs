@@ -1,6 +1,6 @@
 //! HTTPS for the twin: the certificate it presents ([`TlsIdentity`]: from PEM files, or a throwaway
-//! CA and a `localhost` certificate made at start-up) and a listener that completes TLS handshakes
-//! before axum sees a connection.
+//! CA and a `localhost` certificate made at start-up) and the rustls configuration the accept loop
+//! (`connections.rs`) completes handshakes with.
 //!
 //! Microsoft's client libraries (MSAL, azure-identity) refuse an authority that is not `https`, so a
 //! twin that such a script can be pointed at must speak TLS, and the script must trust the twin's
@@ -8,20 +8,13 @@
 //! `REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE` or anchorsync's own `ca_file`. Nothing here, nor in any
 //! client the project configures, switches certificate verification off.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio_rustls::TlsAcceptor;
-use tokio_rustls::server::TlsStream;
 
-/// How long a client may take to complete its TLS handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long the throwaway certificates are valid, from a day before they were made.
 const THROWAWAY_VALIDITY: Duration = Duration::from_secs(30 * 24 * 3600);
 const ONE_DAY: Duration = Duration::from_secs(24 * 3600);
@@ -233,77 +226,6 @@ pub(crate) struct OverTls;
 /// A listener whose connections have completed their TLS handshake. Handshakes run on tasks of
 /// their own, so a slow or silent client holds up no other; a failed one is dropped (the client
 /// sees why: an unknown CA, a name mismatch).
-pub(crate) struct TlsListener {
-    addr: SocketAddr,
-    accepted: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    acceptor: tokio::task::JoinHandle<()>,
-}
-
-impl TlsListener {
-    /// Starts accepting on `listener` (must be called inside a Tokio runtime).
-    pub(crate) fn new(
-        listener: TcpListener,
-        config: Arc<rustls::ServerConfig>,
-    ) -> std::io::Result<Self> {
-        let addr = listener.local_addr()?;
-        let (ready, accepted) = mpsc::channel(64);
-        let tls = TlsAcceptor::from(config);
-        let acceptor = tokio::spawn(async move {
-            loop {
-                let (socket, peer) = match listener.accept().await {
-                    Ok(connection) => connection,
-                    Err(_) => {
-                        // Out of file descriptors and the like: wait, as axum's own listener does.
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        continue;
-                    }
-                };
-                if ready.is_closed() {
-                    break;
-                }
-                let tls = tls.clone();
-                let ready = ready.clone();
-                tokio::spawn(async move {
-                    if let Ok(Ok(stream)) =
-                        tokio::time::timeout(HANDSHAKE_TIMEOUT, tls.accept(socket)).await
-                    {
-                        let _ = ready.send((stream, peer)).await;
-                    }
-                });
-            }
-        });
-        Ok(Self {
-            addr,
-            accepted,
-            acceptor,
-        })
-    }
-}
-
-impl Drop for TlsListener {
-    fn drop(&mut self) {
-        // Closes the port when the server stops.
-        self.acceptor.abort();
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.accepted.recv().await {
-            Some(connection) => connection,
-            // The accepting task ended (it only does when aborted): accept nothing more.
-            None => std::future::pending().await,
-        }
-    }
-
-    fn local_addr(&self) -> std::io::Result<Self::Addr> {
-        Ok(self.addr)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,14 +134,39 @@ fn serve(args: &TwinServeArgs) -> anyhow::Result<ExitStatus> {
         writeln!(stdout, "{root}/v1.0")?;
         stdout.flush()?;
         drop(stdout);
-        match &tls {
-            None => anchorsync_twin::serve(listener, twin.clone(), shutdown)
-                .await
-                .context("the twin's server failed"),
-            Some(identity) => {
-                anchorsync_twin::serve_tls(listener, twin.clone(), identity, shutdown)
+        // With `--state`, every acknowledged write is in the file before its answer leaves, so a
+        // twin that is killed loses none; a failed save stops the twin.
+        let (save_failed, saver) = tokio::sync::oneshot::channel();
+        if let Some(path) = &args.state {
+            let saving = anchorsync_twin::save_after_writes(twin.clone(), path.clone());
+            tokio::spawn(async move {
+                if let Err(error) = saving.await {
+                    let _ = save_failed.send(error);
+                }
+            });
+        }
+        let saver_failed = async move {
+            if let Ok(error) = saver.await {
+                return Some(error);
+            }
+            std::future::pending().await
+        };
+        let served = async {
+            match &tls {
+                None => anchorsync_twin::serve(listener, twin.clone(), shutdown)
                     .await
-                    .context("the twin's server failed")
+                    .context("the twin's server failed"),
+                Some(identity) => {
+                    anchorsync_twin::serve_tls(listener, twin.clone(), identity, shutdown)
+                        .await
+                        .context("the twin's server failed")
+                }
+            }
+        };
+        tokio::select! {
+            served = served => served,
+            Some(error) = saver_failed => {
+                Err(anyhow::Error::new(error).context("the twin stopped: it could not save the tenant"))
             }
         }
     })?;

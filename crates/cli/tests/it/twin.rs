@@ -182,6 +182,51 @@ fn serve_answers_graph_and_saves_the_tenant_on_sigterm_issue_4() {
 }
 
 #[test]
+fn acknowledged_writes_survive_sigkill_issue_12() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("tenant.json");
+    std::fs::write(&state, snapshot().to_json().unwrap()).unwrap();
+    let mut serving = Serving::start(&state);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::new();
+    runtime.block_on(async {
+        for title in ["One", "Two", "Acknowledged"] {
+            serving.set_job_title(&http, title).await;
+        }
+    });
+    // SIGKILL: no signal handler runs, nothing is saved on the way out.
+    let mut child = serving.child.take().unwrap();
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let saved = TenantSnapshot::from_json(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(saved.users[0].job_title.as_deref(), Some("Acknowledged"));
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(
+        names,
+        vec![std::ffi::OsString::from("tenant.json")],
+        "no temporary file left"
+    );
+
+    // A new twin on the same file serves the write, and saves on as before.
+    let serving = Serving::start(&state);
+    runtime.block_on(serving.set_job_title(&http, "After the restart"));
+    let (status, stderr) = serving.terminate();
+    assert!(status.success(), "{stderr}");
+    let saved = TenantSnapshot::from_json(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(
+        saved.users[0].job_title.as_deref(),
+        Some("After the restart")
+    );
+}
+
+#[test]
 fn an_unchanged_tenant_is_saved_byte_for_byte_issue_4() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("tenant.json");

@@ -15,6 +15,7 @@ mod batch;
 mod deleted_users;
 mod directory;
 mod logs;
+mod response_cap;
 mod snapshot;
 mod support;
 mod sync_writes;

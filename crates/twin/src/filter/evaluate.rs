@@ -17,8 +17,8 @@ impl Filter {
 
     fn eval(&self, expr: &Expr, get: &dyn Fn(&str) -> Value, item: Option<(&str, &Value)>) -> bool {
         match expr {
-            Expr::And(a, b) => self.eval(a, get, item) && self.eval(b, get, item),
-            Expr::Or(a, b) => self.eval(a, get, item) || self.eval(b, get, item),
+            Expr::And(operands) => operands.iter().all(|operand| self.eval(operand, get, item)),
+            Expr::Or(operands) => operands.iter().any(|operand| self.eval(operand, get, item)),
             Expr::Not(inner) => !self.eval(inner, get, item),
             Expr::Compare(subject, comparison, literal) => {
                 let (value, sensitive) = self.resolve(subject, get, item);

@@ -97,8 +97,11 @@ pub(super) enum Subject {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Expr {
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    /// Every operand holds. A chain `a and b and c` is one node, so the tree is only as deep as the
+    /// filter's nesting, which the parser bounds.
+    And(Vec<Expr>),
+    /// Some operand holds (one node per chain, like [`Expr::And`]).
+    Or(Vec<Expr>),
     Not(Box<Expr>),
     Compare(Subject, Comparison, Literal),
     In(Subject, Vec<Literal>),

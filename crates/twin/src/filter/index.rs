@@ -60,10 +60,12 @@ fn index_keys(expr: &Expr) -> Option<Vec<IndexKey>> {
                 _ => None,
             }
         }
-        Expr::And(a, b) => index_keys(a).or_else(|| index_keys(b)),
-        Expr::Or(a, b) => {
-            let mut keys = index_keys(a)?;
-            keys.extend(index_keys(b)?);
+        Expr::And(operands) => operands.iter().find_map(index_keys),
+        Expr::Or(operands) => {
+            let mut keys = Vec::new();
+            for operand in operands {
+                keys.extend(index_keys(operand)?);
+            }
             Some(keys)
         }
         _ => None,

@@ -24,6 +24,7 @@ mod schema;
 
 pub(crate) use gate::check_user_gates;
 pub(crate) use index::IndexKey;
+pub use parser::MAX_FILTER_DEPTH;
 pub(crate) use schema::{RoleAssignmentSchema, UserSchema};
 
 use expr::{Expr, Usage};

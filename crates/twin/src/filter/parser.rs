@@ -9,6 +9,13 @@ use super::expr::{Comparison, Expr, Function, Literal, Subject, Usage, Use};
 use super::lexer::{Lexer, Token};
 use super::schema::{FilterKind, Schema};
 
+/// How deeply a filter may nest parentheses, `not` and lambdas before it is refused with 400. The
+/// parser, the evaluator and the tree's drop recurse once per level, so this bounds their stack use
+/// (a request's task has 2 MiB). OData's parser, which Graph runs on, stops at 800 recursive calls
+/// (`QueryParserSettings.DefaultFilterLimit`), several per parenthesis; 100 levels is at least as
+/// much as it allows.
+pub const MAX_FILTER_DEPTH: usize = 100;
+
 struct Parser<'a, 's> {
     text: &'a str,
     tokens: Vec<(usize, Token)>,
@@ -17,6 +24,8 @@ struct Parser<'a, 's> {
     variable: Option<String>,
     usages: Vec<Usage>,
     negations: usize,
+    /// Parentheses, `not`s and lambdas open around the current token.
+    depth: usize,
 }
 
 impl Parser<'_, '_> {
@@ -58,29 +67,46 @@ impl Parser<'_, '_> {
         }
     }
 
-    fn expression(&mut self) -> Result<Expr, GraphError> {
-        let mut left = self.conjunction()?;
-        while self.keyword("or") {
-            let right = self.conjunction()?;
-            left = Expr::Or(Box::new(left), Box::new(right));
+    /// Enters one level of nesting, refusing a filter nested deeper than [`MAX_FILTER_DEPTH`].
+    fn descend(&mut self) -> Result<(), GraphError> {
+        if self.depth >= MAX_FILTER_DEPTH {
+            return Err(messages::filter_too_deep());
         }
-        Ok(left)
+        self.depth += 1;
+        Ok(())
+    }
+
+    fn expression(&mut self) -> Result<Expr, GraphError> {
+        let first = self.conjunction()?;
+        if !matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case("or")) {
+            return Ok(first);
+        }
+        let mut operands = vec![first];
+        while self.keyword("or") {
+            operands.push(self.conjunction()?);
+        }
+        Ok(Expr::Or(operands))
     }
 
     fn conjunction(&mut self) -> Result<Expr, GraphError> {
-        let mut left = self.unary()?;
-        while self.keyword("and") {
-            let right = self.unary()?;
-            left = Expr::And(Box::new(left), Box::new(right));
+        let first = self.unary()?;
+        if !matches!(self.peek(), Some(Token::Word(w)) if w.eq_ignore_ascii_case("and")) {
+            return Ok(first);
         }
-        Ok(left)
+        let mut operands = vec![first];
+        while self.keyword("and") {
+            operands.push(self.unary()?);
+        }
+        Ok(Expr::And(operands))
     }
 
     fn unary(&mut self) -> Result<Expr, GraphError> {
         if self.keyword("not") {
+            self.descend()?;
             self.negations += 1;
             let inner = self.unary();
             self.negations -= 1;
+            self.depth -= 1;
             return Ok(Expr::Not(Box::new(inner?)));
         }
         self.primary()
@@ -98,9 +124,11 @@ impl Parser<'_, '_> {
     fn primary(&mut self) -> Result<Expr, GraphError> {
         match self.peek().cloned() {
             Some(Token::Open) => {
+                self.descend()?;
                 self.bump();
                 let inner = self.expression()?;
                 self.expect(&Token::Close)?;
+                self.depth -= 1;
                 Ok(inner)
             }
             Some(Token::Word(word))
@@ -177,12 +205,14 @@ impl Parser<'_, '_> {
         if self.variable.is_some() {
             return Err(self.syntax());
         }
+        self.descend()?;
         self.variable = Some(variable);
         let first_usage = self.usages.len();
         let predicate = self.expression();
         self.variable = None;
         let predicate = predicate?;
         self.expect(&Token::Close)?;
+        self.depth -= 1;
         // The lambda's own comparisons were on the variable: record them against the collection.
         let inner = lambda_uses(&predicate);
         self.usages.truncate(first_usage);
@@ -358,11 +388,7 @@ fn check_types(
 /// The uses a lambda predicate makes of its variable.
 fn lambda_uses(predicate: &Expr) -> Vec<Use> {
     match predicate {
-        Expr::And(a, b) | Expr::Or(a, b) => {
-            let mut uses = lambda_uses(a);
-            uses.extend(lambda_uses(b));
-            uses
-        }
+        Expr::And(operands) | Expr::Or(operands) => operands.iter().flat_map(lambda_uses).collect(),
         Expr::Not(inner) => lambda_uses(inner),
         Expr::Compare(Subject::Variable, _, _) | Expr::In(Subject::Variable, _) => vec![Use::AnyEq],
         Expr::Function(Function::StartsWith, Subject::Variable, _) => vec![Use::AnyStartsWith],
@@ -383,6 +409,7 @@ impl Filter {
             variable: None,
             usages: Vec::new(),
             negations: 0,
+            depth: 0,
         };
         let expr = parser.expression()?;
         if parser.peek().is_some() {
@@ -407,6 +434,35 @@ impl Filter {
 mod tests {
     use super::*;
     use crate::filter::UserSchema;
+
+    #[test]
+    fn nesting_is_bounded_and_chains_stay_flat_issue_12() {
+        let nested = |depth: usize| {
+            format!(
+                "{}accountEnabled eq true{}",
+                "(".repeat(depth),
+                ")".repeat(depth)
+            )
+        };
+        assert!(Filter::parse(&nested(MAX_FILTER_DEPTH), &UserSchema).is_ok());
+        let error = Filter::parse(&nested(MAX_FILTER_DEPTH + 1), &UserSchema).unwrap_err();
+        assert_eq!(
+            error.message,
+            "Invalid filter clause: The recursion limit has been exceeded."
+        );
+        let nots = format!(
+            "{}accountEnabled eq true",
+            "not ".repeat(MAX_FILTER_DEPTH + 1)
+        );
+        assert!(Filter::parse(&nots, &UserSchema).is_err());
+        // Siblings do not add up: depth is what is open at once.
+        let siblings = vec![nested(MAX_FILTER_DEPTH); 3].join(" and ");
+        let filter = Filter::parse(&siblings, &UserSchema).unwrap();
+        assert!(matches!(&filter.expr, Expr::And(operands) if operands.len() == 3));
+        let chain = vec!["accountEnabled eq true"; 10_000].join(" or ");
+        let filter = Filter::parse(&chain, &UserSchema).unwrap();
+        assert!(matches!(&filter.expr, Expr::Or(operands) if operands.len() == 10_000));
+    }
 
     #[test]
     fn syntax_and_type_errors_are_graph_errors() {

@@ -15,6 +15,8 @@ mod consistency;
 mod csdl;
 mod deleted_items;
 mod directory;
+mod filter_fuzz;
+mod hardening;
 mod microsoft_clients;
 mod organization;
 mod router;

@@ -71,21 +71,26 @@ async fn unknown_paths_and_methods_get_graph_errors() {
 }
 
 #[tokio::test]
-async fn context_and_next_links_use_the_address_the_caller_used() {
-    let twin = Twin::new(tenant(), config()).unwrap();
+async fn context_and_next_links_use_the_public_url_never_the_host_header_issue_12() {
+    let mut config = config();
+    config.public_url = Some("https://twin.example:8443/".to_owned());
+    let twin = Twin::new(tenant(), config).unwrap();
     let token = token(&twin).await;
+    // `get` sends `Host: twin.test`, which must not reach the links.
     let (status, headers, body) = send(&twin, get("/v1.0/users?$top=2&$select=id", &token)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         body["@odata.context"],
-        "http://twin.test/v1.0/$metadata#users(id)"
+        "https://twin.example:8443/v1.0/$metadata#users(id)"
     );
     assert!(
         body["@odata.nextLink"]
             .as_str()
             .unwrap()
-            .starts_with("http://twin.test/v1.0/users?$top=2&$select=id&$skiptoken=")
+            .starts_with("https://twin.example:8443/v1.0/users?$top=2&$select=id&$skiptoken="),
+        "{body}"
     );
+    assert!(!body.to_string().contains("twin.test"), "{body}");
     assert_eq!(headers.get("OData-Version").unwrap(), "4.0");
     assert!(
         headers
