@@ -187,7 +187,7 @@ rule_ids! {
     GivenNameLength = "givenname-length": "Entra refuses a givenName longer than 64 characters.",
     SurnameLength = "surname-length": "Entra refuses a surname longer than 64 characters.",
     BlankDisplayName = "blank-displayname": "Entra needs a displayName for every user and group.",
-    BlankUserPrincipalName = "blank-upn": "Entra needs a userPrincipalName: without one the user gets `<mailNickname>@<initial domain>`.",
+    BlankUserPrincipalName = "blank-upn": "Entra needs a userPrincipalName: without one Entra Connect exports `sAMAccountName@<AD DNS domain>`, and an unverified domain becomes `<mailNickname>@<initial domain>`.",
     Whitespace = "whitespace": "Leading or trailing spaces: Entra trims them, so the cloud value differs from AD's and comparisons miss.",
     DuplicateAddress = "duplicate-address": "Another object holds this address (userPrincipalName, mail and proxy addresses share one namespace in Entra): the export fails with AttributeValueMustBeUnique or the value is quarantined.",
     DuplicateMailNickname = "duplicate-mailnickname": "Another object has the same mailNickname: Exchange Online needs aliases to be unique.",

@@ -178,11 +178,10 @@ fn domain_problem(domain: &str) -> Option<String> {
     if domain.is_empty() {
         return Some("Nothing comes after the `@`.".to_owned());
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Some(format!("The domain `{domain}` has no top-level domain."));
     }
-    for label in &labels {
+    for label in domain.split('.') {
         if label.is_empty() {
             return Some(format!("The domain `{domain}` has an empty label."));
         }
@@ -526,6 +525,16 @@ pub fn blank_user_principal_name(object: &LintObject) -> Option<Violation> {
 /// `whitespace`: no leading or trailing white space. Proposes the trimmed value (for a proxy address,
 /// the value after its prefix trimmed too).
 pub fn whitespace(value: &str, attribute: Attribute) -> Option<Violation> {
+    // Most values have nothing to trim: decide that without allocating (a million objects, ten values each).
+    let spaced =
+        |text: &str| text.starts_with(char::is_whitespace) || text.ends_with(char::is_whitespace);
+    let inner_spaced = attribute == Attribute::ProxyAddresses
+        && value.split_once(':').is_some_and(|(kind, rest)| {
+            kind.ends_with(char::is_whitespace) || rest.starts_with(char::is_whitespace)
+        });
+    if !spaced(value) && !inner_spaced {
+        return None;
+    }
     let trimmed = if attribute == Attribute::ProxyAddresses {
         match value.trim().split_once(':') {
             Some((kind, rest)) => format!("{}:{}", kind.trim(), rest.trim()),

@@ -1,0 +1,274 @@
+//! `anchorsync lint` through the binary, against the test Samba DC (issue 16): findings read live,
+//! `--fix` applied through `apply`, undone through `undo`.
+
+use anchorsync_testkit::{TestDirectory, add, replace_text};
+use serde_json::Value;
+
+use crate::lab::*;
+
+fn lint_json(lab: &Lab, extra: &[&str]) -> (Option<i32>, Value) {
+    let output = lab
+        .anchorsync()
+        .args(["lint", "--ad", "ad", "--format", "json"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(output.status.code(), Some(0 | 1)),
+        "{}",
+        text(&output)
+    );
+    (
+        output.status.code(),
+        serde_json::from_slice(&output.stdout).unwrap(),
+    )
+}
+
+/// `(dn, attribute, value, rule)` of every finding.
+fn findings(report: &Value) -> Vec<(String, String, String, String)> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| {
+            let field = |name: &str| finding[name].as_str().unwrap_or_default().to_owned();
+            (
+                field("dn"),
+                field("attribute"),
+                field("value"),
+                field("rule"),
+            )
+        })
+        .collect()
+}
+
+async fn values(directory: &TestDirectory, dn: &str, attribute: &str) -> Vec<Vec<u8>> {
+    let mut admin = directory.admin().await;
+    let mut values = directory.read_values(&mut admin, dn, attribute).await;
+    values.sort();
+    values
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lint_fix_applies_through_apply_and_undo_restores_every_byte_issue_16() {
+    let directory = TestDirectory::from_env();
+    let (ou, users) = ad_users(&directory, "lint", 2).await;
+    let (taro, taro_upn) = &users[0];
+    let (hanako, _) = &users[1];
+    let sam = taro_upn.split('@').next().unwrap().to_owned();
+    let mut admin = directory.admin().await;
+    // Taro: a `.` before the `@`, spaces around mailNickname, a parenthesis in a secondary address.
+    let bad_upn = format!("{sam}.@corp.example.com");
+    let bad_nickname = format!(" {sam} ");
+    let bad_proxy = format!("smtp:{sam}(x)@example.com");
+    let primary = format!("SMTP:{sam}@example.com");
+    replace_text(&mut admin, taro, "userPrincipalName", &[&bad_upn]).await;
+    replace_text(&mut admin, taro, "mailNickname", &[&bad_nickname]).await;
+    replace_text(&mut admin, taro, "proxyAddresses", &[&primary, &bad_proxy]).await;
+    // A group whose mail is Hanako's address: a duplicate across objects and attributes.
+    let hanako_address =
+        String::from_utf8(values(&directory, hanako, "proxyAddresses").await[0].clone())
+            .unwrap()
+            .trim_start_matches("SMTP:")
+            .to_owned();
+    let group = format!("CN=Lint Group,{ou}");
+    add(
+        &mut admin,
+        &group,
+        &[
+            ("objectClass", &["group"]),
+            ("displayName", &["Lint Group"]),
+            ("mail", &[&hanako_address]),
+        ],
+    )
+    .await;
+
+    let lab = Lab::new(Some((&directory, &ou)), None);
+    let tenant_file = lab.write(
+        "tenant.json",
+        &serde_json::to_string(&tenant(Vec::new())).unwrap(),
+    );
+    let plan_outcomes = || {
+        let output = lab
+            .anchorsync()
+            .args([
+                "plan",
+                "--ad",
+                "ad",
+                "--cloud",
+                tenant_file.to_str().unwrap(),
+                "--format",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            matches!(output.status.code(), Some(0 | 1)),
+            "{}",
+            text(&output)
+        );
+        let plan: Value = serde_json::from_slice(&output.stdout).unwrap();
+        plan["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|user| {
+                (
+                    user["dn"].as_str().unwrap().to_owned(),
+                    user["outcome"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let outcomes_before = plan_outcomes();
+
+    let (status, report) = lint_json(&lab, &[]);
+    assert_eq!(status, Some(1));
+    let found = findings(&report);
+    let has = |dn: &str, rule: &str| found.iter().any(|(d, _, _, r)| d == dn && r == rule);
+    assert!(has(taro, "upn-dot-before-at"), "{found:?}");
+    assert!(has(taro, "whitespace"), "{found:?}");
+    assert!(has(taro, "proxy-character"), "{found:?}");
+    assert!(has(hanako, "duplicate-address"), "{found:?}");
+    assert!(
+        has(&group, "duplicate-address"),
+        "the group is read too: {found:?}"
+    );
+
+    let before: Vec<Vec<Vec<u8>>> = futures_values(&directory, taro).await;
+
+    // Duplicates are never accepted automatically.
+    let refused = lab
+        .anchorsync()
+        .args(["lint", "--ad", "ad", "--fix"])
+        .arg(lab.folder.path().join("never.json"))
+        .args(["--accept", "duplicate-address"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+
+    let fix_file = lab.folder.path().join("fix.json");
+    let output = lab
+        .anchorsync()
+        .args(["lint", "--ad", "ad", "--format", "json", "--fix"])
+        .arg(&fix_file)
+        .args([
+            "--accept",
+            "whitespace,upn-dot-before-at",
+            "--accept",
+            "proxy-character",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let plan: Value = serde_json::from_slice(&std::fs::read(&fix_file).unwrap()).unwrap();
+    let steps: Vec<&Value> = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|user| user["remediation"]["steps"].as_array().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 3, "{plan:#}");
+    assert!(
+        steps.iter().all(|step| step["target"] == taro.as_str()),
+        "only Taro's values: {plan:#}"
+    );
+
+    // `apply --emit powershell` changes one proxy address, never the whole list.
+    let script = lab.folder.path().join("fix.ps1");
+    let emitted = lab.apply(
+        &fix_file,
+        &["--emit", "powershell", "-o", script.to_str().unwrap()],
+    );
+    assert_eq!(emitted.status.code(), Some(0), "{}", text(&emitted));
+    let script = std::fs::read_to_string(&script).unwrap();
+    assert!(
+        script.contains("Set-AnchorsyncListValue -Identity"),
+        "{script}"
+    );
+
+    let applied = lab.apply(&fix_file, &["--yes"]);
+    assert_eq!(applied.status.code(), Some(0), "{}", text(&applied));
+    assert_eq!(
+        values(&directory, taro, "userPrincipalName").await,
+        vec![format!("{sam}@corp.example.com").into_bytes()]
+    );
+    assert_eq!(
+        values(&directory, taro, "mailNickname").await,
+        vec![sam.clone().into_bytes()]
+    );
+    let mut proxies = vec![
+        primary.clone().into_bytes(),
+        format!("smtp:{sam}x@example.com").into_bytes(),
+    ];
+    proxies.sort();
+    assert_eq!(values(&directory, taro, "proxyAddresses").await, proxies);
+
+    // Lint again: none of the fixed findings, the duplicate still there; plan: no new conflict.
+    let (_, after) = lint_json(&lab, &[]);
+    let found_after = findings(&after);
+    for rule in ["upn-dot-before-at", "whitespace", "proxy-character"] {
+        assert!(
+            !found_after
+                .iter()
+                .any(|(d, _, _, r)| d == taro && r == rule),
+            "{rule}: {found_after:?}"
+        );
+    }
+    assert!(
+        found_after
+            .iter()
+            .any(|(d, _, _, r)| d == hanako && r == "duplicate-address")
+    );
+    assert_eq!(plan_outcomes(), outcomes_before);
+
+    // Undo: every value back, byte for byte.
+    let runs = lab.runs();
+    let id = runs[0]["id"].as_str().unwrap().to_owned();
+    let undo = lab
+        .anchorsync()
+        .args(["undo", &id, "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(undo.status.code(), Some(0), "{}", text(&undo));
+    assert_eq!(futures_values(&directory, taro).await, before);
+}
+
+/// Taro's three fixed attributes, each sorted.
+async fn futures_values(directory: &TestDirectory, dn: &str) -> Vec<Vec<Vec<u8>>> {
+    let mut all = Vec::new();
+    for attribute in ["userPrincipalName", "mailNickname", "proxyAddresses"] {
+        all.push(values(directory, dn, attribute).await);
+    }
+    all
+}
+
+#[test]
+fn bad_input_is_an_error_naming_the_problem_issue_16() {
+    let lab = Lab::new(None, None);
+    let ldif = lab.write(
+        "users.ldif",
+        "dn: CN=Taro,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Taro\ndisplayName: Taro\nuserPrincipalName: taro@example.com\n",
+    );
+    let output = lab
+        .anchorsync()
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--ignore",
+            "no-such-rule",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("`--ignore no-such-rule` names no rule")
+    );
+    let clean = lab
+        .anchorsync()
+        .args(["lint", "--ad", ldif.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
+}
