@@ -272,3 +272,55 @@ fn bad_input_is_an_error_naming_the_problem_issue_16() {
         .unwrap();
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
 }
+
+#[test]
+fn lint_format_html_filters_in_chromium_and_fetches_nothing_issue_16() {
+    let lab = Lab::new(None, None);
+    let ldif = lab.write(
+        "users.ldif",
+        "dn: CN=Taro <b>x</b>,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Taro\ndisplayName: Taro\nuserPrincipalName: taro.@example.com\n\n\
+         dn: CN=Hanako,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Hanako\ndisplayName: Hanako\nuserPrincipalName: hanako@corp.local\n\
+         proxyAddresses: smtp:taro.@example.com\n",
+    );
+    let page = lab.folder.path().join("lint.html");
+    let output = lab
+        .anchorsync()
+        .args(["lint", "--ad", ldif.to_str().unwrap(), "--format", "html", "-o", page.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+
+    let browser = crate::browser::Browser::start();
+    let url = browser.open_file(&page);
+    let rows = || -> usize {
+        browser
+            .run(
+                "return [...document.querySelectorAll('#finding-table tbody tr')].filter((tr) => !tr.hidden).length;",
+                serde_json::json!([]),
+            )
+            .as_u64()
+            .unwrap() as usize
+    };
+    browser.wait_for(
+        "the findings are counted",
+        "return document.getElementById('shown').textContent.endsWith('findings shown');",
+        serde_json::json!([]),
+    );
+    let all = rows();
+    assert!(all >= 4, "{all}");
+    // The DN is text, not markup.
+    let cell = browser.run(
+        "return [...document.querySelectorAll('#finding-table tbody td code')].map((c) => c.textContent).join('\\n');",
+        serde_json::json!([]),
+    );
+    assert!(cell.as_str().unwrap().contains("<b>x</b>"), "{cell}");
+    let input = browser.find("#finding-filter");
+    browser.type_into(&input, "upn-tld");
+    browser.wait_for(
+        "one finding is left",
+        "return document.getElementById('shown').textContent.startsWith('1 of');",
+        serde_json::json!([]),
+    );
+    assert_eq!(rows(), 1);
+    crate::html_report::assert_quiet_and_offline(&browser, &url);
+}
