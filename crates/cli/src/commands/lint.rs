@@ -111,15 +111,11 @@ pub fn check(
     });
     let excepted = before - report.findings.len();
     // Sorted by DN, then as the core orders one object's findings: the same input gives the same bytes.
-    report.findings.sort_by(|a, b| {
-        let dn = |finding: &Finding| {
-            objects
-                .get(finding.object)
-                .map(|object| object.dn.to_lowercase())
-        };
-        dn(a)
-            .cmp(&dn(b))
-            .then_with(|| (a.attribute, a.rule, &a.value).cmp(&(b.attribute, b.rule, &b.value)))
+    report.findings.sort_by_cached_key(|finding| {
+        let dn = objects
+            .get(finding.object)
+            .map(|object| object.dn.to_lowercase());
+        (dn, finding.attribute, finding.rule, finding.value.clone())
     });
     Linted {
         objects,

@@ -342,10 +342,17 @@ fn check_new_conflicts(linted: &Linted, fixes: &[ValueFix]) -> anyhow::Result<()
             .objects
             .get(fix.object)
             .map_or("", |object| object.dn.as_str());
-        if matches!(
-            fix.attribute,
-            Attribute::UserPrincipalName | Attribute::Mail | Attribute::ProxyAddresses
-        ) {
+        // A fix that keeps the key (trimming spaces, changing case) causes no conflict of its own.
+        let same_key = anchorsync_core::engine::index::eq_folded(
+            address_key(fix.attribute, after),
+            address_key(fix.attribute, &fix.before),
+        );
+        if !same_key
+            && matches!(
+                fix.attribute,
+                Attribute::UserPrincipalName | Attribute::Mail | Attribute::ProxyAddresses
+            )
+        {
             if let Some(holder) = index.other_holder(fix.attribute, after, fix.object) {
                 anyhow::bail!(
                     "the fix of `{dn}` would write `{after}` to {}, which {holder} holds; nothing was written",
