@@ -160,7 +160,7 @@ mod tests {
         assert!(page.contains("CN=&lt;script&gt;alert(1)&lt;/script&gt;,DC=corp"));
         assert!(!page.contains("<script>alert"));
         assert!(page.contains("a&amp;b@example.com"));
-        assert!(page.contains("default-src 'none'"));
+        assert!(page.contains("Content-Security-Policy\" content=\"default-src"));
         assert!(page.contains("<code>upn-character</code></dt><dd>1</dd>"));
         assert!(!page.contains("upn-length</code></dt>"));
         assert!(!page.contains("http://") && !page.contains("https://"));
