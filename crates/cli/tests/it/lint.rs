@@ -285,7 +285,15 @@ fn lint_format_html_filters_in_chromium_and_fetches_nothing_issue_16() {
     let page = lab.folder.path().join("lint.html");
     let output = lab
         .anchorsync()
-        .args(["lint", "--ad", ldif.to_str().unwrap(), "--format", "html", "-o", page.to_str().unwrap()])
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--format",
+            "html",
+            "-o",
+            page.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1), "{}", text(&output));
