@@ -332,3 +332,201 @@ fn lint_format_html_filters_in_chromium_and_fetches_nothing_issue_16() {
     assert_eq!(rows(), 1);
     crate::html_report::assert_quiet_and_offline(&browser, &url);
 }
+
+#[test]
+fn an_edited_findings_csv_becomes_the_fixes_and_duplicates_need_a_decision_issue_16() {
+    let lab = Lab::new(None, None);
+    let ldif = lab.write(
+        "users.ldif",
+        "dn: CN=Taro,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Taro\ndisplayName: Taro\n\
+         userPrincipalName: taro@example.com\nproxyAddresses: SMTP:taro@example.com\nproxyAddresses: smtp:info@example.com\n\n\
+         dn: CN=Info,OU=Groups,DC=corp\nobjectClass: group\ncn: Info\ndisplayName: Info\nmail: info@example.com\n\n\
+         dn: CN=Hanako,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Hanako\ndisplayName: Hanako\n\
+         userPrincipalName: hanako@example.com\nmailNickname: hana ko\n",
+    );
+    let csv_path = lab.folder.path().join("findings.csv");
+    let output = lab
+        .anchorsync()
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--format",
+            "csv",
+            "-o",
+            csv_path.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let csv = std::fs::read_to_string(&csv_path).unwrap();
+    // The administrator removes Taro's copy of the group's address and edits Hanako's alias by hand.
+    let edited: Vec<String> = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .map(|line| {
+            if line.starts_with("\"CN=Taro,") && line.contains("smtp:info@example.com") {
+                // `proposed` stays empty, ACTION `remove`, UPDATE empty.
+                format!("{},remove,", &line[..line.len() - 2])
+            } else if line.starts_with("\"CN=Hanako,") && line.contains("mailnickname-character") {
+                let cut = line.rfind(",,").unwrap();
+                format!("{},edit,hanako.y", &line[..cut])
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect();
+    let actions = lab.write("actions.csv", &edited.join("\r\n"));
+    let fix = lab.folder.path().join("fix.json");
+    let output = lab
+        .anchorsync()
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--fix",
+            fix.to_str().unwrap(),
+            "--actions",
+        ])
+        .arg(&actions)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let plan: Value = serde_json::from_slice(&std::fs::read(&fix).unwrap()).unwrap();
+    let steps: Vec<(String, String, Value, Value)> = plan["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|user| user["remediation"]["steps"].as_array().unwrap().clone())
+        .map(|step| {
+            (
+                step["target"].as_str().unwrap().to_owned(),
+                step["attribute"].as_str().unwrap().to_owned(),
+                step["before"].clone(),
+                step["after"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            (
+                "CN=Hanako,OU=Tokyo,DC=corp".to_owned(),
+                "mailNickname".to_owned(),
+                "hana ko".into(),
+                "hanako.y".into()
+            ),
+            (
+                "CN=Taro,OU=Tokyo,DC=corp".to_owned(),
+                "proxyAddresses".to_owned(),
+                "smtp:info@example.com".into(),
+                Value::Null
+            ),
+        ],
+        "{plan:#}"
+    );
+
+    // An edit to a value another object holds is refused, naming both, and no plan is written.
+    let conflicting: Vec<String> = edited
+        .iter()
+        .map(|line| line.replace(",remove,", ",edit,"))
+        .map(|line| {
+            if line.starts_with("\"CN=Taro,") && line.contains(",edit,") {
+                format!("{line}smtp:hanako@example.com")
+            } else {
+                line
+            }
+        })
+        .collect();
+    let actions = lab.write("conflicting.csv", &conflicting.join("\r\n"));
+    let refused_plan = lab.folder.path().join("refused.json");
+    let output = lab
+        .anchorsync()
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--fix",
+            refused_plan.to_str().unwrap(),
+            "--actions",
+        ])
+        .arg(&actions)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("which another AD object holds"),
+        "{}",
+        text(&output)
+    );
+    assert!(!refused_plan.exists());
+}
+
+#[test]
+fn with_the_tenant_unmatched_cloud_users_collide_and_unverified_suffixes_are_named_issue_16() {
+    let lab = Lab::new(None, None);
+    let ldif = lab.write(
+        "users.ldif",
+        &format!(
+            "dn: CN=Taro,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Taro\ndisplayName: Taro\n\
+             userPrincipalName: taro@{MANAGED}\nmailNickname: taro\n\n\
+             dn: CN=Jiro,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Jiro\ndisplayName: Jiro\n\
+             userPrincipalName: jiro@partner.example.org\nmailNickname: jiro\n"
+        ),
+    );
+    // A cloud user with another UPN holds Taro's UPN as a secondary address: no AD user matches it.
+    let mut cloud = cloud_user(
+        "10000000-0000-4000-8000-000000000001",
+        &format!("someone@{MANAGED}"),
+        None,
+    );
+    cloud["proxyAddresses"] = serde_json::json!([
+        format!("SMTP:someone@{MANAGED}"),
+        format!("smtp:TARO@{MANAGED}")
+    ]);
+    let tenant_file = lab.write(
+        "tenant.json",
+        &serde_json::to_string(&tenant(vec![cloud])).unwrap(),
+    );
+    let output = lab
+        .anchorsync()
+        .args([
+            "lint",
+            "--ad",
+            ldif.to_str().unwrap(),
+            "--cloud",
+            tenant_file.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let found = findings(&report);
+    assert!(
+        found.iter().any(|(dn, _, _, rule)| dn == "CN=Taro,OU=Tokyo,DC=corp" && rule == "duplicate-address"),
+        "{found:?}"
+    );
+    let unverified = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["rule"] == "upn-unverified-domain")
+        .unwrap();
+    assert_eq!(unverified["dn"], "CN=Jiro,OU=Tokyo,DC=corp");
+    assert!(
+        unverified["why"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`jiro@{INITIAL}`")),
+        "{unverified}"
+    );
+    // Without the tenant, neither is known.
+    let output = lab
+        .anchorsync()
+        .args(["lint", "--ad", ldif.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+}
