@@ -83,6 +83,20 @@ async fn a_lint_fix_applies_through_apply_and_undo_restores_every_byte_issue_16(
     )
     .await;
 
+    // A contact holding Hanako's address as a proxy address: contacts are read too.
+    let contact = format!("CN=Lint Contact,{ou}");
+    let contact_proxy = format!("smtp:{hanako_address}");
+    add(
+        &mut admin,
+        &contact,
+        &[
+            ("objectClass", &["contact"]),
+            ("displayName", &["Lint Contact"]),
+            ("proxyAddresses", &[&contact_proxy]),
+        ],
+    )
+    .await;
+
     let lab = Lab::new(Some((&directory, &ou)), None);
     let tenant_file = lab.write(
         "tenant.json",
@@ -133,6 +147,10 @@ async fn a_lint_fix_applies_through_apply_and_undo_restores_every_byte_issue_16(
     assert!(
         has(&group, "duplicate-address"),
         "the group is read too: {found:?}"
+    );
+    assert!(
+        has(&contact, "duplicate-address"),
+        "the contact is read too: {found:?}"
     );
 
     let before: Vec<Vec<Vec<u8>>> = futures_values(&directory, taro).await;
