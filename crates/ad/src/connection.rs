@@ -182,6 +182,17 @@ impl AdConnection {
         self.search_scope(&filter, reporter).await
     }
 
+    /// Reads what `anchorsync lint` checks: every user in scope (as [`Self::read_users`] selects them),
+    /// and every group and contact under the base DNs that holds `mail` or `proxyAddresses` (they share
+    /// the address namespace with users in Entra). The configured filter and group narrow the users only.
+    pub async fn read_lint_objects(
+        &mut self,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<DirectoryEntry>, Error> {
+        let filter = lint_filter(&self.config);
+        self.search_scope(&filter, reporter).await
+    }
+
     /// Reads every user in scope like [`Self::read_users`], handing each entry to `each` as it arrives
     /// instead of collecting them, so that a caller can keep a compact form.
     pub async fn read_users_each(
@@ -284,6 +295,14 @@ impl AdConnection {
     pub async fn unbind(mut self) {
         let _ = self.ldap.unbind().await;
     }
+}
+
+/// The users of [`scope_filter`], or a group or contact holding `mail` or `proxyAddresses`.
+pub fn lint_filter(config: &AdConfig) -> String {
+    format!(
+        "(|{}(&(objectClass=group)(|(mail=*)(proxyAddresses=*)))(&(objectClass=contact)(|(mail=*)(proxyAddresses=*))))",
+        scope_filter(config)
+    )
 }
 
 /// `(&(objectCategory=person)(objectClass=user)<filter><group>)`.
@@ -398,5 +417,17 @@ mod tests {
              (memberOf:1.2.840.113556.1.4.1941:=CN=Sales \\28JP\\29\\5c, All,OU=Groups,DC=corp))"
         );
         assert!(ldap3::parse_filter(scope_filter(&config)).is_ok());
+    }
+
+    #[test]
+    fn the_lint_filter_adds_groups_and_contacts_that_hold_addresses_issue_16() {
+        let mut config = AdConfig::new("ldaps://dc1", "svc");
+        config.filter = Some("(department=Sales)".into());
+        let filter = lint_filter(&config);
+        assert!(
+            filter.starts_with("(|(&(objectCategory=person)(objectClass=user)(department=Sales))")
+        );
+        assert!(filter.contains("(&(objectClass=contact)(|(mail=*)(proxyAddresses=*)))"));
+        assert!(ldap3::parse_filter(filter).is_ok());
     }
 }

@@ -147,6 +147,27 @@ pub enum Command {
                       anchorsync verify --ad users.ldif --cloud tenant.json --hac export.csv --hac-column immutableId=\"Federation ID\""
     )]
     Verify(VerifyArgs),
+    /// Check AD's users, and the groups and contacts holding addresses, against the rules Entra
+    /// applies: the data-quality check IdFix did, with the duplicates it never saw.
+    ///
+    /// Rules (each has an id for `--ignore` and the exception file): Graph's lengths per attribute;
+    /// userPrincipalName characters, 113 characters with at most 64 before the `@` and 48 after, no `.`
+    /// before the `@`; mailNickname and sAMAccountName characters; proxy addresses by type; SMTP format
+    /// and top-level domains (a bundled list, extended with `--tld-file`); blanks Entra needs; leading and
+    /// trailing spaces; with `--cloud`, UPN suffixes the tenant has not verified; and duplicates of UPN,
+    /// mail and every proxy address across attributes and objects (an `smtp:` address equal to another
+    /// user's UPN is one), within AD and, with `--cloud`, against cloud objects no AD user matches. The
+    /// objects IdFix skips (krbtgt, system mailboxes, critical system objects…) are skipped. Each
+    /// finding has the object, attribute, value, rule, why, and a proposed value where one is safe
+    /// (never for a duplicate). `--fix FILE` writes the accepted fixes as a plan `apply` carries out.
+    /// Exit status 0 when nothing is found, 1 when something is, 2 on bad input.
+    #[command(after_help = "Examples:\n  anchorsync lint --ad users.ldif\n  \
+                      anchorsync lint --ad ad --cloud graph --format html -o lint.html\n  \
+                      anchorsync lint --ad users.ldif --format csv -o findings.csv\n  \
+                      anchorsync lint --ad ad --fix fixes.json --accept whitespace --accept upn-dot-before-at\n  \
+                      anchorsync lint --ad ad --fix fixes.json --actions findings.csv   # ACTION column: keep, remove, edit\n  \
+                      anchorsync apply fixes.json --yes")]
+    Lint(LintArgs),
     /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
     ///
     /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
@@ -504,6 +525,68 @@ pub struct SnapshotAdArgs {
     /// The state database that keeps the delta cookie per source (server and base DNs).
     #[arg(long, value_name = "FILE")]
     pub state: Option<std::path::PathBuf>,
+}
+
+/// How `lint` writes its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LintFormat {
+    /// Counts per rule, then each finding, for a terminal.
+    #[default]
+    Table,
+    /// Every finding (docs/lint-format.md).
+    Json,
+    /// One row per finding with ACTION and UPDATE columns to fill in for `--actions` (UTF-8 with BOM,
+    /// CRLF, for Excel).
+    Csv,
+    /// One self-contained page in the plan report's style: counts per rule, a filterable table.
+    Html,
+}
+
+/// `anchorsync lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The on-premises objects, read as `plan` reads `--ad`: an LDIF or Export-Csv file, or `ad` for
+    /// the live directory of `anchorsync.toml`'s `[ad]` section (an `ldaps://` URL names one server of
+    /// it instead). Live, users are those `plan` reads; groups and contacts holding `mail` or
+    /// `proxyAddresses` under the base DNs are added.
+    #[arg(long, value_name = "SRC")]
+    pub ad: String,
+    /// The tenant, read as `plan` reads `--cloud`: adds the unverified-UPN-suffix rule and compares
+    /// AD's addresses with the cloud users no AD user matches.
+    #[arg(long, value_name = "SRC")]
+    pub cloud: Option<String>,
+    /// With `--cloud`: the AD attribute that holds the sourceAnchor, to tell which cloud users AD matches.
+    #[arg(long, value_name = "A", default_value = "mS-DS-ConsistencyGuid")]
+    pub anchor_attribute: String,
+    /// Leave out this rule's findings (its id, as in the report); repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub ignore: Vec<String>,
+    /// A file of per-object exceptions: each line `RULE DN` (`*` for every rule of that object);
+    /// `#` starts a comment line.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
+    /// More top-level domains, one a line (the bundled list is the Public Suffix List's).
+    #[arg(long, value_name = "FILE")]
+    pub tld_file: Option<PathBuf>,
+    /// Write the accepted fixes to FILE as a plan for `apply` (compare-and-set, journaled, undoable).
+    /// Needs `--accept` or `--actions`. Duplicates are never fixed automatically.
+    #[arg(long, value_name = "FILE")]
+    pub fix: Option<PathBuf>,
+    /// With `--fix`: accept the proposed value of this rule's findings (`all` for every rule);
+    /// repeatable.
+    #[arg(long, value_name = "RULE|all", requires = "fix")]
+    pub accept: Vec<String>,
+    /// With `--fix`: the findings CSV (`--format csv`) with its ACTION column filled in: `keep`
+    /// (or empty) does nothing, `remove` clears the value (one value of proxyAddresses), `edit` writes the
+    /// UPDATE column.
+    #[arg(long, value_name = "FILE", requires = "fix")]
+    pub actions: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: LintFormat,
+    /// Write to this file instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// How `plan` writes its result.

@@ -156,6 +156,85 @@ fn read_ad_live(
         .collect()
 }
 
+/// Reads what `lint` checks from the same `--ad` source `plan` reads: the users, and the groups and
+/// contacts that hold `mail` or `proxyAddresses`, as entries with the attributes lint needs
+/// ([`anchorsync_core::lint::LINT_ATTRIBUTES`] besides the standard ones). A file is read whole.
+pub fn read_ad_entries(
+    source: &AdSource,
+    settings: &Settings,
+) -> anyhow::Result<Vec<anchorsync_core::directory::DirectoryEntry>> {
+    use anchorsync_ad::file::{FileFormat, detect_format, read_text_bytes};
+    use anchorsync_core::lint::{LINT_ATTRIBUTES, ObjectKind};
+    let path = match source {
+        AdSource::File(path) => path,
+        AdSource::Live { url } => return read_ad_entries_live(url.as_deref(), settings),
+    };
+    let context = || format!("reading the AD objects from `{}`", path.display());
+    let bytes = read_text_bytes(path).with_context(context)?;
+    let name = path.display().to_string();
+    let entries = match detect_format(&bytes) {
+        Some(FileFormat::Ldif) => anchorsync_ad::ldif::read_entries(&bytes, &name)
+            .with_context(context)?
+            .into_iter()
+            .map(|read| read.entry)
+            .collect::<Vec<_>>(),
+        Some(FileFormat::ExportCsv) => {
+            let extra: Vec<String> = LINT_ATTRIBUTES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect();
+            anchorsync_ad::export_csv::read_entries(&bytes, &name, &extra)
+                .with_context(context)?
+                .into_iter()
+                .map(|read| read.entry)
+                .collect()
+        }
+        None => {
+            return Err(anyhow::anyhow!(
+                "`{}` is neither LDIF nor an Export-Csv file",
+                path.display()
+            ));
+        }
+    };
+    Ok(entries
+        .into_iter()
+        .filter(|entry| ObjectKind::of_entry(entry).is_some())
+        .collect())
+}
+
+fn read_ad_entries_live(
+    url: Option<&str>,
+    settings: &Settings,
+) -> anyhow::Result<Vec<anchorsync_core::directory::DirectoryEntry>> {
+    let mut ad = settings.ad()?;
+    if let Some(url) = url {
+        ad.servers = vec![url.to_owned()];
+    }
+    for name in anchorsync_core::lint::LINT_ATTRIBUTES {
+        if !ad
+            .attributes
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(name))
+        {
+            ad.attributes.push((*name).to_owned());
+        }
+    }
+    let password = ad.password().context("cannot read the AD bind password")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let reporter = crate::progress::StderrReporter::from_env();
+    let entries = runtime.block_on(async {
+        let mut connection =
+            anchorsync_ad::AdConnection::connect(&ad, &password, &reporter).await?;
+        let entries = connection.read_lint_objects(&reporter).await;
+        connection.unbind().await;
+        entries
+    })?;
+    Ok(entries)
+}
+
 /// Where a plan's sides were read from, as the plan records them for `apply`: the file as given, or the
 /// configured server, base DNs, Graph root and tenant id. A snapshot file's tenant id is its
 /// `onPremisesSynchronization` id. A live side whose configuration is unusable is an error: a plan

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod engine;
 pub mod hint;
 pub mod identifier;
+pub mod lint;
 pub mod progress;
 pub mod remediation;
 pub mod secret;

@@ -31,6 +31,9 @@ pub enum Strategy {
     HardCloud,
     /// Clear the cloud onPremisesImmutableId: the first sync soft-matches by SMTP address or UPN.
     Soft,
+    /// The data-quality fixes `anchorsync lint --fix` writes (AD values only); not a `plan --strategy`.
+    #[cfg_attr(feature = "clap", value(skip))]
+    Lint,
 }
 
 impl Strategy {
@@ -40,6 +43,7 @@ impl Strategy {
             Self::HardAd => "hard-ad",
             Self::HardCloud => "hard-cloud",
             Self::Soft => "soft",
+            Self::Lint => "lint",
         }
     }
 }
@@ -105,17 +109,21 @@ pub enum StepPurpose {
     FederatedUpnBack,
     /// Switch one of the tenant's synchronisation features (`tenant matching`); never in a plan file.
     SetTenantFeature,
+    /// Replace, add or remove one value of an AD object's attribute (`lint --fix`): for a multi-valued
+    /// attribute (proxyAddresses) only that value, the others untouched.
+    LintFix,
 }
 
 impl StepPurpose {
     /// Every purpose, for parsing.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::SetAnchor,
         Self::SetImmutableId,
         Self::ClearImmutableId,
         Self::FederatedUpnAway,
         Self::FederatedUpnBack,
         Self::SetTenantFeature,
+        Self::LintFix,
     ];
 
     /// The name in JSON and in the journal.
@@ -127,6 +135,7 @@ impl StepPurpose {
             Self::FederatedUpnAway => "federated-upn-away",
             Self::FederatedUpnBack => "federated-upn-back",
             Self::SetTenantFeature => "set-tenant-feature",
+            Self::LintFix => "lint-fix",
         }
     }
 
@@ -145,6 +154,7 @@ impl StepPurpose {
             Self::FederatedUpnAway => Self::FederatedUpnBack,
             Self::FederatedUpnBack => Self::FederatedUpnAway,
             Self::SetTenantFeature => Self::SetTenantFeature,
+            Self::LintFix => Self::LintFix,
         }
     }
 

@@ -271,7 +271,7 @@ fn check_step(
         return Err("the target is empty".to_owned());
     }
     let expected_system = match step.purpose {
-        StepPurpose::SetAnchor => StepSystem::Ad,
+        StepPurpose::SetAnchor | StepPurpose::LintFix => StepSystem::Ad,
         StepPurpose::SetTenantFeature => {
             return Err(
                 "a plan does not switch tenant features; `anchorsync tenant matching` does"
@@ -322,6 +322,17 @@ fn check_ad_step(step: &RemediationStep) -> Result<(), String> {
     }
     if step.after.is_absent() && step.before.is_absent() {
         return Err("`before` and `after` are both empty: nothing to do".to_owned());
+    }
+    if step.purpose == StepPurpose::LintFix
+        && (is_binary_attribute(&step.attribute)
+            || ["distinguishedName", "objectSid", "cn", "name"]
+                .iter()
+                .any(|name| name.eq_ignore_ascii_case(&step.attribute)))
+    {
+        return Err(format!(
+            "a `lint-fix` step changes text attributes, not `{}`",
+            step.attribute
+        ));
     }
     Ok(())
 }
@@ -391,7 +402,7 @@ fn check_cloud_step(
             upn_value(&step.before)?;
             upn_value(&step.after)?;
         }
-        StepPurpose::SetAnchor | StepPurpose::SetTenantFeature => {}
+        StepPurpose::SetAnchor | StepPurpose::SetTenantFeature | StepPurpose::LintFix => {}
     }
     Ok(())
 }

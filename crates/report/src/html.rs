@@ -248,7 +248,7 @@ struct OutcomeRow<'a> {
     count: usize,
 }
 
-fn write_inputs(out: &mut String, inputs: &[ReportInput]) {
+pub(crate) fn write_inputs(out: &mut String, inputs: &[ReportInput]) {
     if inputs.is_empty() {
         return;
     }
@@ -544,7 +544,11 @@ fn write_footer(out: &mut String, plan: &Value) {
 
 /// Copies `template` to `out`, replacing each `{{name}}` with what `value` writes for it. One pass over
 /// the template only: text that a value brings in (a DN containing `{{script}}`) is never expanded.
-fn fill_template(template: &str, out: &mut String, mut value: impl FnMut(&str, &mut String)) {
+pub(crate) fn fill_template(
+    template: &str,
+    out: &mut String,
+    mut value: impl FnMut(&str, &mut String),
+) {
     let mut rest = template;
     while let Some(start) = rest.find("{{") {
         let (before, after) = rest.split_at(start);
@@ -587,7 +591,7 @@ fn json_in_script(value: &Value) -> String {
 }
 
 /// Text for HTML element content and quoted attribute values.
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -603,7 +607,7 @@ fn escape_html(text: &str) -> String {
 }
 
 /// A CSP source expression allowing exactly this inline script or style.
-fn csp_hash(text: &str) -> String {
+pub(crate) fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     format!(
         "sha256-{}",

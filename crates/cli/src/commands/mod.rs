@@ -8,6 +8,7 @@ mod convert;
 #[allow(clippy::indexing_slicing)]
 mod demo;
 mod generate;
+mod lint;
 pub(crate) mod plan;
 mod runs;
 mod snapshot;
@@ -32,6 +33,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Generate(args) => generate::run(&args),
         Command::Twin(command) => twin::run(command),
         Command::Verify(args) => verify::run(&args, &settings()?),
+        Command::Lint(args) => lint::run(&args, &settings()?),
         Command::Demo(args) => {
             let data_dir = cli.data_dir.as_deref().filter(|_| !cli.data_dir_from_env);
             demo::run(&args, data_dir)

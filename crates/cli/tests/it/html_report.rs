@@ -128,7 +128,7 @@ fn type_filter(browser: &Browser, id: &str, text: &str) {
 
 /// Every console message is an error here: a clean page logs nothing. Every network request must be the
 /// report itself.
-fn assert_quiet_and_offline(browser: &Browser, url: &str) {
+pub(crate) fn assert_quiet_and_offline(browser: &Browser, url: &str) {
     let console: Vec<String> = browser
         .console()
         .into_iter()

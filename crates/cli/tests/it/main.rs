@@ -21,6 +21,7 @@ mod generate;
 mod html_report;
 mod journal_v2;
 mod lab;
+mod lint;
 mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;

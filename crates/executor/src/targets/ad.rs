@@ -7,7 +7,7 @@
 
 use anchorsync_ad::AdConnection;
 use anchorsync_core::directory::is_binary_attribute;
-use anchorsync_core::remediation::{StepSystem, StepValue};
+use anchorsync_core::remediation::{StepPurpose, StepSystem, StepValue};
 use anchorsync_store::Step;
 use tokio::sync::Mutex;
 
@@ -45,6 +45,11 @@ pub fn ad_value(attribute: &str, bytes: Vec<u8>) -> StepValue {
         Ok(text) => StepValue::Text(text),
         Err(error) => StepValue::Bytes(error.into_bytes()),
     }
+}
+
+/// The multi-valued attributes a `lint-fix` step changes one value of.
+fn is_multi_valued(attribute: &str) -> bool {
+    attribute.eq_ignore_ascii_case("proxyAddresses")
 }
 
 fn unsupported(step: &Step) -> TargetError {
@@ -132,8 +137,32 @@ impl Target for DirectoryTarget {
         }
     }
 
-    /// Byte for byte, as the directory stores them.
-    fn holds(&self, _step: &Step, observed: &Observed, expected: &StepValue) -> bool {
+    /// Byte for byte, as the directory stores them. A `lint-fix` step of a multi-valued attribute
+    /// (proxyAddresses) changes one value and leaves the others: its `before` holds when that value is
+    /// there (or, adding, when the new one is not yet), its `after` when the new value is there and the
+    /// old one gone (or, removing, when the old one is gone).
+    fn holds(&self, step: &Step, observed: &Observed, expected: &StepValue) -> bool {
+        if step.purpose == StepPurpose::LintFix
+            && let Some(change) = step.change()
+            && is_multi_valued(&change.attribute)
+        {
+            let values: &[StepValue] = match observed {
+                Observed::One(StepValue::Absent) => &[],
+                Observed::One(value) => std::slice::from_ref(value),
+                Observed::Several(values) => values,
+            };
+            let present = |value: &StepValue| {
+                values
+                    .iter()
+                    .any(|held| held.as_bytes() == value.as_bytes())
+            };
+            let (gone, there) = if expected == &change.after {
+                (&change.before, &change.after)
+            } else {
+                (&change.after, &change.before)
+            };
+            return (gone.is_absent() || !present(gone)) && (there.is_absent() || present(there));
+        }
         matches!(observed, Observed::One(current) if current.as_bytes() == expected.as_bytes())
     }
 }

@@ -194,6 +194,43 @@ fn ad_powershell(plan: &PlanFile, header: &str) -> String {
          }}\n",
         ps_comment(header)
     );
+    let lint_fixes = plan
+        .users
+        .iter()
+        .flat_map(|user| &user.steps)
+        .any(|step| step.purpose == StepPurpose::LintFix);
+    if lint_fixes {
+        // `lint --fix` changes groups and contacts too (Get-ADObject, not Get-ADUser), and one value of
+        // proxyAddresses at a time (-Remove and -Add, never -Replace, which would drop the others).
+        script.push_str(
+            "\n\
+             function Set-AnchorsyncObjectValue([string]$Identity, [string]$Attribute, $Expected, $New) {\n\
+             \x20   $value = (Get-ADObject -Identity $Identity -Properties $Attribute).$Attribute\n\
+             \x20   $current = if ($null -eq $value) { $null } else { 'text:' + [string]$value }\n\
+             \x20   if ($current -cne $Expected) {\n\
+             \x20       throw \"$Attribute of $Identity is '$current', not '$Expected' as planned; nothing was written\"\n\
+             \x20   }\n\
+             \x20   if ($null -eq $New) { Set-ADObject -Identity $Identity -Clear $Attribute }\n\
+             \x20   else { Set-ADObject -Identity $Identity -Replace @{ $Attribute = $New } }\n\
+             \x20   Write-Host \"done: $Attribute of $Identity\"\n\
+             }\n\
+             \n\
+             function Set-AnchorsyncListValue([string]$Identity, [string]$Attribute, $Expected, $New) {\n\
+             \x20   $values = @((Get-ADObject -Identity $Identity -Properties $Attribute).$Attribute)\n\
+             \x20   if ($null -ne $Expected -and -not ($values -ccontains $Expected)) {\n\
+             \x20       throw \"$Attribute of $Identity no longer holds '$Expected' as planned; nothing was written\"\n\
+             \x20   }\n\
+             \x20   if ($null -ne $New -and ($values -ccontains $New)) {\n\
+             \x20       throw \"$Attribute of $Identity already holds '$New'; nothing was written\"\n\
+             \x20   }\n\
+             \x20   $change = @{}\n\
+             \x20   if ($null -ne $Expected) { $change.Remove = @{ $Attribute = $Expected } }\n\
+             \x20   if ($null -ne $New) { $change.Add = @{ $Attribute = $New } }\n\
+             \x20   Set-ADObject -Identity $Identity @change\n\
+             \x20   Write-Host \"done: one value of $Attribute of $Identity\"\n\
+             }\n",
+        );
+    }
     for user in &plan.users {
         let steps: Vec<&RemediationStep> = user
             .steps
@@ -205,12 +242,24 @@ fn ad_powershell(plan: &PlanFile, header: &str) -> String {
         }
         let _ = writeln!(script, "\n# {}\ntry {{", ps_comment(&user.dn));
         for step in steps {
+            let function = match step.purpose {
+                StepPurpose::LintFix if step.attribute.eq_ignore_ascii_case("proxyAddresses") => {
+                    "Set-AnchorsyncListValue"
+                }
+                StepPurpose::LintFix => "Set-AnchorsyncObjectValue",
+                _ => "Set-AnchorsyncValue",
+            };
             let _ = writeln!(
                 script,
-                "    Set-AnchorsyncValue -Identity {} -Attribute {} -Expected {} -New {}",
+                "    {function} -Identity {} -Attribute {} -Expected {} -New {}",
                 ps_quote(&step.target),
                 ps_quote(&step.attribute),
-                ad_expected(&step.before),
+                // The list function compares one value as it is; the others compare `text:`-tagged values.
+                if function == "Set-AnchorsyncListValue" {
+                    ad_new(&step.before)
+                } else {
+                    ad_expected(&step.before)
+                },
                 ad_new(&step.after)
             );
         }

@@ -69,6 +69,11 @@ pub fn steps_for(
             hard_cloud_refusal(context, pair).map(|anchor| hard_cloud_steps(context, pair, anchor))
         }
         Strategy::Soft => soft_refusal(context, pair).map(|()| soft_steps(pair)),
+        // Lint's fixes are data-quality changes `lint --fix` writes, not a way to pair identities.
+        Strategy::Lint => Err(Refusal::new(
+            "`lint` fixes are written by `anchorsync lint --fix`, not planned per pair",
+            None,
+        )),
     }
 }
 

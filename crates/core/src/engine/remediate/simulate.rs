@@ -145,6 +145,7 @@ fn reaches(strategy: Strategy, after: &UserPlan, cloud: usize) -> bool {
             after.outcome,
             Outcome::SoftMatchSmtp | Outcome::SoftMatchUpn
         ),
+        Strategy::Lint => false,
     };
     wanted && after.cloud_user == Some(cloud)
 }
