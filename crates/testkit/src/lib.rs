@@ -10,6 +10,7 @@
 //! inside it, so tests run in parallel and the counts that read tests expect stay exact.
 
 pub mod fixture;
+pub mod fuzz;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
