@@ -84,7 +84,9 @@ fn a_binary_source_refuses_non_canonical_base64_issue_12() {
         assert_eq!(entry["valid"], false, "{entry}");
         assert!(
             entry["errors"].to_string().contains("not canonical Base64")
-                || entry["errors"].to_string().contains("canonical Base64 of its bytes"),
+                || entry["errors"]
+                    .to_string()
+                    .contains("canonical Base64 of its bytes"),
             "{entry}"
         );
     }
