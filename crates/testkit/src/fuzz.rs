@@ -97,7 +97,7 @@ fn apply(mut bytes: Vec<u8>, edits: &[Edit], tokens: &[Vec<u8>]) -> Vec<u8> {
             } => {
                 let from = place(*from, len);
                 let end = (from + usize::from(*size)).min(len);
-                let copy = bytes[from..end].to_vec();
+                let copy = bytes.get(from..end).map(<[u8]>::to_vec).unwrap_or_default();
                 let at = place(*at, len);
                 bytes.splice(at..at, copy);
             }

@@ -860,7 +860,8 @@ fn values_are_checked_and_the_tenant_required_before_any_write_issue_12() {
     }
     // The plan's tenant: removed, emptied, the kind changed to dodge it, or another tenant.
     let tenant = "/sources/cloud/tenantId";
-    let edits: Vec<(Box<dyn FnOnce(&mut Value)>, &str)> = vec![
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let edits: Vec<(Edit, &str)> = vec![
         (
             Box::new(|plan: &mut Value| {
                 plan["sources"]["cloud"]
