@@ -27,7 +27,7 @@ use std::io::{self, Write};
 pub mod changes;
 
 use anchorsync_core::directory::{AttributeName, DirectoryEntry, is_binary_attribute};
-use anchorsync_core::wording::Printable;
+use anchorsync_core::wording::excerpt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -121,13 +121,13 @@ impl fmt::Display for LdifErrorKind {
             Self::MissingDn { found } => write!(
                 f,
                 "a record must start with `dn:`, found `{}` (is a blank line missing between two entries?)",
-                Printable(found)
+                excerpt(found, 80)
             ),
             Self::MissingColon { found } => {
                 write!(
                     f,
                     "expected `attribute: value`, found `{}` with no `:`",
-                    Printable(found)
+                    excerpt(found, 80)
                 )
             }
             Self::EmptyAttributeName => write!(f, "the attribute name before `:` is empty"),
@@ -135,26 +135,27 @@ impl fmt::Display for LdifErrorKind {
                 write!(
                     f,
                     "the `::` value of `{}` is not valid Base64",
-                    Printable(attribute)
+                    excerpt(attribute, 80)
                 )
             }
             Self::UrlValue { attribute } => write!(
                 f,
-                "`{attribute}:<` names a file or URL to read the value from; anchorsync does not follow \
-                 references inside an input, so put the value itself in the file"
+                "`{}:<` names a file or URL to read the value from; anchorsync does not follow \
+                 references inside an input, so put the value itself in the file",
+                excerpt(attribute, 80)
             ),
             Self::ChangeRecord { changetype } => write!(
                 f,
                 "`changetype: {}` is a change record; an inventory needs content records (entries \
                  as `ldapsearch` or `ldifde -f` export them)",
-                Printable(changetype)
+                excerpt(changetype, 80)
             ),
             Self::NotUtf8 { what } => write!(f, "the {what} is not UTF-8"),
             Self::Version { found } => {
                 write!(
                     f,
                     "`version: {}` is not supported; only LDIF version 1 exists",
-                    Printable(found)
+                    excerpt(found, 80)
                 )
             }
             Self::DanglingContinuation => write!(
@@ -169,22 +170,22 @@ impl fmt::Display for LdifErrorKind {
                 f,
                 "`changetype: {}` cannot be applied: only `changetype: modify` records (as \
                  `apply --emit ldif` writes them) are",
-                Printable(changetype)
+                excerpt(changetype, 80)
             ),
             Self::ModifyOperation { found } => write!(
                 f,
                 "expected `add: ATTRIBUTE`, `delete: ATTRIBUTE` or `replace: ATTRIBUTE`, found `{}`",
-                Printable(found)
+                excerpt(found, 80)
             ),
             Self::ModifyValue { operation, found } => write!(
                 f,
                 "a value of `{}` inside `{}`: each modification holds values of the attribute \
                  it names, and ends with a line `-`",
-                Printable(found),
-                Printable(operation)
+                excerpt(found, 80),
+                excerpt(operation, 80)
             ),
             Self::NoValues { operation } => {
-                write!(f, "`{}` has no values to add", Printable(operation))
+                write!(f, "`{}` has no values to add", excerpt(operation, 80))
             }
             Self::BareCarriageReturn => write!(
                 f,
@@ -244,7 +245,12 @@ impl<'a> Records<'a> {
         self.line += 1;
         let Some(end) = memchr(b'\n', rest) else {
             self.position += rest.len();
-            return Some((self.line, Err(LdifErrorKind::Truncated)));
+            let kind = if memchr(b'\r', rest).is_some() {
+                LdifErrorKind::BareCarriageReturn
+            } else {
+                LdifErrorKind::Truncated
+            };
+            return Some((self.line, Err(kind)));
         };
         let line = rest.get(..end).unwrap_or_default();
         self.position += end + 1;

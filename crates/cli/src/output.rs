@@ -141,11 +141,13 @@ pub fn write_to(
         std::fs::set_permissions(temporary.path(), existing.permissions())
             .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    temporary
-        .persist(path)
-        .map_err(|error| error.error)
-        .with_context(|| format!("cannot write `{}`", path.display()))?;
+    // Renamed while the interruption handler cannot run: it either removed the temporary file before
+    // (and the process ends before this), or finds it renamed, the file complete.
+    let hold = pending();
+    let persisted = temporary.persist(path).map_err(|error| error.error);
+    drop(hold);
     drop(interrupted);
+    persisted.with_context(|| format!("cannot write `{}`", path.display()))?;
     Ok(())
 }
 

@@ -912,3 +912,64 @@ fn values_are_checked_and_the_tenant_required_before_any_write_issue_12() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
     assert_eq!(cloud_now(&twin, &ids[0]).1, None);
 }
+
+#[test]
+fn the_journal_and_its_lock_are_owner_only_issue_12() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let base = 1220;
+    let (twin, lab, ids) = two_cloud_users(base);
+    // An existing data directory others can read: warned about, left as the administrator made it.
+    std::fs::create_dir(&lab.data).unwrap();
+    std::fs::set_permissions(&lab.data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = soft_plan(&lab, base, &ids, |_| {});
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is readable by other users (mode 755)"),
+        "{stderr}"
+    );
+    assert_eq!(cloud_now(&twin, &ids[0]).1, None);
+    for name in ["anchorsync.db", "anchorsync.lock"] {
+        assert_eq!(mode(&lab.data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&lab.data.join("runs")), 0o700);
+    for entry in std::fs::read_dir(lab.data.join("runs")).unwrap() {
+        assert_eq!(mode(&entry.unwrap().path()), 0o600);
+    }
+    // Files an older build left readable (the database, its -wal and -shm, the lock): made owner-only
+    // by the next command that opens the journal, `runs` included.
+    for name in [
+        "anchorsync.db",
+        "anchorsync.db-wal",
+        "anchorsync.db-shm",
+        "anchorsync.lock",
+    ] {
+        let path = lab.data.join(name);
+        if !path.exists() {
+            std::fs::write(&path, "").unwrap();
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let output = lab.anchorsync().arg("runs").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for name in ["anchorsync.db", "anchorsync.db-wal", "anchorsync.db-shm"] {
+        let path = lab.data.join(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    // A data directory anchorsync creates: 0700, and no warning.
+    let base = 1225;
+    let (_twin, lab, ids) = two_cloud_users(base);
+    let file = soft_plan(&lab, base, &ids, |_| {});
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("readable by other users"), "{stderr}");
+    assert_eq!(mode(&lab.data), 0o700);
+    assert_eq!(mode(&lab.data.join("anchorsync.db")), 0o600);
+    assert_eq!(mode(&lab.data.join("anchorsync.lock")), 0o600);
+}
