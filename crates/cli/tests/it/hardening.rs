@@ -537,3 +537,45 @@ fn plan_o_interrupted_leaves_no_temporary_file_issue_12() {
         "no run was interrupted while writing"
     );
 }
+
+#[test]
+fn an_ad_step_aimed_at_another_dn_is_refused_before_anything_is_emitted_issue_12() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = |target: &str| {
+        json!({"formatVersion": 1, "strategy": "hard-ad",
+          "settings": {"anchorAttribute": "mS-DS-ConsistencyGuid", "anchorEncoding": "auto"},
+          "users": [{"dn": format!("CN=Taro,{BASE}"), "remediation": {"strategy": "hard-ad", "fixable": true,
+            "steps": [{"system": "ad", "target": target, "label": "taro", "attribute": "mS-DS-ConsistencyGuid",
+              "before": null, "after": {"base64": A1}, "purpose": "set-anchor"}]}}]})
+    };
+    for target in [
+        format!("CN=Hanako,{BASE}"),
+        format!("CN=Taro,OU=Osaka,DC=corp,DC=example,DC=com"),
+    ] {
+        std::fs::write(dir.path().join("plan.json"), plan(&target).to_string()).unwrap();
+        let output = anchorsync(
+            dir.path(),
+            &["apply", "plan.json", "--emit", "ldif", "-o", "changes.ldif"],
+        );
+        refused(
+            &output,
+            &[
+                "plan.json` line",
+                &format!(
+                    "user `CN=Taro,{BASE}`, step 1: the step writes to the AD object `{target}`"
+                ),
+            ],
+        );
+        assert!(!dir.path().join("changes.ldif").exists());
+    }
+    // The same DN as AD compares DNs is its own object: emitted, naming the DN written.
+    let same = format!("cn=taro, {}", BASE.to_uppercase());
+    std::fs::write(dir.path().join("plan.json"), plan(&same).to_string()).unwrap();
+    let output = anchorsync(
+        dir.path(),
+        &["apply", "plan.json", "--emit", "ldif", "-o", "changes.ldif"],
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let ldif = std::fs::read_to_string(dir.path().join("changes.ldif")).unwrap();
+    assert!(ldif.contains(&format!("dn: {same}")), "{ldif}");
+}
