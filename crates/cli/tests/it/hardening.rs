@@ -550,7 +550,7 @@ fn an_ad_step_aimed_at_another_dn_is_refused_before_anything_is_emitted_issue_12
     };
     for target in [
         format!("CN=Hanako,{BASE}"),
-        format!("CN=Taro,OU=Osaka,DC=corp,DC=example,DC=com"),
+        "CN=Taro,OU=Osaka,DC=corp,DC=example,DC=com".to_owned(),
     ] {
         std::fs::write(dir.path().join("plan.json"), plan(&target).to_string()).unwrap();
         let output = anchorsync(
