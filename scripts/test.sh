@@ -24,6 +24,8 @@ source "$dc_dir/env"
 echo "test.sh: Samba AD DC ready in $((SECONDS - dc_started)) s at $ANCHORSYNC_TEST_LDAP_URL" >&2
 
 suite_started=$SECONDS
+# The fuzz targets of the input readers (`fuzz_` tests) are part of the suite: a short run of each, with
+# ANCHORSYNC_FUZZ_CASES unset (their defaults) unless the caller sets it. Long runs: docs/FUZZING.md.
 # --no-fail-fast: a failure in one crate's tests does not hide the results of the others.
 cargo test --workspace --locked --no-fail-fast "$@"
 echo "test.sh: cargo test took $((SECONDS - suite_started)) s" >&2

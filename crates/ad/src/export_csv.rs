@@ -232,6 +232,87 @@ struct Column {
     alias: bool,
 }
 
+/// Checks the quoting as Export-Csv writes it, which the `csv` crate is lenient about: a quoted field
+/// ends with a quote followed by `,` or the line's end (a stray quote inside it, `"a"b"`, is refused:
+/// Export-Csv doubles quotes), the file does not end inside a quoted field, and an unquoted field has no
+/// quote in it. Returns the 1-based line of the first defect (of `bytes`) and what it is.
+fn check_quoting(bytes: &[u8]) -> Result<(), (usize, &'static str)> {
+    let mut line = 1;
+    let mut at_field_start = true;
+    let mut in_quotes = false;
+    let mut quoted_from = 1;
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        index += 1;
+        if in_quotes {
+            match byte {
+                b'"' if bytes.get(index) == Some(&b'"') => index += 1,
+                b'"' => {
+                    in_quotes = false;
+                    if !matches!(bytes.get(index), None | Some(b',' | b'\r' | b'\n')) {
+                        return Err((
+                            line,
+                            "a quote inside a quoted field that is not doubled (`\"\"`), as Export-Csv \
+                             writes it",
+                        ));
+                    }
+                }
+                b'\n' => line += 1,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' if at_field_start => {
+                in_quotes = true;
+                quoted_from = line;
+            }
+            b'"' => {
+                return Err((
+                    line,
+                    "a quote inside a field that does not start with one, which Export-Csv never writes",
+                ));
+            }
+            b',' => {
+                at_field_start = true;
+                continue;
+            }
+            b'\n' => {
+                line += 1;
+                at_field_start = true;
+                continue;
+            }
+            _ => {}
+        }
+        at_field_start = false;
+    }
+    if in_quotes {
+        return Err((
+            quoted_from,
+            "a quoted field that starts here has no closing quote: the file ends inside it",
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a header row that names a column twice (compared as PowerShell compares property names,
+/// ignoring case): which of the two columns holds the value would be a guess.
+fn refuse_duplicate_headers(headers: &csv::StringRecord) -> Result<(), String> {
+    let mut seen = std::collections::HashMap::new();
+    for (index, header) in headers.iter().enumerate() {
+        let name = header.trim();
+        if let Some(first) = seen.insert(name.to_lowercase(), index) {
+            return Err(format!(
+                "columns {} and {} are both `{}`; a column may appear once",
+                first + 1,
+                index + 1,
+                anchorsync_core::wording::excerpt(name, 80)
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Reads the users of an Export-Csv file (UTF-8, an optional byte-order mark). `source_name` names the
 /// file in errors; `extra_attributes` are further columns to keep (the anchor attribute, configured
 /// attributes).
@@ -249,6 +330,11 @@ pub fn read_entries(
         },
         None => (bytes, 0),
     };
+    check_quoting(bytes).map_err(|(line, reason)| CsvError::Syntax {
+        file: source_name.to_owned(),
+        line: u64::try_from(line).unwrap_or(u64::MAX) + skipped_lines,
+        reason: reason.to_owned(),
+    })?;
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
@@ -284,6 +370,11 @@ pub fn read_entries(
         },
     };
     let headers = reader.headers().map_err(syntax)?.clone();
+    refuse_duplicate_headers(&headers).map_err(|reason| CsvError::Syntax {
+        file: source_name.to_owned(),
+        line: 1 + skipped_lines,
+        reason,
+    })?;
     let mut dn_column = None;
     let mut columns: Vec<Column> = Vec::new();
     for (index, header) in headers.iter().enumerate() {

@@ -2,12 +2,14 @@
 //! `ldifde -f`, or `anchorsync snapshot ad`), or CSV from `Get-ADUser | Export-Csv`.
 //!
 //! The whole file is read and checked before any user is returned: an error anywhere means no
-//! inventory, never a partial one.
+//! inventory, never a partial one. Two entries with one DN (as AD compares DNs) are refused, naming
+//! both lines: taking either would pair one person's AD account with the other's values.
 
 use std::path::{Path, PathBuf};
 
 use anchorsync_core::directory::{DirectoryEntry, EntryError, OnPremUser, UserBuilder};
 
+use crate::dn::NormalizedDn;
 use crate::ldif::{LdifError, LdifReader, split_records_from};
 
 /// Why a user file could not be read.
@@ -44,6 +46,23 @@ pub enum FileError {
     Encoding {
         /// The file.
         path: PathBuf,
+    },
+    /// Two entries of the file have the same DN (compared as AD compares DNs).
+    #[error(
+        "`{}` lines {first_line} and {second_line}: two entries have the DN `{}`; an export holds each \
+         object once",
+        path.display(),
+        anchorsync_core::wording::printable(dn)
+    )]
+    DuplicateDn {
+        /// The file.
+        path: PathBuf,
+        /// The DN, as the second entry spells it.
+        dn: String,
+        /// The line the first entry starts on.
+        first_line: usize,
+        /// The line the second entry starts on.
+        second_line: usize,
     },
     /// Neither LDIF nor a known export.
     #[error("`{}` is neither LDIF (`dn: ...` records) nor a format anchorsync reads", path.display())]
@@ -160,6 +179,61 @@ const PIECE: usize = 1 << 20;
 
 /// Reads the users of a file, whatever its format, keeping what `options` says.
 pub fn read_users_with(path: &Path, options: &ReadOptions) -> Result<Vec<OnPremUser>, FileError> {
+    let users = read_lined_users(path, options)?;
+    users.refuse_duplicate_dns(path)?;
+    Ok(users.users)
+}
+
+/// Users read from a file, with the line each entry starts on (kept apart: a million `usize` cost
+/// less than widening every user).
+#[derive(Debug, Default)]
+struct LinedUsers {
+    users: Vec<OnPremUser>,
+    lines: Vec<usize>,
+}
+
+impl LinedUsers {
+    fn extend(&mut self, other: LinedUsers) {
+        self.users.extend(other.users);
+        self.lines.extend(other.lines);
+    }
+
+    /// Refuses two entries with one DN, naming both lines. DNs are compared as AD compares them
+    /// ([`NormalizedDn`]); only a 64-bit hash of each is kept, and a hash seen twice is confirmed on
+    /// the DNs themselves.
+    fn refuse_duplicate_dns(&self, path: &Path) -> Result<(), FileError> {
+        use std::collections::HashMap;
+        use std::hash::{Hash as _, Hasher as _};
+        let key = |dn: &str| {
+            // SipHash with fixed keys: the same DN gives the same key in every run.
+            let mut hasher = std::hash::DefaultHasher::new();
+            NormalizedDn::new(dn).hash(&mut hasher);
+            hasher.finish()
+        };
+        let mut seen: HashMap<u64, usize> = HashMap::with_capacity(self.users.len());
+        for (index, user) in self.users.iter().enumerate() {
+            let Some(first) = seen.insert(key(&user.dn), index) else {
+                continue;
+            };
+            let Some(first_user) = self.users.get(first) else {
+                continue;
+            };
+            if NormalizedDn::new(&first_user.dn) == NormalizedDn::new(&user.dn) {
+                let line = |at: usize| self.lines.get(at).copied().unwrap_or(0);
+                return Err(FileError::DuplicateDn {
+                    path: path.to_owned(),
+                    dn: user.dn.clone(),
+                    first_line: line(first),
+                    second_line: line(index),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`read_users_with`] before the file-wide checks.
+fn read_lined_users(path: &Path, options: &ReadOptions) -> Result<LinedUsers, FileError> {
     let io = |source| FileError::Io {
         path: path.to_owned(),
         source,
@@ -175,11 +249,11 @@ pub fn read_users_with(path: &Path, options: &ReadOptions) -> Result<Vec<OnPremU
     // Anything else is read whole: UTF-16 is converted first, and the format decided on the text.
     let bytes = read_text_bytes(path)?;
     match detect_format(&bytes) {
-        Some(FileFormat::Ldif) => read_ldif_users_with(&bytes, path, options),
+        Some(FileFormat::Ldif) => read_block(&bytes, 1, &path.display().to_string(), path, options),
         Some(FileFormat::ExportCsv) => {
             // A CSV column is kept only when asked for; `None` ("keep everything") cannot name them.
             let extra = options.extra_attributes.as_deref().unwrap_or_default();
-            read_csv_users(&bytes, path, extra)
+            read_lined_csv_users(&bytes, path, extra)
         }
         None => Err(FileError::UnknownFormat {
             path: path.to_owned(),
@@ -203,13 +277,13 @@ fn stream_ldif(
     path: &Path,
     options: &ReadOptions,
     block_size: usize,
-) -> Result<Vec<OnPremUser>, FileError> {
+) -> Result<LinedUsers, FileError> {
     let io = |source| FileError::Io {
         path: path.to_owned(),
         source,
     };
     let source_name = path.display().to_string();
-    let mut users: Vec<OnPremUser> = Vec::new();
+    let mut users = LinedUsers::default();
     let mut first_line = 1;
     let mut want = block_size;
     let mut eof = false;
@@ -231,12 +305,14 @@ fn stream_ldif(
         };
         let block = buffer.get(..cut).unwrap_or_default();
         let parsed = read_block(block, first_line, &source_name, path, options)?;
-        if users.capacity() == 0 && !eof && cut > 0 {
+        if users.users.capacity() == 0 && !eof && cut > 0 {
             // Reserve for the whole file at the density of the first block: growing a million users by
             // doubling would touch twice the memory, and fresh memory is what costs most here.
-            let per_block = parsed.len() as u64;
+            let per_block = parsed.users.len() as u64;
             let estimate = size.saturating_mul(per_block) / cut as u64 + per_block;
-            users.reserve(usize::try_from(estimate).unwrap_or(0));
+            let estimate = usize::try_from(estimate).unwrap_or(0);
+            users.users.reserve(estimate);
+            users.lines.reserve(estimate);
         }
         users.extend(parsed);
         first_line += crate::ldif::count_lines(block);
@@ -255,19 +331,21 @@ fn read_block(
     source_name: &str,
     path: &Path,
     options: &ReadOptions,
-) -> Result<Vec<OnPremUser>, FileError> {
+) -> Result<LinedUsers, FileError> {
     use rayon::prelude::*;
     let pieces = split_records_from(block, PIECE, first_line);
-    let parts: Vec<Result<Vec<OnPremUser>, FileError>> = pieces
+    let parts: Vec<Result<LinedUsers, FileError>> = pieces
         .par_iter()
         .map(|piece| read_piece(LdifReader::piece(piece, source_name), path, options))
         .collect();
-    let mut users = Vec::with_capacity(
-        parts
-            .iter()
-            .map(|part| part.as_ref().map_or(0, Vec::len))
-            .sum(),
-    );
+    let total = parts
+        .iter()
+        .map(|part| part.as_ref().map_or(0, |part| part.users.len()))
+        .sum();
+    let mut users = LinedUsers {
+        users: Vec::with_capacity(total),
+        lines: Vec::with_capacity(total),
+    };
     for part in parts {
         users.extend(part?);
     }
@@ -286,7 +364,9 @@ pub fn read_ldif_users_with(
     path: &Path,
     options: &ReadOptions,
 ) -> Result<Vec<OnPremUser>, FileError> {
-    read_block(bytes, 1, &path.display().to_string(), path, options)
+    let users = read_block(bytes, 1, &path.display().to_string(), path, options)?;
+    users.refuse_duplicate_dns(path)?;
+    Ok(users.users)
 }
 
 /// Types the users of one piece as the reader meets their attributes (no intermediate entries).
@@ -294,9 +374,9 @@ fn read_piece(
     mut reader: LdifReader<'_>,
     path: &Path,
     options: &ReadOptions,
-) -> Result<Vec<OnPremUser>, FileError> {
+) -> Result<LinedUsers, FileError> {
     let keep = options.extra_attributes.as_deref();
-    let mut users = Vec::new();
+    let mut users = LinedUsers::default();
     loop {
         let mut builder = UserBuilder::new(keep);
         let Some(found) = reader.next_with(&mut |name, value| builder.push(name, value)) else {
@@ -311,7 +391,8 @@ fn read_piece(
             line,
             source: Box::new(source),
         })?;
-        users.push(user);
+        users.users.push(user);
+        users.lines.push(line);
     }
 }
 
@@ -321,19 +402,35 @@ pub fn read_csv_users(
     path: &Path,
     extra_attributes: &[String],
 ) -> Result<Vec<OnPremUser>, FileError> {
+    let users = read_lined_csv_users(bytes, path, extra_attributes)?;
+    users.refuse_duplicate_dns(path)?;
+    Ok(users.users)
+}
+
+/// [`read_csv_users`] before the file-wide checks.
+fn read_lined_csv_users(
+    bytes: &[u8],
+    path: &Path,
+    extra_attributes: &[String],
+) -> Result<LinedUsers, FileError> {
     let source_name = path.display().to_string();
     let entries =
         crate::export_csv::read_entries(bytes, &source_name, extra_attributes).map_err(Box::new)?;
-    entries
-        .into_iter()
-        .map(|item| {
-            OnPremUser::from_entry(item.entry).map_err(|source| FileError::Entry {
-                path: path.to_owned(),
-                line: usize::try_from(item.line).unwrap_or(usize::MAX),
-                source: Box::new(source),
-            })
-        })
-        .collect()
+    let mut users = LinedUsers {
+        users: Vec::with_capacity(entries.len()),
+        lines: Vec::with_capacity(entries.len()),
+    };
+    for item in entries {
+        let line = usize::try_from(item.line).unwrap_or(usize::MAX);
+        let user = OnPremUser::from_entry(item.entry).map_err(|source| FileError::Entry {
+            path: path.to_owned(),
+            line,
+            source: Box::new(source),
+        })?;
+        users.users.push(user);
+        users.lines.push(line);
+    }
+    Ok(users)
 }
 
 #[cfg(test)]
@@ -375,6 +472,7 @@ mod tests {
         let mut head = Vec::new();
         fill(&mut reader, &mut head, 100).unwrap();
         stream_ldif(reader, head, text.len() as u64, file.path(), options, block)
+            .map(|users| users.users)
     }
 
     #[test]

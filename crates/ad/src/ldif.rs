@@ -15,6 +15,8 @@
 //! content by [`changes`].
 //!
 //! What it refuses, with the file and line: a record without `dn`, a line without `:`, bad Base64,
+//! a last line without a line end (a copy cut short), a CR that does not end a line (CR-only line
+//! ends would make the whole file one line),
 //! `attr:< URL` values (anchorsync never fetches files or URLs named inside an input), text that is not
 //! UTF-8 where text is required (DNs, attribute names).
 
@@ -25,6 +27,7 @@ use std::io::{self, Write};
 pub mod changes;
 
 use anchorsync_core::directory::{AttributeName, DirectoryEntry, is_binary_attribute};
+use anchorsync_core::wording::excerpt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
@@ -106,6 +109,10 @@ pub enum LdifErrorKind {
         /// The modification (`add: mail`).
         operation: String,
     },
+    /// A carriage return that does not end a line (classic Mac line ends, or a CR inside a value).
+    BareCarriageReturn,
+    /// The input ends inside a line: the last line has no line end, as a copy cut short has.
+    Truncated,
 }
 
 impl fmt::Display for LdifErrorKind {
@@ -113,33 +120,42 @@ impl fmt::Display for LdifErrorKind {
         match self {
             Self::MissingDn { found } => write!(
                 f,
-                "a record must start with `dn:`, found `{found}` (is a blank line missing between two entries?)"
+                "a record must start with `dn:`, found `{}` (is a blank line missing between two entries?)",
+                excerpt(found, 80)
             ),
             Self::MissingColon { found } => {
                 write!(
                     f,
-                    "expected `attribute: value`, found `{found}` with no `:`"
+                    "expected `attribute: value`, found `{}` with no `:`",
+                    excerpt(found, 80)
                 )
             }
             Self::EmptyAttributeName => write!(f, "the attribute name before `:` is empty"),
             Self::BadBase64 { attribute } => {
-                write!(f, "the `::` value of `{attribute}` is not valid Base64")
+                write!(
+                    f,
+                    "the `::` value of `{}` is not valid Base64",
+                    excerpt(attribute, 80)
+                )
             }
             Self::UrlValue { attribute } => write!(
                 f,
-                "`{attribute}:<` names a file or URL to read the value from; anchorsync does not follow \
-                 references inside an input, so put the value itself in the file"
+                "`{}:<` names a file or URL to read the value from; anchorsync does not follow \
+                 references inside an input, so put the value itself in the file",
+                excerpt(attribute, 80)
             ),
             Self::ChangeRecord { changetype } => write!(
                 f,
-                "`changetype: {changetype}` is a change record; an inventory needs content records (entries \
-                 as `ldapsearch` or `ldifde -f` export them)"
+                "`changetype: {}` is a change record; an inventory needs content records (entries \
+                 as `ldapsearch` or `ldifde -f` export them)",
+                excerpt(changetype, 80)
             ),
             Self::NotUtf8 { what } => write!(f, "the {what} is not UTF-8"),
             Self::Version { found } => {
                 write!(
                     f,
-                    "`version: {found}` is not supported; only LDIF version 1 exists"
+                    "`version: {}` is not supported; only LDIF version 1 exists",
+                    excerpt(found, 80)
                 )
             }
             Self::DanglingContinuation => write!(
@@ -152,19 +168,35 @@ impl fmt::Display for LdifErrorKind {
             ),
             Self::UnsupportedChangeType { changetype } => write!(
                 f,
-                "`changetype: {changetype}` cannot be applied: only `changetype: modify` records (as \
-                 `apply --emit ldif` writes them) are"
+                "`changetype: {}` cannot be applied: only `changetype: modify` records (as \
+                 `apply --emit ldif` writes them) are",
+                excerpt(changetype, 80)
             ),
             Self::ModifyOperation { found } => write!(
                 f,
-                "expected `add: ATTRIBUTE`, `delete: ATTRIBUTE` or `replace: ATTRIBUTE`, found `{found}`"
+                "expected `add: ATTRIBUTE`, `delete: ATTRIBUTE` or `replace: ATTRIBUTE`, found `{}`",
+                excerpt(found, 80)
             ),
             Self::ModifyValue { operation, found } => write!(
                 f,
-                "a value of `{found}` inside `{operation}`: each modification holds values of the attribute \
-                 it names, and ends with a line `-`"
+                "a value of `{}` inside `{}`: each modification holds values of the attribute \
+                 it names, and ends with a line `-`",
+                excerpt(found, 80),
+                excerpt(operation, 80)
             ),
-            Self::NoValues { operation } => write!(f, "`{operation}` has no values to add"),
+            Self::NoValues { operation } => {
+                write!(f, "`{}` has no values to add", excerpt(operation, 80))
+            }
+            Self::BareCarriageReturn => write!(
+                f,
+                "a carriage return (CR) that is not followed by a line feed: LDIF lines end with LF or \
+                 CRLF (CR-only line ends are not LDIF), and a value holding a CR is written as `::` Base64"
+            ),
+            Self::Truncated => write!(
+                f,
+                "the file ends inside this line, without a line end: a copy cut short? Every LDIF \
+                 exporter ends each line; export the file again"
+            ),
         }
     }
 }
@@ -202,19 +234,31 @@ impl<'a> Records<'a> {
         }
     }
 
-    /// The next physical line without its line end, and its 1-based number.
-    fn physical(&mut self) -> Option<(usize, &'a [u8])> {
+    /// The next physical line without its line end, and its 1-based number. A line that is not
+    /// ended (the input's last bytes) or holds a CR that does not end it is an error: `Truncated` or
+    /// `BareCarriageReturn` (so a file with CR-only line ends is not read, or quoted, as one line).
+    fn physical(&mut self) -> Option<(usize, Result<&'a [u8], LdifErrorKind>)> {
         let rest = self.input.get(self.position..)?;
         if rest.is_empty() {
             return None;
         }
-        let (line, advance) = match memchr(b'\n', rest) {
-            Some(end) => (rest.get(..end).unwrap_or_default(), end + 1),
-            None => (rest, rest.len()),
-        };
-        self.position += advance;
         self.line += 1;
-        Some((self.line, line.strip_suffix(b"\r").unwrap_or(line)))
+        let Some(end) = memchr(b'\n', rest) else {
+            self.position += rest.len();
+            let kind = if memchr(b'\r', rest).is_some() {
+                LdifErrorKind::BareCarriageReturn
+            } else {
+                LdifErrorKind::Truncated
+            };
+            return Some((self.line, Err(kind)));
+        };
+        let line = rest.get(..end).unwrap_or_default();
+        self.position += end + 1;
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if memchr(b'\r', line).is_some() {
+            return Some((self.line, Err(LdifErrorKind::BareCarriageReturn)));
+        }
+        Some((self.line, Ok(line)))
     }
 
     fn peek_is_continuation(&self) -> bool {
@@ -230,7 +274,18 @@ impl<'a> Records<'a> {
         lines: &mut Vec<LogicalLine<'a>>,
     ) -> Option<Result<(), LdifError>> {
         lines.clear();
+        let error = |line, kind| {
+            Some(Err(LdifError {
+                source_name: source_name.to_owned(),
+                line,
+                kind,
+            }))
+        };
         while let Some((number, physical)) = self.physical() {
+            let physical = match physical {
+                Ok(physical) => physical,
+                Err(kind) => return error(number, kind),
+            };
             if physical.is_empty() {
                 if lines.is_empty() {
                     continue;
@@ -248,8 +303,12 @@ impl<'a> Records<'a> {
             let comment = physical.first() == Some(&b'#');
             let mut bytes = std::borrow::Cow::Borrowed(physical);
             while self.peek_is_continuation() {
-                let Some((_, continuation)) = self.physical() else {
+                let Some((continued, continuation)) = self.physical() else {
                     break;
+                };
+                let continuation = match continuation {
+                    Ok(continuation) => continuation,
+                    Err(kind) => return error(continued, kind),
                 };
                 if !comment {
                     bytes

@@ -42,6 +42,11 @@ impl Palette {
         }
     }
 
+    /// Whether styles are written (a colour terminal).
+    pub fn is_enabled(self) -> bool {
+        self.enabled
+    }
+
     /// Something an administrator must act on: a refused match, a failed step, a disagreement.
     pub fn attention<T: fmt::Display>(self, text: T) -> Painted<T> {
         self.paint(

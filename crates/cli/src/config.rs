@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anchorsync_core::wording::excerpt;
 use anchorsync_graph::{ClientSettings, GraphConfig};
 use anyhow::{Context as _, bail};
 use serde::Deserialize;
@@ -117,6 +118,72 @@ impl Loaded {
     }
 }
 
+/// Why a configuration file is not valid, naming the line and key, never the value: the file holds
+/// secrets (`client_secret`, a misspelt `pasword`), and `toml`'s own message quotes the line and the
+/// value read (`invalid type: string "..."`).
+fn invalid_config(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let place = error.span().map(|span| {
+        let start = span.start.min(text.len());
+        let before = text.get(..start).unwrap_or_default();
+        let line = before.bytes().filter(|byte| *byte == b'\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
+        let line_text = text
+            .get(line_start..)
+            .and_then(|rest| rest.lines().next())
+            .unwrap_or_default();
+        // The key, when the line is `key = value` (a quoted key is shown as written).
+        let key = line_text
+            .split_once('=')
+            .map(|(key, _)| key.trim())
+            .filter(|key| !key.is_empty() && !key.starts_with('['));
+        (line, key.map(|key| excerpt(key, 60).into_owned()))
+    });
+    let where_ = match place {
+        Some((line, Some(key))) => format!(" line {line} (key `{key}`)"),
+        Some((line, None)) => format!(" line {line}"),
+        None => String::new(),
+    };
+    anyhow::anyhow!(
+        "the configuration `{}`{where_} is not valid: {}",
+        path.display(),
+        without_values(error.message())
+    )
+}
+
+/// `message` with every `"..."` (where serde and toml put the value they read) replaced by `"…"`, and
+/// serde's `invalid type: integer `5`, expected ...` cut to the type read.
+fn without_values(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(lead)
+            && let Some((found, expected)) = rest.split_once(", expected")
+        {
+            let kind = found
+                .split(['"', '`'])
+                .next()
+                .unwrap_or_default()
+                .trim_end();
+            return format!("{lead}{kind}, expected{}", first_line(expected));
+        }
+    }
+    let mut shown = String::with_capacity(message.len());
+    let mut parts = message.split('"');
+    if let Some(first) = parts.next() {
+        shown.push_str(first);
+    }
+    let mut inside = true;
+    for part in parts {
+        shown.push('"');
+        shown.push_str(if inside { "…" } else { part });
+        inside = !inside;
+    }
+    first_line(&shown).to_owned()
+}
+
+/// The message's first line: the rest would be toml's excerpt of the file.
+fn first_line(message: &str) -> &str {
+    message.lines().next().unwrap_or_default()
+}
+
 /// Reads `explicit`, or the default file when it exists; no file at all gives empty sections. A file
 /// named explicitly must exist.
 pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
@@ -146,8 +213,8 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
     }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
-    let config: Config = toml::from_str(&text)
-        .with_context(|| format!("the configuration `{}` is not valid", path.display()))?;
+    let config: Config =
+        toml::from_str(&text).map_err(|error| invalid_config(&path, &text, &error))?;
     Ok(Loaded {
         config,
         path: Some(path),

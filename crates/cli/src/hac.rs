@@ -165,6 +165,10 @@ pub fn parse_hac(bytes: &[u8], overrides: &[ColumnOverride]) -> anyhow::Result<V
         );
     }
     let mut users = Vec::new();
+    // Lowercased sign-in name or username → the line that named it: verify looks users up by these,
+    // so a second row would be dropped in silence (or, worse, be the one compared).
+    let mut seen: std::collections::HashMap<(bool, String), usize> =
+        std::collections::HashMap::new();
     for record in crate::csv_input::numbered_records(&mut reader) {
         let (line, record) = record?;
         let value = |column: Option<usize>| {
@@ -182,6 +186,19 @@ pub fn parse_hac(bytes: &[u8], overrides: &[ColumnOverride]) -> anyhow::Result<V
         };
         if user.user_principal_name.is_none() && user.username.is_none() {
             continue;
+        }
+        for (is_upn, name) in [
+            (true, user.user_principal_name.as_deref()),
+            (false, user.username.as_deref()),
+        ] {
+            let Some(name) = name else { continue };
+            if let Some(first) = seen.insert((is_upn, name.to_lowercase()), line) {
+                bail!(
+                    "lines {first} and {line} both name the user `{}`; an export holds each user once, \
+                     and which row HENNGE Access Control uses cannot be told",
+                    anchorsync_core::wording::excerpt(name, 120)
+                );
+            }
         }
         users.push(user);
     }

@@ -6,31 +6,36 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use anchorsync_executor::{Executor, Finished, RunReport, StaleValue, Targets};
+use anchorsync_core::wording::printable;
+use anchorsync_executor::{
+    Executor, Finished, RunReport, StaleValue, Targets, object_name, value_shown,
+};
 use anchorsync_store::{JournalStep, Run, RunStatus, Step, StepState};
 use anyhow::Context as _;
 
 use crate::data_dir::DataDir;
 use crate::exit::ExitStatus;
 
-/// One step on one line: `  cloud set-immutable-id `onPremisesImmutableId` of `taro@…`: `a` → `b``.
+/// One step on one line: `` cloud set-immutable-id `onPremisesImmutableId` of `taro@…` (`<id>`): `a` → `b` ``.
+/// The object is named as written ([`object_name`]: the label and the target), values from input are
+/// shown with control characters escaped and cut to a readable length.
 pub fn step_line(step: &Step) -> String {
     match step.change() {
         Some(change) => format!(
-            "  {} {} `{}` of `{}`: `{}` → `{}`",
+            "  {} {} `{}` of {}: `{}` → `{}`",
             step.system,
             step.purpose,
-            change.attribute,
-            step.label_or_target(),
-            change.before.display(),
-            change.after.display()
+            printable(&change.attribute),
+            object_name(step),
+            value_shown(&change.before),
+            value_shown(&change.after)
         ),
         None => format!(
-            "  {} {} {} `{}`",
+            "  {} {} {} {}",
             step.system,
             step.purpose,
             step.operation.kind(),
-            step.label_or_target()
+            object_name(step)
         ),
     }
 }
@@ -89,13 +94,13 @@ pub fn print_summary(finished: &Finished, report: &Path) -> anyhow::Result<()> {
     }) {
         writeln!(
             out,
-            "  {} step {}: {} `{}` of `{}`: {}",
+            "  {} step {}: {} `{}` of {}: {}",
             palette.attention(journal.state.as_str()),
             journal.seq,
             journal.step.system,
-            journal.step.attribute(),
-            journal.step.label_or_target(),
-            journal.message.as_deref().unwrap_or("")
+            printable(journal.step.attribute()),
+            object_name(&journal.step),
+            printable(journal.message.as_deref().unwrap_or(""))
         )?;
     }
     writeln!(out, "report: {}", report.display())?;

@@ -69,6 +69,11 @@ pub enum AnchorViolation {
     },
     /// Control characters, which no directory or claim carries intact.
     ControlCharacter,
+    /// Said to be the Base64 of a binary attribute, but not canonical Base64: no bytes encode to it.
+    NotBinaryBase64 {
+        /// What is wrong with it as Base64.
+        problem: crate::identifier::Base64Problem,
+    },
     /// The same value on another object.
     Duplicate {
         /// Where the other one is (its position or DN).
@@ -104,6 +109,11 @@ impl fmt::Display for AnchorViolation {
                 quote_chars(characters)
             ),
             Self::ControlCharacter => write!(f, "contains a control character"),
+            Self::NotBinaryBase64 { problem } => write!(
+                f,
+                "the sourceAnchor of a binary attribute is the canonical Base64 of its bytes, and this is \
+                 not: {problem}"
+            ),
             Self::Duplicate { other } => write!(
                 f,
                 "the same value is also held by {other}: a sourceAnchor must be unique"
@@ -226,7 +236,16 @@ pub fn check_anchor(value: &str, source: AnchorSource) -> AnchorCheck {
     if value.chars().any(char::is_control) {
         errors.push(AnchorViolation::ControlCharacter);
     }
-    let decoded = decode_canonical_base64(value).ok();
+    let decoded = decode_canonical_base64(value);
+    if source == AnchorSource::Binary
+        && !value.is_empty()
+        && let Err(crate::identifier::IdentifierError::Base64 { problem, .. }) = &decoded
+    {
+        errors.push(AnchorViolation::NotBinaryBase64 {
+            problem: problem.clone(),
+        });
+    }
+    let decoded = decoded.ok();
     let as_string = match source {
         AnchorSource::String => true,
         AnchorSource::Binary => false,
@@ -348,6 +367,29 @@ mod tests {
                 characters: vec!['=']
             }]
         );
+    }
+
+    #[test]
+    fn a_binary_source_must_be_canonical_base64_issue_12() {
+        for (value, problem) in [
+            ("iGhmiAEBERG7uxI0VniQqw", "padding is missing"),
+            ("iGhmiAEBERG7uxI0VniQqx==", "bits that encoding never sets"),
+            ("iGhmiAEBERG7uxI0VniQq+==x", "follows the `=` padding"),
+            ("iGhmiAEBERG7uxI0VniQqw===", "more `=` padding"),
+            ("260051", "not a multiple of 4"),
+            ("abc def", "not in the Base64 alphabet"),
+        ] {
+            let check = check_anchor(value, AnchorSource::Binary);
+            assert!(!check.valid, "{value}");
+            let errors: Vec<String> = check.errors.iter().map(ToString::to_string).collect();
+            assert!(
+                errors.iter().any(|error| error.contains(problem)),
+                "{value}: {errors:?}"
+            );
+        }
+        assert!(check_anchor("iGhmiAEBERG7uxI0VniQqw==", AnchorSource::Binary).valid);
+        // Read as a string, the same unpadded value is a plain (if odd) string anchor.
+        assert!(check_anchor("iGhmiAEBERG7uxI0VniQqw", AnchorSource::String).valid);
     }
 
     #[test]

@@ -413,6 +413,10 @@ pub struct Remediation {
     /// `userPrincipalName`, `joinAttribute`); empty when none did.
     #[serde(default)]
     pub paired_by: Vec<String>,
+    /// The cloud user the pairing rules found: the one object every cloud step of this user writes
+    /// (`apply` refuses a step aimed at another). Absent when unpaired or in conflict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired_cloud_user_id: Option<String>,
     /// Whether the strategy can fix this user (false also when nothing needs doing).
     pub fixable: bool,
     /// Why not, or why nothing is to do: a sentence.
@@ -476,8 +480,9 @@ pub struct PlanSources {
     pub cloud: PlanSource,
 }
 
-/// What `apply` reads of a plan: its strategy, sources, and each user's remediation. Other fields of
-/// the plan are ignored, so a plan written by a newer build with more fields still applies.
+/// What `apply` reads of a plan: its strategy, sources, anchor settings, and each user's remediation.
+/// Other fields of the plan are ignored, so a plan written by a newer build with more fields still
+/// applies.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationPlan {
@@ -489,8 +494,21 @@ pub struct RemediationPlan {
     /// Where the plan's sides were read from.
     #[serde(default)]
     pub sources: Option<PlanSources>,
+    /// How the plan read sourceAnchors: which rules a value written as one must follow.
+    #[serde(default)]
+    pub settings: Option<AnchorSettings>,
     /// One entry per on-premises user.
     pub users: Vec<RemediationUser>,
+}
+
+/// The part of a plan's `settings` that says how a sourceAnchor is made from the AD attribute.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnchorSettings {
+    /// The anchor attribute (`mS-DS-ConsistencyGuid`).
+    pub anchor_attribute: String,
+    /// How its bytes become the sourceAnchor.
+    pub anchor_encoding: crate::engine::source_anchor::AnchorEncoding,
 }
 
 /// One user of a [`RemediationPlan`].
@@ -499,6 +517,12 @@ pub struct RemediationPlan {
 pub struct RemediationUser {
     /// distinguishedName.
     pub dn: String,
+    /// The sourceAnchor the plan computed for this user: the value a `set-immutable-id` step writes.
+    #[serde(default)]
+    pub source_anchor: Option<String>,
+    /// The attribute the sourceAnchor was read from (`objectGUID` when mS-DS-ConsistencyGuid is empty).
+    #[serde(default)]
+    pub anchor_attribute: Option<String>,
     /// What the strategy does for this user.
     #[serde(default)]
     pub remediation: Option<Remediation>,
@@ -506,12 +530,12 @@ pub struct RemediationUser {
 
 impl RemediationPlan {
     /// The users with steps to run, in plan order.
-    pub fn fixable(&self) -> impl Iterator<Item = (&str, &Remediation)> {
+    pub fn fixable(&self) -> impl Iterator<Item = (&RemediationUser, &Remediation)> {
         self.users.iter().filter_map(|user| {
             user.remediation
                 .as_ref()
                 .filter(|remediation| remediation.fixable && !remediation.steps.is_empty())
-                .map(|remediation| (user.dn.as_str(), remediation))
+                .map(|remediation| (user, remediation))
         })
     }
 }
@@ -553,7 +577,7 @@ mod tests {
             panic!("{error}");
         });
         assert_eq!(plan.strategy, Some(Strategy::HardCloud));
-        let fixable: Vec<_> = plan.fixable().map(|(dn, _)| dn).collect();
+        let fixable: Vec<_> = plan.fixable().map(|(user, _)| user.dn.as_str()).collect();
         assert_eq!(fixable, ["CN=A"]);
         let step = &plan.users[0]
             .remediation

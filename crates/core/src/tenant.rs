@@ -181,9 +181,31 @@ impl<'de> Visitor<'de> for UsersSeed {
         f.write_str("a list of users")
     }
 
+    /// Refuses two users with one `id` (ids compare case-insensitively, as Graph's GUIDs do): every
+    /// decision and write names a cloud user by its id, so two would let a plan pair with one and write
+    /// the other. Only a 64-bit hash of each id is kept; a hash seen twice is confirmed on the ids.
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<CloudUser>, A::Error> {
-        let mut users = Vec::with_capacity(self.0.max(seq.size_hint().unwrap_or(0)));
-        while let Some(user) = seq.next_element()? {
+        use std::hash::{Hash as _, Hasher as _};
+        let mut users: Vec<CloudUser> =
+            Vec::with_capacity(self.0.max(seq.size_hint().unwrap_or(0)));
+        let mut seen: std::collections::HashMap<u64, usize> =
+            std::collections::HashMap::with_capacity(users.capacity());
+        while let Some(user) = seq.next_element::<CloudUser>()? {
+            // SipHash with fixed keys: the same id gives the same key in every run.
+            let mut hasher = std::hash::DefaultHasher::new();
+            user.id.to_ascii_lowercase().hash(&mut hasher);
+            if let Some(first) = seen.insert(hasher.finish(), users.len())
+                && users
+                    .get(first)
+                    .is_some_and(|other| other.id.eq_ignore_ascii_case(&user.id))
+            {
+                return Err(de::Error::custom(format_args!(
+                    "users {} and {} have the same `id` `{}`; each cloud user appears once",
+                    first + 1,
+                    users.len() + 1,
+                    crate::wording::excerpt(&user.id, 80)
+                )));
+            }
             users.push(user);
         }
         Ok(users)
@@ -500,6 +522,10 @@ impl<'de> Visitor<'de> for CloudUserVisitor {
             }
         }
         user.id = id.ok_or_else(|| de::Error::missing_field("id"))?;
+        if user.id.trim().is_empty() {
+            // Every decision and write names a cloud user by its id.
+            return Err(de::Error::custom("a user's `id` is empty"));
+        }
         Ok(user)
     }
 }

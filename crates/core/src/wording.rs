@@ -6,6 +6,7 @@
 //!   (an escape sequence would recolour or rewrite the terminal, a newline would fake a line of
 //!   output) and the bidirectional controls that reorder what is displayed are written as Rust-style
 //!   escapes (`\u{1b}`, `\n`).
+//! - [`excerpt`]: the same, cut to a length, for values quoted in messages.
 //! - [`count`], [`one_or_many`] and [`digits`]: `1 user`, `2 users`, `12,345 users`.
 
 use std::borrow::Cow;
@@ -62,6 +63,40 @@ fn push_printable(shown: &mut String, character: char) {
         }
         c => shown.push(c),
     }
+}
+
+/// `text` quoted in a message: [`printable`], and cut after `max` characters with how many more there
+/// were, so a value from input (a 10 MB line, a file whose line ends were not seen) cannot flood the
+/// terminal or a log.
+pub fn excerpt(text: &str, max: usize) -> Cow<'_, str> {
+    // Only the part shown is escaped: the value may be megabytes long.
+    let Some((cut, _)) = text.char_indices().nth(max) else {
+        let shown = printable(text);
+        if shown.chars().count() <= max {
+            return shown;
+        }
+        return Cow::Owned(cut_shown(&shown, max, 0));
+    };
+    let rest = text.get(cut..).map_or(0, |rest| rest.chars().count());
+    Cow::Owned(cut_shown(
+        &printable(text.get(..cut).unwrap_or_default()),
+        max,
+        rest,
+    ))
+}
+
+/// The first `max` characters of `shown`, and how many characters of the value are not shown.
+fn cut_shown(shown: &str, max: usize, rest: usize) -> String {
+    let end = shown
+        .char_indices()
+        .nth(max)
+        .map_or(shown.len(), |(end, _)| end);
+    let hidden = shown.get(end..).map_or(0, |hidden| hidden.chars().count()) + rest;
+    format!(
+        "{}… (+{})",
+        shown.get(..end).unwrap_or_default(),
+        count(hidden, "character", "characters")
+    )
 }
 
 /// A value shown with [`printable`], for `format!` arguments: `format!("`{}`", Printable(dn))`.
@@ -131,6 +166,15 @@ mod tests {
         assert_eq!(Printable("a\u{0}b").to_string(), "a\\u{0}b");
         assert_eq!(printable_char('山'), "山");
         assert_eq!(printable_char('\u{1b}'), "\\u{1b}");
+    }
+
+    #[test]
+    fn excerpts_are_printable_and_cut() {
+        assert_eq!(excerpt("CN=山田", 10), "CN=山田");
+        assert_eq!(excerpt("abcdef", 3), "abc… (+3 characters)");
+        assert_eq!(excerpt("a\u{1b}b", 3), "a\\u… (+5 characters)");
+        assert_eq!(excerpt(&"x".repeat(10_000), 2), "xx… (+9,998 characters)");
+        assert_eq!(excerpt("", 0), "");
     }
 
     #[test]

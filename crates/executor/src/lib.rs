@@ -73,7 +73,7 @@ pub use apply::{ApplyError, ApplyStart};
 pub use plan_file::{PlanError, PlanFile};
 pub use report::{RunRecord, RunReport};
 pub use run::{Clock, Executor, Finished, RunError, RunSpec, StaleValue};
-pub use target::{Observed, Resolution, Target, TargetError, Written};
+pub use target::{Observed, Resolution, Target, TargetError, Written, object_name, value_shown};
 pub use targets::{ConnectError, Needs, TargetSettings, Targets};
 pub use undo::{UndoError, UndoPlan};
 

@@ -48,7 +48,7 @@ pub enum RunError {
     Store(#[from] anchorsync_store::Error),
     /// A write got no answer: whether it happened is unknown. The step stays `started`.
     #[error(
-        "step {seq} of run `{run_id}` ({system} `{attribute}` of `{object}`) got no answer; whether it was \
+        "step {seq} of run `{run_id}` ({system} `{attribute}` of {object}) got no answer; whether it was \
          written is unknown. Run the command again: it resumes the run and finds out"
     )]
     NoAnswer {
@@ -60,7 +60,7 @@ pub enum RunError {
         system: StepSystem,
         /// Its attribute.
         attribute: String,
-        /// Its object.
+        /// Its object, as [`crate::target::object_name`] names it.
         object: String,
         /// What the target said.
         #[source]
@@ -437,7 +437,7 @@ impl<'a, T: Target + 'static> Executor<'a, T> {
                     seq: journal.seq,
                     system: journal.step.system,
                     attribute: journal.step.attribute().to_owned(),
-                    object: journal.step.label_or_target().to_owned(),
+                    object: crate::target::object_name(&journal.step),
                     source,
                 });
             }

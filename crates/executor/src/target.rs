@@ -17,6 +17,26 @@ use anchorsync_store::{JournalStep, Step};
 
 use crate::reversal::{self, Irreversible};
 
+/// How a message names the object a step writes: its label in backticks and, when the label is not
+/// the target itself, the target (`` `taro@example.com` (`6c1b…`) ``). The label comes from the plan,
+/// which is input, so the object actually written is always named beside it; both are shown with
+/// control characters escaped and cut to a readable length.
+pub fn object_name(step: &Step) -> String {
+    use anchorsync_core::wording::excerpt;
+    let target = excerpt(&step.target, 200);
+    match step.label.as_deref().filter(|label| !label.is_empty()) {
+        Some(label) if label != step.target => {
+            format!("`{}` (`{target}`)", excerpt(label, 120))
+        }
+        _ => format!("`{target}`"),
+    }
+}
+
+/// A value as a message quotes it: escaped and cut (a value read from a server can be any length).
+pub fn value_shown(value: &StepValue) -> String {
+    anchorsync_core::wording::excerpt(&value.display(), 200).into_owned()
+}
+
 /// What a step's object holds now, as far as the step is concerned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Observed {
@@ -27,13 +47,13 @@ pub enum Observed {
 }
 
 impl Observed {
-    /// For messages.
+    /// For messages (each value escaped and cut, as [`value_shown`]).
     pub fn display(&self) -> String {
         match self {
-            Self::One(value) => value.display(),
+            Self::One(value) => value_shown(value),
             Self::Several(values) => values
                 .iter()
-                .map(StepValue::display)
+                .map(value_shown)
                 .collect::<Vec<_>>()
                 .join(", "),
         }
@@ -146,12 +166,12 @@ pub trait Target: Send + Sync {
                 Resolution::NotWritten
             } else {
                 Resolution::Moved(format!(
-                    "`{}` of `{}` is `{}`, neither the planned `{}` nor the new `{}`; nothing was written",
+                    "`{}` of {} is `{}`, neither the planned `{}` nor the new `{}`; nothing was written",
                     change.attribute,
-                    step.label_or_target(),
+                    object_name(step),
                     current.display(),
-                    change.before.display(),
-                    change.after.display()
+                    value_shown(&change.before),
+                    value_shown(&change.after)
                 ))
             })
         }

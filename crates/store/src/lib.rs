@@ -113,6 +113,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The state file (or its `-wal`/`-shm`) could not be created or made owner-only.
+    #[error("AS-STORE-0006: cannot make `{}` readable by its owner only", path.display())]
+    Permissions {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// No run has this id (or more than one starts with it).
     #[error("AS-STORE-0005: `{path}`: {reason}")]
     UnknownRun {
@@ -143,6 +152,48 @@ pub struct StoredCookie {
     pub cookie: Vec<u8>,
 }
 
+/// Creates the state file owner-only (0600) if it is missing, and makes it, its `-wal` and `-shm`
+/// owner-only if an older build left them wider: the journal lists every user a plan touched and
+/// the values written. SQLite creates `-wal` and `-shm` with the database file's permissions, so a
+/// file created 0600 here keeps them 0600 too.
+fn make_private(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        let error = |path: &Path| {
+            let path = path.to_owned();
+            move |source| Error::Permissions { path, source }
+        };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(path)
+            .map_err(error(path))?;
+        let mut side = path.as_os_str().to_owned();
+        side.push("-wal");
+        let wal = PathBuf::from(side);
+        let mut side = path.as_os_str().to_owned();
+        side.push("-shm");
+        let shm = PathBuf::from(side);
+        for file in [path, wal.as_path(), shm.as_path()] {
+            match std::fs::metadata(file) {
+                Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
+                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(error(file))?;
+                }
+                Ok(_) => {}
+                Err(source) if source.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(error(file)(source)),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
 /// The open state file.
 #[derive(Debug)]
 pub struct Store {
@@ -160,6 +211,7 @@ impl Store {
                 source,
             }
         };
+        make_private(path)?;
         let mut connection = Connection::open(path).map_err(sqlite("opening"))?;
         connection
             .execute_batch(

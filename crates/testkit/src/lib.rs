@@ -14,6 +14,7 @@
 #![allow(clippy::panic)]
 
 pub mod fixture;
+pub mod fuzz;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

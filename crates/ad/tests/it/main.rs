@@ -13,6 +13,7 @@
 mod delta;
 mod export_csv;
 mod file;
+mod fuzz;
 mod ldif_changes;
 mod read;
 mod sync_demo;

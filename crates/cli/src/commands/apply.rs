@@ -14,8 +14,8 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use anchorsync_core::remediation::{StepPurpose, StepSystem};
-use anchorsync_core::wording::{count, one_or_many};
-use anchorsync_executor::{ApplyStart, Executor, Needs, Start, Targets};
+use anchorsync_core::wording::{count, excerpt, one_or_many, printable};
+use anchorsync_executor::{ApplyStart, Executor, Needs, Start, Targets, value_shown};
 use anchorsync_store::{Run, Step};
 
 /// The plan file, read and checked by the executor (the emitters read it too).
@@ -110,15 +110,32 @@ fn refused(
         one_or_many(stale.len(), "is", "are")
     )?;
     for value in stale {
+        let object = match value
+            .label
+            .as_deref()
+            .filter(|label| *label != value.target)
+        {
+            Some(label) => format!(
+                "`{}` (`{}`)",
+                excerpt(label, 120),
+                excerpt(&value.target, 200)
+            ),
+            None => format!("`{}`", excerpt(&value.target, 200)),
+        };
+        // The object written, and the plan's user when that is another object (a cloud user).
+        let user = value
+            .user_dn
+            .as_deref()
+            .filter(|dn| *dn != value.target)
+            .map(|dn| format!(", user `{}`", excerpt(dn, 200)))
+            .unwrap_or_default();
         writeln!(
             out,
-            "  {} ({}): {} `{}` should be `{}` but is `{}`",
-            value.user_dn.as_deref().unwrap_or(&value.target),
-            value.label.as_deref().unwrap_or(&value.target),
+            "  {object}{user}: {} `{}` should be `{}` but is `{}`",
             value.system,
-            value.attribute,
-            value.expected.display(),
-            value.actual
+            printable(&value.attribute),
+            value_shown(&value.expected),
+            printable(&value.actual)
         )?;
     }
     writeln!(
@@ -177,8 +194,8 @@ fn print_plan_summary(plan: &plan_file::PlanFile, steps: &[Step]) -> anyhow::Res
         write_cut_list(&mut out, &moves, |away| {
             format!(
                 "  `{}` → `{}` and back",
-                away.before.display(),
-                away.after.display()
+                value_shown(&away.before),
+                value_shown(&away.after)
             )
         })?;
     }

@@ -16,16 +16,19 @@ pub fn run(args: &CheckAnchorArgs) -> anyhow::Result<ExitStatus> {
             writeln!(stdout)?;
         }
         OutputFormat::Text => {
+            // The values are input, shown back: through the writer that escapes control characters.
+            let mut text = crate::output::PrintableText::new(&mut stdout, false);
             for check in &checks {
                 let verdict = if check.valid { "valid" } else { "INVALID" };
-                writeln!(stdout, "{verdict:<8} {}", check.value)?;
+                writeln!(text, "{verdict:<8} {}", check.value)?;
                 for error in &check.errors {
-                    writeln!(stdout, "         error: {error}")?;
+                    writeln!(text, "         error: {error}")?;
                 }
                 for warning in &check.warnings {
-                    writeln!(stdout, "         warning: {warning}")?;
+                    writeln!(text, "         warning: {warning}")?;
                 }
             }
+            text.flush()?;
         }
     }
     Ok(if checks.iter().all(|check| check.valid) {

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use crate::args::{PlanArgs, PlanFormat};
 use crate::colour::Palette;
 use crate::exit::ExitStatus;
-use crate::output::write_to;
+use crate::output::{PrintableText, write_to};
 use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
 pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
@@ -88,7 +88,10 @@ pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Resul
             match args.format {
                 PlanFormat::Json => plan.write_json(out)?,
                 PlanFormat::Table => {
-                    table::write(out, &plan, Palette::for_output(args.output.as_deref()))?;
+                    let palette = Palette::for_output(args.output.as_deref());
+                    let mut out = PrintableText::new(&mut *out, palette.is_enabled());
+                    table::write(&mut out, &plan, palette)?;
+                    std::io::Write::flush(&mut out)?;
                 }
                 PlanFormat::Csv => spreadsheet::write(out, &plan)?,
                 PlanFormat::Html => {

@@ -55,6 +55,8 @@ pub fn run(args: &RunsArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
             writeln!(out)?;
         }
         OutputFormat::Text => {
+            // Plan paths are shown: through the writer that escapes control characters.
+            let mut out = crate::output::PrintableText::new(&mut out, false);
             if summaries.is_empty() {
                 writeln!(out, "no runs in `{}` yet", data.journal_path().display())?;
                 return Ok(ExitStatus::Success);

@@ -15,7 +15,7 @@ use crate::args::{VerifyArgs, VerifyFormat};
 use crate::commands::plan::spreadsheet::{guard_formula, io_error};
 use crate::exit::ExitStatus;
 use crate::hac::{ColumnOverride, parse_column_override, read_hac};
-use crate::output::write_to;
+use crate::output::{PrintableText, write_to};
 use crate::sources::{AdSource, CloudSource, read_ad, read_cloud};
 
 pub fn run(args: &VerifyArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
@@ -27,11 +27,12 @@ pub fn run(args: &VerifyArgs, config: &crate::settings::Settings) -> anyhow::Res
             Ok(())
         }
         VerifyFormat::Csv => write_csv(out, &report),
-        VerifyFormat::Table => write_table(
-            out,
-            &report,
-            crate::colour::Palette::for_output(args.output.as_deref()),
-        ),
+        VerifyFormat::Table => {
+            let palette = crate::colour::Palette::for_output(args.output.as_deref());
+            let mut out = PrintableText::new(&mut *out, palette.is_enabled());
+            write_table(&mut out, &report, palette)?;
+            Ok(out.flush()?)
+        }
     })?;
     Ok(if report.needs_attention() {
         ExitStatus::Attention

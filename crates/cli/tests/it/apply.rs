@@ -681,3 +681,295 @@ fn tenant_show_and_matching_switch_undoably_with_a_reminder_issue_6() {
         "{listing}"
     );
 }
+
+/// Two cloud users on a twin, and a lab pointing at it: the target of the hostile plans below.
+fn two_cloud_users(base: u32) -> (anchorsync_twin::TwinServer, Lab, [String; 2]) {
+    let ids = [1, 2].map(|n| format!("{base:08}-0000-4000-8000-00000000000{n}"));
+    let twin = twin_with(
+        tenant(vec![
+            cloud_user(
+                &ids[0],
+                &format!("alice{base}@{MANAGED}"),
+                Some(&immutable_id(base)),
+            ),
+            cloud_user(
+                &ids[1],
+                &format!("bob{base}@{MANAGED}"),
+                Some(&immutable_id(base + 1)),
+            ),
+        ]),
+        |_| {},
+    );
+    let lab = Lab::new(None, Some(&twin));
+    (twin, lab, ids)
+}
+
+/// A soft plan clearing Alice's ImmutableID, then `edit` applied to its JSON.
+fn soft_plan(
+    lab: &Lab,
+    base: u32,
+    ids: &[String; 2],
+    edit: impl FnOnce(&mut Value),
+) -> std::path::PathBuf {
+    let text = plan(
+        "soft",
+        &[(
+            "CN=Alice,OU=Staff,DC=corp,DC=example,DC=com",
+            vec![cloud_step(
+                &ids[0],
+                &format!("alice{base}@{MANAGED}"),
+                "onPremisesImmutableId",
+                Some(&immutable_id(base)),
+                None,
+                "clear-immutable-id",
+            )],
+        )],
+    );
+    let mut json: Value = serde_json::from_str(&text).unwrap();
+    edit(&mut json);
+    lab.write("plan.json", &serde_json::to_string_pretty(&json).unwrap())
+}
+
+#[test]
+fn a_step_aimed_at_another_user_than_its_entry_is_refused_issue_12() {
+    let base = 1200;
+    let (twin, lab, ids) = two_cloud_users(base);
+    let step = "/users/0/remediation/steps/0";
+    // The step's target is Bob's id (as written, and in upper case), the label still says Alice.
+    for target in [ids[1].clone(), ids[1].to_uppercase()] {
+        let file = soft_plan(&lab, base, &ids, |plan| {
+            *plan.pointer_mut(&format!("{step}/target")).unwrap() = json!(target);
+        });
+        for args in [&["--yes"][..], &[][..]] {
+            let output = lab.apply(&file, args);
+            assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                stderr.contains(&format!(
+                    "writes to the cloud user `{target}`, but this entry is paired with `{}`",
+                    ids[0]
+                )),
+                "{stderr}"
+            );
+            assert!(stderr.contains("user `CN=Alice,OU=Staff"), "{stderr}");
+        }
+    }
+    // An AD step whose target is another DN, under the same entry.
+    let file = soft_plan(&lab, base, &ids, |plan| {
+        plan.pointer_mut("/users/0/remediation/steps")
+            .unwrap()
+            .as_array_mut()
+            .unwrap()
+            .insert(
+                0,
+                set_anchor(
+                    "CN=Bob,OU=Staff,DC=corp,DC=example,DC=com",
+                    "alice",
+                    None,
+                    &guid_bytes(7),
+                ),
+            );
+    });
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("writes to the AD object `CN=Bob,OU=Staff,DC=corp,DC=example,DC=com`"),
+        "{}",
+        text(&output)
+    );
+    // A second entry (another DN) writing the same cloud user.
+    let file = soft_plan(&lab, base, &ids, |plan| {
+        let mut other = plan["users"][0].clone();
+        other["dn"] = json!("CN=Mallory,OU=Staff,DC=corp,DC=example,DC=com");
+        plan["users"].as_array_mut().unwrap().push(other);
+    });
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains(&format!("both change the cloud user `{}`", ids[0])),
+        "{}",
+        text(&output)
+    );
+    assert!(twin.twin().writes().is_empty(), "nothing written");
+    assert!(!lab.data.exists(), "nothing journaled");
+
+    // A consistent plan for Bob: carried out, and its messages name the object written, not only the
+    // label the plan gives it.
+    let file = soft_plan(&lab, base, &ids, |plan| {
+        *plan.pointer_mut(&format!("{step}/target")).unwrap() = json!(ids[1]);
+        *plan.pointer_mut(&format!("{step}/before")).unwrap() = json!(immutable_id(base + 1));
+        *plan
+            .pointer_mut("/users/0/remediation/pairedCloudUserId")
+            .unwrap() = json!(ids[1]);
+    });
+    let output = lab.apply(&file, &[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains(&format!("of `alice{base}@{MANAGED}` (`{}`)", ids[1])),
+        "{}",
+        text(&output)
+    );
+}
+
+#[test]
+fn values_are_checked_and_the_tenant_required_before_any_write_issue_12() {
+    let base = 1210;
+    let (twin, lab, ids) = two_cloud_users(base);
+    let long = "A".repeat(10 << 20);
+    let set = |after: &str| {
+        let after = after.to_owned();
+        move |plan: &mut Value| {
+            plan["strategy"] = json!("hard-cloud");
+            let step = plan.pointer_mut("/users/0/remediation/steps/0").unwrap();
+            step["purpose"] = json!("set-immutable-id");
+            step["after"] = json!(after);
+            plan["users"][0]["sourceAnchor"] = json!(after);
+        }
+    };
+    for (after, expected) in [
+        ("iGhmiAEBERG7uxI0VniQqw", "padding is missing"),
+        ("iGhmiAEBERG7uxI0VniQqx==", "bits that encoding never sets"),
+        ("iGhmiAEBERG7uxI0VniQ$w==", "`$` or `_`"),
+        ("iGhmiAEBERG7uxI0VniQ_w==", "`$` or `_`"),
+        (
+            "iGhmiAEBERG7uxI0VniQqw==\u{1b}[2J",
+            "contains a control character",
+        ),
+        (long.as_str(), "10,485,760 bytes long"),
+    ] {
+        let file = soft_plan(&lab, base, &ids, set(after));
+        let output = lab.apply(&file, &["--yes"]);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{after:.40}: {}",
+            text(&output)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{after:.40}: {stderr:.2000}");
+        assert!(stderr.contains("user `CN=Alice,OU=Staff"), "{stderr:.2000}");
+        assert!(
+            stderr.len() < 4_000,
+            "the value is quoted whole: {} bytes",
+            stderr.len()
+        );
+        assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+    }
+    // The plan's tenant: removed, emptied, the kind changed to dodge it, or another tenant.
+    let tenant = "/sources/cloud/tenantId";
+    type Edit = Box<dyn FnOnce(&mut Value)>;
+    let edits: Vec<(Edit, &str)> = vec![
+        (
+            Box::new(|plan: &mut Value| {
+                plan["sources"]["cloud"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("tenantId");
+            }),
+            "does not say which tenant it was made against",
+        ),
+        (
+            Box::new(|plan: &mut Value| *plan.pointer_mut(tenant).unwrap() = json!(" ")),
+            "does not say which tenant it was made against",
+        ),
+        (
+            Box::new(|plan: &mut Value| {
+                plan["sources"]["cloud"] =
+                    json!({"kind": "graph", "location": "https://graph.microsoft.com/v1.0"});
+            }),
+            "does not say which tenant it was made against",
+        ),
+        (
+            Box::new(|plan: &mut Value| {
+                plan.as_object_mut().unwrap().remove("sources");
+            }),
+            "does not say which tenant it was made against",
+        ),
+        (
+            Box::new(|plan: &mut Value| {
+                *plan.pointer_mut(tenant).unwrap() = json!("11111111-2222-3333-4444-555555555555");
+            }),
+            "the plan was made against tenant `11111111-2222-3333-4444-555555555555`",
+        ),
+    ];
+    for (edit, expected) in edits {
+        let file = soft_plan(&lab, base, &ids, edit);
+        let output = lab.apply(&file, &["--yes"]);
+        assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+        assert!(
+            String::from_utf8_lossy(&output.stderr).contains(expected),
+            "{}",
+            text(&output)
+        );
+    }
+    assert!(twin.twin().writes().is_empty(), "nothing written");
+    // The same plan with its tenant is carried out.
+    let file = soft_plan(&lab, base, &ids, |_| {});
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert_eq!(cloud_now(&twin, &ids[0]).1, None);
+}
+
+#[test]
+fn the_journal_and_its_lock_are_owner_only_issue_12() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let base = 1220;
+    let (twin, lab, ids) = two_cloud_users(base);
+    // An existing data directory others can read: warned about, left as the administrator made it.
+    std::fs::create_dir(&lab.data).unwrap();
+    std::fs::set_permissions(&lab.data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let file = soft_plan(&lab, base, &ids, |_| {});
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("is readable by other users (mode 755)"),
+        "{stderr}"
+    );
+    assert_eq!(cloud_now(&twin, &ids[0]).1, None);
+    for name in ["anchorsync.db", "anchorsync.lock"] {
+        assert_eq!(mode(&lab.data.join(name)), 0o600, "{name}");
+    }
+    assert_eq!(mode(&lab.data.join("runs")), 0o700);
+    for entry in std::fs::read_dir(lab.data.join("runs")).unwrap() {
+        assert_eq!(mode(&entry.unwrap().path()), 0o600);
+    }
+    // Files an older build left readable (the database, its -wal and -shm, the lock): made owner-only
+    // by the next command that opens the journal, `runs` included.
+    for name in [
+        "anchorsync.db",
+        "anchorsync.db-wal",
+        "anchorsync.db-shm",
+        "anchorsync.lock",
+    ] {
+        let path = lab.data.join(name);
+        if !path.exists() {
+            std::fs::write(&path, "").unwrap();
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let output = lab.anchorsync().arg("runs").output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    for name in ["anchorsync.db", "anchorsync.db-wal", "anchorsync.db-shm"] {
+        let path = lab.data.join(name);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    // A data directory anchorsync creates: 0700, and no warning.
+    let base = 1225;
+    let (_twin, lab, ids) = two_cloud_users(base);
+    let file = soft_plan(&lab, base, &ids, |_| {});
+    let output = lab.apply(&file, &["--yes"]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("readable by other users"), "{stderr}");
+    assert_eq!(mode(&lab.data), 0o700);
+    assert_eq!(mode(&lab.data.join("anchorsync.db")), 0o600);
+    assert_eq!(mode(&lab.data.join("anchorsync.lock")), 0o600);
+}

@@ -63,3 +63,32 @@ fn each_rule_makes_a_value_invalid_issue_2() {
             .contains("differs only by case")
     );
 }
+
+#[test]
+fn a_binary_source_refuses_non_canonical_base64_issue_12() {
+    let output = Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["check-anchor", "--source", "binary", "--format", "json"])
+        .args([
+            "iGhmiAEBERG7uxI0VniQqw",
+            "iGhmiAEBERG7uxI0VniQqx==",
+            "iGhmiAEBERG7uxI0VniQqw==x",
+            "iGhmiAEBERG7uxI0VniQqw==",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let entries = json.as_array().unwrap();
+    for entry in &entries[..3] {
+        assert_eq!(entry["valid"], false, "{entry}");
+        assert!(
+            entry["errors"].to_string().contains("not canonical Base64")
+                || entry["errors"]
+                    .to_string()
+                    .contains("canonical Base64 of its bytes"),
+            "{entry}"
+        );
+    }
+    assert_eq!(entries[3]["valid"], true, "{}", entries[3]);
+}

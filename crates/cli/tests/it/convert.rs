@@ -210,3 +210,51 @@ fn errors_show_non_ascii_as_itself_and_escape_control_characters_issue_10() {
     assert!(stderr.contains(r"`ab\u{1b}[31m山`"), "{stderr}");
     assert!(stderr.contains(r"character 3 is `\u{1b}`"), "{stderr}");
 }
+
+#[test]
+fn non_ascii_in_any_form_exits_2_with_a_message_issue_12() {
+    // Japanese, an accent, a fullwidth GUID, combining marks, and non-ASCII inside each form's own
+    // punctuation: detection and every `--from` refuse them with a message, never a panic (101).
+    let fullwidth_guid = "８８６６６８８８－０１０１－１１１１－ｂｂｂｂ－１２３４５６７８９０ａｂ";
+    let values = [
+        "日本",
+        "aé",
+        fullwidth_guid,
+        "{８８６６６８８８-0101-1111-bbbb-1234567890ab}",
+        "88666888-0101-1111-bbbb-1234567890a\u{301}",
+        "iGhmiAEBERG7uxI0VniQq\u{301}==",
+        "e\u{301}",
+        "S-1-5-２１-1",
+        "\\88\\6８",
+        "0x88 0x6８ 0x66",
+        "8868668801011111bbbb1234567890a\u{0430}",
+    ];
+    for value in values {
+        for from in [
+            None,
+            Some("guid"),
+            Some("immutable-id"),
+            Some("hex"),
+            Some("ldap-filter"),
+            Some("sid"),
+            Some("sid-base64"),
+        ] {
+            let mut command = anchorsync();
+            command.arg("convert");
+            if let Some(from) = from {
+                command.args(["--from", from]);
+            }
+            let output = command.arg(value).output().unwrap();
+            let stderr = String::from_utf8(output.stderr).unwrap();
+            assert_eq!(output.status.code(), Some(2), "{value} {from:?}: {stderr}");
+            assert!(stderr.starts_with("error: "), "{value} {from:?}: {stderr}");
+            assert!(!stderr.contains("panicked"), "{value} {from:?}: {stderr}");
+        }
+    }
+    // Named as text, any of them converts.
+    let output = anchorsync()
+        .args(["convert", "--from", "text", fullwidth_guid])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+}

@@ -61,10 +61,10 @@ fn a_version_2_journal_is_listed_and_its_apply_run_undone_issue_11() {
     let dry = lab.anchorsync().args(["undo", &id(4)]).output().unwrap();
     assert_eq!(dry.status.code(), Some(0), "{}", text(&dry));
     assert!(
-        String::from_utf8_lossy(&dry.stdout).contains(
-            "ad set-anchor `mS-DS-ConsistencyGuid` of `aoi@corp.example.com`: \
-             `0x05050505050505050505050505050505` → `(empty)`"
-        ),
+        String::from_utf8_lossy(&dry.stdout)
+            .contains("ad set-anchor `mS-DS-ConsistencyGuid` of `aoi@corp.example.com` (`CN=Aoi,")
+            && String::from_utf8_lossy(&dry.stdout)
+                .contains("`): `0x05050505050505050505050505050505` → `(empty)`"),
         "{}",
         text(&dry)
     );

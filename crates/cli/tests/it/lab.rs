@@ -230,20 +230,30 @@ pub fn federated_steps(id: &str, upn: &str, before: Option<&str>, after: &str) -
     ]
 }
 
-/// A plan as `plan --strategy` writes it (the fields `apply` reads, plus an outcome).
+/// A plan as `plan --strategy` writes it (the fields `apply` reads, plus an outcome): made against
+/// the lab's tenant, each entry paired with the cloud user its cloud steps write, and with the
+/// sourceAnchor its `set-immutable-id` step sets.
 pub fn plan(strategy: &str, users: &[(&str, Vec<Value>)]) -> String {
     let users: Vec<Value> = users
         .iter()
         .map(|(dn, steps)| {
-            json!({"dn": dn, "outcome": "create", "remediation": {
-                "strategy": strategy, "pairedBy": ["userPrincipalName"], "fixable": true, "reason": null,
-                "alternative": null, "outcomeAfter": "hard-match", "steps": steps}})
+            let cloud = steps.iter().find(|step| step["system"] == "cloud");
+            let anchor = steps
+                .iter()
+                .find(|step| step["purpose"] == "set-immutable-id")
+                .map(|step| step["after"].clone());
+            json!({"dn": dn, "outcome": "create", "sourceAnchor": anchor, "remediation": {
+                "strategy": strategy, "pairedBy": ["userPrincipalName"],
+                "pairedCloudUserId": cloud.map(|step| step["target"].clone()), "fixable": true,
+                "reason": null, "alternative": null, "outcomeAfter": "hard-match", "steps": steps}})
         })
         .collect();
     serde_json::to_string_pretty(&json!({
-        "formatVersion": 1, "strategy": strategy, "summary": {}, "users": users,
+        "formatVersion": 1, "strategy": strategy,
+        "settings": {"anchorAttribute": "mS-DS-ConsistencyGuid", "anchorEncoding": "auto"},
+        "summary": {}, "users": users,
         "sources": {"ad": {"kind": "file", "location": "users.ldif"},
-                    "cloud": {"kind": "file", "location": "tenant.json"}},
+                    "cloud": {"kind": "file", "location": "tenant.json", "tenantId": TENANT}},
     }))
     .unwrap()
 }

@@ -18,6 +18,7 @@ mod crash;
 mod demo;
 mod emit;
 mod generate;
+mod hardening;
 mod html_report;
 mod journal_v2;
 mod lab;

@@ -9,6 +9,8 @@
     clippy::indexing_slicing
 )]
 
+mod fuzz;
+mod parsers;
 mod sync;
 mod sync_join;
 mod synthetic;

@@ -13,7 +13,7 @@ use anchorsync_store::Step;
 use serde_json::Value;
 
 use crate::chain;
-use crate::target::{Observed, Target, TargetError, Written};
+use crate::target::{Observed, Target, TargetError, Written, object_name, value_shown};
 
 /// The tenant's users.
 #[derive(Clone)]
@@ -65,11 +65,11 @@ pub(crate) async fn compare<T: Target>(target: &T, step: &Step) -> Result<StepVa
     if !target.holds(step, &current, &change.before) {
         return Err(TargetError::Conflict {
             reason: format!(
-                "`{}` of `{}` is `{}`, not `{}` as planned; nothing was written",
+                "`{}` of {} is `{}`, not `{}` as planned; nothing was written",
                 change.attribute,
-                step.label_or_target(),
+                object_name(step),
                 current.display(),
-                change.before.display()
+                value_shown(&change.before)
             ),
         });
     }
@@ -99,7 +99,7 @@ impl Target for CloudUsersTarget {
             .map_err(|error| {
                 graph_error(
                     error,
-                    format!("cannot read the cloud user `{}`", step.label_or_target()),
+                    format!("cannot read the cloud user {}", object_name(step)),
                 )
             })?;
         let value = match change.attribute.as_str() {
@@ -140,9 +140,9 @@ impl Target for CloudUsersTarget {
             }),
             Err(error) => Err(TargetError::NoAnswer {
                 what: format!(
-                    "writing `{}` of the cloud user `{}`",
+                    "writing `{}` of the cloud user {}",
                     change.attribute,
-                    step.label_or_target()
+                    object_name(step)
                 ),
                 source: Box::new(error.into()),
             }),

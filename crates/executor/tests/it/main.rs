@@ -10,4 +10,5 @@
     clippy::indexing_slicing
 )]
 
+mod fuzz;
 mod twin;

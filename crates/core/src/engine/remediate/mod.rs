@@ -105,6 +105,7 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
             let mut remediation = Remediation {
                 strategy,
                 paired_by: Vec::new(),
+                paired_cloud_user_id: None,
                 fixable: false,
                 reason: None,
                 alternative: None,
@@ -215,6 +216,8 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
                     overridden,
                 } => {
                     remediation.paired_by = by.iter().map(|rule| rule.as_str().to_owned()).collect();
+                    remediation.paired_cloud_user_id =
+                        plan.index.user(*cloud).map(|user| user.id.clone());
                     remediation.pairing_conflicts = overridden
                         .iter()
                         .filter_map(|finding| conflict(finding.rule.as_str(), finding.cloud, None))
