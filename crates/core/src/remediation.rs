@@ -105,17 +105,21 @@ pub enum StepPurpose {
     FederatedUpnBack,
     /// Switch one of the tenant's synchronisation features (`tenant matching`); never in a plan file.
     SetTenantFeature,
+    /// A write of `sync --apply` (create, update, enable, disable, delete or restore a cloud user);
+    /// never in a plan file.
+    Sync,
 }
 
 impl StepPurpose {
     /// Every purpose, for parsing.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::SetAnchor,
         Self::SetImmutableId,
         Self::ClearImmutableId,
         Self::FederatedUpnAway,
         Self::FederatedUpnBack,
         Self::SetTenantFeature,
+        Self::Sync,
     ];
 
     /// The name in JSON and in the journal.
@@ -127,6 +131,7 @@ impl StepPurpose {
             Self::FederatedUpnAway => "federated-upn-away",
             Self::FederatedUpnBack => "federated-upn-back",
             Self::SetTenantFeature => "set-tenant-feature",
+            Self::Sync => "sync",
         }
     }
 
@@ -145,6 +150,7 @@ impl StepPurpose {
             Self::FederatedUpnAway => Self::FederatedUpnBack,
             Self::FederatedUpnBack => Self::FederatedUpnAway,
             Self::SetTenantFeature => Self::SetTenantFeature,
+            Self::Sync => Self::Sync,
         }
     }
 
