@@ -1,6 +1,7 @@
 //! `anchorsync.toml`: one optional section per connection, each section's type owned by the crate
-//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`).
-//! Secrets are never in the file, only where to find them.
+//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`,
+//! `[sync]`: `anchorsync_core::sync::SyncSettings`). Secrets are never in the file, only where to find
+//! them.
 //!
 //! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG` (clap reads it into the same option), else
 //! `anchorsync.toml` in the current directory when there is one. Relative paths inside it are
@@ -26,6 +27,9 @@ pub struct Config {
     /// `[graph]`: the Microsoft Graph client.
     #[serde(default)]
     pub graph: Option<GraphConfig>,
+    /// `[sync]`: what `anchorsync sync` does (leaving users, the deletion guard, the attribute flow).
+    #[serde(default)]
+    pub sync: Option<anchorsync_core::sync::SyncSettings>,
 }
 
 /// A configuration and where it came from.
@@ -146,10 +150,120 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
     }
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read the configuration `{}`", path.display()))?;
-    let config: Config = toml::from_str(&text)
-        .with_context(|| format!("the configuration `{}` is not valid", path.display()))?;
+    let config: Config = toml::from_str(&text).map_err(|error| invalid(&path, &text, &error))?;
     Ok(Loaded {
         config,
         path: Some(path),
     })
+}
+
+/// Why the file is not valid, by line and key, without quoting the line or a string value from it.
+fn invalid(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::Error {
+    let mut message = without_string_values(error.message().trim());
+    let location = error.span().map(|span| {
+        let before = text.get(..span.start).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let key = key_at(text, span.start);
+        match key {
+            Some(key) => format!(" line {line}, `{key}`"),
+            None => format!(" line {line}"),
+        }
+    });
+    if message.is_empty() {
+        message = "not valid TOML".to_owned();
+    }
+    anyhow::anyhow!(
+        "the configuration `{}`{} is not valid: {message}",
+        path.display(),
+        location.unwrap_or_default()
+    )
+}
+
+/// The key an error at byte `at` is about, with its section: `[sync].max_deletions`.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let line = text.get(line_start..)?.lines().next().unwrap_or_default();
+    let key = line
+        .split_once('=')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let section = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('[') && line.ends_with(']'));
+    match (section, key) {
+        (Some(section), Some(key)) => Some(format!("{section}.{key}")),
+        (None, Some(key)) => Some(key.to_owned()),
+        (Some(section), None) if line.trim() == section => Some(section.to_owned()),
+        _ => None,
+    }
+}
+
+/// serde names a wrong value with the value (`invalid type: string "s3cr3t", expected usize`): the
+/// value goes, its kind stays.
+fn without_string_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(start) = rest.find("string \"") {
+        out.push_str(rest.get(..start).unwrap_or_default());
+        out.push_str("a string");
+        let after = rest.get(start + "string \"".len()..).unwrap_or_default();
+        // The value ends at the last quote before the next `, ` (values may contain quotes).
+        let end = after
+            .find("\", ")
+            .and_then(|comma| after.get(..comma).and_then(|value| value.rfind('"')))
+            .or_else(|| after.rfind('"'))
+            .map_or(after.len(), |quote| quote + 1);
+        rest = after.get(end..).unwrap_or_default();
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        let error = toml::from_str::<Config>(text).unwrap_err();
+        invalid(Path::new("anchorsync.toml"), text, &error).to_string()
+    }
+
+    #[test]
+    fn a_malformed_sync_section_names_the_key_and_never_the_value_issue_14() {
+        let text = "[graph]\ntenant_id = \"t\"\n\n[sync]\nleaving = \"disable\"\nmax_deletions = \"s3cr3t-value\"\n";
+        let message = error_of(text);
+        assert!(
+            message.starts_with(
+                "the configuration `anchorsync.toml` line 6, `[sync].max_deletions` is not valid: "
+            ),
+            "{message}"
+        );
+        assert!(message.contains("a string"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+
+        let message = error_of("[sync]\nclient_secret = \"hunter2\"\n");
+        assert!(message.contains("`[sync].client_secret`"), "{message}");
+        assert!(message.contains("unknown field `client_secret`"), "{message}");
+        assert!(!message.contains("hunter2"), "{message}");
+
+        let message = error_of("[sync]\nmax_deletion_percent = 150\n");
+        assert!(message.contains("`[sync].max_deletion_percent`"), "{message}");
+        assert!(message.contains("not a percentage"), "{message}");
+
+        let message = error_of("[sync.attributes]\nmail = \"{mail|lowr}\"\n");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("`lowr` is not a transform"), "{message}");
+    }
+
+    #[test]
+    fn string_values_leave_messages() {
+        assert_eq!(
+            without_string_values("invalid type: string \"a, \"b\"\", expected usize"),
+            "invalid type: a string, expected usize"
+        );
+        assert_eq!(without_string_values("unknown field `x`"), "unknown field `x`");
+    }
 }

@@ -1,7 +1,7 @@
 //! `anchorsync plan`: read both sides, run the match engine, write the plan as a table, JSON or CSV.
 
 pub(crate) mod spreadsheet;
-mod table;
+pub(crate) mod table;
 
 use anchorsync_ad::file::ReadOptions;
 use anchorsync_core::engine::index::CloudIndex;

@@ -6,6 +6,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
+use anchorsync_executor::sync::revert_undone_links;
 use anchorsync_executor::{Executor, Needs, Start, Targets, UndoPlan, undo};
 use anyhow::bail;
 
@@ -58,10 +59,22 @@ pub fn run(args: &UndoArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
             Ok(Start::New(run)) => run,
             Err(error) => {
                 targets.close().await;
-                return Err(error.into());
+                return Err(anyhow::Error::from(error));
             }
         };
-        let (_, status) = journal::run_and_report(&mut executor, data, &run).await?;
+        journal::run_and_report(&mut executor, data, &run).await
+    })
+    .and_then(|(run, status)| {
+        // A sync run's links go back with its writes: a user whose create, join, disable or delete
+        // was reversed is linked again as it was before that run.
+        let steps = store.steps(&run.id)?;
+        let reverted = revert_undone_links(&mut store, &plan.original, &steps)?;
+        if reverted > 0 {
+            println!(
+                "  links: {} put back as they were before run `{}`",
+                reverted, plan.original.id
+            );
+        }
         Ok(status)
     })
 }
