@@ -207,7 +207,9 @@ pub enum SyncCommand {
     /// would make now (a test sync of `--ad` and `--cloud`).
     ///
     /// Exit 0 when nothing is pending and no user has an export error, 1 otherwise, 2 on bad input.
-    #[command(after_help = "Examples:\n  anchorsync sync status\n  anchorsync sync status --format json")]
+    #[command(
+        after_help = "Examples:\n  anchorsync sync status\n  anchorsync sync status --format json"
+    )]
     Status(SyncStatusArgs),
 }
 

@@ -246,11 +246,17 @@ mod tests {
 
         let message = error_of("[sync]\nclient_secret = \"hunter2\"\n");
         assert!(message.contains("`[sync].client_secret`"), "{message}");
-        assert!(message.contains("unknown field `client_secret`"), "{message}");
+        assert!(
+            message.contains("unknown field `client_secret`"),
+            "{message}"
+        );
         assert!(!message.contains("hunter2"), "{message}");
 
         let message = error_of("[sync]\nmax_deletion_percent = 150\n");
-        assert!(message.contains("`[sync].max_deletion_percent`"), "{message}");
+        assert!(
+            message.contains("`[sync].max_deletion_percent`"),
+            "{message}"
+        );
         assert!(message.contains("not a percentage"), "{message}");
 
         let message = error_of("[sync.attributes]\nmail = \"{mail|lowr}\"\n");
@@ -264,6 +270,9 @@ mod tests {
             without_string_values("invalid type: string \"a, \"b\"\", expected usize"),
             "invalid type: a string, expected usize"
         );
-        assert_eq!(without_string_values("unknown field `x`"), "unknown field `x`");
+        assert_eq!(
+            without_string_values("unknown field `x`"),
+            "unknown field `x`"
+        );
     }
 }

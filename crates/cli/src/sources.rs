@@ -225,7 +225,9 @@ pub fn read_cloud_for_sync(
 ) -> anyhow::Result<TenantSnapshot> {
     match source {
         CloudSource::File(path) => read_snapshot(path),
-        CloudSource::Live { graph_url } => read_cloud_live_with(graph_url.as_deref(), settings, true),
+        CloudSource::Live { graph_url } => {
+            read_cloud_live_with(graph_url.as_deref(), settings, true)
+        }
     }
 }
 

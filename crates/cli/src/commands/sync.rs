@@ -143,14 +143,20 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     if let Some(run) = store.unfinished_of_kind(RunKind::Sync)? {
         let steps = store.steps(&run.id)?;
         let ad = AdSource::parse(&args.sources.ad);
-        let connections = target_settings(settings, Needs::of(steps.iter().map(|j| &j.step)), &ad, &cloud)?;
+        let connections = target_settings(
+            settings,
+            Needs::of(steps.iter().map(|j| &j.step)),
+            &ad,
+            &cloud,
+        )?;
         eprintln!(
             "resuming the interrupted sync run `{}`, started {}",
             run.id, run.started_at
         );
         let (finished, settled) = runtime.block_on(async {
             let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
-            let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+            let mut executor =
+                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
             let finished = executor.run(&run).await;
             targets.close().await;
             let finished = finished?;
@@ -199,7 +205,12 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
             palette.attention("refused"),
             printable(plan.guard.reason.as_deref().unwrap_or_default())
         )?;
-        writeln!(out, "run {} (sync): {}", run.id, palette.attention("refused"))?;
+        writeln!(
+            out,
+            "run {} (sync): {}",
+            run.id,
+            palette.attention("refused")
+        )?;
         writeln!(out, "report: {}", report.display())?;
         return Ok(ExitStatus::Attention);
     }
@@ -289,19 +300,21 @@ fn write_csv(out: &mut (dyn std::io::Write + Send), plan: &SyncPlan) -> anyhow::
         .map_err(io_error)?;
     for row in plan.rows() {
         writer
-            .write_record([
-                row.dn,
-                row.object_guid,
-                row.cloud_user_id,
-                row.user_principal_name,
-                row.action.as_str().to_owned(),
-                row.property,
-                row.old,
-                row.new,
-                row.kind,
-                row.message,
-            ]
-            .map(guard_formula))
+            .write_record(
+                [
+                    row.dn,
+                    row.object_guid,
+                    row.cloud_user_id,
+                    row.user_principal_name,
+                    row.action.as_str().to_owned(),
+                    row.property,
+                    row.old,
+                    row.new,
+                    row.kind,
+                    row.message,
+                ]
+                .map(guard_formula),
+            )
             .map_err(io_error)?;
     }
     writer.flush()?;

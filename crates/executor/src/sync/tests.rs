@@ -180,12 +180,13 @@ fn each_record_becomes_its_steps_and_link_change_issue_14() {
     );
 
     // Link changes wait for the step that makes them.
-    let changes: Vec<(
+    type Expected = (
         Option<u32>,
         Option<u32>,
         Option<LinkOrigin>,
         Option<LinkState>,
-    )> = built
+    );
+    let changes: Vec<Expected> = built
         .changes
         .iter()
         .map(|change| {

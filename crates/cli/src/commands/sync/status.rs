@@ -191,7 +191,9 @@ fn write_text(out: &mut dyn std::io::Write, status: &Status<'_>) -> anyhow::Resu
     let pending = &status.pending;
     let actions: Vec<String> = anchorsync_core::sync::Action::ALL
         .into_iter()
-        .filter(|action| action.writes_to_graph() || *action == anchorsync_core::sync::Action::Forget)
+        .filter(|action| {
+            action.writes_to_graph() || *action == anchorsync_core::sync::Action::Forget
+        })
         .filter(|action| pending.counts.get(*action) > 0)
         .map(|action| format!("{} {action}", pending.counts.get(action)))
         .collect();
@@ -206,7 +208,8 @@ fn write_text(out: &mut dyn std::io::Write, status: &Status<'_>) -> anyhow::Resu
         },
         count(pending.export_errors, "user", "users"),
         match pending.guard.verdict {
-            anchorsync_core::sync::GuardVerdict::Refused => palette.attention("refuses the next run").to_string(),
+            anchorsync_core::sync::GuardVerdict::Refused =>
+                palette.attention("refuses the next run").to_string(),
             anchorsync_core::sync::GuardVerdict::Allowed => "allowed".to_owned(),
             anchorsync_core::sync::GuardVerdict::Pass => "passes".to_owned(),
         }

@@ -12,7 +12,11 @@ use crate::colour::Palette;
 use crate::commands::plan::table::wrap;
 
 /// Writes the table.
-pub fn write(out: &mut (dyn Write + Send), plan: &SyncPlan, palette: Palette) -> anyhow::Result<()> {
+pub fn write(
+    out: &mut (dyn Write + Send),
+    plan: &SyncPlan,
+    palette: Palette,
+) -> anyhow::Result<()> {
     let counts = &plan.counts;
     writeln!(
         out,
@@ -42,7 +46,11 @@ pub fn write(out: &mut (dyn Write + Send), plan: &SyncPlan, palette: Palette) ->
         writeln!(
             out,
             "  {} to AD, {} with differences reported and not written",
-            count(counts.anchor_writeback, "anchor writeback", "anchor writebacks"),
+            count(
+                counts.anchor_writeback,
+                "anchor writeback",
+                "anchor writebacks"
+            ),
             count(counts.differences, "user", "users")
         )?;
     }
@@ -86,7 +94,11 @@ pub fn write(out: &mut (dyn Write + Send), plan: &SyncPlan, palette: Palette) ->
     Ok(())
 }
 
-fn write_user(out: &mut (dyn Write + Send), user: &UserSync, palette: Palette) -> anyhow::Result<()> {
+fn write_user(
+    out: &mut (dyn Write + Send),
+    user: &UserSync,
+    palette: Palette,
+) -> anyhow::Result<()> {
     let who = user
         .user_principal_name
         .as_deref()
