@@ -360,3 +360,331 @@ fn lifecycle_each_prediction_is_what_the_apply_did_issue_14() {
     let runs = lab.runs();
     assert!(runs.iter().all(|run| run["kind"] == "sync"), "{runs:?}");
 }
+
+/// An OU of `count` AD users, a twin, a lab, and a first sync that created them all.
+fn synced_lab(
+    directory: &TestDirectory,
+    purpose: &str,
+    count: usize,
+    adjust: impl FnOnce(&mut anchorsync_twin::TwinConfig),
+) -> (anchorsync_twin::TwinServer, Lab, String, Vec<String>) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (ou, ad) = runtime.block_on(ad_users(directory, purpose, count));
+    let twin = twin_with(tenant(vec![]), adjust);
+    let lab = Lab::new(Some((directory, &ou)), Some(&twin));
+    let (code, applied, output) = apply_sync(&lab, &[]);
+    assert_eq!(code, 0, "{}", text(&output));
+    assert_eq!(applied["counts"]["create"], count, "{applied:#}");
+    (twin, lab, ou, ad.into_iter().map(|(dn, _)| dn).collect())
+}
+
+#[test]
+fn deletion_guard_refuses_sixty_percent_then_allow_deletions_lets_exactly_that_run_through_issue_14()
+ {
+    let directory = TestDirectory::from_env();
+    let (twin, lab, _, dns) = synced_lab(&directory, "syncguard", 10, |_| {});
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (elsewhere, _) = runtime.block_on(ad_users(&directory, "syncguardout", 0));
+    // A scope mistake: six of ten users moved out of the OU.
+    runtime.block_on(async {
+        let mut admin = directory.admin().await;
+        for dn in &dns[..6] {
+            let rdn = dn.split(',').next().unwrap();
+            admin
+                .modifydn(dn, rdn, true, Some(&elsewhere))
+                .await
+                .unwrap()
+                .success()
+                .unwrap();
+        }
+    });
+    let (code, prediction) = test_sync(&lab, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(prediction["guard"]["verdict"], "refused", "{prediction:#}");
+    assert_eq!(prediction["guard"]["deletions"], 6);
+    let writes = twin.twin().writes().len();
+    let (code, _, output) = apply_sync(&lab, &[]);
+    assert_eq!(code, 1, "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("deletion guard")
+            || String::from_utf8_lossy(&output.stdout).contains("deletion guard"),
+        "{}",
+        text(&output)
+    );
+    assert_eq!(twin.twin().writes().len(), writes, "a refused run wrote");
+    // Another number is refused too.
+    let (code, _, _) = apply_sync(&lab, &["--allow-deletions", "5"]);
+    assert_eq!(code, 1);
+    assert_eq!(twin.twin().writes().len(), writes);
+
+    let (code, applied, output) = apply_sync(&lab, &["--allow-deletions", "6"]);
+    assert_eq!(code, 0, "{}", text(&output));
+    assert_eq!(applied["guard"]["verdict"], "allowed");
+    assert_eq!(applied["counts"]["disable"], 6);
+    assert_applied_as_predicted(&twin, &applied, &applied);
+    let disabled = cloud_state(&twin)
+        .0
+        .iter()
+        .filter(|user| user["accountEnabled"] == false)
+        .count();
+    assert_eq!(disabled, 6);
+
+    // `undo` of the sync run enables them again.
+    let runs = lab.runs();
+    let last = runs.last().unwrap();
+    assert_eq!(last["kind"], "sync");
+    let undo = lab
+        .anchorsync()
+        .args(["undo", last["id"].as_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(undo.status.code(), Some(0), "{}", text(&undo));
+    let disabled = cloud_state(&twin)
+        .0
+        .iter()
+        .filter(|user| user["accountEnabled"] == false)
+        .count();
+    assert_eq!(disabled, 0);
+}
+
+/// `sync --apply --yes` run until it completes (a run that gave up on a request is resumed by the
+/// next): the plan each attempt printed.
+fn apply_until_done(lab: &Lab) -> Vec<Value> {
+    let mut plans = Vec::new();
+    for _ in 0..8 {
+        let (code, plan, output) = apply_sync(lab, &[]);
+        plans.push(plan);
+        match code {
+            0 => return plans,
+            2 => assert!(
+                String::from_utf8_lossy(&output.stderr).contains("Run the command again"),
+                "{}",
+                text(&output)
+            ),
+            _ => panic!("{}", text(&output)),
+        }
+    }
+    panic!("`sync --apply` did not complete in 8 attempts");
+}
+
+#[test]
+fn a_429_storm_and_503s_during_a_sync_lose_nothing_issue_14() {
+    let directory = TestDirectory::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (ou, ad) = runtime.block_on(ad_users(&directory, "syncstorm", 8));
+    let dns: Vec<&str> = ad.iter().map(|(dn, _)| dn.as_str()).collect();
+    let twin = twin_with(tenant(vec![]), |config| {
+        config.faults.throttle_rate = 0.3;
+        config.faults.unavailable_rate = 0.15;
+        config.faults.retry_after_seconds = 0;
+    });
+    let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
+    let attempts = apply_until_done(&lab);
+    eprintln!("created in {} attempts", attempts.len());
+    // Every user created once, each holding its own anchor.
+    let (users, _) = cloud_state(&twin);
+    assert_eq!(users.len(), dns.len());
+    let posts = twin
+        .twin()
+        .writes()
+        .iter()
+        .filter(|write| write.method == "POST")
+        .count();
+    assert_eq!(posts, dns.len());
+    // Updates through the storm too: each PATCH once, all of them applied.
+    runtime.block_on(async {
+        let mut admin = directory.admin().await;
+        for dn in &dns {
+            replace_text(&mut admin, dn, "title", &["Engineer"]).await;
+        }
+    });
+    let (code, prediction) = test_sync(&lab, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(prediction["counts"]["update"], dns.len());
+    let before = twin.twin().writes().len();
+    apply_until_done(&lab);
+    let patches: Vec<String> = twin.twin().writes()[before..]
+        .iter()
+        .map(|write| write.resource.clone())
+        .collect();
+    let mut unique = patches.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        patches.len(),
+        "a PATCH sent twice: {patches:?}"
+    );
+    assert_eq!(patches.len(), dns.len());
+    let titles = cloud_state(&twin)
+        .0
+        .iter()
+        .filter(|user| user["jobTitle"] == "Engineer")
+        .count();
+    assert_eq!(titles, dns.len());
+    let (code, after) = test_sync(&lab, &[]);
+    assert_eq!(code, 0, "{after:#}");
+}
+
+#[test]
+fn a_malformed_sync_section_exits_2_naming_the_key_issue_14() {
+    let twin = twin_with(tenant(vec![]), |_| {});
+    for (section, key) in [
+        ("max_deletion_percent = 150\n", "max_deletion_percent"),
+        ("leaving = \"vanish\"\n", "leaving"),
+        ("anchor_writebak = true\n", "anchor_writebak"),
+        ("[sync.attributes]\nmail = \"{mail|lowr}\"\n", "mail"),
+    ] {
+        let lab = Lab::new(None, Some(&twin));
+        sync_config(&lab, section);
+        let users = lab.write("users.ldif", "");
+        let output = lab
+            .anchorsync()
+            .args(["sync", "--ad"])
+            .arg(&users)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{section}: {}",
+            text(&output)
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(key), "{section}: {stderr}");
+        assert!(twin.twin().writes().is_empty());
+    }
+}
+
+#[test]
+fn sync_apply_killed_at_20_moments_completes_with_each_write_once_and_no_duplicate_user_issue_14() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+
+    const KILLS: usize = 20;
+    let directory = TestDirectory::from_env();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (ou, ad) = runtime.block_on(ad_users(&directory, "synccrash", 14));
+    // Four AD users have a cloud user with their UPN: joined by soft match (a PATCH), the other ten
+    // are created (a POST each); every anchor is written back to AD.
+    let cloud: Vec<Value> = ad[..4]
+        .iter()
+        .enumerate()
+        .map(|(n, (_, upn))| {
+            cloud_user(
+                &format!("71000000-0000-4000-8000-0000000000{n:02}"),
+                upn,
+                None,
+            )
+        })
+        .collect();
+    let twin = twin_with(tenant(cloud), |config| {
+        config.faults.latency = Duration::from_millis(20);
+        config.faults.response_latency = Duration::from_millis(20);
+    });
+    let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
+    let (code, prediction) = test_sync(&lab, &[]);
+    assert_eq!(code, 1);
+    let creates = prediction["counts"]["create"].as_u64().unwrap() as usize;
+    let joins = prediction["counts"]["join"].as_u64().unwrap() as usize;
+    assert_eq!(creates + joins, ad.len(), "{prediction:#}");
+    assert!(joins >= 1 && creates >= 1, "{prediction:#}");
+
+    let binary = assert_cmd::cargo::cargo_bin("anchorsync");
+    let attempt = || {
+        let mut command = Command::new(&binary);
+        command
+            .arg("--config")
+            .arg(&lab.config)
+            .arg("--data-dir")
+            .arg(&lab.data)
+            .args(["sync", "--apply", "--yes"])
+            .env(SECRET_ENV, SECRET)
+            .env("ANCHORSYNC_NO_PROGRESS", "1")
+            .env_remove("ANCHORSYNC_CONFIG")
+            .env_remove("ANCHORSYNC_DATA_DIR")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        command
+    };
+    let mut moments = crate::crash::Moments(14);
+    let mut killed = 0;
+    let mut mid_run = 0;
+    let mut completed = None;
+    while killed < KILLS {
+        let mut child = attempt().spawn().unwrap();
+        if killed % 4 == 0 {
+            std::thread::sleep(Duration::from_millis(moments.next_ms() % 600));
+        } else {
+            let target = twin.twin().writes().len() + 1 + (moments.next_ms() % 2) as usize;
+            while twin.twin().writes().len() < target && child.try_wait().unwrap().is_none() {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            std::thread::sleep(Duration::from_millis(moments.next_ms() % 45));
+        }
+        if child.try_wait().unwrap().is_some() {
+            completed = Some(child.wait_with_output().unwrap());
+            break;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        killed += 1;
+        let written = twin.twin().writes().len();
+        if written > 0 && written < ad.len() {
+            mid_run += 1;
+        }
+    }
+    let output = match completed {
+        Some(output) => output,
+        None => attempt().output().unwrap(),
+    };
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    eprintln!("killed {killed} times ({mid_run} in the middle of the run) before it completed");
+    assert!(
+        mid_run >= 5,
+        "only {mid_run} of {killed} kills landed in the middle of the run"
+    );
+
+    // In sync now, and each AD user has exactly one cloud user, holding the anchor AD holds.
+    let (code, after) = test_sync(&lab, &[]);
+    assert_eq!(code, 0, "{after:#}");
+    let (users, _) = cloud_state(&twin);
+    assert_eq!(users.len(), ad.len(), "a duplicate cloud user");
+    for (dn, _) in &ad {
+        let anchor = runtime.block_on(anchor_of(&directory, dn));
+        assert_eq!(anchor.len(), 1, "{dn}");
+        let immutable_id =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &anchor[0]);
+        let holders = users
+            .iter()
+            .filter(|user| user["onPremisesImmutableId"] == immutable_id.as_str())
+            .count();
+        assert_eq!(holders, 1, "{dn}");
+    }
+    // Each write reached the twin exactly once: one POST per create, no PATCH twice.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut posts = 0;
+    for write in twin.twin().writes() {
+        let key = if write.method == "POST" {
+            posts += 1;
+            (
+                "POST".to_owned(),
+                write.body["onPremisesImmutableId"].to_string(),
+            )
+        } else {
+            (
+                write.resource.clone(),
+                Value::Object(write.body).to_string(),
+            )
+        };
+        *seen.entry(key).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, count)| **count > 1).collect();
+    assert!(twice.is_empty(), "written more than once: {twice:?}");
+    assert_eq!(posts, creates);
+    // No run left unfinished.
+    for run in lab.runs() {
+        assert_eq!(run["kind"], "sync");
+        assert_ne!(run["status"], "running", "{run}");
+    }
+}
