@@ -688,3 +688,148 @@ fn sync_apply_killed_at_20_moments_completes_with_each_write_once_and_no_duplica
         assert_ne!(run["status"], "running", "{run}");
     }
 }
+
+/// The join invariant: every user the first `sync --apply` joins is joined to the cloud user `plan`
+/// named, with the outcome `plan` predicted; created users are created once; flagged users are
+/// export errors carrying the plan's reasons and are not written.
+fn first_sync_keeps_plans_promise(generate: &[&str]) {
+    let folder = tempfile::tempdir().unwrap();
+    let generated = assert_cmd::Command::cargo_bin("anchorsync")
+        .unwrap()
+        .arg("generate")
+        .args(generate)
+        .arg("--output")
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated));
+    let ldif = folder.path().join("ad.ldif");
+    let snapshot_file = folder.path().join("tenant.json");
+    let snapshot: anchorsync_core::tenant::TenantSnapshot =
+        serde_json::from_slice(&std::fs::read(&snapshot_file).unwrap()).unwrap();
+    let tenant_id = snapshot
+        .on_premises_synchronization
+        .as_ref()
+        .map(|sync| sync.id.clone())
+        .unwrap_or_else(|| TENANT.to_owned());
+    let mut config = anchorsync_twin::TwinConfig::new(tenant_id.clone())
+        .with_client(anchorsync_twin::AppClient::with_secret(APP, SECRET));
+    // The invariant, not Graph's budget, is under test here (the benchmark measures the budget).
+    config.throttling.enabled = false;
+    let twin = anchorsync_twin::TwinServer::start(snapshot, config).unwrap();
+    let lab = Lab::new(None, Some(&twin));
+    let text_config = std::fs::read_to_string(&lab.config)
+        .unwrap()
+        .replace(TENANT, &tenant_id);
+    std::fs::write(&lab.config, text_config).unwrap();
+    sync_config(&lab, "anchor_writeback = false\n");
+
+    let planned = lab
+        .anchorsync()
+        .args(["plan", "--format", "json", "--ad"])
+        .arg(&ldif)
+        .arg("--cloud")
+        .arg(&snapshot_file)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(planned.status.code(), Some(0 | 1)),
+        "{}",
+        text(&planned)
+    );
+    let plan: Value = serde_json::from_slice(&planned.stdout).unwrap();
+
+    let applied_file = lab.folder.path().join("applied.json");
+    let applied = lab
+        .anchorsync()
+        .args(["sync", "--apply", "--yes", "--format", "json", "--ad"])
+        .arg(&ldif)
+        .arg("-o")
+        .arg(&applied_file)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(applied.status.code(), Some(0 | 1)),
+        "{}",
+        text(&applied)
+    );
+    let sync: Value = serde_json::from_slice(&std::fs::read(&applied_file).unwrap()).unwrap();
+    let records: HashMap<&str, &Value> = sync["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|user| Some((user["dn"].as_str()?, user)))
+        .collect();
+    let (cloud, _) = cloud_state(&twin);
+    let holders = |anchor: &Value| {
+        cloud
+            .iter()
+            .filter(|user| &user["onPremisesImmutableId"] == anchor)
+            .map(|user| user["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    let written: std::collections::HashSet<String> = twin
+        .twin()
+        .writes()
+        .iter()
+        .map(|write| write.resource.clone())
+        .collect();
+    let mut by_outcome: HashMap<String, usize> = HashMap::new();
+    for user in plan["users"].as_array().unwrap() {
+        let dn = user["dn"].as_str().unwrap();
+        let outcome = user["outcome"].as_str().unwrap();
+        *by_outcome.entry(outcome.to_owned()).or_default() += 1;
+        let record = records
+            .get(dn)
+            .unwrap_or_else(|| panic!("{dn} not in the sync"));
+        match outcome {
+            "hard-match" | "soft-match-smtp" | "soft-match-upn" => {
+                assert_eq!(record["action"], "join", "{dn}: {record}");
+                assert_eq!(record["newLink"]["outcome"], outcome, "{dn}: {record}");
+                assert_eq!(record["cloudUserId"], user["cloudUserId"], "{dn}: {record}");
+                assert_eq!(
+                    holders(&user["sourceAnchor"]),
+                    vec![user["cloudUserId"].clone()],
+                    "{dn}"
+                );
+            }
+            "create" => {
+                assert_eq!(record["action"], "create", "{dn}: {record}");
+                assert_eq!(holders(&user["sourceAnchor"]).len(), 1, "{dn}");
+            }
+            _ => {
+                assert_eq!(record["action"], "export-error", "{dn}: {record}");
+                let error = &record["exportErrors"][0];
+                assert_eq!(error["outcome"], outcome, "{dn}: {record}");
+                let reasons: Vec<&str> = user["reasons"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|reason| reason.as_str().unwrap())
+                    .collect();
+                assert_eq!(error["message"], reasons.join(" "), "{dn}: {record}");
+                if let Some(id) = user["cloudUserId"].as_str() {
+                    assert!(
+                        !written.contains(&format!("/users/{id}")),
+                        "{dn}: {id} written"
+                    );
+                }
+            }
+        }
+    }
+    eprintln!("join invariant held for {by_outcome:?}");
+    assert!(
+        by_outcome.len() >= 5,
+        "too few outcomes to prove much: {by_outcome:?}"
+    );
+}
+
+#[test]
+fn first_sync_joins_the_demo_users_as_plan_predicted_issue_14() {
+    first_sync_keeps_plans_promise(&["--demo"]);
+}
+
+#[test]
+fn first_sync_joins_10000_generated_users_as_plan_predicted_issue_14() {
+    first_sync_keeps_plans_promise(&["--users", "10000", "--seed", "14"]);
+}
