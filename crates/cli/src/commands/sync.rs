@@ -248,14 +248,28 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         settled,
         &errors,
     )?;
+    // Links are written with their step as it finishes, so `settled` only counts stragglers: the
+    // run's link changes by state say what the run did to the links.
+    let changes = store.link_changes(&finished.run.id)?;
+    let applied = |removal: bool| {
+        changes
+            .iter()
+            .filter(|stored| stored.state == anchorsync_store::LinkChangeState::Applied)
+            .filter(|stored| stored.change.after.is_none() == removal)
+            .count()
+    };
+    let dropped = changes
+        .iter()
+        .filter(|stored| stored.state == anchorsync_store::LinkChangeState::Dropped)
+        .count();
     writeln!(out)?;
     journal::write_summary(&mut out, palette, &finished, &report)?;
     writeln!(
         out,
         "  links: {} stored, {} removed, {} not made (their write did not succeed); {}",
-        settled.stored,
-        settled.removed,
-        settled.dropped,
+        applied(false),
+        applied(true),
+        dropped.max(settled.dropped),
         if errors.is_empty() {
             "no export errors".to_owned()
         } else {

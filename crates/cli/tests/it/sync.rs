@@ -761,12 +761,21 @@ fn first_sync_keeps_plans_promise(generate: &[&str]) {
         .filter_map(|user| Some((user["dn"].as_str()?, user)))
         .collect();
     let (cloud, _) = cloud_state(&twin);
+    let mut by_anchor: HashMap<String, Vec<Value>> = HashMap::new();
+    for user in &cloud {
+        if let Some(anchor) = user["onPremisesImmutableId"].as_str() {
+            by_anchor
+                .entry(anchor.to_owned())
+                .or_default()
+                .push(user["id"].clone());
+        }
+    }
     let holders = |anchor: &Value| {
-        cloud
-            .iter()
-            .filter(|user| &user["onPremisesImmutableId"] == anchor)
-            .map(|user| user["id"].clone())
-            .collect::<Vec<_>>()
+        anchor
+            .as_str()
+            .and_then(|anchor| by_anchor.get(anchor))
+            .cloned()
+            .unwrap_or_default()
     };
     let written: std::collections::HashSet<String> = twin
         .twin()
@@ -782,6 +791,21 @@ fn first_sync_keeps_plans_promise(generate: &[&str]) {
         let record = records
             .get(dn)
             .unwrap_or_else(|| panic!("{dn} not in the sync"));
+        // The values of a user the engine matches or creates may still be refused (Graph would
+        // refuse the write): an export error that is not the plan's, with nothing written.
+        if record["action"] == "export-error"
+            && record["exportErrors"][0]["code"] != "plan-outcome"
+            && !outcome_needs_attention(outcome)
+        {
+            if let Some(id) = user["cloudUserId"].as_str() {
+                assert!(
+                    !written.contains(&format!("/users/{id}")),
+                    "{dn}: {id} written"
+                );
+            }
+            *by_outcome.entry("refused-values".to_owned()).or_default() += 1;
+            continue;
+        }
         match outcome {
             "hard-match" | "soft-match-smtp" | "soft-match-upn" => {
                 assert_eq!(record["action"], "join", "{dn}: {record}");
@@ -817,10 +841,40 @@ fn first_sync_keeps_plans_promise(generate: &[&str]) {
             }
         }
     }
+    // The apply wrote every write it planned: none refused, none in conflict.
+    let runs = lab.runs();
+    let run = runs.last().unwrap();
+    assert_eq!(run["kind"], "sync");
+    assert_eq!(run["counts"]["failed"], 0, "{run}");
+    assert_eq!(run["counts"]["conflict"], 0, "{run}");
     eprintln!("join invariant held for {by_outcome:?}");
     assert!(
         by_outcome.len() >= 5,
         "too few outcomes to prove much: {by_outcome:?}"
+    );
+
+    // `sync status` keeps the flagged users' export errors and the run.
+    let status = lab
+        .anchorsync()
+        .args(["sync", "status", "--format", "json", "--ad"])
+        .arg(&ldif)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(status.status.code(), Some(0 | 1)),
+        "{}",
+        text(&status)
+    );
+    let status: Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["lastRun"]["kind"], "sync", "{status:#}");
+    assert_eq!(
+        status["exportErrors"].as_array().unwrap().len(),
+        sync["counts"]["exportError"].as_u64().unwrap() as usize
+    );
+    assert_eq!(
+        status["links"]["total"].as_u64().unwrap() as usize,
+        sync["counts"]["join"].as_u64().unwrap() as usize
+            + sync["counts"]["create"].as_u64().unwrap() as usize
     );
 }
 
@@ -832,4 +886,11 @@ fn first_sync_joins_the_demo_users_as_plan_predicted_issue_14() {
 #[test]
 fn first_sync_joins_10000_generated_users_as_plan_predicted_issue_14() {
     first_sync_keeps_plans_promise(&["--users", "10000", "--seed", "14"]);
+}
+
+fn outcome_needs_attention(outcome: &str) -> bool {
+    !matches!(
+        outcome,
+        "hard-match" | "soft-match-smtp" | "soft-match-upn" | "create"
+    )
 }
