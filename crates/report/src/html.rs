@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 const TEMPLATE: &str = include_str!("plan.html");
-const STYLE: &str = include_str!("plan.css");
+pub(crate) const STYLE: &str = include_str!("plan.css");
 const SCRIPT: &str = include_str!("plan.js");
 
 /// What the page says about how it was made: given by the caller, because the renderer reads no clock
@@ -248,7 +248,7 @@ struct OutcomeRow<'a> {
     count: usize,
 }
 
-fn write_inputs(out: &mut String, inputs: &[ReportInput]) {
+pub(crate) fn write_inputs(out: &mut String, inputs: &[ReportInput]) {
     if inputs.is_empty() {
         return;
     }
@@ -587,7 +587,7 @@ fn json_in_script(value: &Value) -> String {
 }
 
 /// Text for HTML element content and quoted attribute values.
-fn escape_html(text: &str) -> String {
+pub(crate) fn escape_html(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -603,7 +603,7 @@ fn escape_html(text: &str) -> String {
 }
 
 /// A CSP source expression allowing exactly this inline script or style.
-fn csp_hash(text: &str) -> String {
+pub(crate) fn csp_hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     format!(
         "sha256-{}",

@@ -294,7 +294,27 @@ fn write_plan(args: &SyncRunArgs, plan: &SyncPlan) -> anyhow::Result<()> {
             SyncFormat::Json => plan.write_json(out)?,
             SyncFormat::Csv => write_csv(out, plan)?,
             SyncFormat::Html => {
-                bail!("the HTML sync report is not built yet; use `--format json` or `table`")
+                use anchorsync_report::html::{ReportContext, ReportInput};
+                let mut json = Vec::new();
+                plan.write_json(&mut json)?;
+                let value: serde_json::Value = serde_json::from_slice(&json)
+                    .context("cannot put the sync plan into the HTML report")?;
+                let context = ReportContext {
+                    generated_at: crate::clock::now(),
+                    inputs: vec![
+                        ReportInput {
+                            role: "Active Directory".to_owned(),
+                            source: args.sources.ad.clone(),
+                        },
+                        ReportInput {
+                            role: "Microsoft 365".to_owned(),
+                            source: args.sources.cloud.clone(),
+                        },
+                    ],
+                };
+                out.write_all(
+                    anchorsync_report::sync_html::render_sync_html(&value, &context).as_bytes(),
+                )?;
             }
         }
         Ok(())

@@ -894,3 +894,50 @@ fn outcome_needs_attention(outcome: &str) -> bool {
         "hard-match" | "soft-match-smtp" | "soft-match-upn" | "create"
     )
 }
+
+#[test]
+fn a_test_sync_of_files_writes_html_csv_and_table_and_nothing_else_issue_14() {
+    let folder = tempfile::tempdir().unwrap();
+    let generated = assert_cmd::Command::cargo_bin("anchorsync")
+        .unwrap()
+        .args(["generate", "--demo", "--output"])
+        .arg(folder.path())
+        .output()
+        .unwrap();
+    assert_eq!(generated.status.code(), Some(0), "{}", text(&generated));
+    let lab = Lab::new(None, None);
+    let ldif = folder.path().join("ad.ldif");
+    let snapshot = folder.path().join("tenant.json");
+    let run = |format: &str, output: &str| {
+        let path = lab.folder.path().join(output);
+        let result = lab
+            .anchorsync()
+            .args(["sync", "--format", format, "--ad"])
+            .arg(&ldif)
+            .arg("--cloud")
+            .arg(&snapshot)
+            .arg("-o")
+            .arg(&path)
+            .output()
+            .unwrap();
+        // Changes are pending on a first sync: exit 1.
+        assert_eq!(result.status.code(), Some(1), "{}", text(&result));
+        std::fs::read_to_string(path).unwrap()
+    };
+    let html = run("html", "sync.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("anchorsync sync"));
+    assert!(html.contains("default-src &#39;none&#39;"));
+    assert!(!html.contains("<script"));
+    let json: Value = serde_json::from_str(&run("json", "sync.json")).unwrap();
+    let first_dn = json["users"][0]["dn"].as_str().unwrap();
+    assert!(
+        html.contains(&first_dn.replace('&', "&amp;")) || json["users"][0]["action"] == "no-change"
+    );
+    let csv = run("csv", "sync.csv");
+    assert!(csv.starts_with("\u{feff}dn,objectGuid,cloudUserId,userPrincipalName,action,property,old,new,kind,message\r\n"), "{}", &csv[..200]);
+    let table = run("table", "sync.txt");
+    assert!(table.contains("create"), "{table}");
+    // A test sync keeps nothing: no journal was made.
+    assert!(!lab.data.join("anchorsync.db").exists());
+}
