@@ -168,6 +168,32 @@ pub enum Command {
                       anchorsync lint --ad ad --fix fixes.json --actions findings.csv   # ACTION column: keep, remove, edit\n  \
                       anchorsync apply fixes.json --yes")]
     Lint(LintArgs),
+    /// Synchronise AD to Microsoft 365 through Microsoft Graph: test sync by default, `--apply` to write.
+    ///
+    /// Reads the AD users in scope (`[ad]`, or `--ad FILE`) and the tenant with its deleted users
+    /// (`[graph]`, a twin's URL, or a snapshot file), and the links the last runs stored, and prints what a
+    /// sync does, per user and per property: create, join (the match engine's first join, exactly as
+    /// `plan` predicts), update (property old → new), enable, disable, restore, delete, or an export
+    /// error with its reason (docs/sync-format.md). A test sync writes nothing: exit 0 when in sync, 1
+    /// when changes are pending or a user has an export error, 2 on bad input.
+    ///
+    /// `--apply` shows the same, asks (y/N; `--yes` does not ask), and carries it out as one journaled
+    /// run: each write is recorded as started before it is sent and is a compare-and-set (a value
+    /// changed in the cloud since it was read is a conflict, never overwritten); created users get a
+    /// random password nobody sees; links are stored as their writes succeed. A run whose disables and
+    /// deletes exceed `max_deletions` or `max_deletion_percent` (`[sync]`) writes nothing; `--allow-deletions
+    /// N` lets exactly that run through. Interrupted (even by SIGKILL), run it again: the run is
+    /// resumed and no write is made twice. `anchorsync runs` lists sync runs, `anchorsync undo RUN`
+    /// reverses one. Exit 0 when every write was done and no user has an export error, 1 otherwise.
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  anchorsync sync                                  # test sync: AD and tenant of anchorsync.toml\n  \
+                      anchorsync sync --ad users.ldif --cloud tenant.json --format json -o sync.json\n  \
+                      anchorsync sync --apply                          # asks, then writes\n  \
+                      anchorsync sync --apply --yes --allow-deletions 120\n  \
+                      anchorsync sync status"
+    )]
+    Sync(SyncArgs),
     /// Walk through a switch-over on bundled sample data, with a local twin of Microsoft Graph.
     ///
     /// A HENNGE-style tenant (a federated domain, about 200 users covering every outcome, a few
@@ -182,6 +208,104 @@ pub enum Command {
     /// out of the real journal).
     #[command(after_help = "Examples:\n  anchorsync demo\n  anchorsync demo --out ./demo-output")]
     Demo(DemoArgs),
+}
+
+/// `anchorsync sync`.
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// `sync status`; without it, a sync.
+    #[command(subcommand)]
+    pub command: Option<SyncCommand>,
+    /// The sync's options.
+    #[command(flatten)]
+    pub run: SyncRunArgs,
+}
+
+/// `anchorsync sync ...`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// The state of the sync: the last run, the links, the export errors kept, and the changes a sync
+    /// would make now (a test sync of `--ad` and `--cloud`).
+    ///
+    /// Exit 0 when nothing is pending and no user has an export error, 1 otherwise, 2 on bad input.
+    #[command(
+        after_help = "Examples:\n  anchorsync sync status\n  anchorsync sync status --format json"
+    )]
+    Status(SyncStatusArgs),
+}
+
+/// Where a sync reads from, and how the sourceAnchor is made (as for `plan`).
+#[derive(Debug, Args)]
+pub struct SyncSources {
+    /// The on-premises users: `ad` for the live directory of `anchorsync.toml`'s `[ad]` section (an
+    /// `ldaps://` URL names one server of it), or a file (LDIF or Export-Csv), for a test sync.
+    #[arg(long, value_name = "SRC", default_value = "ad")]
+    pub ad: String,
+    /// The tenant: `graph` for the live tenant of `[graph]` (an `https://` URL replaces its Graph root,
+    /// such as a twin's), or a snapshot file, for a test sync.
+    #[arg(long, value_name = "SRC", default_value = "graph")]
+    pub cloud: String,
+    /// The AD attribute that holds the sourceAnchor (as for `plan`).
+    #[arg(long, value_name = "A", default_value = "mS-DS-ConsistencyGuid")]
+    pub anchor_attribute: String,
+    /// How the attribute becomes the sourceAnchor (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub anchor_encoding: AnchorEncoding,
+    /// Which cloud proxy addresses the SMTP soft match compares with (as for `plan`).
+    #[arg(long, value_enum, default_value_t)]
+    pub smtp_match: SmtpMatchScope,
+}
+
+/// How `sync` writes its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum SyncFormat {
+    /// Counts, the deletion guard, then each user with something to write or an export error, per
+    /// property.
+    #[default]
+    Table,
+    /// The whole sync plan (docs/sync-format.md).
+    Json,
+    /// One row per user and property, for Excel (UTF-8 with BOM, CRLF).
+    Csv,
+    /// One self-contained page in the style of the plan report (no network fetches).
+    Html,
+}
+
+/// `anchorsync sync`'s options.
+#[derive(Debug, Args)]
+pub struct SyncRunArgs {
+    /// The sources.
+    #[command(flatten)]
+    pub sources: SyncSources,
+    /// Output format of the plan.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: SyncFormat,
+    /// Write the plan to this file instead of stdout (written whole or not at all).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Carry the sync out (after a y/N question on a terminal): every write journaled, compare-and-set.
+    /// Needs the live tenant (`--cloud graph` or a URL), and the live directory when an anchor is written
+    /// back to AD.
+    #[arg(long)]
+    pub apply: bool,
+    /// With `--apply`: do not ask.
+    #[arg(long, requires = "apply")]
+    pub yes: bool,
+    /// Let this run through the deletion guard when it disables or deletes exactly N users (the number
+    /// the refused run printed); any other number is refused.
+    #[arg(long, value_name = "N")]
+    pub allow_deletions: Option<usize>,
+}
+
+/// `anchorsync sync status`.
+#[derive(Debug, Args)]
+pub struct SyncStatusArgs {
+    /// The sources of the test sync that counts the pending changes.
+    #[command(flatten)]
+    pub sources: SyncSources,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub format: OutputFormat,
 }
 
 /// `anchorsync demo`.

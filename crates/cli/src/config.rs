@@ -1,6 +1,7 @@
 //! `anchorsync.toml`: one optional section per connection, each section's type owned by the crate
-//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`).
-//! Secrets are never in the file, only where to find them.
+//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`,
+//! `[sync]`: `anchorsync_core::sync::SyncSettings`). Secrets are never in the file, only where to find
+//! them.
 //!
 //! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG` (clap reads it into the same option), else
 //! `anchorsync.toml` in the current directory when there is one. Relative paths inside it are
@@ -27,6 +28,9 @@ pub struct Config {
     /// `[graph]`: the Microsoft Graph client.
     #[serde(default)]
     pub graph: Option<GraphConfig>,
+    /// `[sync]`: what `anchorsync sync` does (leaving users, the deletion guard, the attribute flow).
+    #[serde(default)]
+    pub sync: Option<anchorsync_core::sync::SyncSettings>,
 }
 
 /// A configuration and where it came from.
@@ -131,12 +135,9 @@ fn invalid_config(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::E
             .get(line_start..)
             .and_then(|rest| rest.lines().next())
             .unwrap_or_default();
-        // The key, when the line is `key = value` (a quoted key is shown as written).
-        let key = line_text
-            .split_once('=')
-            .map(|(key, _)| key.trim())
-            .filter(|key| !key.is_empty() && !key.starts_with('['));
-        (line, key.map(|key| excerpt(key, 60).into_owned()))
+        // The key with its section (`[sync].max_deletions`), when the line is `key = value`.
+        let key = key_at(text, start);
+        (line, key.map(|key| excerpt(&key, 80).into_owned()))
     });
     let where_ = match place {
         Some((line, Some(key))) => format!(" line {line} (key `{key}`)"),
@@ -219,4 +220,69 @@ pub fn load(explicit: Option<&Path>) -> anyhow::Result<Loaded> {
         config,
         path: Some(path),
     })
+}
+
+/// The key an error at byte `at` is about, with its section: `[sync].max_deletions`.
+fn key_at(text: &str, at: usize) -> Option<String> {
+    let before = text.get(..at)?;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let line = text.get(line_start..)?.lines().next().unwrap_or_default();
+    let key = line
+        .split_once('=')
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty() && !key.starts_with('['));
+    let section = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('[') && line.ends_with(']'));
+    match (section, key) {
+        (Some(section), Some(key)) => Some(format!("{section}.{key}")),
+        (None, Some(key)) => Some(key.to_owned()),
+        (Some(section), None) if line.trim() == section => Some(section.to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(text: &str) -> String {
+        let error = toml::from_str::<Config>(text).unwrap_err();
+        invalid_config(Path::new("anchorsync.toml"), text, &error).to_string()
+    }
+
+    #[test]
+    fn a_malformed_sync_section_names_the_key_and_never_the_value_issue_14() {
+        let text = "[graph]\ntenant_id = \"t\"\n\n[sync]\nleaving = \"disable\"\nmax_deletions = \"s3cr3t-value\"\n";
+        let message = error_of(text);
+        assert!(
+            message.starts_with(
+                "the configuration `anchorsync.toml` line 6 (key `[sync].max_deletions`) is not valid: "
+            ),
+            "{message}"
+        );
+        assert!(message.contains("invalid type: string"), "{message}");
+        assert!(!message.contains("s3cr3t"), "{message}");
+
+        let message = error_of("[sync]\nclient_secret = \"hunter2\"\n");
+        assert!(message.contains("`[sync].client_secret`"), "{message}");
+        assert!(
+            message.contains("unknown field `client_secret`"),
+            "{message}"
+        );
+        assert!(!message.contains("hunter2"), "{message}");
+
+        let message = error_of("[sync]\nmax_deletion_percent = 150\n");
+        assert!(
+            message.contains("`[sync].max_deletion_percent`"),
+            "{message}"
+        );
+        assert!(message.contains("not a percentage"), "{message}");
+
+        let message = error_of("[sync.attributes]\nmail = \"{mail|lowr}\"\n");
+        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("`lowr` is not a transform"), "{message}");
+    }
 }

@@ -3,7 +3,6 @@
 //! line per step, the summary of a finished run, its report written to the data directory. What is
 //! written, and when, is decided by `anchorsync-executor`.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use anchorsync_core::wording::printable;
@@ -60,10 +59,20 @@ pub fn write_report(
 
 /// The summary of a finished run on stdout.
 pub fn print_summary(finished: &Finished, report: &Path) -> anyhow::Result<()> {
-    let (run, steps) = (&finished.run, &finished.steps);
-    let counts = anchorsync_store::StepCounts::of(steps);
     // On a colour terminal, what needs a person's eyes stands out; the words say it without colour.
     let palette = crate::colour::Palette::stdout();
+    write_summary(&mut std::io::stdout().lock(), palette, finished, report)
+}
+
+/// The summary of a finished run, to `out`.
+pub fn write_summary(
+    out: &mut dyn std::io::Write,
+    palette: crate::colour::Palette,
+    finished: &Finished,
+    report: &Path,
+) -> anyhow::Result<()> {
+    let (run, steps) = (&finished.run, &finished.steps);
+    let counts = anchorsync_store::StepCounts::of(steps);
     let status = match run.status {
         RunStatus::Completed => palette.fine(run.status.as_str()),
         RunStatus::Running => palette.caution(run.status.as_str()),
@@ -71,7 +80,6 @@ pub fn print_summary(finished: &Finished, report: &Path) -> anyhow::Result<()> {
             palette.attention(run.status.as_str())
         }
     };
-    let mut out = std::io::stdout().lock();
     writeln!(out, "run {} ({}): {status}", run.id, run.kind)?;
     let unfinished = counts.unfinished();
     writeln!(

@@ -49,6 +49,11 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The `[sync]` section, its defaults when there is none (checked when the file was read).
+    pub fn sync(&self) -> anchorsync_core::sync::SyncSettings {
+        self.config.config.sync.clone().unwrap_or_default()
+    }
+
     /// The connections a run with these needs opens.
     pub fn targets(&self, needs: Needs) -> anyhow::Result<TargetSettings> {
         Ok(TargetSettings {

@@ -296,7 +296,29 @@ pub fn read_cloud(source: &CloudSource, settings: &Settings) -> anyhow::Result<T
     }
 }
 
+/// Reads the tenant for a sync: from the live tenant, users and deleted users with every property the
+/// sync manages (so a property the read left out is never taken for empty); a snapshot file as it is.
+pub fn read_cloud_for_sync(
+    source: &CloudSource,
+    settings: &Settings,
+) -> anyhow::Result<TenantSnapshot> {
+    match source {
+        CloudSource::File(path) => read_snapshot(path),
+        CloudSource::Live { graph_url } => {
+            read_cloud_live_with(graph_url.as_deref(), settings, true)
+        }
+    }
+}
+
 fn read_cloud_live(graph_url: Option<&str>, settings: &Settings) -> anyhow::Result<TenantSnapshot> {
+    read_cloud_live_with(graph_url, settings, false)
+}
+
+fn read_cloud_live_with(
+    graph_url: Option<&str>,
+    settings: &Settings,
+    for_sync: bool,
+) -> anyhow::Result<TenantSnapshot> {
     let settings = settings.graph(graph_url)?;
     let graph_url = settings.graph_url.clone();
     let client = anchorsync_graph::GraphClient::new(settings)
@@ -307,7 +329,13 @@ fn read_cloud_live(graph_url: Option<&str>, settings: &Settings) -> anyhow::Resu
         .context("cannot start the async runtime")?;
     let reporter = crate::progress::StderrReporter::from_env();
     let read = runtime
-        .block_on(client.read_snapshot(&reporter))
+        .block_on(async {
+            if for_sync {
+                client.read_snapshot_for_sync(&reporter).await
+            } else {
+                client.read_snapshot(&reporter).await
+            }
+        })
         .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;
     for warning in &read.warnings {
         eprintln!(

@@ -112,6 +112,9 @@ pub enum StepPurpose {
     /// Replace, add or remove one value of an AD object's attribute (`lint --fix`): for a multi-valued
     /// attribute (proxyAddresses) only that value, the others untouched.
     LintFix,
+    /// A write of `sync --apply` (create, update, enable, disable, delete or restore a cloud user);
+    /// never in a plan file.
+    Sync,
 }
 
 impl StepPurpose {
@@ -124,6 +127,7 @@ impl StepPurpose {
         Self::FederatedUpnBack,
         Self::SetTenantFeature,
         Self::LintFix,
+        Self::Sync,
     ];
 
     /// The name in JSON and in the journal.
@@ -136,6 +140,7 @@ impl StepPurpose {
             Self::FederatedUpnBack => "federated-upn-back",
             Self::SetTenantFeature => "set-tenant-feature",
             Self::LintFix => "lint-fix",
+            Self::Sync => "sync",
         }
     }
 
@@ -155,6 +160,7 @@ impl StepPurpose {
             Self::FederatedUpnBack => Self::FederatedUpnAway,
             Self::SetTenantFeature => Self::SetTenantFeature,
             Self::LintFix => Self::LintFix,
+            Self::Sync => Self::Sync,
         }
     }
 

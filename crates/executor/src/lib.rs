@@ -64,6 +64,7 @@ pub mod plan_file;
 pub mod report;
 pub mod reversal;
 pub mod run;
+pub mod sync;
 pub mod target;
 pub mod targets;
 pub mod undo;
@@ -73,7 +74,10 @@ pub use apply::{ApplyError, ApplyStart};
 pub use plan_file::{PlanError, PlanFile};
 pub use report::{RunRecord, RunReport};
 pub use run::{Clock, Executor, Finished, RunError, RunSpec, StaleValue};
-pub use target::{Observed, Resolution, Target, TargetError, Written, object_name, value_shown};
+pub use sync::{SyncStart, SyncSteps};
+pub use target::{
+    Observed, Resolution, Target, TargetError, Written, object_name, value_shown,
+};
 pub use targets::{ConnectError, Needs, TargetSettings, Targets};
 pub use undo::{UndoError, UndoPlan};
 

@@ -550,6 +550,11 @@ fn check_step(
                     .to_owned(),
             );
         }
+        StepPurpose::Sync => {
+            return Err(
+                "a plan does not hold sync writes; `anchorsync sync --apply` makes them".to_owned(),
+            );
+        }
         _ => StepSystem::Cloud,
     };
     if step.system != expected_system {
@@ -675,7 +680,10 @@ fn check_cloud_step(
             upn_value(&step.before)?;
             upn_value(&step.after)?;
         }
-        StepPurpose::SetAnchor | StepPurpose::SetTenantFeature | StepPurpose::LintFix => {}
+        StepPurpose::SetAnchor
+        | StepPurpose::SetTenantFeature
+        | StepPurpose::LintFix
+        | StepPurpose::Sync => {}
     }
     Ok(())
 }

@@ -210,6 +210,16 @@ impl<'a, T: Target + 'static> Executor<'a, T> {
         self.store
     }
 
+    /// The journal, to write what belongs with a run (a sync run's links).
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        self.store
+    }
+
+    /// The clock.
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        self.clock
+    }
+
     /// The target.
     pub fn target(&self) -> &T {
         &self.target

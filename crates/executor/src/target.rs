@@ -147,34 +147,7 @@ pub trait Target: Send + Sync {
     /// looks the anchor up instead (an object with it means written, whatever the answer that was
     /// lost), so nothing is ever sent twice.
     fn resolve(&self, step: &Step) -> impl Future<Output = Result<Resolution, TargetError>> + Send {
-        async move {
-            let Operation::Set(change) = &step.operation else {
-                return Err(TargetError::Refused {
-                    reason: format!(
-                        "cannot tell whether a `{}` step was carried out: this target does not resolve it",
-                        step.operation.kind()
-                    ),
-                });
-            };
-            let current = self.read(step).await?;
-            Ok(if self.holds(step, &current, &change.after) {
-                Resolution::Written(Written {
-                    replaced: change.before.clone(),
-                    created: None,
-                })
-            } else if self.holds(step, &current, &change.before) {
-                Resolution::NotWritten
-            } else {
-                Resolution::Moved(format!(
-                    "`{}` of {} is `{}`, neither the planned `{}` nor the new `{}`; nothing was written",
-                    change.attribute,
-                    object_name(step),
-                    current.display(),
-                    value_shown(&change.before),
-                    value_shown(&change.after)
-                ))
-            })
-        }
+        resolve_by_reading(self, step)
     }
 
     /// The step that reverses a done step (undo). The default reverses every operation the same
@@ -183,4 +156,39 @@ pub trait Target: Send + Sync {
     fn reverse(&self, done: &JournalStep) -> Result<Step, Irreversible> {
         reversal::reverse(done)
     }
+}
+
+/// How a `set` step left `started` is resolved: read its attribute; `after` means written, `before`
+/// not written, anything else moved. Any other operation is refused here: its target must override
+/// [`Target::resolve`].
+pub async fn resolve_by_reading<T: Target + ?Sized>(
+    target: &T,
+    step: &Step,
+) -> Result<Resolution, TargetError> {
+    let Operation::Set(change) = &step.operation else {
+        return Err(TargetError::Refused {
+            reason: format!(
+                "cannot tell whether a `{}` step was carried out: this target does not resolve it",
+                step.operation.kind()
+            ),
+        });
+    };
+    let current = target.read(step).await?;
+    Ok(if target.holds(step, &current, &change.after) {
+        Resolution::Written(Written {
+            replaced: change.before.clone(),
+            created: None,
+        })
+    } else if target.holds(step, &current, &change.before) {
+        Resolution::NotWritten
+    } else {
+        Resolution::Moved(format!(
+            "`{}` of {} is `{}`, neither the planned `{}` nor the new `{}`; nothing was written",
+            change.attribute,
+            object_name(step),
+            current.display(),
+            value_shown(&change.before),
+            value_shown(&change.after)
+        ))
+    })
 }

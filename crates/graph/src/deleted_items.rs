@@ -117,6 +117,25 @@ impl GraphClient {
         )
     }
 
+    /// The deleted user `id` (`GET /directory/deletedItems/{id}`, with
+    /// [`sync_user_select`](crate::sync_user_select) and `deletedDateTime`), or `None` when deleted
+    /// items do not hold it (never deleted, restored, or purged).
+    pub async fn find_deleted_user(&self, id: &str) -> Result<Option<CloudUser>, GraphError> {
+        let query = Query {
+            select: with_deleted_date(&sync_user_select()),
+            ..Query::default()
+        };
+        let call = Call::new(
+            Method::GET,
+            format!("{}{}", deleted_item_path(id), query.to_query_string()),
+        );
+        match self.call_json::<CloudUser>(&call).await {
+            Ok(user) => Ok(Some(without_annotations(user))),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// `POST /directory/deletedItems/{id}/restore`: the user is active again with the same id.
     /// A clash with an active object (its UPN without `newUserPrincipalName`, a proxy address
     /// without `autoReconcileProxyConflict`, its ImmutableID) is Graph's `ObjectConflict` error. A

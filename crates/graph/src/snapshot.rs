@@ -28,6 +28,24 @@ impl GraphClient {
     /// (<https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get>). So is a 403 on
     /// deleted items: they are optional in a snapshot.
     pub async fn read_snapshot(&self, reporter: &dyn Reporter) -> Result<SnapshotRead, GraphError> {
+        self.read_tenant(false, reporter).await
+    }
+
+    /// [`GraphClient::read_snapshot`] with every property a sync manages
+    /// ([`sync_user_select`](crate::sync_user_select)) for users and deleted users: what a sync
+    /// compares with AD, so that a property left out of the read is never taken for empty.
+    pub async fn read_snapshot_for_sync(
+        &self,
+        reporter: &dyn Reporter,
+    ) -> Result<SnapshotRead, GraphError> {
+        self.read_tenant(true, reporter).await
+    }
+
+    async fn read_tenant(
+        &self,
+        for_sync: bool,
+        reporter: &dyn Reporter,
+    ) -> Result<SnapshotRead, GraphError> {
         let mut warnings = Vec::new();
         reporter.on_start("reading domains", None);
         let mut domains = self.list_domains().await?;
@@ -36,7 +54,11 @@ impl GraphClient {
         domains.sort_by(|a, b| a.id.cmp(&b.id));
 
         reporter.on_start("reading users", None);
-        let mut users = self.list_all_users(reporter).await?;
+        let mut users = if for_sync {
+            self.list_users_for_sync(reporter).await?
+        } else {
+            self.list_all_users(reporter).await?
+        };
         reporter.on_finish();
         users.sort_by(|a, b| a.id.cmp(&b.id));
 
@@ -54,7 +76,12 @@ impl GraphClient {
         role_assignments.dedup_by(|a, b| a.id == b.id);
 
         reporter.on_start("reading deleted users", None);
-        let deleted_users = match self.list_deleted_users_for_snapshot(reporter).await {
+        let deleted = if for_sync {
+            self.list_deleted_users(reporter).await
+        } else {
+            self.list_deleted_users_for_snapshot(reporter).await
+        };
+        let deleted_users = match deleted {
             Ok(mut deleted) => {
                 deleted.sort_by(|a, b| a.id.cmp(&b.id));
                 deleted

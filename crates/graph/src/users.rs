@@ -431,6 +431,21 @@ impl GraphClient {
         self.call_json(&call).await
     }
 
+    /// One user with every property a sync manages ([`sync_user_select`]), or `None` when Graph
+    /// says it does not exist: what a sync's compare-and-set reads before it writes.
+    pub async fn find_user_for_sync(&self, key: &UserKey) -> Result<Option<CloudUser>, GraphError> {
+        let query = Query::select(&sync_user_select());
+        let call = Call::new(
+            Method::GET,
+            format!("{}{}", key.path(), query.to_query_string()),
+        );
+        match self.call_json::<CloudUser>(&call).await {
+            Ok(user) => Ok(Some(without_annotations(user))),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
     /// One user, or `None` when Graph says it does not exist.
     pub async fn find_user(&self, key: &UserKey) -> Result<Option<CloudUser>, GraphError> {
         match self.get_user(key).await {

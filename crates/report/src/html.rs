@@ -39,7 +39,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 const TEMPLATE: &str = include_str!("plan.html");
-const STYLE: &str = include_str!("plan.css");
+pub(crate) const STYLE: &str = include_str!("plan.css");
 const SCRIPT: &str = include_str!("plan.js");
 
 /// What the page says about how it was made: given by the caller, because the renderer reads no clock

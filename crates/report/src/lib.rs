@@ -7,6 +7,7 @@
 
 pub mod html;
 pub mod lint;
+pub mod sync_html;
 
 /// A time in UTC for people and as RFC 3339 (`2026-11-22 04:21:05 UTC`, `2026-11-22T04:21:05Z`), as the
 /// HTML report writes it; the command line's journal writes its times the same way.

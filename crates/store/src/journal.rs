@@ -1,4 +1,5 @@
-//! The run journal: one row per run of `apply`, `undo` or `tenant matching`, one row per step.
+//! The run journal: one row per run of `apply`, `undo`, `tenant matching` or `sync --apply`, one row
+//! per step.
 //!
 //! A run's steps are inserted together, as `planned`, in one transaction. Each step then moves to
 //! `started` (committed before its write is sent) and to one of `done`, `failed`, `conflict` or
@@ -28,6 +29,8 @@ pub enum RunKind {
     Undo,
     /// `anchorsync tenant matching`.
     TenantMatching,
+    /// `anchorsync sync --apply`.
+    Sync,
 }
 
 impl RunKind {
@@ -37,11 +40,12 @@ impl RunKind {
             Self::Apply => "apply",
             Self::Undo => "undo",
             Self::TenantMatching => "tenant-matching",
+            Self::Sync => "sync",
         }
     }
 
     fn parse(text: &str) -> Option<Self> {
-        [Self::Apply, Self::Undo, Self::TenantMatching]
+        [Self::Apply, Self::Undo, Self::TenantMatching, Self::Sync]
             .into_iter()
             .find(|kind| kind.as_str() == text)
     }
@@ -422,70 +426,14 @@ impl Store {
     /// Creates a run and inserts its steps as `planned` (numbered from 1), all in one transaction.
     pub fn create_run(&mut self, run: &NewRun, steps: &[Step]) -> Result<(), Error> {
         let path = self.path.clone();
-        let sqlite = |action: &'static str| {
-            let path = path.clone();
-            move |source| Error::Sqlite {
-                path,
-                action,
-                source,
-            }
-        };
         let transaction = self
             .connection
             .transaction()
-            .map_err(sqlite("starting a run"))?;
+            .map_err(sqlite_error(&path, "starting a run"))?;
+        insert_run(&transaction, &path, run, steps)?;
         transaction
-            .execute(
-                &format!(
-                    "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)"
-                ),
-                params![
-                    run.id,
-                    run.kind.as_str(),
-                    run.plan_sha256,
-                    run.plan_path,
-                    run.undoes,
-                    serde_json::to_string(&run.targets).unwrap_or_else(|_| "{}".to_owned()),
-                    run.started_at.to_string(),
-                    RunStatus::Running.as_str()
-                ],
-            )
-            .map_err(sqlite("creating a run"))?;
-        {
-            let mut insert = transaction
-                .prepare(
-                    "INSERT INTO steps (run_id, seq, user_dn, system, target, label, attribute, purpose, \
-                     before, after, state, operation, details) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-                )
-                .map_err(sqlite("inserting steps"))?;
-            for (seq, step) in (1u32..).zip(steps) {
-                let columns =
-                    OperationColumns::of(&step.operation).map_err(|error| Error::Corrupt {
-                        path: path.clone(),
-                        run_id: run.id.clone(),
-                        reason: format!("step {seq}: the operation cannot be written: {error}"),
-                    })?;
-                insert
-                    .execute(params![
-                        run.id,
-                        seq,
-                        step.user_dn,
-                        step.system.as_str(),
-                        step.target,
-                        step.label,
-                        columns.attribute,
-                        step.purpose.as_str(),
-                        columns.before,
-                        columns.after,
-                        StepState::Planned.as_str(),
-                        step.operation.kind(),
-                        columns.details
-                    ])
-                    .map_err(sqlite("inserting steps"))?;
-            }
-        }
-        transaction.commit().map_err(sqlite("committing a run"))
+            .commit()
+            .map_err(sqlite_error(&path, "committing a run"))
     }
 
     /// Marks steps `started`, all in one transaction: committed (durable, one sync for them all) when
@@ -844,6 +792,77 @@ impl Store {
             finished_at: time("finished_at", raw.finished_at.as_deref())?,
         })
     }
+}
+
+/// An [`Error::Sqlite`] maker for `action` on the file at `path`.
+pub(crate) fn sqlite_error(
+    path: &std::path::Path,
+    action: &'static str,
+) -> impl Fn(rusqlite::Error) -> Error {
+    let path = path.to_owned();
+    move |source| Error::Sqlite {
+        path: path.clone(),
+        action,
+        source,
+    }
+}
+
+/// Inserts a run and its steps as `planned` (numbered from 1) inside `transaction`.
+pub(crate) fn insert_run(
+    transaction: &rusqlite::Transaction<'_>,
+    path: &std::path::Path,
+    run: &NewRun,
+    steps: &[Step],
+) -> Result<(), Error> {
+    transaction
+        .execute(
+            &format!(
+                "INSERT INTO runs ({RUN_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)"
+            ),
+            params![
+                run.id,
+                run.kind.as_str(),
+                run.plan_sha256,
+                run.plan_path,
+                run.undoes,
+                serde_json::to_string(&run.targets).unwrap_or_else(|_| "{}".to_owned()),
+                run.started_at.to_string(),
+                RunStatus::Running.as_str()
+            ],
+        )
+        .map_err(sqlite_error(path, "creating a run"))?;
+    let mut insert = transaction
+        .prepare(
+            "INSERT INTO steps (run_id, seq, user_dn, system, target, label, attribute, purpose, \
+             before, after, state, operation, details) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )
+        .map_err(sqlite_error(path, "inserting steps"))?;
+    for (seq, step) in (1u32..).zip(steps) {
+        let columns = OperationColumns::of(&step.operation).map_err(|error| Error::Corrupt {
+            path: path.to_owned(),
+            run_id: run.id.clone(),
+            reason: format!("step {seq}: the operation cannot be written: {error}"),
+        })?;
+        insert
+            .execute(params![
+                run.id,
+                seq,
+                step.user_dn,
+                step.system.as_str(),
+                step.target,
+                step.label,
+                columns.attribute,
+                step.purpose.as_str(),
+                columns.before,
+                columns.after,
+                StepState::Planned.as_str(),
+                step.operation.kind(),
+                columns.details
+            ])
+            .map_err(sqlite_error(path, "inserting steps"))?;
+    }
+    Ok(())
 }
 
 struct RawRun {

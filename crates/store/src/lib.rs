@@ -1,4 +1,5 @@
-//! anchorsync's state on disk, in one SQLite file: delta-read cookies and the run journal.
+//! anchorsync's state on disk, in one SQLite file: delta-read cookies, the run journal, and the sync's
+//! links and export errors ([`sync`]).
 //!
 //! The schema migrates forward one step at a time (CONTRIBUTING.md, "Storage"): a `schema_version` table holds the
 //! version, and [`Store::open`] applies each missing step of [`MIGRATIONS`] in order, each in its own
@@ -15,11 +16,15 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 pub mod journal;
+pub mod sync;
 mod timestamp;
 
 pub use journal::{
     AdTarget, CloudTarget, JournalStep, NewRun, Run, RunKind, RunStatus, RunSummary, RunTargets,
     Step, StepCounts, StepOutcome, StepState,
+};
+pub use sync::{
+    LinkChange, LinkChangeState, NewExportError, Settled, StoredExportError, StoredLinkChange,
 };
 pub use timestamp::{Timestamp, TimestampError};
 
@@ -70,6 +75,44 @@ pub const MIGRATIONS: &[&str] = &[
     "ALTER TABLE steps ADD COLUMN operation TEXT NOT NULL DEFAULT 'set';
     ALTER TABLE steps ADD COLUMN details TEXT;
     ALTER TABLE steps ADD COLUMN created TEXT;",
+    // v3 → v4: the sync's state (issue 14). `links`: AD objectGUID ↔ cloud user ↔ sourceAnchor, how the
+    // link was made (JSON) and what the engine last did. `link_changes`: the link each step of a sync
+    // run makes once it is done, written with the run's steps in one transaction. `export_errors`: the
+    // users the last sync run could not write, kept until a run writes them.
+    "CREATE TABLE links (
+        object_guid TEXT PRIMARY KEY NOT NULL,
+        cloud_user_id TEXT NOT NULL UNIQUE,
+        source_anchor TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        state TEXT NOT NULL,
+        run_id TEXT REFERENCES runs(id)
+    );
+    CREATE TABLE link_changes (
+        run_id TEXT NOT NULL REFERENCES runs(id),
+        position INTEGER NOT NULL,
+        object_guid TEXT NOT NULL,
+        needs_seq INTEGER,
+        cloud_from_seq INTEGER,
+        after TEXT,
+        before TEXT,
+        state TEXT NOT NULL,
+        PRIMARY KEY (run_id, position)
+    );
+    CREATE INDEX link_changes_by_state ON link_changes (state);
+    CREATE TABLE export_errors (
+        user_key TEXT NOT NULL,
+        code TEXT NOT NULL,
+        property TEXT NOT NULL,
+        object_guid TEXT,
+        dn TEXT,
+        user_principal_name TEXT,
+        cloud_user_id TEXT,
+        message TEXT NOT NULL,
+        first_run TEXT NOT NULL,
+        last_run TEXT NOT NULL,
+        runs INTEGER NOT NULL,
+        PRIMARY KEY (user_key, code, property)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -128,6 +171,16 @@ pub enum Error {
         /// The file.
         path: PathBuf,
         /// Which.
+        reason: String,
+    },
+    /// A stored link this build cannot read.
+    #[error("AS-STORE-0006: `{path}`: the link of objectGUID `{object_guid}`: {reason}")]
+    CorruptLink {
+        /// The file.
+        path: PathBuf,
+        /// The link's objectGUID as stored.
+        object_guid: String,
+        /// What is wrong.
         reason: String,
     },
     /// Any other SQLite error.
@@ -412,5 +465,42 @@ mod tests {
             .query_row("PRAGMA journal_mode", [], |row| row.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_v3_journal_keeps_its_runs_and_gains_the_sync_tables_issue_14() {
+        // A v3 file as v3 wrote it: its runs, a step with an operation, version 3.
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let connection = Connection::open(&path).unwrap();
+        connection
+            .execute_batch(&format!(
+                "CREATE TABLE schema_version (version INTEGER NOT NULL);
+                 INSERT INTO schema_version (version) VALUES (3);
+                 {}{}{}
+                 INSERT INTO runs (id, kind, targets, started_at, finished_at, status)
+                 VALUES ('20261122T050000Z-aaaa', 'apply', '{{}}', '2026-11-22T05:00:00.000Z',
+                         '2026-11-22T05:00:01.000Z', 'completed');
+                 INSERT INTO steps (run_id, seq, user_dn, system, target, attribute, purpose, before,
+                                    after, state, operation)
+                 VALUES ('20261122T050000Z-aaaa', 1, 'CN=A', 'cloud', 'id-a', 'onPremisesImmutableId',
+                         'set-immutable-id', NULL, '\"AQID\"', 'done', 'set');",
+                MIGRATIONS[0], MIGRATIONS[1], MIGRATIONS[2]
+            ))
+            .unwrap();
+        drop(connection);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.version().unwrap(), 4);
+        let runs = store.runs().unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].counts.done, 1);
+        assert_eq!(store.steps(&runs[0].run.id).unwrap().len(), 1);
+        assert!(store.links().unwrap().is_empty());
+        assert!(store.export_errors().unwrap().is_empty());
+        assert!(store.unsettled_sync_runs().unwrap().is_empty());
+        assert_eq!(
+            store.last_run_of_kind(journal::RunKind::Sync).unwrap(),
+            None
+        );
     }
 }

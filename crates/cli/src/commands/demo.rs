@@ -386,8 +386,74 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
         attention_left(&last)
     ));
 
-    // 7. What the journal keeps.
-    say.step("7. The journal: every change can be undone");
+    // 7. The first sync from AD: the test sync, then the sync, checked against plan.
+    say.step("7. The first sync from AD, through Microsoft Graph");
+    say.line(
+        "Everything is ready for the switch-over's last step: the sync from AD. First the test sync, \
+         which writes nothing and shows, per user and property, what the sync would do; then the sync \
+         itself, each write journaled. (`anchorsync.toml` turns the anchor writeback to AD off: the \
+         demo's AD is a file.)",
+    );
+    say.run(&plan_args(
+        AD_AFTER,
+        &cloud,
+        None,
+        "json",
+        "plan-before-sync.json",
+    ))?;
+    let before_sync: PlanDocument = read_json(&out, "plan-before-sync.json")?;
+    say.run(&[
+        "sync",
+        "--ad",
+        AD_AFTER,
+        "--format",
+        "json",
+        "-o",
+        "sync-test.json",
+    ])?;
+    let test_sync: anchorsync_core::sync::SyncPlan = read_json(&out, "sync-test.json")?;
+    say.run(&[
+        "sync",
+        "--ad",
+        AD_AFTER,
+        "--apply",
+        "--yes",
+        "--format",
+        "json",
+        "-o",
+        "sync.json",
+    ])?;
+    let synced: anchorsync_core::sync::SyncPlan = read_json(&out, "sync.json")?;
+    let mismatches = first_sync_mismatches(&before_sync, &test_sync, &synced);
+    if let Some(first) = mismatches.first() {
+        bail!(
+            "the first sync did not join {} users as plan predicted; the first: {first}",
+            mismatches.len()
+        );
+    }
+    let flagged = synced
+        .users
+        .iter()
+        .filter(|record| {
+            record
+                .export_errors
+                .iter()
+                .any(|error| error.code == anchorsync_core::sync::ExportErrorCode::PlanOutcome)
+        })
+        .count();
+    say.line(&format!(
+        "The sync did what the test sync showed. Every user it joined, it joined to the cloud user \
+         `plan` named, with the outcome `plan` predicted ({} joined, {} created); the {flagged} users \
+         `plan` flags are export errors carrying plan's reasons, and {} more are export errors Graph \
+         would refuse (such as a cloud user another client still synchronises): nothing was written \
+         for them, and `anchorsync sync status` lists them.",
+        synced.counts.join,
+        synced.counts.create,
+        synced.counts.export_error - flagged
+    ));
+
+    // 8. What the journal keeps.
+    say.step("8. The journal: every change can be undone");
     match &apply_run {
         Some((run, _)) => {
             say.line(
@@ -409,7 +475,8 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
     say.line(&format!(
         "Files in `{}`: `plan.html` (the report), `plan.json`, `plan-hard-ad.json`, `{AD_CHANGES}`, \
          `{AD_AFTER}`, `plan-after-hard-ad.json`, `plan-hard-cloud.json`, `{HAC_AFTER}`, the verify \
-         reports (`verify-before.json` to `verify.json`), and the journal with its run reports (`{}`). \
+         reports (`verify-before.json` to `verify.json`), `plan-before-sync.json`, the sync plans \
+         (`sync-test.json`, `sync.json`), and the journal with its run reports (`{}`). \
          The twin has stopped; delete the directory when you no longer need it.",
         out.display(),
         shown_path(&data_dir, &out)
@@ -419,6 +486,54 @@ pub fn run(args: &DemoArgs, data_dir: Option<&Path>) -> anyhow::Result<ExitStatu
 }
 
 /// `plan` of `ad` against `cloud`, written as `format` to `output`.
+/// The users whose first sync did not keep `plan`'s promise, one sentence each: the sync applied must
+/// be the test sync, and each user's first sync must do what the match engine predicted.
+fn first_sync_mismatches(
+    plan: &PlanDocument,
+    test_sync: &anchorsync_core::sync::SyncPlan,
+    synced: &anchorsync_core::sync::SyncPlan,
+) -> Vec<String> {
+    use anchorsync_core::sync::{Action, ExportErrorCode};
+    let mut mismatches = Vec::new();
+    if test_sync.users != synced.users {
+        mismatches.push("the sync decided otherwise than the test sync showed".to_owned());
+    }
+    for user in &plan.users {
+        let Some(record) = synced
+            .users
+            .iter()
+            .find(|record| record.dn.as_deref() == Some(user.dn.as_str()))
+        else {
+            mismatches.push(format!("`{}` is not in the sync", user.dn));
+            continue;
+        };
+        // Graph may still refuse the values of a user the engine matches or creates: an export
+        // error of the sync's own, not the plan's.
+        let refused = record.action == Action::ExportError
+            && record
+                .export_errors
+                .iter()
+                .all(|error| error.code != ExportErrorCode::PlanOutcome);
+        let kept = match user.outcome {
+            Outcome::HardMatch | Outcome::SoftMatchSmtp | Outcome::SoftMatchUpn => {
+                refused
+                    || (record.action == Action::Join && record.cloud_user_id == user.cloud_user_id)
+            }
+            Outcome::Create => refused || matches!(record.action, Action::Create | Action::Restore),
+            _ => record.action == Action::ExportError && !refused,
+        };
+        if !kept {
+            mismatches.push(format!(
+                "`{}`: plan predicts {}, the sync did {}",
+                user.dn,
+                user.outcome,
+                record.action.as_str()
+            ));
+        }
+    }
+    mismatches
+}
+
 fn plan_args<'a>(
     ad: &'a str,
     cloud: &[&'a str; 2],
@@ -586,7 +701,9 @@ fn write_config(
     let config = out.join("anchorsync.toml");
     let text = format!(
         "# Written by `anchorsync demo`: the Graph twin it started on a loopback port.\n[graph]\n\
-         tenant_id = {}\nclient_id = {}\ntoken_url = {}\ngraph_url = {}\nclient_secret_file = {}\n",
+         tenant_id = {}\nclient_id = {}\ntoken_url = {}\ngraph_url = {}\nclient_secret_file = {}\n\n\
+         # The demo's AD is a file: the sync cannot write the anchor back to it.\n[sync]\n\
+         anchor_writeback = false\n",
         toml_string(tenant_id),
         toml_string(DEMO_CLIENT_ID),
         toml_string(&twin.token_url()),

@@ -12,6 +12,7 @@ mod lint;
 pub(crate) mod plan;
 mod runs;
 mod snapshot;
+mod sync;
 mod tenant;
 mod twin;
 mod undo;
@@ -42,5 +43,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         Command::Undo(args) => undo::run(&args, &settings()?),
         Command::Runs(args) => runs::run(&args, &settings()?),
         Command::Tenant(command) => tenant::run(&command, &settings()?),
+        Command::Sync(args) => sync::run(&args, &settings()?),
     }
 }

@@ -6,6 +6,7 @@
 use std::io::Write as _;
 use std::sync::Arc;
 
+use anchorsync_executor::sync::revert_undone_links;
 use anchorsync_executor::{Executor, Needs, Start, Targets, UndoPlan, undo};
 use anyhow::bail;
 
@@ -47,23 +48,37 @@ pub fn run(args: &UndoArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
     let reporter = BarReporter::from_env();
-    runtime.block_on(async {
-        let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
-        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
-        let run = match executor.start_undo(&plan, targets.description()) {
-            Ok(Start::Resume(run)) => {
-                eprintln!("resuming the undo run `{}`", run.id);
-                run
+    runtime
+        .block_on(async {
+            let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
+            let mut executor =
+                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+            let run = match executor.start_undo(&plan, targets.description()) {
+                Ok(Start::Resume(run)) => {
+                    eprintln!("resuming the undo run `{}`", run.id);
+                    run
+                }
+                Ok(Start::New(run)) => run,
+                Err(error) => {
+                    targets.close().await;
+                    return Err(anyhow::Error::from(error));
+                }
+            };
+            journal::run_and_report(&mut executor, data, &run).await
+        })
+        .and_then(|(run, status)| {
+            // A sync run's links go back with its writes: a user whose create, join, disable or delete
+            // was reversed is linked again as it was before that run.
+            let steps = store.steps(&run.id)?;
+            let reverted = revert_undone_links(&mut store, &plan.original, &steps)?;
+            if reverted > 0 {
+                println!(
+                    "  links: {} put back as they were before run `{}`",
+                    reverted, plan.original.id
+                );
             }
-            Ok(Start::New(run)) => run,
-            Err(error) => {
-                targets.close().await;
-                return Err(error.into());
-            }
-        };
-        let (_, status) = journal::run_and_report(&mut executor, data, &run).await?;
-        Ok(status)
-    })
+            Ok(status)
+        })
 }
 
 fn print_undo_summary(plan: &UndoPlan) -> anyhow::Result<()> {

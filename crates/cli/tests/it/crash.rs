@@ -24,10 +24,10 @@ const MANAGED_USERS: u32 = 14;
 const FEDERATED_USERS: u32 = 4;
 
 /// SplitMix64: a reproducible sequence of moments.
-struct Moments(u64);
+pub struct Moments(pub u64);
 
 impl Moments {
-    fn next_ms(&mut self) -> u64 {
+    pub fn next_ms(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

@@ -56,7 +56,10 @@ fn demo_carries_out_hard_ad_and_ends_with_every_fixed_user_agreeing_issue_10() {
         "4. Open the tenant to hard matches",
         "5. Plan and verify again",
         "6. The users AD cannot take the value of",
-        "7. The journal",
+        "7. The first sync from AD",
+        "$ anchorsync sync --ad ad-after-hard-ad.ldif --apply --yes",
+        "The sync did what the test sync showed.",
+        "8. The journal",
         "$ anchorsync apply plan-hard-ad.json --emit ldif -o ad-changes.ldif",
     ] {
         assert!(stdout.contains(step), "no `{step}` in:\n{stdout}");
@@ -70,6 +73,25 @@ fn demo_carries_out_hard_ad_and_ends_with_every_fixed_user_agreeing_issue_10() {
     let read = |name: &str| -> Value {
         serde_json::from_slice(&std::fs::read(out.join(name)).unwrap()).unwrap()
     };
+    // The first sync (issue 14): what the test sync showed, each join to the cloud user plan named.
+    let before_sync = read("plan-before-sync.json");
+    let (test_sync, synced) = (read("sync-test.json"), read("sync.json"));
+    assert_eq!(test_sync["users"], synced["users"]);
+    let mut joined = 0;
+    for user in before_sync["users"].as_array().unwrap() {
+        let record = synced["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|record| record["dn"] == user["dn"])
+            .unwrap();
+        if record["action"] == "join" {
+            joined += 1;
+            assert_eq!(record["cloudUserId"], user["cloudUserId"], "{record}");
+            assert_eq!(record["newLink"]["outcome"], user["outcome"], "{record}");
+        }
+    }
+    assert!(joined > 50, "only {joined} joined");
     let plan = read("plan.json");
     // Every outcome of the vocabulary occurs in the bundled data.
     for (outcome, count) in plan["summary"].as_object().unwrap() {
@@ -129,7 +151,7 @@ fn demo_carries_out_hard_ad_and_ends_with_every_fixed_user_agreeing_issue_10() {
         .iter()
         .map(|report| report["run"]["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["tenant-matching", "apply"]);
+    assert_eq!(kinds, ["tenant-matching", "apply", "sync"]);
     for report in &reports {
         assert_eq!(report["run"]["status"], "completed");
         assert_eq!(report["counts"]["failed"], 0);

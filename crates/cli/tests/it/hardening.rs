@@ -339,23 +339,23 @@ fn configuration_errors_name_line_and_key_never_the_value_issue_12() {
     for (config, expected) in [
         (
             format!("[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\npassword = \"{secret}\"\n"),
-            "line 4 (key `password`)",
+            "line 4 (key `[graph].password`)",
         ),
         (
             format!("[graph]\ntenant_id = \"t\"\nclient_secret = [\"{secret}\"]\n"),
-            "line 3 (key `client_secret`)",
+            "line 3 (key `[graph].client_secret`)",
         ),
         (
             format!("[graph]\nclient_secret = \"{secret}\n"),
-            "line 2 (key `client_secret`)",
+            "line 2 (key `[graph].client_secret`)",
         ),
         (
             format!("[graph]\nclient_secret = {secret}\n"),
-            "line 2 (key `client_secret`)",
+            "line 2 (key `[graph].client_secret`)",
         ),
         (
             format!("[ad]\nurl = \"ldaps://dc\"\nbind_password = 12345{}\n", 678),
-            "line 3 (key `bind_password`)",
+            "line 3 (key `[ad].bind_password`)",
         ),
     ] {
         std::fs::write(dir.path().join("anchorsync.toml"), &config).unwrap();

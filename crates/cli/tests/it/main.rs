@@ -27,6 +27,7 @@ mod plan;
 mod snapshot_ad;
 mod snapshot_cloud;
 mod strategy;
+mod sync;
 mod twin;
 mod verify;
 mod workspace;

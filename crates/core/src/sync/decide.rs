@@ -601,6 +601,9 @@ impl<'a, 'p> Context<'a, 'p> {
             .iter()
             .find(|change| change.property == Property::AccountEnabled)
             .and_then(|change| change.new.as_bool());
+        if let Some(error) = synced_by_another_client(cloud, &changes, false) {
+            return fail(record, [error]);
+        }
         record.action = match (reach, enabled) {
             (Reach::Join, _) => Action::Join,
             (Reach::Restore, _) => Action::Restore,
@@ -758,6 +761,16 @@ impl<'a, 'p> Context<'a, 'p> {
                 let left = "The AD user left the scope (deleted, or moved out of the base DNs or filter read)";
                 if let Some(cloud) = self.cloud_user(&link.cloud_user_id) {
                     record.user_principal_name = cloud.user_principal_name.clone();
+                    let writes = match policy {
+                        LeavingPolicy::Delete => true,
+                        LeavingPolicy::Disable => {
+                            Property::AccountEnabled.current(cloud) != PropertyValue::Bool(false)
+                        }
+                        LeavingPolicy::Keep => false,
+                    };
+                    if let Some(error) = writes.then(|| synced_by_another_client(cloud, &[], true)).flatten() {
+                        return fail(record, [error]);
+                    }
                     match policy {
                         LeavingPolicy::Disable => {
                             record.link_state = Some(LinkState::Disabled);
@@ -826,6 +839,38 @@ impl ExportError {
         self.property = Some(property);
         self
     }
+}
+
+/// Graph refuses an app's writes to the on-premises-mastered properties of a user another client
+/// synchronises (`onPremisesSyncEnabled`), and its deletion: only `usageLocation` stays writable
+/// (<https://learn.microsoft.com/graph/api/user-update>). `leaving`: a delete or disable of a user
+/// who left the scope is about to be written.
+fn synced_by_another_client(
+    cloud: &CloudUser,
+    changes: &[PropertyChange],
+    leaving: bool,
+) -> Option<ExportError> {
+    let mastered: Vec<&str> = changes
+        .iter()
+        .filter(|change| change.property != Property::UsageLocation)
+        .map(|change| change.property.name())
+        .collect();
+    if !cloud.is_synced() || (!leaving && mastered.is_empty()) {
+        return None;
+    }
+    let what = if leaving {
+        "disable or delete it".to_owned()
+    } else {
+        format!("write {}", mastered.join(", "))
+    };
+    Some(error(
+        ExportErrorCode::SyncedByAnotherClient,
+        format!(
+            "The cloud user {} is synchronised by another client (onPremisesSyncEnabled is true), so \
+             Microsoft Graph refuses to {what}: turn that client's directory synchronization off first.",
+            cloud_label(cloud)
+        ),
+    ))
 }
 
 fn error(code: ExportErrorCode, message: String) -> ExportError {

@@ -165,6 +165,9 @@ pub enum ExportErrorCode {
     NoObjectGuid,
     /// Several deleted cloud users carry the user's sourceAnchor.
     AmbiguousDeletedUsers,
+    /// The cloud user is synchronised by another client (`onPremisesSyncEnabled`): Graph refuses
+    /// writes to its on-premises-mastered properties and its deletion.
+    SyncedByAnotherClient,
 }
 
 /// One reason nothing is written for a user.

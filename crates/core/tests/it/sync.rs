@@ -955,3 +955,40 @@ fn users_without_a_usable_object_guid_cannot_be_linked_issue_14() {
     );
     assert_eq!(sync.counts.pending(), 0);
 }
+
+#[test]
+fn a_cloud_user_another_client_synchronises_is_joined_only_without_writes_issue_14() {
+    // Two hard matches on users another client still synchronises: one whose values already agree
+    // (joined: only the link is stored), one whose department differs (Graph refuses the write).
+    let mut taro = cloud("c1", "taro@contoso.com");
+    let mut hana = cloud("c2", "hana@contoso.com");
+    for (user, n) in [(&mut taro, 1), (&mut hana, 2)] {
+        user.on_premises_immutable_id = Some(anchor(n));
+        user.on_premises_sync_enabled = Some(true);
+    }
+    let world = World::new(vec![ad(1, "taro"), ad(2, "hana")], vec![taro, hana]);
+    // Taro's values as AD gives them: the first sync of a separate world writes them.
+    let mut agreeing = world.clone();
+    agreeing.tenant.users[0].on_premises_sync_enabled = None;
+    let first = agreeing.sync();
+    let mut world = world;
+    world.tenant.users[0] = agreeing.after(&first).tenant.users[0].clone();
+    world.tenant.users[0].on_premises_sync_enabled = Some(true);
+    world.user_mut("hana").department = Some("Finance".into());
+
+    let sync = world.sync();
+    let taro = record(&sync, "taro");
+    assert_eq!(taro.action, Action::Join, "{taro:?}");
+    assert!(taro.changes.is_empty());
+    let hana = record(&sync, "hana");
+    assert_eq!(hana.action, Action::ExportError, "{hana:?}");
+    assert_eq!(
+        hana.export_errors[0].code,
+        ExportErrorCode::SyncedByAnotherClient
+    );
+    assert!(
+        hana.export_errors[0]
+            .message
+            .contains("onPremisesSyncEnabled")
+    );
+}

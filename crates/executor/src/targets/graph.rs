@@ -1,24 +1,28 @@
 //! Microsoft 365 users as a [`Target`], through the Graph client: Graph has no conditional write for
-//! user properties, so a `set` reads the user, compares, then sends one `PATCH`; a value that moved
-//! since the plan was made is a conflict, never overwritten. Graph's answer with an error is a
-//! refusal; the retries giving up, or an unknown outcome, is no answer.
+//! user properties, so a `set` or an `update` reads the user, compares, then sends one `PATCH`; a
+//! value that moved since the plan was made is a conflict, never overwritten. Graph's answer with an
+//! error is a refusal; the retries giving up, or an unknown outcome, is no answer.
 //!
-//! Issue 14 adds here: `update` as one `PATCH` of several properties after the same read and compare,
-//! `create` as `POST /users` whose lost answer is resolved by looking the anchor up
-//! ([`Target::resolve`]), `delete` into deleted items and `restore` from them.
+//! The sync's operations (`create`, `update`, `delete`, `restore`) are in [`super::cloud_lifecycle`].
+//! A sync step (purpose `sync`) reaches its user through [`GraphClient::for_new_objects`]: the user
+//! may have been created moments ago, and Entra answers `404` until it has replicated.
 
-use anchorsync_core::remediation::{StepSystem, StepValue};
+use anchorsync_core::remediation::{Operation, StepPurpose, StepSystem, StepValue};
+use anchorsync_core::sync::Property;
+use anchorsync_core::sync::property::graph_body;
+use anchorsync_core::tenant::CloudUser;
 use anchorsync_graph::{GraphClient, GraphError, UserKey, UserPatch};
 use anchorsync_store::Step;
 use serde_json::Value;
 
 use crate::chain;
-use crate::target::{Observed, Target, TargetError, Written, object_name, value_shown};
+use crate::sync::{to_property_value, to_step_value};
+use crate::target::{Observed, Resolution, Target, TargetError, Written, object_name, value_shown};
 
 /// The tenant's users.
 #[derive(Clone)]
 pub struct CloudUsersTarget {
-    client: GraphClient,
+    pub(super) client: GraphClient,
 }
 
 impl CloudUsersTarget {
@@ -26,13 +30,35 @@ impl CloudUsersTarget {
     pub fn new(client: GraphClient) -> Self {
         Self { client }
     }
+
+    /// The client for `step`: a sync step rides Entra's replication lag (its user may be new).
+    pub(super) fn client_for(&self, step: &Step) -> GraphClient {
+        if step.purpose == StepPurpose::Sync {
+            self.client.for_new_objects()
+        } else {
+            self.client.clone()
+        }
+    }
+
+    /// The user a step is about, with every property a sync manages; `None` when it does not exist.
+    pub(super) async fn user(&self, step: &Step) -> Result<Option<CloudUser>, TargetError> {
+        self.client_for(step)
+            .find_user_for_sync(&UserKey::Id(step.target.clone()))
+            .await
+            .map_err(|error| {
+                graph_error(
+                    error,
+                    format!("cannot read the cloud user {}", object_name(step)),
+                )
+            })
+    }
 }
 
 /// Graph answered with an error: `Refused` with `context`; no answer: `NoAnswer`.
 pub(crate) fn graph_error(error: GraphError, context: String) -> TargetError {
     if error.service().is_some() {
         TargetError::Refused {
-            reason: format!("{context}: {}", chain(&error)),
+            reason: format!("{context}: {}", refusal(&error)),
         }
     } else {
         TargetError::NoAnswer {
@@ -42,16 +68,45 @@ pub(crate) fn graph_error(error: GraphError, context: String) -> TargetError {
     }
 }
 
+/// Graph's refusal in words; a value another object holds is named with that object, when Graph
+/// says which (`ObjectConflict`, `ConflictingObjects`).
+pub(crate) fn refusal(error: &GraphError) -> String {
+    let conflicts = error.conflicts();
+    let holders: Vec<String> = error
+        .service()
+        .map(|service| {
+            service
+                .conflicting_objects()
+                .map(|id| format!("`{id}`"))
+                .collect()
+        })
+        .unwrap_or_default();
+    if conflicts.is_empty() {
+        return chain(error);
+    }
+    let held = conflicts
+        .iter()
+        .map(|property| format!("`{property}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let by = if holders.is_empty() {
+        "another object".to_owned()
+    } else {
+        format!("object {}", holders.join(", "))
+    };
+    format!("the value of {held} is held by {by}: {}", chain(error))
+}
+
 /// Text values compare as Graph compares them: a userPrincipalName without regard to case.
 pub(crate) fn graph_holds(attribute: &str, observed: &Observed, expected: &StepValue) -> bool {
     let Observed::One(current) = observed else {
         return false;
     };
-    if attribute.eq_ignore_ascii_case("userPrincipalName") {
-        return match (current.to_graph_text(), expected.to_graph_text()) {
-            (Some(a), Some(b)) => a.eq_ignore_ascii_case(&b),
-            (a, b) => a == b,
-        };
+    if let Some(property) = Property::from_name(attribute) {
+        return property.holds(
+            &to_property_value(property, current),
+            &to_property_value(property, expected),
+        );
     }
     current.to_graph_text() == expected.to_graph_text()
 }
@@ -89,68 +144,100 @@ pub(crate) fn unsupported(step: &Step) -> TargetError {
     }
 }
 
+/// A property a sync or apply may write, or a refusal naming the attribute.
+pub(super) fn writable(attribute: &str) -> Result<Property, TargetError> {
+    Property::from_name(attribute).ok_or_else(|| TargetError::Refused {
+        reason: format!("anchorsync does not change the cloud attribute `{attribute}`"),
+    })
+}
+
+/// A `PATCH` body of properties and their journaled values.
+pub(super) fn patch_of<'a>(
+    values: impl IntoIterator<Item = (Property, &'a StepValue)>,
+) -> UserPatch {
+    let values: Vec<(Property, _)> = values
+        .into_iter()
+        .map(|(property, value)| (property, to_property_value(property, value)))
+        .collect();
+    let Value::Object(body) = graph_body(values.iter().map(|(property, value)| (*property, value)))
+    else {
+        return UserPatch::new();
+    };
+    body.into_iter()
+        .fold(UserPatch::new(), |patch, (name, value)| match value {
+            // Graph clears a collection with `[]` and a text with `null`.
+            Value::Null => patch.clear(&name),
+            value => patch.set(&name, value),
+        })
+}
+
 impl Target for CloudUsersTarget {
     async fn read(&self, step: &Step) -> Result<Observed, TargetError> {
         let change = step.change().ok_or_else(|| unsupported(step))?;
-        let user = self
-            .client
-            .get_user(&UserKey::Id(step.target.clone()))
-            .await
-            .map_err(|error| {
-                graph_error(
-                    error,
-                    format!("cannot read the cloud user {}", object_name(step)),
-                )
-            })?;
-        let value = match change.attribute.as_str() {
-            "onPremisesImmutableId" => user.on_premises_immutable_id,
-            "userPrincipalName" => user.user_principal_name,
-            other => {
-                return Err(TargetError::Refused {
-                    reason: format!("anchorsync does not change the cloud attribute `{other}`"),
-                });
-            }
-        };
-        Ok(Observed::One(
-            value.map_or(StepValue::Absent, StepValue::Text),
-        ))
+        let property = writable(&change.attribute)?;
+        let user = self.user(step).await?.ok_or_else(|| TargetError::Refused {
+            reason: format!(
+                "cannot read the cloud user {}: it does not exist",
+                object_name(step)
+            ),
+        })?;
+        Ok(Observed::One(to_step_value(
+            property,
+            &property.current(&user),
+        )))
     }
 
     async fn write(&self, step: &Step) -> Result<Written, TargetError> {
-        let replaced = compare(self, step).await?;
-        let change = step.change().ok_or_else(|| unsupported(step))?;
-        let value = change
-            .after
-            .to_graph_text()
-            .map_or(Value::Null, Value::from);
-        match self
-            .client
-            .update_user(
-                &UserKey::Id(step.target.clone()),
-                &UserPatch::new().set(&change.attribute, value),
-            )
-            .await
-        {
-            Ok(()) => Ok(Written {
-                replaced,
-                created: None,
-            }),
-            Err(error) if error.service().is_some() => Err(TargetError::Refused {
-                reason: format!("Microsoft Graph refused the write: {}", chain(&error)),
-            }),
-            Err(error) => Err(TargetError::NoAnswer {
-                what: format!(
-                    "writing `{}` of the cloud user {}",
-                    change.attribute,
-                    object_name(step)
-                ),
-                source: Box::new(error.into()),
-            }),
+        match &step.operation {
+            Operation::Set(change) => {
+                let property = writable(&change.attribute)?;
+                let replaced = compare(self, step).await?;
+                let patch = patch_of([(property, &change.after)]);
+                self.client_for(step)
+                    .update_user(&UserKey::Id(step.target.clone()), &patch)
+                    .await
+                    .map_err(|error| write_error(error, step, &change.attribute))?;
+                Ok(Written {
+                    replaced,
+                    created: None,
+                })
+            }
+            Operation::Update { changes } => self.update(step, changes).await,
+            Operation::Create { anchor, properties } => self.create(step, anchor, properties).await,
+            Operation::Delete { expected } => self.delete(step, expected).await,
+            Operation::Restore => self.restore(step).await,
+        }
+    }
+
+    async fn resolve(&self, step: &Step) -> Result<Resolution, TargetError> {
+        match &step.operation {
+            Operation::Set(_) => crate::target::resolve_by_reading(self, step).await,
+            Operation::Update { changes } => self.resolve_update(step, changes).await,
+            Operation::Create { anchor, .. } => self.resolve_create(step, anchor).await,
+            Operation::Delete { expected } => self.resolve_delete(step, expected).await,
+            Operation::Restore => self.resolve_restore(step).await,
         }
     }
 
     fn holds(&self, step: &Step, observed: &Observed, expected: &StepValue) -> bool {
         graph_holds(step.attribute(), observed, expected)
+    }
+}
+
+/// A write Graph refused (or did not answer).
+pub(super) fn write_error(error: GraphError, step: &Step, what: &str) -> TargetError {
+    if error.service().is_some() {
+        TargetError::Refused {
+            reason: format!("Microsoft Graph refused the write: {}", refusal(&error)),
+        }
+    } else {
+        TargetError::NoAnswer {
+            what: format!(
+                "writing `{what}` of the cloud user {}",
+                object_name(step)
+            ),
+            source: Box::new(error.into()),
+        }
     }
 }
 

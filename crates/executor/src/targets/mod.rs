@@ -3,6 +3,7 @@
 //! A new system (a SCIM provider) is one more adapter here and one more arm in the routing.
 
 pub mod ad;
+mod cloud_lifecycle;
 pub mod graph;
 pub mod tenant;
 

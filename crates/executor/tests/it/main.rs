@@ -11,4 +11,5 @@
 )]
 
 mod fuzz;
+mod sync_ops;
 mod twin;
