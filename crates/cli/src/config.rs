@@ -130,11 +130,6 @@ fn invalid_config(path: &Path, text: &str, error: &toml::de::Error) -> anyhow::E
         let start = span.start.min(text.len());
         let before = text.get(..start).unwrap_or_default();
         let line = before.bytes().filter(|byte| *byte == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-        let line_text = text
-            .get(line_start..)
-            .and_then(|rest| rest.lines().next())
-            .unwrap_or_default();
         // The key with its section (`[sync].max_deletions`), when the line is `key = value`.
         let key = key_at(text, start);
         (line, key.map(|key| excerpt(&key, 80).into_owned()))

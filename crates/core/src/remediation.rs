@@ -119,7 +119,7 @@ pub enum StepPurpose {
 
 impl StepPurpose {
     /// Every purpose, for parsing.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::SetAnchor,
         Self::SetImmutableId,
         Self::ClearImmutableId,

@@ -481,6 +481,21 @@ fn check_value(
             }
             return Ok(());
         }
+        // lint's fixes are values its own rules proposed or the user typed in the findings CSV: the
+        // UPN limits Graph enforces once the value syncs are checked here too.
+        StepPurpose::LintFix => {
+            if step.attribute.eq_ignore_ascii_case("userPrincipalName")
+                && let StepValue::Text(upn) = &step.after
+            {
+                check_upn(upn)?;
+            }
+            return Ok(());
+        }
+        StepPurpose::Sync => {
+            return Err(
+                "a `sync` step is never in a plan file: `sync --apply` builds its own run".to_owned(),
+            );
+        }
         StepPurpose::ClearImmutableId | StepPurpose::SetTenantFeature => return Ok(()),
     };
     // Four bytes per character at most: longer than this, the weighted length is 60 or more whatever
