@@ -52,7 +52,7 @@ pub enum FileError {
         "`{}` lines {first_line} and {second_line}: two entries have the DN `{}`; an export holds each \
          object once",
         path.display(),
-        anchorsync_core::wording::printable(dn)
+        anchorsync_core::wording::excerpt(dn, 200)
     )]
     DuplicateDn {
         /// The file.

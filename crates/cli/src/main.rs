@@ -24,7 +24,7 @@ mod step_list;
 use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
-use anchorsync_core::wording::{printable, printable_lines};
+use anchorsync_core::wording::{excerpt, printable_lines};
 use clap::{CommandFactory as _, FromArgMatches as _};
 
 use crate::exit::{ExitStatus, hints_for_error};
@@ -34,6 +34,10 @@ use crate::exit::{ExitStatus, hints_for_error};
 /// (docs/PERFORMANCE.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// The most characters of one error message shown: far more than any message anchorsync writes, far
+/// less than a value from input can be.
+const MESSAGE_CHARS: usize = 8_000;
 
 fn main() -> ExitCode {
     let parsed = args::Cli::command().try_get_matches().and_then(|matches| {
@@ -64,10 +68,19 @@ fn main() -> ExitCode {
             // Values from input (DNs, addresses, pasted identifiers) are in these messages: shown as
             // they read, Japanese included, but never a control character that could rewrite the
             // terminal or fake a line.
+            // Cut too: a message quoting a value from input (a DN of a megabyte) must not flood it.
             let mut stderr = std::io::stderr().lock();
-            let _ = writeln!(stderr, "error: {}", printable(&error.to_string()));
+            let _ = writeln!(
+                stderr,
+                "error: {}",
+                excerpt(&error.to_string(), MESSAGE_CHARS)
+            );
             for cause in error.chain().skip(1) {
-                let _ = writeln!(stderr, "  caused by: {}", printable(&cause.to_string()));
+                let _ = writeln!(
+                    stderr,
+                    "  caused by: {}",
+                    excerpt(&cause.to_string(), MESSAGE_CHARS)
+                );
             }
             for hint in hints_for_error(&error) {
                 let _ = writeln!(stderr, "\nhint: {}", printable_lines(&hint));

@@ -217,13 +217,17 @@ fn make_private(path: &Path) -> Result<(), Error> {
             let path = path.to_owned();
             move |source| Error::Permissions { path, source }
         };
-        std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
+        match std::fs::OpenOptions::new()
+            .create_new(true)
             .write(true)
             .mode(0o600)
             .open(path)
-            .map_err(error(path))?;
+        {
+            Ok(_) => {}
+            // There already: only its permissions are looked at (it may be read-only for this user).
+            Err(source) if source.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => return Err(error(path)(source)),
+        }
         let mut side = path.as_os_str().to_owned();
         side.push("-wal");
         let wal = PathBuf::from(side);
@@ -233,8 +237,12 @@ fn make_private(path: &Path) -> Result<(), Error> {
         for file in [path, wal.as_path(), shm.as_path()] {
             match std::fs::metadata(file) {
                 Ok(metadata) if metadata.permissions().mode() & 0o077 != 0 => {
-                    std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
-                        .map_err(error(file))?;
+                    match std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600)) {
+                        Ok(()) => {}
+                        // Another user's journal, opened to be read: theirs to tighten.
+                        Err(source) if source.kind() == std::io::ErrorKind::PermissionDenied => {}
+                        Err(source) => return Err(error(file)(source)),
+                    }
                 }
                 Ok(_) => {}
                 Err(source) if source.kind() == std::io::ErrorKind::NotFound => {}

@@ -88,6 +88,16 @@ fn duplicate_dns_in_ldif_and_export_csv_are_refused_naming_both_lines_issue_12()
             &["users.ldif` lines 1 and 15: two entries have the DN"],
         );
     }
+    // A DN of 200,000 characters, twice: refused, the DN cut in the message.
+    let long = format!("CN={},{BASE}", "x".repeat(200_000));
+    let ldif = format!(
+        "dn: {long}\nobjectClass: user\nobjectGUID:: {A1}\n\ndn: {long}\nobjectClass: user\nobjectGUID:: {A2}\n\n"
+    );
+    let output = plan(dir.path(), "users.ldif", ldif.as_bytes(), &users(1), &[]);
+    refused(
+        &output,
+        &["users.ldif` lines 1 and 5: two entries have the DN `CN=xxx"],
+    );
     // Two different people are fine.
     let ldif = format!("{}{}", alice("Alice", A1), alice("Bob", A2));
     let output = plan(dir.path(), "users.ldif", ldif.as_bytes(), &users(1), &[]);
