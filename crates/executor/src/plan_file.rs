@@ -237,8 +237,8 @@ impl Hint for PlanError {
     fn hint(&self) -> Option<String> {
         match self {
             Self::Syntax { .. } | Self::Step { .. } | Self::SameObject { .. } => Some(
-                "`apply` takes the JSON of `anchorsync plan --strategy hard-ad|hard-cloud|soft --format json`; \
-                 make the plan again rather than editing it by hand"
+                "`apply` takes the JSON of `anchorsync plan --strategy hard-ad|hard-cloud|soft --format json` \
+                 or of `anchorsync lint --fix`; make the plan again rather than editing it by hand"
                     .to_owned(),
             ),
             Self::NoTenant { .. } => Some(
