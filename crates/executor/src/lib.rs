@@ -75,9 +75,7 @@ pub use plan_file::{PlanError, PlanFile};
 pub use report::{RunRecord, RunReport};
 pub use run::{Clock, Executor, Finished, RunError, RunSpec, StaleValue};
 pub use sync::{SyncStart, SyncSteps};
-pub use target::{
-    Observed, Resolution, Target, TargetError, Written, object_name, value_shown,
-};
+pub use target::{Observed, Resolution, Target, TargetError, Written, object_name, value_shown};
 pub use targets::{ConnectError, Needs, TargetSettings, Targets};
 pub use undo::{UndoError, UndoPlan};
 

@@ -493,7 +493,8 @@ fn check_value(
         }
         StepPurpose::Sync => {
             return Err(
-                "a `sync` step is never in a plan file: `sync --apply` builds its own run".to_owned(),
+                "a `sync` step is never in a plan file: `sync --apply` builds its own run"
+                    .to_owned(),
             );
         }
         StepPurpose::ClearImmutableId | StepPurpose::SetTenantFeature => return Ok(()),

@@ -232,10 +232,7 @@ pub(super) fn write_error(error: GraphError, step: &Step, what: &str) -> TargetE
         }
     } else {
         TargetError::NoAnswer {
-            what: format!(
-                "writing `{what}` of the cloud user {}",
-                object_name(step)
-            ),
+            what: format!("writing `{what}` of the cloud user {}", object_name(step)),
             source: Box::new(error.into()),
         }
     }
