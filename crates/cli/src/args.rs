@@ -496,8 +496,8 @@ pub enum TwinCommand {
     ///
     /// The first line on stdout is the Graph root URL. With `--state`, the tenant snapshot is loaded
     /// from FILE and saved back to it (atomically) after writes, before each write is answered, so a
-    /// killed twin keeps every write it acknowledged; and once more on SIGINT or SIGTERM. Without `--twin-config`, one app
-    /// registration is accepted: client id `ANCHORSYNC_TWIN_CLIENT_ID` (default
+    /// killed twin keeps every write it acknowledged; and once more on SIGINT or SIGTERM. Without
+    /// `--twin-config`, one app registration is accepted: client id `ANCHORSYNC_TWIN_CLIENT_ID` (default
     /// `00000000-0000-4000-8000-0000000a11ce`), secret from `ANCHORSYNC_TWIN_CLIENT_SECRET` or the
     /// file named by `ANCHORSYNC_TWIN_CLIENT_SECRET_FILE`, with User.ReadWrite.All, Domain.Read.All,
     /// RoleManagement.Read.Directory and OnPremDirectorySynchronization.ReadWrite.All.
