@@ -451,9 +451,15 @@ fn deletion_guard_refuses_sixty_percent_then_allow_deletions_lets_exactly_that_r
 /// next): the plan each attempt printed.
 fn apply_until_done(lab: &Lab) -> Vec<Value> {
     let mut plans = Vec::new();
+    let mut retried = false;
     for _ in 0..8 {
         let (code, plan, output) = apply_sync(lab, &[]);
         plans.push(plan);
+        retried |= String::from_utf8_lossy(&output.stderr).contains("retrying");
+        assert!(
+            code != 0 || retried,
+            "no 429 or 503 met: the storm did not happen"
+        );
         match code {
             0 => return plans,
             2 => assert!(
