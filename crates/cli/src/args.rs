@@ -201,7 +201,9 @@ pub enum Command {
     /// Access Control's user list; `hard-ad` carried out on a copy of the AD export (the LDIF of
     /// `apply --emit ldif` applied as ldapmodify would); the hard-match block switched off; plan and
     /// verify again; `hard-cloud` applied to the twin for the users AD cannot take the value of, and
-    /// HENNGE's side after its sync from AD; the last verify; what `undo` would reverse. Each step runs
+    /// HENNGE's side after its sync from AD; the last verify; the first sync from AD (the test sync,
+    /// then `sync --apply` against the twin, checked: every user joined as `plan` predicted); what
+    /// `undo` would reverse. Each step runs
     /// the real command and shows it with its output. Needs no server, no network and no
     /// configuration. The journal of its runs goes to `data` in the output directory unless
     /// `--data-dir` is given on the command line (`ANCHORSYNC_DATA_DIR` is ignored: rehearsal runs stay

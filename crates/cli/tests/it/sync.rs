@@ -451,9 +451,15 @@ fn deletion_guard_refuses_sixty_percent_then_allow_deletions_lets_exactly_that_r
 /// next): the plan each attempt printed.
 fn apply_until_done(lab: &Lab) -> Vec<Value> {
     let mut plans = Vec::new();
+    let mut retried = false;
     for _ in 0..8 {
         let (code, plan, output) = apply_sync(lab, &[]);
         plans.push(plan);
+        retried |= String::from_utf8_lossy(&output.stderr).contains("retrying");
+        assert!(
+            code != 0 || retried,
+            "no 429 or 503 met: the storm did not happen"
+        );
         match code {
             0 => return plans,
             2 => assert!(
@@ -940,4 +946,37 @@ fn a_test_sync_of_files_writes_html_csv_and_table_and_nothing_else_issue_14() {
     assert!(table.contains("create"), "{table}");
     // A test sync keeps nothing: no journal was made.
     assert!(!lab.data.join("anchorsync.db").exists());
+}
+
+#[test]
+fn undo_of_a_sync_run_deletes_the_users_it_created_and_the_next_sync_restores_them_issue_14() {
+    let directory = TestDirectory::from_env();
+    let (twin, lab, _, dns) = synced_lab(&directory, "syncundo", 2, |_| {});
+    let runs = lab.runs();
+    let run = runs.last().unwrap();
+    assert_eq!(run["kind"], "sync");
+    let undo = lab
+        .anchorsync()
+        .args(["undo", run["id"].as_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    assert_eq!(undo.status.code(), Some(0), "{}", text(&undo));
+    let (users, deleted) = cloud_state(&twin);
+    assert!(users.is_empty(), "{users:?}");
+    assert_eq!(deleted.len(), dns.len());
+    // The created users wait in deleted items: the next sync restores them, never creates again.
+    let (code, prediction) = test_sync(&lab, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(prediction["counts"]["restore"], dns.len(), "{prediction:#}");
+    assert_eq!(prediction["counts"]["create"], 0);
+    let (code, applied, output) = apply_sync(&lab, &[]);
+    assert_eq!(code, 0, "{}", text(&output));
+    assert_applied_as_predicted(&twin, &prediction, &applied);
+    let posts = twin
+        .twin()
+        .writes()
+        .iter()
+        .filter(|write| write.method == "POST" && write.resource.starts_with("/users/"))
+        .count();
+    assert_eq!(posts, dns.len(), "created again");
 }
