@@ -1,5 +1,6 @@
 //! `anchorsync.toml`: one optional section per connection, each section's type owned by the crate
-//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`).
+//! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`,
+//! `[runs]`: `anchorsync_executor::RunsConfig`).
 //! Secrets are never in the file, only where to find them.
 //!
 //! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG` (clap reads it into the same option), else
@@ -26,6 +27,9 @@ pub struct Config {
     /// `[graph]`: the Microsoft Graph client.
     #[serde(default)]
     pub graph: Option<GraphConfig>,
+    /// `[runs]`: how journaled runs write (users at once, LDAP connections).
+    #[serde(default)]
+    pub runs: Option<anchorsync_executor::RunsConfig>,
 }
 
 /// A configuration and where it came from.
@@ -94,6 +98,15 @@ impl Loaded {
             }
         }
         Ok(ad)
+    }
+
+    /// The `[runs]` section (every value at its default when there is none).
+    pub fn runs(&self) -> anyhow::Result<anchorsync_executor::RunsConfig> {
+        let runs = self.config.runs.clone().unwrap_or_default();
+        runs.concurrency()
+            .and(runs.ad_connections())
+            .with_context(|| format!("in the `[runs]` section of `{}`", self.name()))?;
+        Ok(runs)
     }
 
     /// The Graph client's settings, secrets loaded.

@@ -54,6 +54,12 @@ impl Settings {
         Ok(TargetSettings {
             ad: needs.ad.then(|| self.ad()).transpose()?,
             graph: needs.graph.then(|| self.graph(None)).transpose()?,
+            ad_connections: Some(self.config.runs()?.ad_connections()?),
         })
+    }
+
+    /// How many users' steps a journaled run carries out at once (`[runs] concurrency`).
+    pub fn concurrency(&self) -> anyhow::Result<usize> {
+        Ok(self.config.runs()?.concurrency()?)
     }
 }

@@ -517,6 +517,75 @@ impl Store {
         transaction.commit().map_err(sqlite)
     }
 
+    /// Records how steps ended and marks others `started`, all in one transaction: committed
+    /// (durable, one sync for them all) when this returns, before any write of a `started` step is
+    /// sent. The results go first, so a step of a user is never on disk as `started` while the
+    /// result of that user's previous step is not.
+    pub fn record_steps(
+        &mut self,
+        run_id: &str,
+        finished: &[(u32, StepOutcome)],
+        started: &[u32],
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let path = self.path.clone();
+        let sqlite = |action| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let at = at.to_string();
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(sqlite("recording steps"))?;
+        {
+            let mut finish = transaction
+                .prepare(
+                    "UPDATE steps SET state = ?3, replaced = ?4, message = ?5, finished_at = ?6, \
+                     created = ?7 WHERE run_id = ?1 AND seq = ?2",
+                )
+                .map_err(sqlite("recording a step's result"))?;
+            for (seq, outcome) in finished {
+                let changed = finish
+                    .execute(params![
+                        run_id,
+                        seq,
+                        outcome.state.as_str(),
+                        outcome.replaced.as_ref().map(value_json),
+                        outcome.message,
+                        at,
+                        outcome.created
+                    ])
+                    .map_err(sqlite("recording a step's result"))?;
+                if changed != 1 {
+                    return Err(sqlite("recording a step's result")(
+                        rusqlite::Error::QueryReturnedNoRows,
+                    ));
+                }
+            }
+            let mut start = transaction
+                .prepare(
+                    "UPDATE steps SET state = ?3, started_at = ?4 WHERE run_id = ?1 AND seq = ?2",
+                )
+                .map_err(sqlite("marking steps started"))?;
+            for seq in started {
+                let changed = start
+                    .execute(params![run_id, seq, StepState::Started.as_str(), at])
+                    .map_err(sqlite("marking steps started"))?;
+                if changed != 1 {
+                    return Err(sqlite("marking steps started")(
+                        rusqlite::Error::QueryReturnedNoRows,
+                    ));
+                }
+            }
+        }
+        transaction.commit().map_err(sqlite("recording steps"))
+    }
+
     /// Records how a step ended.
     pub fn finish_step(
         &self,

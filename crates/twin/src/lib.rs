@@ -54,7 +54,7 @@
 //! | A `mail` update makes it the primary `SMTP:` proxy address | §1.6 |
 //! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | §2, §3, §4 |
 //! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | §6.3 |
-//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded; answers lost on purpose (`lose_answers`) | §6.2 |
+//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded (a response latency per request, fixed or uniform or log-normal; a `$batch` call is one request); answers lost on purpose (`lose_answers`) | §6.2 |
 //! | State loads from and saves to the tenant snapshot format | design.md |
 //!
 //! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where
@@ -135,6 +135,7 @@ mod directory;
 mod discovery;
 mod error;
 mod filter;
+mod latency;
 mod lost_answers;
 mod messages;
 mod organization;
@@ -170,6 +171,7 @@ pub use config::{
     Throttling, TwinConfig,
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
+pub use latency::Latency;
 pub use server::{TwinServer, serve, serve_tls};
 pub use signing::SigningKeyError;
 pub use snapshot::{SnapshotError, read_snapshot, write_snapshot};
@@ -263,7 +265,8 @@ pub fn app(twin: Twin) -> Router {
             "/v1.0",
             resources
                 .merge(batch)
-                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers)),
+                .layer(from_fn_with_state(twin.clone(), lost_answers::lose_answers))
+                .layer(from_fn_with_state(twin.clone(), latency::respond_late)),
         )
 }
 

@@ -4,13 +4,16 @@
 //!
 //! The moments are drawn from a seeded generator; the twin adds latency to every Graph request, before
 //! and after handling it, so that kills land before a write reaches the tenant, after it was applied
-//! but before the answer arrived, between requests, and between the journal's records.
+//! but before the answer arrived, between requests, and between the journal's records. The run
+//! carries out eight users' steps at once (issue 15), so a kill leaves several steps `started`,
+//! writes in flight in one `$batch` call, and AD writes on several connections.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anchorsync_testkit::TestDirectory;
+use anchorsync_twin::Latency;
 use serde_json::Value;
 
 use crate::lab::*;
@@ -22,6 +25,8 @@ const WINDOW_MS: u64 = 1000;
 /// Managed and federated cloud users.
 const MANAGED_USERS: u32 = 14;
 const FEDERATED_USERS: u32 = 4;
+/// Users whose steps run at once (`[runs] concurrency`).
+const CONCURRENCY: usize = 8;
 
 /// SplitMix64: a reproducible sequence of moments.
 struct Moments(u64);
@@ -37,7 +42,7 @@ impl Moments {
 }
 
 #[test]
-fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
+fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6_issue_15() {
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (ou, ad) = runtime.block_on(ad_users(&directory, "crash", 5));
@@ -76,9 +81,15 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     let twin = twin_with(tenant(cloud), |config| {
         // Half before the request is handled, half after (a write applied, its answer not yet sent).
         config.faults.latency = Duration::from_millis(20);
-        config.faults.response_latency = Duration::from_millis(20);
+        config.faults.response_latency = Latency::Fixed(Duration::from_millis(20));
     });
     let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        format!("{config}\n[runs]\nconcurrency = {CONCURRENCY}\n"),
+    )
+    .unwrap();
     let borrowed: Vec<(&str, Vec<Value>)> = users
         .iter()
         .map(|(dn, steps)| (dn.as_str(), steps.clone()))
@@ -117,6 +128,8 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     // Kills that landed after the first write and before the last: inside the run proper.
     let mut mid_run = 0;
     let mut completed = None;
+    // The most steps a kill left `started`: several writes were in flight at once.
+    let mut most_started = 0;
     while killed < KILLS {
         let mut child = attempt().spawn().unwrap();
         if killed % 4 == 0 {
@@ -143,6 +156,7 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
         if written > 0 && written < cloud_steps {
             mid_run += 1;
         }
+        most_started = most_started.max(started_steps(&lab));
     }
     // Run again until it completes: a resumed run finishes in one go.
     let output = match completed {
@@ -150,7 +164,14 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
         None => attempt().output().unwrap(),
     };
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    eprintln!("killed {killed} times ({mid_run} in the middle of the run) before it completed");
+    eprintln!(
+        "killed {killed} times ({mid_run} in the middle of the run, at most {most_started} steps left \
+         `started`) before it completed"
+    );
+    assert!(
+        most_started >= 2,
+        "no kill left more than one step in flight"
+    );
     assert!(
         mid_run >= 5,
         "only {mid_run} of {killed} kills landed in the middle of the run"
@@ -187,6 +208,21 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(runs[0]["counts"]["done"], 5 + cloud_steps);
+}
+
+/// How many steps of the journal's runs are `started` now.
+fn started_steps(lab: &Lab) -> usize {
+    let path = lab.data.join("anchorsync.db");
+    if !path.exists() {
+        return 0;
+    }
+    let store = anchorsync_store::Store::open(&path).unwrap();
+    store
+        .runs()
+        .unwrap()
+        .iter()
+        .map(|summary| summary.counts.started as usize)
+        .sum()
 }
 
 #[test]

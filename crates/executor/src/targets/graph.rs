@@ -3,12 +3,19 @@
 //! since the plan was made is a conflict, never overwritten. Graph's answer with an error is a
 //! refusal; the retries giving up, or an unknown outcome, is no answer.
 //!
+//! Reads and writes go through the client's [`Batcher`]: steps of different users running at once
+//! hand it their requests, which travel together in `$batch` calls under the client's one throttling
+//! gate (issue 15). Each request is still answered on its own, so the compare-and-set of a step is
+//! exactly what it is alone: its read is answered before its `PATCH` is made, and the run loop keeps
+//! one user's steps in order. A new operation joins the batching by sending its request through
+//! `self.batcher` ([`Batcher::send`], or a typed method beside [`Batcher::update_user`]).
+//!
 //! Issue 14 adds here: `update` as one `PATCH` of several properties after the same read and compare,
 //! `create` as `POST /users` whose lost answer is resolved by looking the anchor up
 //! ([`Target::resolve`]), `delete` into deleted items and `restore` from them.
 
 use anchorsync_core::remediation::{StepSystem, StepValue};
-use anchorsync_graph::{GraphClient, GraphError, UserKey, UserPatch};
+use anchorsync_graph::{Batcher, GraphClient, GraphError, UserKey, UserPatch};
 use anchorsync_store::Step;
 use serde_json::Value;
 
@@ -19,12 +26,17 @@ use crate::target::{Observed, Target, TargetError, Written};
 #[derive(Clone)]
 pub struct CloudUsersTarget {
     client: GraphClient,
+    /// The client's requests of every step, gathered into `$batch` calls.
+    batcher: Batcher,
 }
 
 impl CloudUsersTarget {
-    /// Writes through `client`.
+    /// Writes through `client`, in `$batch` calls shared by the steps running at once.
     pub fn new(client: GraphClient) -> Self {
-        Self { client }
+        Self {
+            batcher: client.batcher(),
+            client,
+        }
     }
 }
 
@@ -93,7 +105,7 @@ impl Target for CloudUsersTarget {
     async fn read(&self, step: &Step) -> Result<Observed, TargetError> {
         let change = step.change().ok_or_else(|| unsupported(step))?;
         let user = self
-            .client
+            .batcher
             .get_user(&UserKey::Id(step.target.clone()))
             .await
             .map_err(|error| {
@@ -124,7 +136,7 @@ impl Target for CloudUsersTarget {
             .to_graph_text()
             .map_or(Value::Null, Value::from);
         match self
-            .client
+            .batcher
             .update_user(
                 &UserKey::Id(step.target.clone()),
                 &UserPatch::new().set(&change.attribute, value),
