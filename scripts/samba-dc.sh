@@ -48,21 +48,62 @@ claim_address() {
     exec 9>"$lock_file"
     flock 9
     local address=${ANCHORSYNC_DC_ADDRESS:-}
-    if [ -z "$address" ]; then
-        local third fourth
+    if [ -n "$address" ]; then
+        local error=
+        error=$(add_address "$address" 2>&1) || die "cannot add $address to lo (run as root): $error"
+    else
+        # The lock file is per machine root: a DC started in a chroot (scripts/fresh-machine.sh) shares
+        # the host's `lo` but not its /tmp, so an address someone else added in between is skipped.
+        local third fourth candidate error=
         for third in 0 1 2 3; do
             for fourth in $(seq 10 250); do
-                if ! address_in_use "127.77.$third.$fourth"; then
-                    address="127.77.$third.$fourth"
+                candidate="127.77.$third.$fourth"
+                address_in_use "$candidate" && continue
+                if error=$(add_address "$candidate" 2>&1); then
+                    address=$candidate
                     break 2
                 fi
+                case $error in
+                    *"already assigned"* | *"File exists"*) ;;
+                    *) die "cannot add $candidate to lo (run as root): $error" ;;
+                esac
             done
         done
         [ -n "$address" ] || die "no free address in 127.77.0.0/22"
     fi
-    ip addr add "$address/32" dev lo 2>/dev/null || die "cannot add $address to lo (run as root)"
     flock -u 9
     echo "$address"
+}
+
+add_address() { ip addr add "$1/32" dev lo; }
+
+# The fixture generator's build runs in the background while Samba provisions, in a process group of
+# its own (cargo and the compilers it starts), so that a start that fails stops the whole build: left
+# running, it would hold the build directory's lock and the next cargo command would wait for it.
+fixture_build_pid=
+start_fixture_build() {
+    local log=$1
+    # setsid does not fork here (a background job of a script is no process group leader), so the
+    # group's id is the job's pid.
+    (cd "$repo" && exec setsid cargo build --quiet --locked -p anchorsync-testkit --bin anchorsync-fixture) \
+        >"$log" 2>&1 </dev/null &
+    fixture_build_pid=$!
+}
+
+stop_fixture_build() {
+    local pid=$fixture_build_pid
+    [ -n "$pid" ] || return 0
+    fixture_build_pid=
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    # The compilers cargo started belong to the group too; they end on the TERM, and are gone (not
+    # merely signalled) before the start reports its failure.
+    local _
+    for _ in $(seq 1 100); do
+        kill -0 -- "-$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL -- "-$pid" 2>/dev/null || true
 }
 
 make_certificates() {
@@ -105,9 +146,10 @@ start() {
     fi
     dir=$(cd "$dir" && pwd)
     touch "$dir/.anchorsync-dc"
-    # A start that fails half-way gives back the address and removes the directory.
+    # A start that fails half-way stops the fixture generator's build, gives back the address and
+    # removes the directory.
     cleanup_dir=$dir
-    trap '[ -z "${cleanup_dir:-}" ] || stop "$cleanup_dir" >/dev/null 2>&1 || true' EXIT
+    trap 'stop_fixture_build; [ -z "${cleanup_dir:-}" ] || stop "$cleanup_dir" >/dev/null 2>&1 || true' EXIT
     local started=$SECONDS
     local address
     address=$(claim_address)
@@ -120,9 +162,7 @@ start() {
     local bulk=${ANCHORSYNC_DC_BULK_USERS:-1500}
 
     # The fixture generator is built while Samba provisions.
-    (cd "$repo" && cargo build --quiet --locked -p anchorsync-testkit --bin anchorsync-fixture) \
-        >"$dir/fixture-build.log" 2>&1 &
-    local build_pid=$!
+    start_fixture_build "$dir/fixture-build.log"
 
     mkdir -p "$dir/log" "$dir/run"
     samba-tool domain provision --quiet --targetdir="$dir" --realm="$realm" --domain="$domain" \
@@ -142,10 +182,12 @@ start() {
     local provisioned=$SECONDS
     make_certificates "$dir/private/tls" "$address" "dc.corp.example.com"
 
-    if ! wait "$build_pid"; then
+    if ! wait "$fixture_build_pid"; then
+        fixture_build_pid=
         cat "$dir/fixture-build.log" >&2
         die "building the fixture generator failed"
     fi
+    fixture_build_pid=
     "$repo/target/debug/anchorsync-fixture" "$bulk" >"$dir/fixture.json"
     /usr/bin/python3 "$repo/scripts/samba-load-fixture.py" "$dir/etc/smb.conf" \
         "$dir/private/sam.ldb" "$dir/fixture.json" 2>&1 | sed 's/^/samba-dc: /' >&2

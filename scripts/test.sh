@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Nothing in the repository may need a file outside it (CONTRIBUTING.md).
+scripts/check-standalone.sh
+
 scripts/install-test-deps.sh
 
 # Microsoft's client libraries for Python (pinned), in a virtual environment under target/: the twin's
@@ -21,5 +24,6 @@ source "$dc_dir/env"
 echo "test.sh: Samba AD DC ready in $((SECONDS - dc_started)) s at $ANCHORSYNC_TEST_LDAP_URL" >&2
 
 suite_started=$SECONDS
-cargo test --workspace --locked "$@"
+# --no-fail-fast: a failure in one crate's tests does not hide the results of the others.
+cargo test --workspace --locked --no-fail-fast "$@"
 echo "test.sh: cargo test took $((SECONDS - suite_started)) s" >&2

@@ -13,6 +13,15 @@
 //! wall time of the whole command (start, connect, preflight, run, report) and of the run alone
 //! (the journal's step times).
 
+// A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
+// indexing are fine here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::process::Command;
 use std::time::Instant;
 

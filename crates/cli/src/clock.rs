@@ -1,5 +1,5 @@
-//! The one place the command line reads the time (style.md §4): the executor and the reports receive
-//! it as a [`Clock`] or a value.
+//! The one place the command line reads the time (time is an input: CONTRIBUTING.md): the executor
+//! and the reports receive it as a [`Clock`] or a value.
 
 use std::time::SystemTime;
 

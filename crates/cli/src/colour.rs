@@ -1,4 +1,4 @@
-//! Colour for what needs attention, on a terminal only (style.md §7).
+//! Colour for what needs attention, on a terminal only (CONTRIBUTING.md, "Errors").
 //!
 //! Whether stdout gets colour is decided by anstream, the crate clap already uses for its own help:
 //! on when stdout is a terminal that supports colour, off when it is not (a pipe, a file) or when

@@ -1,8 +1,11 @@
 //! `verify --hac FILE`: a HENNGE Access Control user export (CSV, or the classic TSV) read by header
 //! names.
 //!
-//! HENNGE does not publish the export's columns (reference/hennge.md §2.2, §2.3), so the reader looks
-//! for the spellings an export is likely to use, ignoring case, spaces, `_` and `-`:
+//! HENNGE's help pages describe the download
+//! (<https://support.hdeone.com/hc/en-us/articles/9584040793497>) and a user's fields
+//! (<https://support.hdeone.com/hc/en-us/articles/9579702991001>) but not the export's column
+//! names, so the reader looks for the spellings an export is likely to use, ignoring case, spaces,
+//! `_` and `-`:
 //!
 //! | role | headers recognised |
 //! |---|---|

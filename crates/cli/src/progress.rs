@@ -1,7 +1,7 @@
-//! Progress from library work, on stderr (style.md §9): a line when a stage starts, its count when
-//! it ends, and notes (throttling, fallbacks) as they come ([`StderrReporter`]); or a progress bar on a
-//! terminal ([`BarReporter`], for apply and undo). `ANCHORSYNC_NO_PROGRESS` silences the stage lines
-//! and the bar; notes are always shown.
+//! Progress from library work, on stderr (CONTRIBUTING.md, progress): a line when a stage starts,
+//! its count when it ends, and notes (throttling, fallbacks) as they come ([`StderrReporter`]); or
+//! a progress bar on a terminal ([`BarReporter`], for apply and undo). `ANCHORSYNC_NO_PROGRESS`
+//! silences the stage lines and the bar; notes are always shown.
 
 use std::io::Write as _;
 use std::sync::Mutex;

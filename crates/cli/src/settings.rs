@@ -1,4 +1,4 @@
-//! The command's settings, resolved once when it starts (style.md §9): the configuration file read
+//! The command's settings, resolved once when it starts (CONTRIBUTING.md): the configuration file read
 //! and checked, and the data directory chosen. Commands receive one [`Settings`] and never read the
 //! file or the environment for these again, so an error in the file is reported once, by the command
 //! that needs it, and never ignored.

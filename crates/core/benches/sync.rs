@@ -5,6 +5,15 @@
 //!
 //! `cargo bench -p anchorsync-core --bench sync -- [USERS]` (default 100000).
 
+// A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
+// indexing are fine here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use anchorsync_core::engine::{EngineSettings, plan};

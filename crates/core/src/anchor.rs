@@ -1,4 +1,5 @@
-//! The rules a sourceAnchor must follow (matching-rules.md §2, Microsoft's "Design concepts").
+//! The rules a sourceAnchor must follow (docs/rules.md §2, from Microsoft's "Design concepts":
+//! <https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-design-concepts>).
 //!
 //! - fewer than 60 characters, where every character outside `a-z A-Z 0-9` counts 3;
 //! - for a string source, none of ``\ ! # $ % & * + / = ? ^ ` { } | ~ < > ( ) ' ; : , [ ] " @ _``;

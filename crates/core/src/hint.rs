@@ -1,4 +1,4 @@
-//! How an error says what would get past it (style.md §7): errors of every crate implement [`Hint`],
+//! How an error says what would get past it (CONTRIBUTING.md, "Errors"): errors of every crate implement [`Hint`],
 //! and the command line prints each hint of the error chain under the error, after a blank line.
 
 /// An error that may know how it could be fixed.

@@ -1,4 +1,5 @@
-//! How long-running library work reports progress without knowing about terminals (style.md §9).
+//! How long-running library work reports progress without knowing about terminals (CONTRIBUTING.md,
+//! progress).
 //!
 //! Libraries take a `&dyn Reporter`; the command line implements it with progress bars, tests with
 //! [`NoProgress`].

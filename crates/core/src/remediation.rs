@@ -20,7 +20,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::engine::Outcome;
 
-/// How a plan pairs identities, matching-rules.md §5 and the three documented ways.
+/// How a plan pairs identities, and the three documented ways (docs/rules.md §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]

@@ -1,8 +1,10 @@
 //! `anchorsync verify`: does every user's ImmutableID agree across AD (the sourceAnchor), Microsoft 365
 //! (onPremisesImmutableId) and the identity provider (HENNGE Access Control's ImmutableID)?
 //!
-//! Federated sign-in sends the IdP's ImmutableID as the SAML NameID and Entra looks the user up by it:
-//! when it is not the cloud onPremisesImmutableId, sign-in fails with AADSTS51004. Once AD is the source,
+//! Federated sign-in sends the IdP's ImmutableID as the SAML NameID and Entra looks the user up by
+//! it (docs/rules.md §4,
+//! <https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-fed-saml-idp>): when
+//! it is not the cloud onPremisesImmutableId, sign-in fails with AADSTS51004. Once AD is the source,
 //! the first sync writes the sourceAnchor, and the IdP (HENNGE's Directory Sync Tool reading AD) sends
 //! it: every value must be the same by then.
 //!

@@ -159,7 +159,10 @@ mod tests {
             step(None, StepSystem::Tenant, "tenant"),
             step(Some("CN=D"), StepSystem::Cloud, "id-d"),
         ];
-        assert_eq!(lanes(&steps), vec![vec![0, 2], vec![1, 3], vec![4, 5], vec![6]]);
+        assert_eq!(
+            lanes(&steps),
+            vec![vec![0, 2], vec![1, 3], vec![4, 5], vec![6]]
+        );
     }
 
     #[test]

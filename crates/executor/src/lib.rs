@@ -81,8 +81,8 @@ pub use apply::{ApplyError, ApplyStart};
 pub use plan_file::{PlanError, PlanFile};
 pub use report::{RunRecord, RunReport};
 pub use run::{Clock, DEFAULT_CONCURRENCY, Executor, Finished, RunError, RunSpec, StaleValue};
-pub use target::{Observed, Resolution, Target, TargetError, Written};
 pub use settings::{RunsConfig, RunsConfigError};
+pub use target::{Observed, Resolution, Target, TargetError, Written};
 pub use targets::{ConnectError, Needs, TargetSettings, Targets};
 pub use undo::{UndoError, UndoPlan};
 

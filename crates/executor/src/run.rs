@@ -556,10 +556,7 @@ async fn carry_out<T: Target>(
         }
     } else {
         let (reply, answer) = oneshot::channel();
-        if events
-            .send(Event::Starting { position, reply })
-            .is_err()
-        {
+        if events.send(Event::Starting { position, reply }).is_err() {
             return Ok(None);
         }
         match answer.await {

@@ -13,6 +13,15 @@
 //! `ANCHORSYNC_BENCH_BUDGET`, `ANCHORSYNC_BENCH_WINDOW_SECONDS` and `ANCHORSYNC_BENCH_CONCURRENCY`
 //! change the scenario for quicker experiments; the published numbers use the defaults.
 
+// A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
+// indexing are fine here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::time::{Duration, Instant};
 
 use anchorsync_core::progress::Reporter;

@@ -1,7 +1,8 @@
-//! JSON batching (graph.md §6.3): up to 20 requests per `POST /$batch`, each answered (and
-//! throttled) on its own. The client splits any number of requests into batches, keeps requests
-//! that depend on each other in the same batch, sends several batches at once, and sends again only
-//! the requests that were answered 429, 503 or 504, after their own `Retry-After`.
+//! JSON batching (<https://learn.microsoft.com/graph/json-batching>): up to 20 requests per `POST
+//! /$batch`, each answered (and throttled) on its own. The client splits any number of requests
+//! into batches, keeps requests that depend on each other in the same batch, sends several batches
+//! at once, and sends again only the requests that were answered 429, 503 or 504, after their own
+//! `Retry-After`.
 //!
 //! Throttling is met the way Graph asks, and without wasting the budget: after a 429, nothing more is
 //! sent until its `Retry-After` has passed (the shared [`Gate`](crate::retry::Gate)); then one batch
@@ -323,8 +324,14 @@ impl GraphClient {
         let count = requests.len();
         let write = requests.iter().any(|request| request.method != Method::GET);
         let mut slots: Slots = requests.into_iter().map(Slot::new).enumerate().collect();
-        self.drive(write, &mut slots, groups.into_iter().collect(), None, reporter)
-            .await;
+        self.drive(
+            write,
+            &mut slots,
+            groups.into_iter().collect(),
+            None,
+            reporter,
+        )
+        .await;
         Ok((0..count)
             .map(|index| match slots.remove(&index) {
                 Some(slot) => {

@@ -1,5 +1,6 @@
 //! How the app proves who it is: a client secret, or a certificate whose private key signs a client
-//! assertion (graph.md §5). Certificates come from PEM (certificate and key in one file) or PFX.
+//! assertion (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
+//! Certificates come from PEM (certificate and key in one file) or PFX.
 //!
 //! Neither the secret nor the key ever reaches `Debug` output: [`Credential`] prints the kind and
 //! the certificate's thumbprints only.
@@ -8,8 +9,9 @@ use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anchorsync_core::secret::Secret;
+pub use anchorsync_core::thumbprint::Thumbprints;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rustls_pki_types::pem::PemObject as _;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
@@ -27,7 +29,8 @@ pub enum Credential {
     Certificate(Box<ClientCertificate>),
 }
 
-/// How client assertions are signed (graph.md §5).
+/// How client assertions are signed
+/// (<https://learn.microsoft.com/entra/identity-platform/certificate-credentials>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum AssertionAlgorithm {
     /// RSASSA-PSS with SHA-256, certificate named by `x5t#S256` (SHA-256 thumbprint): what
@@ -92,25 +95,11 @@ impl CredentialError {
     }
 }
 
-/// A certificate thumbprint pair, as the assertion header names the certificate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Thumbprints {
-    /// `x5t`: base64url SHA-1 of the certificate's DER.
-    pub x5t: String,
-    /// `x5t#S256`: base64url SHA-256 of the certificate's DER.
-    pub x5t_s256: String,
-}
-
-impl Thumbprints {
-    /// The thumbprints of a DER certificate.
-    pub fn of_der(der: &[u8]) -> Self {
-        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
-        let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
-        Self {
-            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
-            x5t_s256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
-        }
-    }
+/// The thumbprints of a DER certificate (the digests here, their encoding in the core).
+fn thumbprints_of_der(der: &[u8]) -> Thumbprints {
+    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+    Thumbprints::from_digests(sha1.as_ref(), sha256.as_ref())
 }
 
 /// A certificate and its private key, ready to sign client assertions.
@@ -214,7 +203,7 @@ impl ClientCertificate {
             if jsonwebtoken::decode::<serde_json::Value>(&probe, &public, &validation).is_ok() {
                 return Ok(Self {
                     key,
-                    thumbprints: Thumbprints::of_der(der),
+                    thumbprints: thumbprints_of_der(der),
                     algorithm,
                 });
             }
@@ -291,16 +280,6 @@ fn pem_block(label: &str, der: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn documented_x5t_example() {
-        // certificate-credentials.md: SHA-1 84E05C1D98BCE3A5421D225B140B36E86A3D5534 → hOBcHZi846VCHSJbFAs26Go9VTQ
-        let sha1 = [
-            0x84, 0xE0, 0x5C, 0x1D, 0x98, 0xBC, 0xE3, 0xA5, 0x42, 0x1D, 0x22, 0x5B, 0x14, 0x0B,
-            0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34,
-        ];
-        assert_eq!(URL_SAFE_NO_PAD.encode(sha1), "hOBcHZi846VCHSJbFAs26Go9VTQ");
-    }
 
     #[test]
     fn pem_without_key_or_certificate_is_named() {

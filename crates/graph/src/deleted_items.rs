@@ -1,4 +1,4 @@
-//! Deleted users (`/directory/deletedItems`, sync.md §3): list them, find one by its anchor, restore
+//! Deleted users (`/directory/deletedItems`, <https://learn.microsoft.com/graph/api/resources/directory>): list them, find one by its anchor, restore
 //! one (keeping its id) or purge it. A user deleted with [`GraphClient::delete_user`] stays here 30
 //! days, then Entra purges it.
 //!
@@ -19,7 +19,7 @@ use crate::users::{sync_user_select, the_only, without_annotations};
 
 const DELETED_USERS: &str = "/directory/deletedItems/microsoft.graph.user";
 
-/// The optional parameters of a restore (sync.md §3.3).
+/// The optional parameters of a restore (<https://learn.microsoft.com/graph/api/directory-deleteditems-restore>).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestoreOptions {
     /// `newUserPrincipalName`: restore under this UPN, for when an active user took the old one.

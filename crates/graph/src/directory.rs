@@ -1,5 +1,8 @@
-//! The rest of the tenant the match engine needs: domains (graph.md §2), directory-role
-//! assignments and memberships (§3), and the `onPremisesSynchronization` switches (§4).
+//! The rest of the tenant the match engine needs: domains
+//! (<https://learn.microsoft.com/graph/api/resources/domain>), directory-role assignments and
+//! memberships (<https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments>,
+//! <https://learn.microsoft.com/graph/api/user-list-memberof>), and the `onPremisesSynchronization`
+//! switches (<https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization>).
 
 use anchorsync_core::progress::{NoProgress, Reporter};
 use anchorsync_core::tenant::{Domain, OnPremisesSynchronization, RoleAssignment};

@@ -1,7 +1,8 @@
 //! OData query options as Graph reads them: string literals with doubled single quotes, values
 //! percent-encoded so that the `+` and `/` of a Base64 ImmutableID arrive intact (a raw `+` in a
-//! query string decodes to a space), and the advanced-query switch (`ConsistencyLevel: eventual` with
-//! `$count=true`) for filters that need it (graph.md §1.4).
+//! query string decodes to a space), and the advanced-query switch (`ConsistencyLevel: eventual`
+//! with `$count=true`) for filters that need it
+//! (<https://learn.microsoft.com/graph/aad-advanced-queries>).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -112,9 +113,9 @@ pub struct Query {
     /// `$top`.
     pub top: Option<u32>,
     /// Send `ConsistencyLevel: eventual` and `$count=true`: needed by filters on
-    /// `onPremisesImmutableId`, `proxyAddresses`, `endsWith`, `ne`, `not` (graph.md §1.4). The
-    /// documentation disagrees about some of them, so the client sends both whenever a filter
-    /// touches these properties.
+    /// `onPremisesImmutableId`, `proxyAddresses`, `endsWith`, `ne`, `not`
+    /// (<https://learn.microsoft.com/graph/aad-advanced-queries>). The documentation disagrees
+    /// about some of them, so the client sends both whenever a filter touches these properties.
     pub advanced: bool,
 }
 

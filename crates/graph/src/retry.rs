@@ -1,5 +1,6 @@
-//! Retrying like Graph asks (graph.md §6.2): wait `Retry-After` after a 429 (or a 503/504 that
-//! carries one), otherwise a jittered exponential backoff, and a bounded number of times.
+//! Retrying like Graph asks (<https://learn.microsoft.com/graph/throttling>): wait `Retry-After`
+//! after a 429 (or a 503/504 that carries one), otherwise a jittered exponential backoff, and a
+//! bounded number of times.
 //!
 //! Graph throttles per app and tenant, so one 429 speaks for every request of the same kind: a
 //! [`Gate`] holds back all reads (or all writes) of this client until the `Retry-After` has passed,

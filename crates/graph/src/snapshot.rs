@@ -1,6 +1,6 @@
-//! Reading a whole tenant into the snapshot format of design.md: users with [`USER_SELECT`],
-//! domains, the directory-role assignments of those users, `onPremisesSynchronization`, and the
-//! deleted users (`deletedUsers`, with `deletedDateTime`).
+//! Reading a whole tenant into the snapshot format ([`TenantSnapshot`]): users with
+//! [`USER_SELECT`], domains, the directory-role assignments of those users, `onPremisesSynchronization`,
+//! and the deleted users (`deletedUsers`, with `deletedDateTime`).
 //!
 //! Everything is sorted (users and domains by id, role assignments by principal, role and id), so
 //! the same tenant always gives the same snapshot whatever order Graph pages in.
@@ -24,8 +24,9 @@ pub struct SnapshotRead {
 
 impl GraphClient {
     /// Reads the tenant. A 403 on `onPremisesSynchronization` is a warning, not a failure: the
-    /// documentation disagrees about whether app-only access may read it (graph.md §4). So is a 403
-    /// on deleted items: they are optional in a snapshot.
+    /// documentation disagrees about whether app-only access may read it
+    /// (<https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get>). So is a 403 on
+    /// deleted items: they are optional in a snapshot.
     pub async fn read_snapshot(&self, reporter: &dyn Reporter) -> Result<SnapshotRead, GraphError> {
         let mut warnings = Vec::new();
         reporter.on_start("reading domains", None);

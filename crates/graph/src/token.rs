@@ -1,5 +1,7 @@
-//! Client-credentials tokens (graph.md §5), fetched once and shared until shortly before they
-//! expire. Concurrent requests wait for one fetch instead of each asking the token endpoint.
+//! Client-credentials tokens
+//! (<https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>),
+//! fetched once and shared until shortly before they expire. Concurrent requests wait for one fetch
+//! instead of each asking the token endpoint.
 
 use std::time::{Duration, SystemTime};
 
@@ -17,7 +19,8 @@ const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer
 
 /// The wall clock, read for the `nbf`/`iat`/`exp` of client assertions: Entra compares them with
 /// its own clock, so a monotonic clock would not do.
-#[allow(clippy::disallowed_methods)] // the graph crate's one wall-clock read (style.md §4)
+// The graph crate's one wall-clock read (time is an input: CONTRIBUTING.md).
+#[allow(clippy::disallowed_methods)]
 fn wall_clock() -> SystemTime {
     SystemTime::now()
 }

@@ -1,8 +1,8 @@
-//! Typed user operations (graph.md §1): list with the snapshot `$select` or with every property a
-//! sync manages, get by id or user principal name, find by ImmutableID or proxy address, update one
-//! or thousands (`$batch`), create (a lost answer is its own outcome, never resent) and delete, and
-//! the federated-domain workaround for changing an ImmutableID. Deleted items are in
-//! `deleted_items.rs`.
+//! Typed user operations (<https://learn.microsoft.com/graph/api/resources/user>): list with the
+//! snapshot `$select` or with every property a sync manages, get by id or user principal name, find by
+//! ImmutableID or proxy address, update one or thousands (`$batch`), create (a lost answer is its own
+//! outcome, never resent) and delete, and the federated-domain workaround for changing an ImmutableID.
+//! Deleted items are in `deleted_items.rs`.
 
 use anchorsync_core::progress::{NoProgress, Reporter};
 use anchorsync_core::secret::Secret;
@@ -16,7 +16,7 @@ use crate::error::{GraphError, RequestName};
 use crate::odata::{self, Filter, Query};
 
 /// What a sync engine reads of each user besides the snapshot's properties ([`USER_SELECT`]): every
-/// other property Entra Connect's out-of-box attribute flow writes through Graph (sync.md §5.2):
+/// other property Entra Connect's out-of-box attribute flow writes through Graph (<https://learn.microsoft.com/entra/identity/hybrid/connect/reference-connect-sync-attributes-synchronized>):
 /// company, address, fax, preferred language and the fifteen extension attributes.
 pub const SYNC_EXTRA_SELECT: &[&str] = &[
     "companyName",
@@ -63,7 +63,7 @@ pub(crate) fn the_only(
     Ok(users.into_iter().next().map(without_annotations))
 }
 
-/// Collections Graph clears with `[]`: they cannot be `null` (graph.md §1.1).
+/// Collections Graph clears with `[]`: they cannot be `null` (<https://learn.microsoft.com/graph/api/user-update>).
 const COLLECTIONS: &[&str] = &[
     "businessPhones",
     "otherMails",
@@ -177,7 +177,7 @@ impl UserPatch {
     }
 }
 
-/// A user to create (`POST /users`, graph.md §1.7).
+/// A user to create (`POST /users`, <https://learn.microsoft.com/graph/api/user-post-users>).
 #[derive(Debug, Clone)]
 pub struct NewUser {
     /// `userPrincipalName`, in a verified domain.
@@ -573,7 +573,8 @@ impl GraphClient {
     }
 
     /// Changes the ImmutableID of a user whose UPN is in a federated domain, which Entra refuses
-    /// directly (graph.md §1.8): UPN to the initial domain, set the ImmutableID, UPN back. The UPN is
+    /// directly: UPN to the initial domain, set the ImmutableID, UPN back (docs/rules.md §5,
+    /// <https://learn.microsoft.com/education/windows/federated-sign-in>). The UPN is
     /// moved back even when setting the ImmutableID fails; an error says exactly where the user was
     /// left.
     pub async fn set_immutable_id_federated(

@@ -9,6 +9,10 @@
 //! Tests that change the directory create their own OU with [`TestDirectory::unique_ou`] and work only
 //! inside it, so tests run in parallel and the counts that read tests expect stay exact.
 
+// A missing or broken test directory fails the test that asked for it, with a message saying how to
+// start one: panicking is this crate's way of reporting.
+#![allow(clippy::panic)]
+
 pub mod fixture;
 
 use std::collections::HashSet;
@@ -35,7 +39,7 @@ pub const ENV_BULK_USERS: &str = "ANCHORSYNC_TEST_LDAP_BULK_USERS";
 const HOW_TO_GET_ONE: &str = "this test needs the test Samba AD DC. Run the whole suite with \
 `scripts/test.sh` (as root on Debian 12: it installs Samba, starts a DC, runs the tests and stops it), \
 or start a DC by hand with `sudo scripts/samba-dc.sh start`, then `source <the printed directory>/env` \
-and run `cargo test` in the same shell";
+and run `cargo test --workspace` in the same shell";
 
 /// The test DC, as the environment describes it.
 #[derive(Debug, Clone)]

@@ -3,7 +3,16 @@
 //! `cargo bench -p anchorsync-twin --bench twin` (set `TWIN_BENCH_USERS`, default 100000). Prints:
 //! snapshot load and save, reading every user with `$top=999`, indexed and scanned `$filter` lookups,
 //! and PATCH throughput (direct and in `$batch`) with throttling off.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+// A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
+// indexing are fine here.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::print_stdout
+)]
 
 use std::sync::Arc;
 use std::time::Instant;

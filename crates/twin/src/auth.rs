@@ -1,4 +1,5 @@
-//! The token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials, graph.md §5) and the
+//! The token endpoint (`POST /{tenant}/oauth2/v2.0/token`, client credentials,
+//! <https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>) and the
 //! bearer check in front of every Graph request.
 //!
 //! Tokens are JWTs signed RS256 with the key published at the discovery documents' `jwks_uri`
@@ -68,7 +69,7 @@ pub(crate) const READ_USERS: &[&str] = &[
 ];
 /// Permissions that allow creating and deleting users.
 pub(crate) const WRITE_USERS: &[&str] = &["User.ReadWrite.All", "Directory.ReadWrite.All"];
-/// Permissions that allow updating users (graph.md §1.8).
+/// Permissions that allow updating users (<https://learn.microsoft.com/graph/api/user-update>).
 pub(crate) const UPDATE_USERS: &[&str] = &[
     "User.ReadWrite.All",
     "Directory.ReadWrite.All",
@@ -105,8 +106,8 @@ pub(crate) const READ_ROLES: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
-/// Permissions that allow reading the synchronisation settings (graph.md §4: the twin accepts
-/// app-only access, which the documentation disputes).
+/// Permissions that allow reading the synchronisation settings (the twin accepts app-only access,
+/// which <https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get> disputes).
 pub(crate) const READ_SYNC: &[&str] = &[
     "OnPremDirectorySynchronization.Read.All",
     "OnPremDirectorySynchronization.ReadWrite.All",

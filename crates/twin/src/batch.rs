@@ -1,7 +1,7 @@
-//! `POST /v1.0/$batch` (graph.md §6.3): at most 20 requests with unique ids, `dependsOn` ordering
-//! (a request whose dependency failed gets 424), one status per request. Every inner request goes
-//! through the same stack as a direct one, so it is authenticated, throttled and faulted on its own:
-//! an inner 429 carries its own `Retry-After`.
+//! `POST /v1.0/$batch` (<https://learn.microsoft.com/graph/json-batching>): at most 20 requests
+//! with unique ids, `dependsOn` ordering (a request whose dependency failed gets 424), one status
+//! per request. Every inner request goes through the same stack as a direct one, so it is
+//! authenticated, throttled and faulted on its own: an inner 429 carries its own `Retry-After`.
 //!
 //! The twin runs the requests one after another, in the given order except where `dependsOn` asks
 //! for a later one first, and returns the responses in that order (Graph may use any order).
@@ -73,7 +73,7 @@ fn parse(body: &[u8]) -> Result<Vec<InnerRequest>, GraphError> {
             Some(Value::Number(id)) => id.to_string(),
             _ => return Err(messages::batch_malformed("every request needs an `id`")),
         };
-        // Ids are unique case-insensitively (graph.md §6.3).
+        // Ids are unique case-insensitively (<https://learn.microsoft.com/graph/json-batching>).
         if !ids.insert(id.to_lowercase()) {
             return Err(messages::batch_malformed(&format!(
                 "the request id `{id}` is used more than once"

@@ -1,11 +1,14 @@
-//! Certificates for client assertions: the thumbprints Entra matches (`x5t` = SHA-1, `x5t#S256` =
-//! SHA-256 of the DER, base64url), and a throwaway certificate generator for tests.
+//! Certificates for client assertions: the digests of the thumbprints Entra matches (`x5t` = SHA-1,
+//! `x5t#S256` = SHA-256 of the DER; their encoding is the core's [`Thumbprints`]), and a throwaway
+//! certificate generator for tests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+pub use anchorsync_core::thumbprint::Thumbprints;
+
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use jsonwebtoken::DecodingKey;
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
@@ -41,31 +44,17 @@ pub enum CertificateError {
     },
 }
 
-/// The thumbprints a client assertion's header names its certificate by.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Thumbprints {
-    /// `x5t`: base64url SHA-1 of the certificate's DER (used with RS256).
-    pub x5t: String,
-    /// `x5t#S256`: base64url SHA-256 of the certificate's DER (used with PS256).
-    pub x5t_s256: String,
+/// The thumbprints of a DER certificate (the digests here, their encoding in the core).
+pub(crate) fn thumbprints_of_der(der: &[u8]) -> Thumbprints {
+    let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
+    let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
+    Thumbprints::from_digests(sha1.as_ref(), sha256.as_ref())
 }
 
-impl Thumbprints {
-    /// The thumbprints of a DER certificate.
-    pub fn of_der(der: &[u8]) -> Self {
-        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, der);
-        let sha256 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der);
-        Self {
-            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
-            x5t_s256: URL_SAFE_NO_PAD.encode(sha256.as_ref()),
-        }
-    }
-
-    /// The thumbprints of the first certificate in a PEM text.
-    pub fn of_pem(pem: &str) -> Result<Self, CertificateError> {
-        let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(CertificateError::Pem)?;
-        Ok(Self::of_der(&der))
-    }
+/// The thumbprints of the first certificate in a PEM text.
+pub(crate) fn thumbprints_of_pem(pem: &str) -> Result<Thumbprints, CertificateError> {
+    let der = CertificateDer::from_pem_slice(pem.as_bytes()).map_err(CertificateError::Pem)?;
+    Ok(thumbprints_of_der(&der))
 }
 
 /// Bytes from Base64 in any of the spellings Entra accepts in client assertions: base64url or
@@ -104,7 +93,7 @@ pub(crate) fn decode_certificates(
         let der = der.map_err(CertificateError::Pem)?;
         let key =
             DecodingKey::from_rsa_pem(to_pem(&der).as_bytes()).map_err(CertificateError::Key)?;
-        decoded.push((Thumbprints::of_der(&der), key));
+        decoded.push((thumbprints_of_der(&der), key));
     }
     if decoded.is_empty() {
         return Err(CertificateError::Empty);
@@ -191,7 +180,7 @@ impl TestCertificate {
         };
         let certificate_pem = String::from_utf8_lossy(&read(&cert)?).into_owned();
         Ok(Self {
-            thumbprints: Thumbprints::of_pem(&certificate_pem)?,
+            thumbprints: thumbprints_of_pem(&certificate_pem)?,
             certificate_pem,
             private_key_pem: String::from_utf8_lossy(&read(&key)?).into_owned(),
             pfx: read(&pfx)?,
@@ -227,16 +216,6 @@ fn openssl(step: &'static str, args: &[&str]) -> Result<(), CertificateError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thumbprints_match_the_documented_example() {
-        // certificate-credentials.md: SHA-1 84E05C1D98BCE3A5421D225B140B36E86A3D5534 → hOBcHZi846VCHSJbFAs26Go9VTQ
-        let sha1 = [
-            0x84, 0xE0, 0x5C, 0x1D, 0x98, 0xBC, 0xE3, 0xA5, 0x42, 0x1D, 0x22, 0x5B, 0x14, 0x0B,
-            0x36, 0xE8, 0x6A, 0x3D, 0x55, 0x34,
-        ];
-        assert_eq!(URL_SAFE_NO_PAD.encode(sha1), "hOBcHZi846VCHSJbFAs26Go9VTQ");
-    }
 
     #[test]
     fn every_base64_form_of_a_thumbprint_names_the_same_digest() {

@@ -31,7 +31,8 @@ impl Clock {
     /// The current time.
     pub fn now(&self) -> SystemTime {
         match &self.0 {
-            #[allow(clippy::disallowed_methods)] // the twin's one clock read (style.md §4)
+            #[allow(clippy::disallowed_methods)]
+            // the twin's one clock read (time is an input: CONTRIBUTING.md)
             ClockKind::System => SystemTime::now(),
             ClockKind::Manual(time) => *time.lock().unwrap_or_else(PoisonError::into_inner),
         }

@@ -80,7 +80,7 @@ pub struct TwinConfig {
     pub advanced_query: AdvancedQueryMode,
     /// `expires_in` of issued tokens (Entra: 3599 s).
     pub token_lifetime: Duration,
-    /// Eventual consistency (sync.md §7.1, off when zero): for this long after `POST /users`, the new
+    /// Eventual consistency (<https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/>, off when zero): for this long after `POST /users`, the new
     /// user answers `404 Request_ResourceNotFound` to reads and writes by id or user principal name,
     /// as when a request reaches a replica the object has not reached yet. Lists are not delayed.
     pub replication_lag: Duration,
@@ -217,7 +217,7 @@ impl AppClient {
     }
 }
 
-/// Identity-service throttling (graph.md §6.2).
+/// Identity-service throttling (<https://learn.microsoft.com/graph/throttling-limits>).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Throttling {
     /// Off: no budgets at all (fault injection still applies).
@@ -290,7 +290,8 @@ impl Default for Faults {
     }
 }
 
-/// How to gate filters that the documentation disagrees about (graph.md §1.3, §9).
+/// How to gate filters that the documentation disagrees about
+/// (<https://learn.microsoft.com/graph/aad-advanced-queries>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AdvancedQueryMode {
@@ -646,7 +647,9 @@ mod tests {
             Err(ConfigError::Toml { .. })
         ));
         assert!(matches!(
-            read("[faults]\nresponse_latency_ms = 5\n[faults.response_latency]\ndistribution = \"fixed\"\nms = 5\n"),
+            read(
+                "[faults]\nresponse_latency_ms = 5\n[faults.response_latency]\ndistribution = \"fixed\"\nms = 5\n"
+            ),
             Err(ConfigError::LatencyTwice)
         ));
     }

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::state::Twin;
+use crate::clock::Clock;
 
 /// What a handler knows about the request besides its path, query and body.
 #[derive(Debug, Clone)]
@@ -51,9 +51,10 @@ fn graph_root(headers: &HeaderMap, request: &Request) -> String {
 }
 
 /// Middleware: builds the [`RequestContext`], runs the rest of the stack inside it, and stamps the
-/// ids on the response.
+/// ids on the response. It takes the twin's clock rather than the twin, so that error rendering,
+/// which reads this module, does not depend on the twin's state.
 pub(crate) async fn with_context(
-    State(twin): State<Twin>,
+    State(clock): State<Clock>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -75,7 +76,7 @@ pub(crate) async fn with_context(
     let context = RequestContext {
         request_id,
         client_request_id,
-        now: twin.clock().now(),
+        now: clock.now(),
         graph_root: root,
         eventual,
     };

@@ -1,5 +1,5 @@
 //! Deleted users: `DELETE /users/{id}` moves a user here, `/directory/deletedItems` lists, reads,
-//! restores and purges them (sync.md §3, graph.md §1.9).
+//! restores and purges them (<https://learn.microsoft.com/graph/api/user-delete>, <https://learn.microsoft.com/graph/api/directory-deleteditems-restore>).
 //!
 //! - A deleted user keeps its id and properties and gets `deletedDateTime` from the twin's clock; it
 //!   holds none of the unique values (userPrincipalName, proxyAddresses, onPremisesImmutableId), so
@@ -39,10 +39,10 @@ use crate::rules;
 use crate::state::{AppliedWrite, Directory, Twin, TwinError};
 use crate::users::{self, Selection};
 
-/// How long Entra keeps a deleted user restorable (sync.md §3.1).
+/// How long Entra keeps a deleted user restorable (<https://learn.microsoft.com/graph/api/user-delete>).
 pub(crate) const RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
-/// Permissions that allow deleting, restoring and purging users (graph.md §1.8; sync.md §3.3 names
+/// Permissions that allow deleting, restoring and purging users (<https://learn.microsoft.com/graph/api/user-update>; <https://learn.microsoft.com/graph/api/directory-deleteditems-restore> names
 /// `User.DeleteRestore.All` as the least privileged on the newer pages).
 pub(crate) const DELETE_RESTORE_USERS: &[&str] = &[
     "User.DeleteRestore.All",
@@ -288,7 +288,7 @@ pub(crate) async fn get(
     Ok(entity(&context, &deleted.user, &selection))
 }
 
-/// The parameters of `restore` (sync.md §3.3).
+/// The parameters of `restore` (<https://learn.microsoft.com/graph/api/directory-deleteditems-restore>).
 #[derive(Default)]
 struct RestoreParameters {
     new_user_principal_name: Option<String>,

@@ -1,5 +1,8 @@
-//! `/domains` (graph.md §2), `/roleManagement/directory/roleAssignments` (§3) and
-//! `/directory/onPremisesSynchronization` (§4).
+//! `/domains` (<https://learn.microsoft.com/graph/api/resources/domain>),
+//! `/roleManagement/directory/roleAssignments`
+//! (<https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments>) and
+//! `/directory/onPremisesSynchronization`
+//! (<https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization>).
 //!
 //! These resources are rendered with every property of their CSDL type, in the CSDL's order, values
 //! taken from the snapshot (its typed fields, then its other properties) or Graph's defaults.
@@ -164,7 +167,8 @@ pub(crate) async fn get_role_assignment(
 }
 
 /// The `features` of `onPremisesDirectorySynchronizationFeature`, in the CSDL's order, with the
-/// values a tenant has when nothing was changed (graph.md §4's GET example).
+/// values a tenant has when nothing was changed (the GET example of
+/// <https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get>).
 const FEATURES: &[(&str, bool)] = &[
     (
         "allowOnPremUpdateOfOnPremisesObjectIdentifierEnabled",

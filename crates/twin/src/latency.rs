@@ -68,9 +68,8 @@ impl Latency {
                 low + (high - low).mul_f64(dice.roll())
             }
             Self::LogNormal { median, p99 } => {
-                let sigma = (p99.max(median).as_secs_f64() / median.as_secs_f64().max(1e-9))
-                    .ln()
-                    / Z99;
+                let sigma =
+                    (p99.max(median).as_secs_f64() / median.as_secs_f64().max(1e-9)).ln() / Z99;
                 // Box-Muller: a standard normal from two uniform rolls (the first never 0).
                 let (u1, u2) = (1.0 - dice.roll(), dice.roll());
                 let z = (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos();
@@ -84,7 +83,11 @@ impl Latency {
 
 /// Middleware on every request below `/v1.0` (a `$batch` call counts as one): runs it, then holds
 /// the answer back for one draw of [`Faults::response_latency`](crate::Faults::response_latency).
-pub(crate) async fn respond_late(State(twin): State<Twin>, request: Request, next: Next) -> Response {
+pub(crate) async fn respond_late(
+    State(twin): State<Twin>,
+    request: Request,
+    next: Next,
+) -> Response {
     let response = next.run(request).await;
     let latency = twin.config().faults.response_latency;
     if !latency.is_none() {
@@ -108,7 +111,11 @@ mod tests {
     #[test]
     fn distributions_keep_their_shape() {
         let ms = Duration::from_millis;
-        assert!(draws(Latency::Fixed(ms(100)), 10).iter().all(|d| *d == ms(100)));
+        assert!(
+            draws(Latency::Fixed(ms(100)), 10)
+                .iter()
+                .all(|d| *d == ms(100))
+        );
         let uniform = draws(
             Latency::Uniform {
                 min: ms(50),

@@ -29,41 +29,42 @@
 //!   then cuts the connection, so a client meets a `POST` whose outcome it cannot know.
 //! - [`TwinConfig::replication_lag`] (off by default) makes a new user `404` by id for a while, as
 //!   Entra's replicas do.
-//! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests.
+//! - [`TestCertificate`] makes a throwaway RSA certificate (PEM and PFX) for client-assertion tests,
+//!   and [`test_tenant`] is the tenant the twin's and the Graph client's tests share.
 //!
-//! # The rules it enforces (sections of `reference/graph.md`)
+//! # The rules it enforces, and Microsoft's pages they come from
 //!
-//! | rule | graph.md |
+//! | rule | source |
 //! |---|---|
-//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, the thumbprint in base64url with or without `=` padding or in standard Base64, the JWS parts padded or not; verified against the configured certificate; `aud` = `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` or the token URL the client used, `https` over TLS; `iss` = `sub` = client id; `exp`/`nbf`, fractional or whole seconds, with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | §5 |
-//! | OpenID discovery `/{tenant}/v2.0/.well-known/openid-configuration` for the tenant (id or domain), `common` and `organizations`; `jwks_uri` `/{tenant}/discovery/v2.0/keys` with the RS256 key access tokens are signed with (`kid`, `x5t`, `n`, `e`, `x5c`, `issuer`); instance discovery `/common/discovery/instance`; unknown tenant 400 `invalid_tenant` AADSTS90002, foreign instance `invalid_instance` AADSTS50049 | Entra's published documents |
-//! | `/organization` and `/organization/{id}` (`Organization.Read.All`, `Directory.Read.All` or their ReadWrite forms) | learn.microsoft.com/graph/api/resources/organization |
-//! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | §5, §8.13 |
-//! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | §1.2, §1.4, §1.5 |
-//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | §1.3, §1.4 |
-//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}` | §1.8, §1.9 |
-//! | `POST /users`: a password (`A password must be specified to create a new user.`), then `accountEnabled`, `displayName`, `mailNickname`, `userPrincipalName`; 201 with the default properties and `Location` | §1.7; sync.md §2.1 |
-//! | Password policy: 8-256 printable ASCII characters (no Unicode), three of lower case, upper case, digit, symbol (a blank counts), unless `passwordPolicies` has `DisableStrongPassword`; on POST and PATCH, with the documented complexity error | sync.md §2.1 |
-//! | Lengths of sync.md §2.3 (displayName 256, givenName/surname/mailNickname/department/companyName/mobilePhone 64, jobTitle/city/state/country 128, postalCode 40, streetAddress 1024, employeeId 16, userPrincipalName 113, extension attributes 1024), one `businessPhones` value, `usageLocation` of two letters, at most 250 `otherMails`; `displayName` and collections cannot be `null` | sync.md §2.3 |
-//! | `DELETE /users/{id}` moves the user into deleted items for 30 days (`deletedDateTime` from the twin's clock; deleted users hold no unique value); `GET /directory/deletedItems/microsoft.graph.user` (`$select`, `$filter` gated like `/users`, `$top`, `$count`, paging), `GET /directory/deletedItems/{id}`, `POST …/{id}/restore` (same id; `newUserPrincipalName`, `autoReconcileProxyConflict`; a clash is the uniqueness error), `DELETE /directory/deletedItems/{id}`; purged by the twin 30 days after the delete; loaded from and saved to the snapshot's `deletedUsers` | §1.9; sync.md §3 |
-//! | Optional replication lag: a new user answers 404 `Request_ResourceNotFound` by id or UPN for [`TwinConfig::replication_lag`] | sync.md §7.1 |
-//! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | §1.6, §8.2 |
-//! | UPN characters, ≤ 64 before `@` and ≤ 48 after, no `.` right before `@`, and a verified domain (`Property userPrincipalName is invalid.`); federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | §1.7, §1.8, §8.3, §8.6 |
-//! | Read-only properties refused on POST and PATCH (`proxyAddresses`, the `onPremises*` properties, `createdDateTime`, ...: `Property 'X' is read-only and cannot be set.`); on-premises-mastered properties of synced users refused | §1.8, §8.4, §8.5; sync.md §2.3 |
-//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | §1.3, §1.8, §8.7 |
-//! | A `mail` update makes it the primary `SMTP:` proxy address | §1.6 |
-//! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | §2, §3, §4 |
-//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | §6.3 |
-//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded (a response latency per request, fixed or uniform or log-normal; a `$batch` call is one request); answers lost on purpose (`lose_answers`) | §6.2 |
-//! | State loads from and saves to the tenant snapshot format | design.md |
+//! | Token endpoint: client secret (form or HTTP Basic) and client assertion (RS256 + `x5t`, PS256 + `x5t#S256`, the thumbprint in base64url with or without `=` padding or in standard Base64, the JWS parts padded or not; verified against the configured certificate; `aud` = `https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token` or the token URL the client used, `https` over TLS; `iss` = `sub` = client id; `exp`/`nbf`, fractional or whole seconds, with 5 minutes of skew); one resource with `/.default`; AADSTS-style errors (90002, 900144, 70003, 700016, 7000215, 7000218, 70011, 1002012, 500011, 50012, 50027, 700027, 700024, 700021) | [client credentials](https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow), [certificate credentials](https://learn.microsoft.com/entra/identity-platform/certificate-credentials) |
+//! | OpenID discovery `/{tenant}/v2.0/.well-known/openid-configuration` for the tenant (id or domain), `common` and `organizations`; `jwks_uri` `/{tenant}/discovery/v2.0/keys` with the RS256 key access tokens are signed with (`kid`, `x5t`, `n`, `e`, `x5c`, `issuer`); instance discovery `/common/discovery/instance`; unknown tenant 400 `invalid_tenant` AADSTS90002, foreign instance `invalid_instance` AADSTS50049 | [OpenID Connect on the Microsoft identity platform](https://learn.microsoft.com/entra/identity-platform/v2-protocols-oidc) |
+//! | `/organization` and `/organization/{id}` (`Organization.Read.All`, `Directory.Read.All` or their ReadWrite forms) | [organization](https://learn.microsoft.com/graph/api/resources/organization) |
+//! | No or bad bearer → 401 `InvalidAuthenticationToken` (empty, unparsable, bad signature, wrong audience, expired); missing application permission → 403 `Authorization_RequestDenied` | [errors](https://learn.microsoft.com/graph/errors), [permissions](https://learn.microsoft.com/graph/permissions-reference); texts observed (`messages.rs`) |
+//! | `GET /users`: default property set with nulls, `$select` (501 for profile properties on the collection), `$filter`, `$top` 1-999, `$count=true` honoured only with `ConsistencyLevel: eventual`, opaque `@odata.nextLink`, `$skip` refused, `/users/$count` (text/plain, needs the header) | [list users](https://learn.microsoft.com/graph/api/user-list), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries), [paging](https://learn.microsoft.com/graph/paging) |
+//! | `$filter`: `eq ne gt ge lt le in not and or startsWith endsWith`, `any(x: …)`, `/$count`, `eq null`, doubled quotes; advanced-query gating with the documented errors | [user](https://learn.microsoft.com/graph/api/resources/user), [advanced queries](https://learn.microsoft.com/graph/aad-advanced-queries) |
+//! | `GET/PATCH/DELETE /users/{id \| userPrincipalName}` | [get](https://learn.microsoft.com/graph/api/user-get), [update](https://learn.microsoft.com/graph/api/user-update), [delete](https://learn.microsoft.com/graph/api/user-delete) |
+//! | `POST /users`: a password (`A password must be specified to create a new user.`), then `accountEnabled`, `displayName`, `mailNickname`, `userPrincipalName`; 201 with the default properties and `Location` | [create](https://learn.microsoft.com/graph/api/user-post-users) |
+//! | Password policy: 8-256 printable ASCII characters (no Unicode), three of lower case, upper case, digit, symbol (a blank counts), unless `passwordPolicies` has `DisableStrongPassword`; on POST and PATCH, with the documented complexity error | [password policies](https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy) |
+//! | Lengths (displayName 256, givenName/surname/mailNickname/department/companyName/mobilePhone 64, jobTitle/city/state/country 128, postalCode 40, streetAddress 1024, employeeId 16, userPrincipalName 113, extension attributes 1024), one `businessPhones` value, `usageLocation` of two letters, at most 250 `otherMails`; `displayName` and collections cannot be `null` | [user](https://learn.microsoft.com/graph/api/resources/user) |
+//! | `DELETE /users/{id}` moves the user into deleted items for 30 days (`deletedDateTime` from the twin's clock; deleted users hold no unique value); `GET /directory/deletedItems/microsoft.graph.user` (`$select`, `$filter` gated like `/users`, `$top`, `$count`, paging), `GET /directory/deletedItems/{id}`, `POST …/{id}/restore` (same id; `newUserPrincipalName`, `autoReconcileProxyConflict`; a clash is the uniqueness error), `DELETE /directory/deletedItems/{id}`; purged by the twin 30 days after the delete; loaded from and saved to the snapshot's `deletedUsers` | [delete user](https://learn.microsoft.com/graph/api/user-delete), [list deleted items](https://learn.microsoft.com/graph/api/directory-deleteditems-list), [restore](https://learn.microsoft.com/graph/api/directory-deleteditems-restore), [permanently delete](https://learn.microsoft.com/graph/api/directory-deleteditems-delete) |
+//! | Optional replication lag: a new user answers 404 `Request_ResourceNotFound` by id or UPN for [`TwinConfig::replication_lag`] | [designing for eventual consistency](https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/) |
+//! | Uniqueness of userPrincipalName, proxyAddresses (case-insensitive), onPremisesImmutableId (case-sensitive), onPremisesSecurityIdentifier → 400 `ObjectConflict` | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses"), [sync errors](https://learn.microsoft.com/entra/identity/hybrid/connect/tshoot-connect-sync-errors) |
+//! | UPN characters, ≤ 64 before `@` and ≤ 48 after, no `.` right before `@`, and a verified domain (`Property userPrincipalName is invalid.`); federated UPN needs onPremisesImmutableId; onPremisesImmutableId of a federated user cannot change (UPN to the initial domain, set, UPN back works); `$`/`_` refused; only JSON `null` clears it (`""` is refused) | [create](https://learn.microsoft.com/graph/api/user-post-users), [user](https://learn.microsoft.com/graph/api/resources/user), [password and UPN policies](https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy), [federated sign-in](https://learn.microsoft.com/education/windows/federated-sign-in), [msgraph-sdk-powershell#2514](https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/2514) |
+//! | Read-only properties refused on POST and PATCH (`proxyAddresses`, the `onPremises*` properties, `createdDateTime`, ...: `Property 'X' is read-only and cannot be set.`); on-premises-mastered properties of synced users refused | [user](https://learn.microsoft.com/graph/api/resources/user), [update](https://learn.microsoft.com/graph/api/user-update) |
+//! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | [who can perform sensitive actions](https://learn.microsoft.com/graph/api/resources/users), [update](https://learn.microsoft.com/graph/api/user-update) |
+//! | A `mail` update makes it the primary `SMTP:` proxy address | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses") |
+//! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | [domain](https://learn.microsoft.com/graph/api/resources/domain), [memberOf](https://learn.microsoft.com/graph/api/user-list-memberof), [role assignments](https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments), [onPremisesDirectorySynchronization](https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization) |
+//! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | [JSON batching](https://learn.microsoft.com/graph/json-batching) |
+//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded (a response latency per request, fixed or uniform or log-normal; a `$batch` call is one request); answers lost on purpose (`lose_answers`) | [throttling limits](https://learn.microsoft.com/graph/throttling-limits) |
+//! | State loads from and saves to the tenant snapshot format | [`TenantSnapshot`] (Graph's own JSON shapes) |
 //!
-//! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where
-//! graph.md found no source and the twin chose a Graph-style text: the federated onPremisesImmutableId
-//! refusal, missing required properties other than the password (the directory's wording for other
-//! objects), the role-assignment filter requirement, `$batch` envelope errors and 424, the
-//! paging-token error, the `ConflictingObjects` detail, a restore's clash (Graph's uniqueness error),
-//! deleted items without the type cast, a restore parameter of the wrong type, 503, and several
-//! AADSTS wordings.
+//! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where no
+//! public source gives the text and the twin chose a Graph-style one: the federated
+//! onPremisesImmutableId refusal, missing required properties other than the password (the
+//! directory's wording for other objects), the role-assignment filter requirement, `$batch` envelope
+//! errors and 424, the paging-token error, the `ConflictingObjects` detail, a restore's clash (Graph's
+//! uniqueness error), deleted items without the type cast, a restore parameter of the wrong type, 503,
+//! and several AADSTS wordings.
 //!
 //! # Choices where the documentation conflicts or is silent
 //!
@@ -86,7 +87,7 @@
 //!   requests are.
 //! - **Deleting** a user moves it into deleted items and removes its role assignments (a restore
 //!   does not bring them back); a synced user cannot be deleted. Deleted users reserve no
-//!   userPrincipalName, proxy address or onPremisesImmutableId (sync.md §8 leaves this
+//!   userPrincipalName, proxy address or onPremisesImmutableId (Microsoft's documentation leaves this
 //!   unconfirmed; the restore parameters imply it); the clash surfaces on restore.
 //! - **Replication lag** applies to reads and writes by id or UPN of users created by `POST`; lists
 //!   and restored users are not delayed.
@@ -116,13 +117,6 @@
 //! per process and published at `jwks_uri`; the `rh` claim names the issuing twin, so one twin
 //! refuses another's tokens. They are as opaque to clients as Entra's and die with the process.
 //! Secrets are held in [`anchorsync_core::secret::Secret`] and never logged.
-#![deny(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::todo,
-    clippy::indexing_slicing
-)]
 
 mod auth;
 mod batch;
@@ -150,6 +144,7 @@ mod server;
 mod signing;
 mod snapshot;
 mod state;
+pub mod test_tenant;
 mod throttle;
 mod tls;
 mod users;
@@ -184,7 +179,7 @@ pub const HEALTH_PATH: &str = "/_twin/health";
 /// The twin as an axum router: the token endpoint at `/{tenant}/oauth2/v2.0/token`, Graph at
 /// `/v1.0`, and [`HEALTH_PATH`].
 pub fn app(twin: Twin) -> Router {
-    let context = || from_fn_with_state(twin.clone(), context::with_context);
+    let context = || from_fn_with_state(twin.clock().clone(), context::with_context);
     let authenticate = || from_fn_with_state(twin.clone(), auth::authenticate);
     // Each resource request (direct, or inside a batch) gets its own context, bearer check and
     // throttling.

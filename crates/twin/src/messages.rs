@@ -1,9 +1,10 @@
 //! Every error text the twin sends, in one place.
 //!
-//! Texts marked **observed** were seen in Graph or Entra responses quoted by graph.md or the issue
-//! threads it cites; **OData** texts come from the OData library Graph runs on; **\[UNCONFIRMED\]**
-//! texts are the twin's own plausible Graph-style choice where graph.md found no source. Clients
-//! must not branch on messages (Graph's own advice, graph.md §6.1), only on status and `code`.
+//! Texts marked **observed** were seen in Graph or Entra responses quoted by Microsoft's pages or
+//! public issue threads; **OData** texts come from the OData library Graph runs on;
+//! **\[UNCONFIRMED\]** texts are the twin's own plausible Graph-style choice where no public source
+//! gives the text. Clients must not branch on messages (Graph's own advice,
+//! <https://learn.microsoft.com/graph/errors>), only on status and `code`.
 
 use axum::http::{HeaderName, StatusCode};
 
@@ -143,7 +144,8 @@ pub(crate) fn search_needs_eventual() -> GraphError {
 }
 
 /// 400: the `memberOf/microsoft.graph.directoryRole` cast without advanced query parameters.
-/// \[UNCONFIRMED\] (graph.md §3: the cast needs them; the text is the twin's).
+/// \[UNCONFIRMED\] (<https://learn.microsoft.com/graph/api/user-list-memberof>: the cast needs
+/// them; the text is the twin's).
 pub(crate) fn cast_needs_advanced() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -360,7 +362,8 @@ pub(crate) fn mastered_property() -> GraphError {
 }
 
 /// 400: changing the `onPremisesImmutableId` of a user whose UPN is in a federated domain.
-/// \[UNCONFIRMED\] (graph.md §1.8: refused, exact text unknown).
+/// \[UNCONFIRMED\] (refused, <https://learn.microsoft.com/education/windows/federated-sign-in>; the
+/// text is the twin's).
 pub(crate) fn federated_immutable_id() -> GraphError {
     let message = "Unable to update property 'onPremisesImmutableId' of a user whose userPrincipalName is in a federated domain. Move the userPrincipalName to a managed domain first.";
     GraphError::new(StatusCode::BAD_REQUEST, "Request_BadRequest", message).detail(
@@ -370,7 +373,9 @@ pub(crate) fn federated_immutable_id() -> GraphError {
     )
 }
 
-/// 400: listing role assignments without `$filter`. \[UNCONFIRMED\] (graph.md §3: 400, text unknown).
+/// 400: listing role assignments without `$filter`. \[UNCONFIRMED\] (a 400 reported in
+/// <https://github.com/microsoftgraph/microsoft-graph-docs-contrib/issues/12453>; the text is the
+/// twin's).
 pub(crate) fn role_assignment_filter_required() -> GraphError {
     GraphError::new(
         StatusCode::BAD_REQUEST,
@@ -379,7 +384,8 @@ pub(crate) fn role_assignment_filter_required() -> GraphError {
     )
 }
 
-/// 429 from an exhausted budget. Message observed; headers per graph.md §6.2.
+/// 429 from an exhausted budget. Message observed; headers per
+/// <https://learn.microsoft.com/graph/throttling-limits>.
 pub(crate) fn throttled(
     client_id: &str,
     retry_after: u64,

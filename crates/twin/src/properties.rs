@@ -26,17 +26,20 @@ pub(crate) enum Kind {
     Object,
 }
 
-/// Returned without `$select` (graph.md §1.2).
+/// Returned without `$select` (<https://learn.microsoft.com/graph/api/user-list>).
 pub(crate) const DEFAULT: u16 = 1;
-/// Graph refuses writes: `Property 'X' is read-only and cannot be set.` (graph.md §1.3, §1.8).
+/// Graph refuses writes: `Property 'X' is read-only and cannot be set.` (read-only in
+/// <https://learn.microsoft.com/graph/api/resources/user>).
 pub(crate) const READ_ONLY: u16 = 1 << 1;
 /// Sensitive: an app needs a higher directory role to change it on a user holding a role
-/// (graph.md §1.8).
+/// (<https://learn.microsoft.com/graph/api/resources/users>, "who can perform sensitive actions").
 pub(crate) const SENSITIVE: u16 = 1 << 2;
-/// Mastered on-premises: refused on a synced user (graph.md §1.8; the docs do not enumerate these,
-/// the twin takes what Entra Connect synchronises).
+/// Mastered on-premises: refused on a synced user
+/// (<https://learn.microsoft.com/graph/api/user-update>; the docs do not enumerate these, the twin
+/// takes what Entra Connect synchronises).
 pub(crate) const MASTERED: u16 = 1 << 3;
-/// `$select` on `/users` (the collection) answers 501 (graph.md §1.3).
+/// `$select` on `/users` (the collection) answers 501
+/// (<https://learn.microsoft.com/graph/api/user-list>).
 pub(crate) const NOT_ON_LIST: u16 = 1 << 4;
 
 /// One property of `user`.
@@ -190,7 +193,8 @@ pub(crate) const USER_PROPERTIES: &[UserProperty] = &[
     p("userType", Str, 0),
 ];
 
-/// The default property set, in the order Graph returns it (graph.md §1.2).
+/// The default property set, in the order Graph returns it
+/// (<https://learn.microsoft.com/graph/api/user-list>).
 pub(crate) const DEFAULT_SELECT: &[&str] = &[
     "businessPhones",
     "displayName",

@@ -1,8 +1,9 @@
 //! OData system query options (`$select`, `$filter`, `$top`, `$count`, `$skiptoken`, ...) and the
-//! opaque paging tokens of `@odata.nextLink` (graph.md §1.4, §1.5).
+//! opaque paging tokens of `@odata.nextLink` (<https://learn.microsoft.com/graph/query-parameters>,
+//! <https://learn.microsoft.com/graph/paging>).
 //!
 //! Query strings decode like forms: `%XX` and `+` as a space. That is why a client must encode the
-//! `+` of a Base64 ImmutableID as `%2B` (graph.md §1.4); the twin reproduces the pitfall.
+//! `+` of a Base64 ImmutableID as `%2B`; the twin reproduces the pitfall.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -1,4 +1,4 @@
-//! Eventual consistency (sync.md §7.1): with [`TwinConfig::replication_lag`] set, a user created by
+//! Eventual consistency (<https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/>): with [`TwinConfig::replication_lag`] set, a user created by
 //! `POST /users` answers `404 Request_ResourceNotFound` (`Resource '<id>' does not exist or one of
 //! its queried reference-property objects are not present.`) to reads and writes by id or user
 //! principal name until the lag has passed on the twin's clock, as when Graph sends the next request

@@ -1,6 +1,7 @@
 //! Built-in Entra directory roles: their template ids and names (for `memberOf`'s `directoryRole`
 //! objects), and which roles an app's service principal needs to change the sensitive attributes of
-//! a user who holds a role (graph.md §1.8, the User Administrator matrix).
+//! a user who holds a role (the "who can perform sensitive actions" table of
+//! <https://learn.microsoft.com/graph/api/resources/users>).
 
 use serde_json::{Value, json};
 
@@ -224,8 +225,8 @@ pub(crate) fn may_manage(app_role: Option<&str>, target_roles: &[&str]) -> bool 
     app == Some(USER_ADMINISTRATOR) && target_tier == Tier::Lesser
 }
 
-/// Roles that may reset passwords at all (graph.md §1.3: app-only password updates need a
-/// permission **and** at least such a role).
+/// Roles that may reset passwords at all (app-only password updates need a permission **and** at
+/// least such a role: <https://learn.microsoft.com/graph/api/user-update>).
 const PASSWORD_ROLES: &[&str] = &[
     GLOBAL_ADMINISTRATOR,
     PRIVILEGED_AUTHENTICATION_ADMINISTRATOR,

@@ -1,12 +1,14 @@
-//! The rules Entra applies when a user is created or updated through Graph (graph.md §1.3, §1.6-§1.8,
-//! §8 items 2-7), in the order the twin checks them:
+//! The rules Entra applies when a user is created or updated through Graph
+//! (<https://learn.microsoft.com/graph/api/resources/user>,
+//! <https://learn.microsoft.com/graph/api/user-post-users>,
+//! <https://learn.microsoft.com/graph/api/user-update>), in the order the twin checks them:
 //!
 //! 1. every property exists (`Invalid property`) and is writable (`is read-only`);
 //! 2. a synced user's on-premises-mastered properties are refused;
 //! 3. sensitive properties of a user holding a directory role need an app with a higher role, and
 //!    a password needs an app whose service principal may reset passwords at all (403);
 //! 4. on `POST`, a password and the other required properties are given; values are well formed
-//!    (types, the lengths of sync.md §2.3, one `businessPhones` value, UPN characters and lengths,
+//!    (types, the lengths of <https://learn.microsoft.com/graph/api/resources/user>, one `businessPhones` value, UPN characters and lengths,
 //!    `$`/`_` in `onPremisesImmutableId`, an empty string is not a way to clear it: only JSON
 //!    `null` is); a password meets Entra's policy;
 //! 5. `onPremisesImmutableId` cannot change while the user's UPN is in a federated domain;
@@ -71,7 +73,7 @@ const NICKNAME_SPECIALS: &[char] = &[
     '.',
 ];
 
-/// UPN characters and lengths (sync.md §2.1: ≤ 64 characters before `@`, ≤ 48 after it, ≤ 113 in
+/// UPN characters and lengths (<https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy>: ≤ 64 characters before `@`, ≤ 48 after it, ≤ 113 in
 /// all, which the property's length limit checks; no `.` right before `@`).
 fn valid_upn(upn: &str) -> bool {
     let Some((alias, domain)) = upn.rsplit_once('@') else {
@@ -128,8 +130,9 @@ pub(crate) fn valid_value(property: &UserProperty, value: &Value) -> bool {
                                 c.is_ascii_alphanumeric() || NICKNAME_SPECIALS.contains(&c)
                             })
                     }
-                    // graph.md §1.3: "The `$` and `_` characters can't be used"; an empty string is
-                    // not a way to clear it (only JSON null is; the PowerShell SDK bug of sending "").
+                    // The user resource: "The `$` and `_` characters can't be used"; an empty
+                    // string is not a way to clear it (only JSON null is; the PowerShell SDK bug of
+                    // sending "").
                     "onPremisesImmutableId" => {
                         !text.is_empty()
                             && !text.contains(['$', '_'])
@@ -195,7 +198,7 @@ fn looks_like_datetime(text: &str) -> bool {
             || text.get(19..).is_some_and(|t| t.contains('-')))
 }
 
-/// Entra's password policy (sync.md §2.1): 8 to 256 characters, all of them ASCII letters, digits,
+/// Entra's password policy (<https://learn.microsoft.com/entra/identity/authentication/concept-sspr-policy>): 8 to 256 characters, all of them ASCII letters, digits,
 /// the symbols `@ # $ % ^ & * - _ ! + = [ ] { } | \ : ' , . ? / ` ~ " ( ) ; < >` or a blank space
 /// (every printable ASCII character, no Unicode), and three of the four classes lower case, upper
 /// case, digit, symbol. `passwordPolicies` with `DisableStrongPassword` lifts the class rule only.

@@ -18,8 +18,6 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
 use serde_json::{Value, json};
 
-use crate::certificate::Thumbprints;
-
 /// Why the signing key could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum SigningKeyError {
@@ -78,7 +76,7 @@ impl SigningKey {
         let certificate = params
             .self_signed(&rcgen_key)
             .map_err(SigningKeyError::Certificate)?;
-        let thumbprints = Thumbprints::of_der(certificate.der());
+        let thumbprints = crate::certificate::thumbprints_of_der(certificate.der());
         let encoding = EncodingKey::from_rsa_pem(rcgen_key.serialize_pem().as_bytes())
             .map_err(SigningKeyError::Key)?;
         let decoding = DecodingKey::from_rsa_raw_components(&modulus, &exponent);

@@ -351,7 +351,7 @@ fn keys_of(user: &CloudUser) -> Vec<(&'static str, String)> {
         keys.push(("proxyAddresses", proxy_key(proxy)));
     }
     if let Some(immutable_id) = &user.on_premises_immutable_id {
-        // Case-sensitive, like the sourceAnchor (graph.md §0).
+        // Case-sensitive, like the sourceAnchor (docs/rules.md §2).
         keys.push(("onPremisesImmutableId", immutable_id.clone()));
     }
     if let Some(sid) = &user.on_premises_security_identifier {

@@ -1,4 +1,5 @@
-//! Throttling like Entra's identity service (graph.md §6.2) and injected faults.
+//! Throttling like Entra's identity service (<https://learn.microsoft.com/graph/throttling-limits>)
+//! and injected faults.
 //!
 //! Each app has two token buckets in this tenant: resource units (default: 3,500 / 5,000 / 8,000 per
 //! 10 s by tenant size) and writes (default 3,000 per 150 s). A bucket refills continuously; a
@@ -22,7 +23,7 @@ use crate::config::Throttling;
 use crate::messages;
 use crate::state::Twin;
 
-/// What a request costs (graph.md §6.2).
+/// What a request costs (<https://learn.microsoft.com/graph/throttling-limits>).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cost {
     /// Resource units.

@@ -1,5 +1,5 @@
 //! `/users`: list (with `$select`, `$filter`, `$top`, `$count`, paging), `$count`, get, create,
-//! update, delete, and `memberOf` (graph.md §1, §3).
+//! update, delete, and `memberOf` (<https://learn.microsoft.com/graph/api/resources/user>).
 
 use anchorsync_core::tenant::CloudUser;
 use axum::Extension;
@@ -111,7 +111,8 @@ pub(crate) async fn list(
     caller.require(auth::READ_USERS)?;
     let options = QueryOptions::parse(query.as_deref(), Accepts::COLLECTION)?;
     check_search(&options, &context)?;
-    // Advanced queries need both the header and $count=true (graph.md §1.4).
+    // Advanced queries need both the header and $count=true
+    // (<https://learn.microsoft.com/graph/aad-advanced-queries>).
     let advanced = context.eventual && options.count;
     let filter = user_filter(&twin, &options, advanced)?;
     let selection = selection(options.select.as_deref(), true)?;
@@ -146,7 +147,8 @@ pub(crate) async fn list(
             page.push(Value::Object(render(user, &selection)));
         }
     }
-    // `$count=true` without `ConsistencyLevel: eventual` is silently ignored (graph.md §1.4).
+    // `$count=true` without `ConsistencyLevel: eventual` is silently ignored
+    // (<https://learn.microsoft.com/graph/aad-advanced-queries>).
     let count = (options.count && context.eventual).then(|| match &candidates {
         Some(positions) => positions
             .iter()

@@ -1,6 +1,15 @@
 //! anchorsync-ad against the real Samba AD DC of the test setup (`scripts/test.sh` starts it; see
 //! `anchorsync_testkit`), and the offline readers.
 
+// Tests fail by panicking: `clippy.toml` allows unwrap, expect, panic and indexing inside test
+// functions, and this allows them in the helpers the tests share too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod delta;
 mod export_csv;
 mod file;

@@ -9,6 +9,7 @@ use anchorsync_core::engine::pairing::JoinAttribute;
 use anchorsync_core::engine::remediate::StrategyOptions;
 use anchorsync_core::engine::source_anchor::AnchorAttribute;
 use anchorsync_core::engine::{EngineSettings, plan_with};
+use anchorsync_report::html::{ReportContext, ReportInput, render_plan_html};
 
 use anyhow::Context as _;
 
@@ -16,7 +17,6 @@ use crate::args::{PlanArgs, PlanFormat};
 use crate::colour::Palette;
 use crate::exit::ExitStatus;
 use crate::output::write_to;
-use crate::report::html::{ReportContext, ReportInput, render_plan_html};
 use crate::sources::{AdSource, CloudSource, plan_sources, read_ad, read_cloud};
 
 pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Result<ExitStatus> {
@@ -127,7 +127,8 @@ pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Resul
     })
 }
 
-/// The time a report says it was made: the binary's edge is where the clock is read (style.md §4).
+/// The time a report says it was made: the binary's edge is where the clock is read (time is an
+/// input: CONTRIBUTING.md).
 #[allow(clippy::disallowed_methods)]
 fn now() -> std::time::SystemTime {
     std::time::SystemTime::now()

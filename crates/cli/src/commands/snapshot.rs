@@ -1,9 +1,9 @@
 //! `anchorsync snapshot ad|cloud`: what a source holds now, written whole or not at all.
 //!
-//! `ad`: the users in scope, read from a domain controller, as LDIF sorted by DN. `cloud`: the tenant
-//! snapshot (design.md) from Microsoft Graph or a twin, sorted. Both are written to a temporary file
-//! beside the target and renamed over it, so the same source gives the same bytes and a failure never
-//! leaves half a file.
+//! `ad`: the users in scope, read from a domain controller, as LDIF sorted by DN. `cloud`: the
+//! tenant snapshot (Graph's own JSON shapes, `anchorsync_core::tenant`) from Microsoft Graph or a
+//! twin, sorted. Both are written to a temporary file beside the target and renamed over it, so the
+//! same source gives the same bytes and a failure never leaves half a file.
 
 use std::io::Write as _;
 use std::path::Path;

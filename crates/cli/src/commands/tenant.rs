@@ -1,5 +1,7 @@
 //! `anchorsync tenant show` and `anchorsync tenant matching`: the tenant's onPremisesSynchronization
-//! features (graph.md §4), the three that decide matching first; and switching the soft-match and
+//! features
+//! (<https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronizationfeature>),
+//! the three that decide matching first; and switching the soft-match and
 //! hard-match blocks as a journaled run of kind `tenant-matching` (undoable like any run).
 
 use std::io::Write as _;

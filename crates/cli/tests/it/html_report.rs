@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use anchorsync_core::engine::Outcome;
 
 use crate::browser::Browser;
-use crate::report::html::{ReportContext, ReportInput, render_plan_html};
+use anchorsync_report::html::{ReportContext, ReportInput, render_plan_html};
 
 /// Users in the generated plan. `ANCHORSYNC_REPORT_TEST_USERS` changes it for the measurement in
 /// docs/PERFORMANCE.md.

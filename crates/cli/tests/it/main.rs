@@ -1,4 +1,13 @@
-//! Command-line tests: the binary run as a user runs it (one test binary, style.md §14).
+//! Command-line tests: the binary run as a user runs it (one test binary, CONTRIBUTING.md).
+
+// Tests fail by panicking: `clippy.toml` allows unwrap, expect, panic and indexing inside test
+// functions, and this allows them in the helpers the tests share too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod apply;
 mod browser;
@@ -18,8 +27,4 @@ mod snapshot_cloud;
 mod strategy;
 mod twin;
 mod verify;
-
-// The HTML report, compiled from the binary's own source, so the browser tests can render hand-made
-// plans (hostile values, every outcome) without building directories for them.
-#[path = "../../src/report/mod.rs"]
-mod report;
+mod workspace;

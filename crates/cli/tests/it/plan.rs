@@ -1,5 +1,6 @@
-//! `anchorsync plan` (issue 5): scenarios written by hand from matching-rules.md §2-§4, one per rule and
-//! several combinations, run through the binary with `--format json`, reading the issue's field names.
+//! `anchorsync plan` (issue 5): scenarios written by hand from docs/rules.md §2-§4, one per rule
+//! and several combinations, run through the binary with `--format json`, reading the issue's field
+//! names.
 
 use std::path::PathBuf;
 
@@ -441,7 +442,10 @@ fn seed_004_upn_to_primary_smtp_and_primary_smtp_to_upn_issue_5() {
     assert_eq!(run.user("UpnToSmtp")["cloudUserId"], "c1");
     assert_eq!(run.outcome("SmtpToUpn"), "soft-match-smtp");
     assert_eq!(run.user("SmtpToUpn")["cloudUserId"], "c2");
-    assert!(run.text("SmtpToUpn", "reasons").contains("seed 004"));
+    assert!(
+        run.text("SmtpToUpn", "reasons")
+            .contains("The Hard Part of Soft Matching")
+    );
 }
 
 #[test]
@@ -532,7 +536,7 @@ fn candidate_with_an_immutable_id_is_invalid_soft_match_issue_5() {
     );
     assert!(reasons.contains("InvalidSoftMatch"), "{reasons}");
     assert!(
-        reasons.contains("seed 001"),
+        reasons.contains("When you have an existing tenant"),
         "the documented conflict is named: {reasons}"
     );
     assert_eq!(run.code, 1);

@@ -1,7 +1,7 @@
 //! `anchorsync plan --strategy` (issue 6): pairing, the steps per strategy, the refusals with the
-//! strategy that would work, and `outcomeAfter` checked by applying the steps to the input files and
-//! planning again. Scenarios are written by hand from matching-rules.md §5 and read the design's JSON
-//! field names.
+//! strategy that would work, and `outcomeAfter` checked by applying the steps to the input files
+//! and planning again. Scenarios are written by hand from docs/rules.md §5 and read the JSON field
+//! names of docs/plan-format.md.
 
 use std::path::Path;
 

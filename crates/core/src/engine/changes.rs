@@ -1,6 +1,8 @@
-//! Rule §4, attributes: on a hard or soft match every synchronised attribute takes the on-premises value,
-//! and a value that exists only in the cloud is lost (seed 001's warning). This module lists, for a
-//! matched pair, each mapped attribute whose cloud value would change or vanish.
+//! Rule §4, attributes: on a hard or soft match every synchronised attribute takes the on-premises
+//! value, and a value that exists only in the cloud is lost (Microsoft's "existing tenant" page,
+//! <https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-install-existing-tenant>).
+//! This module lists, for a matched pair, each mapped attribute whose cloud value would change or
+//! vanish.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

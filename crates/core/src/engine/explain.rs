@@ -237,12 +237,12 @@ fn candidate_found(
             )
         }
         MatchedBy::UpnToPrimarySmtp => format!(
-            "Its userPrincipalName `{upn}` is the primary SMTP address of cloud user {who} (a soft-match case listed \
-             in seed 004)"
+            "Its userPrincipalName `{upn}` is the primary SMTP address of cloud user {who} (a soft-match case \
+             Sander Berkouwer lists in \"The Hard Part of Soft Matching\")"
         ),
         MatchedBy::PrimarySmtpToUpn => format!(
             "Its primary SMTP address `{smtp}` is the userPrincipalName of cloud user {who} (a soft-match case \
-             listed in seed 004)"
+             Sander Berkouwer lists in \"The Hard Part of Soft Matching\")"
         ),
         MatchedBy::UserPrincipalName => {
             let no_smtp = if smtp.is_empty() {
@@ -290,7 +290,7 @@ fn conflict_sentence(plan: &Plan<'_>, conflict: &Conflict, predicted: Option<&st
                  onPremisesImmutableId ({current}) is not this sourceAnchor: the export fails with \
                  AttributeValueMustBeUnique (OnPremiseSecurityIdentifier) and no user is created. This usually means \
                  the same person is provisioned again: make the AD anchor equal that user's onPremisesImmutableId \
-                 (seed 001)."
+                 (Microsoft's \"When you have an existing tenant\" page)."
             )
         }
         ConflictAttribute::UserPrincipalName => format!(
@@ -405,7 +405,7 @@ fn soft_match_sentences(
                 "{}, which already has onPremisesImmutableId `{immutable_id}`: Entra refuses the soft match \
                  (InvalidSoftMatch); with duplicate-attribute resiliency it may instead create a second user and \
                  quarantine the shared values (AttributeValueMustBeUnique on ProxyAddresses or \
-                 OnPremiseSecurityIdentifier, seed 001).",
+                 OnPremiseSecurityIdentifier; Microsoft's \"When you have an existing tenant\" page).",
                 candidate_found(plan, user, upn, *candidate)
             ));
             reasons.push(match details.immutable_id_holder {
@@ -451,7 +451,7 @@ fn soft_match_sentences(
     }
 }
 
-/// The [choice] behind a match on a secondary cloud proxy address, said where it decided.
+/// The choice behind a match on a secondary cloud proxy address, said where it decided.
 const SECONDARY_PROXY_CHOICE: &str = "A secondary cloud proxy address counts as an SMTP match here: anchorsync \
      compares with every cloud proxy address, as Microsoft's InvalidSoftMatch example does, while Entra Connect's \
      existing-tenant page names only primary addresses (`--smtp-match primary` plans that reading).";

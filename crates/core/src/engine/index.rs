@@ -154,7 +154,8 @@ pub struct CloudIndex<'t> {
     immutable_id: FxHashMap<&'t str, usize>,
     immutable_id_folded: FoldedMap<'t, Option<usize>>,
     /// userPrincipalNames and SMTP addresses share one map: Entra compares them with each other
-    /// (seed 004), and a user's UPN is usually its primary address, so one lookup answers every rule.
+    /// (docs/rules.md §3.2), and a user's UPN is usually its primary address, so one lookup answers
+    /// every rule.
     addresses: FoldedMap<'t, AddressHolders>,
     security_identifier: FoldedMap<'t, Option<usize>>,
     roles: FxHashMap<&'t str, Vec<usize>>,

@@ -1,5 +1,5 @@
-//! The match engine: for every on-premises user, what Microsoft Entra will do when the user is first
-//! exported, and why (`matching-rules.md` §2-§4).
+//! The match engine: for every on-premises user, what Microsoft Entra will do when the user is
+//! first exported, and why (docs/rules.md §2-§4, which gives the public source of every rule).
 //!
 //! Each rule is its own function: [`source_anchor`] (§2), [`rules`] (§3: hard match, SMTP and UPN soft
 //! match, the refusals, create conflicts), [`upn`] and [`changes`] (§4). [`plan()`] applies them in
@@ -16,18 +16,20 @@
 //! | 7 | `soft-match-smtp`, `soft-match-upn` | the single candidate can be taken |
 //! | 8 | `create-with-conflict`, `create` | nobody to match; a value may be taken |
 //!
-//! Where the sources disagree the engine makes a **[choice]**, names it in the reasons, and where
-//! `matching-rules.md` asks for it makes it a setting:
+//! Where the sources disagree the engine makes a **choice**, names it in the reasons, and where
+//! the choice matters to a tenant makes it a setting:
 //!
 //! - SMTP soft matching compares the on-premises primary SMTP address with every cloud proxy address
 //!   ([`rules::SmtpMatchScope`], `--smtp-match`), as Microsoft's InvalidSoftMatch example does.
 //! - A candidate with a directory role and an onPremisesImmutableId is `admin-role-conflict`.
-//! - A candidate found by SMTP and a different one found by UPN are `ambiguous`, although Entra tries SMTP
-//!   first: rules that disagree are reported, never guessed.
-//! - A refused soft match is `invalid-soft-match` (Entra's troubleshooting page), and the reason adds
-//!   that with duplicate-attribute resiliency Entra may instead create a duplicate (seed 001).
-//! - With several create conflicts, `conflictAttribute` is the most severe: OnPremiseSecurityIdentifier
-//!   (the export fails), then UserPrincipalName, then ProxyAddresses; all are in the reasons.
+//! - A candidate found by SMTP and a different one found by UPN are `ambiguous`, although Entra
+//!   tries SMTP first: rules that disagree are reported, never guessed.
+//! - A refused soft match is `invalid-soft-match` (Entra's troubleshooting page), and the reason
+//!   adds that with duplicate-attribute resiliency Entra may instead create a duplicate
+//!   (docs/rules.md §3.2).
+//! - With several create conflicts, `conflictAttribute` is the most severe:
+//!   OnPremiseSecurityIdentifier (the export fails), then UserPrincipalName, then ProxyAddresses;
+//!   all are in the reasons.
 //!
 //! The engine is pure: it reads an inventory and a snapshot and returns typed decisions ([`UserPlan`]);
 //! the sentences are written when the plan is rendered ([`explain`], [`record`]).

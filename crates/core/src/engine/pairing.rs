@@ -1,6 +1,6 @@
-//! Pairing (`matching-rules.md` §5): which cloud user an on-premises user *should* become, so a
-//! strategy knows whose ImmutableID to change. This is not Entra's matching ([`super::rules`]): it is
-//! the administrator's intent, found by these rules, each its own function:
+//! Pairing (docs/rules.md §5): which cloud user an on-premises user *should* become, so a strategy
+//! knows whose ImmutableID to change. This is not Entra's matching ([`super::rules`]): it is the
+//! administrator's intent, found by these rules, each its own function:
 //!
 //! 1. [`by_mapping`]: an explicit mapping file (`--mapping FILE`);
 //! 2. [`by_source_anchor`]: the cloud user whose onPremisesImmutableId already is the sourceAnchor;

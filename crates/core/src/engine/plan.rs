@@ -11,7 +11,6 @@ use crate::tenant::{SyncFeatures, TenantSnapshot};
 
 use super::changes::cloud_only_proxy_addresses;
 use super::index::{CloudIndex, FoldedMap, eq_folded, keep_first, non_empty};
-use super::remediate::{StrategyOptions, remediate};
 use super::rules::{
     Candidate, Conflict, ConflictAttribute, HardMatch, SmtpMatchScope, SoftMatch, SoftMatchKeys,
     create_conflicts_with, hard_match, soft_match,
@@ -465,21 +464,6 @@ pub struct PlanRemediation {
 }
 
 impl Plan<'_> {
-    /// Adds what a strategy does for every user (`plan --strategy`).
-    pub fn with_strategy(
-        mut self,
-        options: &StrategyOptions,
-        sources: Option<PlanSources>,
-    ) -> Self {
-        let users = remediate(&self, options);
-        self.remediation = Some(PlanRemediation {
-            strategy: options.strategy,
-            sources,
-            users,
-        });
-        self
-    }
-
     /// A user's remediation, when the plan has a strategy.
     pub fn remediation_of(&self, user_plan: &UserPlan) -> Option<&Remediation> {
         self.remediation

@@ -62,10 +62,10 @@ pub fn hard_match(
 
 /// Which cloud proxy addresses an on-premises primary SMTP address is compared with.
 ///
-/// **[choice]** Microsoft's "existing tenant" page says only primary addresses are evaluated, while its
-/// InvalidSoftMatch example matches on a shared secondary address (graph.md §7.1). anchorsync follows
-/// matching-rules.md and compares with every cloud proxy address by default; `primary` compares with
-/// the cloud user's primary SMTP address only.
+/// **Choice:** Microsoft's "existing tenant" page says only primary addresses are evaluated, while
+/// its InvalidSoftMatch example matches on a shared secondary address (docs/rules.md §3.2).
+/// anchorsync compares with every cloud proxy address by default; `primary` compares with the cloud
+/// user's primary SMTP address only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 #[serde(rename_all = "kebab-case")]
@@ -94,9 +94,11 @@ pub enum MatchedBy {
     PrimarySmtp,
     /// The on-premises primary SMTP address is one of the cloud user's secondary proxy addresses.
     SecondaryProxyAddress,
-    /// The on-premises userPrincipalName is the cloud user's primary SMTP address (seed 004).
+    /// The on-premises userPrincipalName is the cloud user's primary SMTP address (docs/rules.md
+    /// §3.2).
     UpnToPrimarySmtp,
-    /// The on-premises primary SMTP address is the cloud user's userPrincipalName (seed 004).
+    /// The on-premises primary SMTP address is the cloud user's userPrincipalName (docs/rules.md
+    /// §3.2).
     PrimarySmtpToUpn,
     /// The userPrincipalNames are equal.
     UserPrincipalName,
@@ -186,7 +188,7 @@ fn push_candidate(candidates: &mut Vec<Candidate>, cloud: Option<usize>, by: Mat
     }
 }
 
-/// Rule §3.2, SMTP stage: the cloud users the primary SMTP address finds, including seed 004's cross
+/// Rule §3.2, SMTP stage: the cloud users the primary SMTP address finds, including the cross
 /// cases (UPN against a cloud primary SMTP address, primary SMTP address against a cloud UPN).
 pub fn smtp_candidates(
     _index: &CloudIndex<'_>,
@@ -294,9 +296,9 @@ pub enum SoftMatch {
 /// Rule §3.2 as a whole: SMTP first, then UPN when enabled, a single candidate judged by the refusals.
 ///
 /// Two different candidates are reported as ambiguous even though Entra would try SMTP first:
-/// matching-rules.md §5, "a pair found by more than one rule that disagree is reported, never guessed".
-/// A role wins over an onPremisesImmutableId when a candidate has both **[choice]**: both refuse the
-/// match, and the role is the fact an administrator must decide on.
+/// docs/rules.md §3.2: rules that disagree are reported, never guessed. A role wins over an
+/// onPremisesImmutableId when a candidate has both (**choice**): both refuse the match, and the
+/// role is the fact an administrator must decide on.
 pub fn soft_match(
     index: &CloudIndex<'_>,
     features: &SyncFeatures,
@@ -451,9 +453,9 @@ pub fn security_identifier_conflict(index: &CloudIndex<'_>, user: &OnPremUser) -
     })
 }
 
-/// Rule §3.3 as a whole, most severe first: a SID conflict stops the export, a UPN conflict changes the
-/// sign-in name, a proxy conflict drops an address **[choice: this order decides `conflictAttribute`
-/// when there are several; all are listed in the reasons]**.
+/// Rule §3.3 as a whole, most severe first: a SID conflict stops the export, a UPN conflict changes
+/// the sign-in name, a proxy conflict drops an address (**choice:** this order decides
+/// `conflictAttribute` when there are several; all are listed in the reasons).
 pub fn create_conflicts(
     index: &CloudIndex<'_>,
     user: &OnPremUser,

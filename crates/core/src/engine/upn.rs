@@ -1,11 +1,13 @@
 //! Rule §4, userPrincipalName: what the cloud user's UPN becomes.
 //!
-//! Entra keeps the exported UPN when its suffix is a verified domain of the tenant. Otherwise (or when
-//! the UPN holds whitespace) it sets `<mailNickname>@<initial domain>`, where mailNickname is the first
-//! non-empty of the on-premises mailNickname and the prefixes of the primary SMTP address, `mail`, the
-//! userPrincipalName and a secondary SMTP address (graph.md §7.4). A new user whose UPN another cloud
-//! user already holds gets `<prefix><4 digits>@<initial domain>` from duplicate-attribute resiliency
-//! (graph.md §7.3); the digits are Entra's choice, so plans write them as `####`.
+//! Entra keeps the exported UPN when its suffix is a verified domain of the tenant. Otherwise (or
+//! when the UPN holds whitespace) it sets `<mailNickname>@<initial domain>`, where mailNickname is
+//! the first non-empty of the on-premises mailNickname and the prefixes of the primary SMTP
+//! address, `mail`, the userPrincipalName and a secondary SMTP address (docs/rules.md §4,
+//! <https://learn.microsoft.com/entra/identity/hybrid/connect/plan-connect-userprincipalname>). A
+//! new user whose UPN another cloud user already holds gets `<prefix><4 digits>@<initial domain>`
+//! from duplicate-attribute resiliency (docs/rules.md §3.3); the digits are Entra's choice, so
+//! plans write them as `####`.
 
 use std::borrow::Cow;
 
@@ -282,7 +284,8 @@ mod tests {
 
     #[test]
     fn unverified_suffix_uses_mail_nickname_from_primary_smtp() {
-        // graph.md §7.4 worked scenario: user3@contoso.com unverified, SMTP:user1@contoso.com.
+        // The worked scenario of Microsoft's UPN population page: user3@contoso.com unverified,
+        // SMTP:user1@contoso.com.
         let user = OnPremUser {
             user_principal_name: Some("user3@corp.local".into()),
             proxy_addresses: vec!["smtp:x@contoso.com".into(), "SMTP:user1@contoso.com".into()],

@@ -365,7 +365,7 @@ impl<'s> AttributeFlow<'s> {
             Property::MailNickname => match present(user.mail_nickname.as_deref()) {
                 Some(nickname) => managed(PropertyValue::Text(nickname.to_owned())),
                 None => {
-                    // Entra computes one on the first export and keeps it (graph.md §7.4).
+                    // Entra computes one on the first export and keeps it (<https://learn.microsoft.com/entra/identity/hybrid/connect/howto-connect-sync-technical-concepts>, docs/rules.md §4).
                     let prediction = predict_upn(user, self.tenant);
                     let upn_prefix = match &prediction.exported {
                         Some(Cow::Borrowed(upn)) => address_prefix(upn),

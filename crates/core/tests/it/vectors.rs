@@ -1,17 +1,13 @@
-//! Every vector of `../shared/reference/vectors.json` is a test (issue 2).
+//! Every vector of `tests/data/vectors.json` is a test (issue 2); `tests/data/README.md` says where
+//! each value comes from.
 
 use anchorsync_core::convert::{IdentifierForm, convert};
 use anchorsync_core::identifier::{ObjectGuid, Sid, decode_canonical_base64};
 use serde_json::Value;
 
 fn vectors() -> Value {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/reference/vectors.json"
-    );
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| {
-        panic!("read {path}: {e}; the shared reference folder must sit beside the project")
-    });
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/vectors.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
     serde_json::from_str(&text).unwrap()
 }
 

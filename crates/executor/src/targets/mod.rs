@@ -103,12 +103,14 @@ impl Targets {
             // The others to the same domain controller as the first, so that every step of the
             // run reads what the others wrote.
             let mut same_server = config.clone();
-            same_server.servers = vec![targets
-                .description
-                .ad
-                .as_ref()
-                .map(|ad| ad.server.clone())
-                .unwrap_or_default()];
+            same_server.servers = vec![
+                targets
+                    .description
+                    .ad
+                    .as_ref()
+                    .map(|ad| ad.server.clone())
+                    .unwrap_or_default(),
+            ];
             while connections.len() < count {
                 match AdConnection::connect(&same_server, &password, &NoProgress).await {
                     Ok(connection) => connections.push(connection),

@@ -181,8 +181,8 @@ async fn a_users_steps_never_reorder_while_users_run_at_once_issue_15() {
     let folder = tempfile::tempdir().unwrap();
     let mut store = Store::open(&folder.path().join("anchorsync.db")).unwrap();
     let clock = Ticking::new();
-    let mut executor = Executor::new(&mut store, Arc::clone(&targets), &clock, &NoProgress)
-        .with_concurrency(16);
+    let mut executor =
+        Executor::new(&mut store, Arc::clone(&targets), &clock, &NoProgress).with_concurrency(16);
     assert!(executor.preflight(&steps).await.unwrap().is_empty());
     let run = executor
         .create_run(
@@ -307,8 +307,8 @@ async fn a_run_left_with_several_steps_started_resumes_by_reading_each_issue_15(
         .record_steps(&run.id, &[(7, done)], &[], clock.now())
         .unwrap();
 
-    let mut executor = Executor::new(&mut store, Arc::clone(&targets), &clock, &NoProgress)
-        .with_concurrency(8);
+    let mut executor =
+        Executor::new(&mut store, Arc::clone(&targets), &clock, &NoProgress).with_concurrency(8);
     let finished = executor.run(&run).await.unwrap();
     let states: Vec<(u32, StepState)> = finished
         .steps

@@ -192,7 +192,10 @@ async fn requests_of_many_tasks_share_batches_and_keep_their_own_answers_issue_1
             result.unwrap_or_else(|error| panic!("user {n}: {error}"));
         }
     }
-    let alice = batcher.get_user(&UserKey::Id(ALICE.to_owned())).await.unwrap();
+    let alice = batcher
+        .get_user(&UserKey::Id(ALICE.to_owned()))
+        .await
+        .unwrap();
     assert_eq!(alice.mail.as_deref(), Some("alice@contoso.com"));
     let missing = batcher
         .get_user(&UserKey::Id(
@@ -214,7 +217,10 @@ async fn requests_of_many_tasks_share_batches_and_keep_their_own_answers_issue_1
             .iter()
             .find(|user| user.id == filler_id(n))
             .unwrap();
-        assert_eq!(user.employee_id.as_deref(), Some(format!("E{n:05}").as_str()));
+        assert_eq!(
+            user.employee_id.as_deref(),
+            Some(format!("E{n:05}").as_str())
+        );
     }
 }
 

@@ -18,7 +18,7 @@ async fn listing_follows_next_links_to_the_last_page_issue_4() {
     ids.sort_unstable();
     ids.dedup();
     assert_eq!(ids.len(), USER_COUNT, "no user twice");
-    // 126 users, 10 per page: 13 pages.
+    // 10 users per page.
     assert_eq!(client.stats().requests, USER_COUNT.div_ceil(10) as u64);
     // $select brings the properties the snapshot needs.
     let obrien = users.iter().find(|user| user.id == OBRIEN).unwrap();

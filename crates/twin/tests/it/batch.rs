@@ -1,4 +1,4 @@
-//! `$batch` (graph.md §6.3), over HTTP.
+//! `$batch` (<https://learn.microsoft.com/graph/json-batching>), over HTTP.
 
 use anchorsync_twin::{Clock, Throttling};
 use serde_json::{Value, json};

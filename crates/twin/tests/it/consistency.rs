@@ -1,4 +1,4 @@
-//! What a sync engine must survive besides refusals (sync.md §7.1; issue 14): a new user that is
+//! What a sync engine must survive besides refusals (<https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/>; issue 14): a new user that is
 //! not yet visible by id (the optional replication lag, on the twin's clock), and a write whose
 //! answer is lost after it was carried out (the `lose_answers` fault). Raw HTTP.
 

@@ -1,5 +1,6 @@
 //! Every entity the twin returns conforms to Graph's v1.0 schema: the test reads
-//! `../shared/reference/graph-csdl-extract.xml` (relative to the workspace root) itself and checks
+//! `tests/data/graph-csdl-extract.xml` (an extract of Microsoft's published metadata, see the README
+//! beside it) itself and checks
 //! property names, types and nullability of users, domains, role assignments, directory roles and
 //! the synchronisation settings, as the twin serves them over HTTP.
 
@@ -30,9 +31,7 @@ struct Schema {
 }
 
 fn csdl_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join("../shared/reference/graph-csdl-extract.xml")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/graph-csdl-extract.xml")
 }
 
 fn unqualified(name: &str) -> &str {
@@ -43,7 +42,7 @@ fn load_schema() -> Schema {
     let path = csdl_path();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
         panic!(
-            "cannot read the CSDL extract `{}` ({error}): the shared reference folder must sit next to the workspace",
+            "cannot read the CSDL extract `{}` ({error})",
             path.display()
         )
     });

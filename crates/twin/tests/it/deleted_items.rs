@@ -1,4 +1,4 @@
-//! Deleted users (sync.md §3; issue 14): `DELETE /users/{id}` into deleted items, list (filter,
+//! Deleted users (<https://learn.microsoft.com/graph/api/directory-deleteditems-list>; issue 14): `DELETE /users/{id}` into deleted items, list (filter,
 //! paging), get, restore (same id, `newUserPrincipalName`, `autoReconcileProxyConflict`, conflicts),
 //! purge, the 30-day expiry on the twin's clock, the snapshot's `deletedUsers`, the write log,
 //! `$batch` and throttling. Raw HTTP against a `TwinServer`.

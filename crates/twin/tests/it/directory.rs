@@ -1,5 +1,5 @@
-//! `/domains`, `memberOf`, role assignments and `onPremisesSynchronization` (graph.md §2-§4), over
-//! HTTP.
+//! `/domains`, `memberOf`, role assignments and `onPremisesSynchronization`, over HTTP (the twin's
+//! crate docs list the rules with their sources).
 
 use serde_json::{Value, json};
 

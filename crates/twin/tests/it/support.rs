@@ -1,171 +1,23 @@
-//! The test tenant, its app registrations, and a small HTTP harness around a `TwinServer`.
+//! The shared test tenant ([`anchorsync_twin::test_tenant`]) and a small HTTP harness around a
+//! `TwinServer`.
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anchorsync_twin::{
-    AppClient, Clock, TenantSnapshot, TestCertificate, TlsIdentity, TwinConfig, TwinServer,
+    Clock, TenantSnapshot, TestCertificate, TlsIdentity, TwinConfig, TwinServer,
 };
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
-pub const TENANT: &str = "6babcaad-604b-40ac-a9d7-9fd97c0b779f";
+// The tenant itself; `tenant` and `config` below wrap the shared ones for this suite.
+pub use anchorsync_twin::test_tenant::*;
+
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
-/// Standard permissions, no directory role.
-pub const APP: &str = "a0000000-0000-4000-8000-000000000001";
-/// Only `User.Read.All`.
-pub const READER: &str = "a0000000-0000-4000-8000-000000000002";
-/// Standard permissions; service principal is a User Administrator.
-pub const USER_ADMIN_APP: &str = "a0000000-0000-4000-8000-000000000003";
-/// Standard permissions; service principal is a Privileged Authentication Administrator.
-pub const PRIVILEGED_APP: &str = "a0000000-0000-4000-8000-000000000004";
-/// Authenticates with the test certificate.
-pub const CERT_APP: &str = "a0000000-0000-4000-8000-000000000005";
-
-pub const ALICE: &str = "11111111-0000-4000-8000-000000000001";
-pub const BOB: &str = "11111111-0000-4000-8000-000000000002";
-pub const CAROL: &str = "11111111-0000-4000-8000-000000000003";
-pub const DAVE: &str = "11111111-0000-4000-8000-000000000004";
-pub const HELEN: &str = "11111111-0000-4000-8000-000000000005";
-pub const OBRIEN: &str = "11111111-0000-4000-8000-000000000006";
-
-pub const GLOBAL_ADMINISTRATOR: &str = "62e90394-69f5-4237-9190-012177145e10";
-pub const HELPDESK_ADMINISTRATOR: &str = "729827e3-9c14-49f7-bb1b-9608f156bbb8";
-
-/// Users named `user000@contoso.com` ... for paging.
-pub const FILLER_USERS: usize = 250;
-/// Every user of [`tenant`].
-pub const USER_COUNT: usize = FILLER_USERS + 6;
-
-pub fn secret(client_id: &str) -> String {
-    format!("secret-of-{client_id}")
-}
-
-/// A user in the shape `anchorsync snapshot cloud` writes.
-fn user(id: &str, upn: &str, extra: Value) -> Value {
-    let mut user = json!({
-        "id": id,
-        "userPrincipalName": upn,
-        "displayName": upn.split('@').next().unwrap(),
-        "givenName": null,
-        "surname": null,
-        "mail": null,
-        "mailNickname": upn.split('@').next().unwrap().replace('\'', ""),
-        "proxyAddresses": [],
-        "otherMails": [],
-        "accountEnabled": true,
-        "userType": "Member",
-        "createdDateTime": "2024-01-10T08:09:10Z",
-        "onPremisesImmutableId": null,
-        "onPremisesSyncEnabled": null,
-        "onPremisesSecurityIdentifier": null,
-        "onPremisesDistinguishedName": null,
-        "onPremisesSamAccountName": null,
-        "onPremisesUserPrincipalName": null,
-        "onPremisesDomainName": null,
-        "onPremisesLastSyncDateTime": null,
-        "jobTitle": null,
-        "department": null,
-        "employeeId": null,
-        "mobilePhone": null,
-        "businessPhones": [],
-        "officeLocation": null,
-        "usageLocation": "JP",
-    });
-    if let (Value::Object(user), Value::Object(extra)) = (&mut user, extra) {
-        user.extend(extra);
-    }
-    user
-}
-
-/// The test tenant: a managed and a federated verified domain, an unverified one, cloud users, a
-/// federated user, a synced user, two role holders, and filler users for paging.
-pub fn tenant_json() -> Value {
-    let mut users = vec![
-        user(
-            ALICE,
-            "alice@contoso.com",
-            json!({
-                "givenName": "Alice",
-                "mail": "alice@contoso.com",
-                "proxyAddresses": ["SMTP:alice@contoso.com", "smtp:alice@contoso.onmicrosoft.com"],
-                "jobTitle": "Engineer",
-                "department": "R&D",
-                "city": "Tokyo",
-            }),
-        ),
-        user(
-            BOB,
-            "bob@fabrikam.com",
-            json!({
-                "mail": "bob@fabrikam.com",
-                "proxyAddresses": ["SMTP:bob@fabrikam.com"],
-                "onPremisesImmutableId": "Ym9iLWhlbm5nZS1hbmNob3I=",
-            }),
-        ),
-        user(
-            CAROL,
-            "carol@contoso.com",
-            json!({
-                "mail": "carol@contoso.com",
-                "proxyAddresses": ["SMTP:carol@contoso.com"],
-                "onPremisesImmutableId": "iGhmiAEBERG7uxI0VniQqw==",
-                "onPremisesSyncEnabled": true,
-                "onPremisesSecurityIdentifier": "S-1-5-21-2163380169-504978394-64678411-1102",
-                "onPremisesSamAccountName": "carol",
-                "onPremisesLastSyncDateTime": "2024-05-01T00:00:00Z",
-            }),
-        ),
-        user(
-            DAVE,
-            "dave@contoso.com",
-            json!({"mail": "dave@contoso.com", "proxyAddresses": ["SMTP:dave@contoso.com"]}),
-        ),
-        user(HELEN, "helen@contoso.com", json!({})),
-        user(
-            OBRIEN,
-            "o'brien@contoso.com",
-            json!({"onPremisesImmutableId": "+D9q4TtdW06deixqiw5/EQ=="}),
-        ),
-    ];
-    for n in 0..FILLER_USERS {
-        users.push(user(
-            &format!("22222222-0000-4000-8000-{n:012}"),
-            &format!("user{n:03}@contoso.com"),
-            json!({"department": if n % 2 == 0 { "Sales" } else { "Support" }}),
-        ));
-    }
-    json!({
-        "users": users,
-        "domains": [
-            {"id": "contoso.onmicrosoft.com", "authenticationType": "Managed", "availabilityStatus": null,
-             "isAdminManaged": true, "isDefault": false, "isInitial": true, "isRoot": true, "isVerified": true,
-             "supportedServices": ["Email", "OfficeCommunicationsOnline"]},
-            {"id": "contoso.com", "authenticationType": "Managed", "availabilityStatus": null,
-             "isAdminManaged": true, "isDefault": true, "isInitial": false, "isRoot": true, "isVerified": true,
-             "supportedServices": ["Email"]},
-            {"id": "fabrikam.com", "authenticationType": "Federated", "availabilityStatus": null,
-             "isAdminManaged": true, "isDefault": false, "isInitial": false, "isRoot": true, "isVerified": true,
-             "supportedServices": ["Email"]},
-            {"id": "unverified.example", "authenticationType": "Managed", "availabilityStatus": null,
-             "isAdminManaged": true, "isDefault": false, "isInitial": false, "isRoot": true, "isVerified": false,
-             "supportedServices": []},
-        ],
-        "roleAssignments": [
-            {"id": "ra-dave-global", "principalId": DAVE, "roleDefinitionId": GLOBAL_ADMINISTRATOR, "directoryScopeId": "/"},
-            {"id": "ra-helen-helpdesk", "principalId": HELEN, "roleDefinitionId": HELPDESK_ADMINISTRATOR, "directoryScopeId": "/"},
-        ],
-        "onPremisesSynchronization": {
-            "id": TENANT,
-            "configuration": {"accidentalDeletionPrevention": {"synchronizationPreventionType": "enabledForCount", "alertThreshold": 500}},
-            "features": {"blockSoftMatchEnabled": false, "blockCloudObjectTakeoverThroughHardMatchEnabled": true, "softMatchOnUpnEnabled": true},
-        },
-    })
-}
-
+/// The shared test tenant ([`anchorsync_twin::test_tenant`]), typed.
 pub fn tenant() -> TenantSnapshot {
-    serde_json::from_value(tenant_json()).unwrap()
+    anchorsync_twin::test_tenant::tenant().unwrap()
 }
 
 /// One throwaway certificate per test binary.
@@ -178,22 +30,9 @@ pub fn certificate() -> &'static TestCertificate {
     })
 }
 
+/// The shared tenant's app registrations, with the twin's default settings.
 pub fn config() -> TwinConfig {
-    TwinConfig::new(TENANT)
-        .with_client(AppClient::with_secret(APP, secret(APP)))
-        .with_client(AppClient::with_secret(READER, secret(READER)).permissions(["User.Read.All"]))
-        .with_client(
-            AppClient::with_secret(USER_ADMIN_APP, secret(USER_ADMIN_APP))
-                .directory_role("User Administrator"),
-        )
-        .with_client(
-            AppClient::with_secret(PRIVILEGED_APP, secret(PRIVILEGED_APP))
-                .directory_role("Privileged Authentication Administrator"),
-        )
-        .with_client(AppClient::with_certificate(
-            CERT_APP,
-            certificate().certificate_pem.clone(),
-        ))
+    anchorsync_twin::test_tenant::config(certificate())
 }
 
 /// 2025-01-01T00:00:00Z: where manual clocks start.

@@ -1,4 +1,5 @@
-//! Throttling budgets and injected faults (graph.md §6.2), over HTTP, with a manual clock.
+//! Throttling budgets and injected faults (<https://learn.microsoft.com/graph/throttling-limits>),
+//! over HTTP, with a manual clock.
 
 use std::time::Duration;
 

@@ -1,4 +1,6 @@
-//! The token endpoint and the bearer check (graph.md §5, §8 item 13), over HTTP.
+//! The token endpoint and the bearer check
+//! (<https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow>), over
+//! HTTP.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -1,4 +1,4 @@
-//! `POST /users` and `PATCH /users/{id}` under the rules a sync engine meets (sync.md §2.1, §2.3;
+//! `POST /users` and `PATCH /users/{id}` under the rules a sync engine meets (<https://learn.microsoft.com/graph/api/user-post-users>, <https://learn.microsoft.com/graph/api/resources/user>;
 //! issue 14): required properties, the password policy, UPN characters and lengths, the lengths and
 //! read-only properties of §2.3. Raw HTTP against a `TwinServer`; every refusal is checked for its
 //! status, code and exact text, and for having changed nothing.
@@ -230,7 +230,7 @@ async fn user_principal_names_follow_the_character_and_length_rules_issue_14() {
     );
 }
 
-/// Every limited property of sync.md §2.3, one past its limit, on `POST` and on `PATCH`.
+/// Every limited property of <https://learn.microsoft.com/graph/api/resources/user>, one past its limit, on `POST` and on `PATCH`.
 const TOO_LONG: &[(&str, usize)] = &[
     ("displayName", 256),
     ("givenName", 64),

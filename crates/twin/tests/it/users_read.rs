@@ -1,5 +1,6 @@
 //! Reading users: default properties, `$select`, paging, `$count`, `$filter` and advanced-query
-//! gating (graph.md §1.2-§1.5), over HTTP.
+//! gating (<https://learn.microsoft.com/graph/api/user-list>,
+//! <https://learn.microsoft.com/graph/aad-advanced-queries>), over HTTP.
 
 use std::collections::HashSet;
 

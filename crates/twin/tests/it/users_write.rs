@@ -1,5 +1,5 @@
-//! Creating, updating and deleting users under Entra's rules (graph.md §1.6-§1.8, §8 items 2-7),
-//! over HTTP.
+//! Creating, updating and deleting users under Entra's rules (the twin's crate docs list them with
+//! their sources), over HTTP.
 
 use serde_json::{Value, json};
 

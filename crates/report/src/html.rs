@@ -43,7 +43,7 @@ const STYLE: &str = include_str!("plan.css");
 const SCRIPT: &str = include_str!("plan.js");
 
 /// What the page says about how it was made: given by the caller, because the renderer reads no clock
-/// and no file system (time is an input, style.md §4).
+/// and no file system (time is an input, CONTRIBUTING.md).
 #[derive(Debug, Clone)]
 pub struct ReportContext {
     /// When the plan was made; shown in UTC (the page adds the reader's local time as a tooltip).

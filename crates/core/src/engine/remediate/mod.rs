@@ -1,0 +1,262 @@
+//! `plan --strategy`: for every on-premises user, the exact change a strategy makes to its pair
+//! ([`super::pairing`]), or why the strategy cannot make it and which one would, and the outcome
+//! Entra will give once the change is made (docs/rules.md §5).
+//!
+//! One module per strategy, each with its preconditions and its steps:
+//!
+//! | strategy | change | refused when |
+//! |---|---|---|
+//! | `hard-ad` ([`hard_ad`]) | the AD anchor attribute := the cloud ImmutableID decoded | [`hard_ad_refusal`] |
+//! | `hard-cloud` ([`hard_cloud`]) | onPremisesImmutableId := the sourceAnchor (three steps in a federated domain) | [`hard_cloud_refusal`] |
+//! | `soft` ([`soft`]) | onPremisesImmutableId := null | [`soft_refusal`] |
+//!
+//! The outcome after is not reasoned about separately: [`remediate`] applies every fixable user's steps
+//! to copies of the inputs ([`simulate`], [`apply_steps`]) and runs the engine again, so the prediction
+//! is exactly what `plan` reports once the changes are made, including how the changes of different
+//! users meet (two users that would then soft-match one cloud user are `ambiguous`). A user whose change
+//! would not give the strategy's match is reported as not fixable, with the outcome the engine predicts
+//! instead, and the others are predicted again without its change.
+//!
+//! This module holds what the strategies share (the pair, the context, the refusal) and the pairing of
+//! every user before a strategy runs.
+
+pub mod context;
+pub mod hard_ad;
+pub mod hard_cloud;
+pub mod simulate;
+pub mod soft;
+#[cfg(test)]
+mod tests;
+
+use rayon::prelude::*;
+
+use crate::remediation::{PairingConflict, PlanSources, Remediation, RemediationStep, Strategy};
+
+use super::pairing::{JoinAttribute, MappingEntry, Pairing, PairingIndex, pair_all};
+use super::plan::{Plan, PlanRemediation};
+
+pub use context::{Context, IMMUTABLE_ID, Pair, Refusal, USER_PRINCIPAL_NAME};
+pub use hard_ad::{ad_value, hard_ad_attribute, hard_ad_refusal, hard_ad_steps, hard_ad_value};
+pub use hard_cloud::{federated_away_upn, hard_cloud_refusal, hard_cloud_steps};
+pub use simulate::{apply_ad_steps, apply_cloud_steps, apply_steps, set_ad_attribute};
+pub use soft::{soft_refusal, soft_steps};
+
+use context::cloud_name;
+use simulate::Draft;
+
+/// What `plan --strategy` is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StrategyOptions {
+    /// The strategy.
+    pub strategy: Strategy,
+    /// The mapping file's entries (`--mapping`).
+    pub mapping: Vec<MappingEntry>,
+    /// The join attribute (`--join-attribute`).
+    pub join: Option<JoinAttribute>,
+}
+
+/// The steps a strategy takes for a pair, or why none.
+pub fn steps_for(
+    strategy: Strategy,
+    context: &Context<'_, '_>,
+    pair: &Pair<'_>,
+) -> Result<Vec<RemediationStep>, Refusal> {
+    match strategy {
+        Strategy::HardAd => {
+            hard_ad_refusal(context, pair).map(|value| hard_ad_steps(context, pair, value))
+        }
+        Strategy::HardCloud => {
+            hard_cloud_refusal(context, pair).map(|anchor| hard_cloud_steps(context, pair, anchor))
+        }
+        Strategy::Soft => soft_refusal(context, pair).map(|()| soft_steps(pair)),
+    }
+}
+
+/// Every on-premises user's remediation, by position in the inventory.
+pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation> {
+    let strategy = options.strategy;
+    let context = Context::new(plan);
+    let pairing_index = PairingIndex::new(plan.tenant, &options.mapping, options.join.clone());
+    let mut slot_of = vec![usize::MAX; plan.on_prem.len()];
+    for (slot, user) in plan.users.iter().enumerate() {
+        if let Some(entry) = slot_of.get_mut(user.user) {
+            *entry = slot;
+        }
+    }
+    let anchors: Vec<Option<&str>> = slot_of
+        .iter()
+        .map(|slot| {
+            plan.users
+                .get(*slot)
+                .and_then(|user| user.anchor.as_ref())
+                .map(|anchor| anchor.value.as_str())
+        })
+        .collect();
+    let pairings = pair_all(&plan.index, &pairing_index, plan.on_prem, &anchors);
+    let mut drafts: Vec<Draft> = pairings
+        .par_iter()
+        .enumerate()
+        .map(|(position, pairing)| {
+            let mut remediation = Remediation {
+                strategy,
+                paired_by: Vec::new(),
+                fixable: false,
+                reason: None,
+                alternative: None,
+                outcome_after: None,
+                steps: Vec::new(),
+                pairing_conflicts: Vec::new(),
+            };
+            let conflict = |rule: &str, cloud: usize, other_dn: Option<String>| {
+                plan.index.user(cloud).map(|user| PairingConflict {
+                    rule: rule.to_owned(),
+                    cloud_user_id: user.id.clone(),
+                    user_principal_name: user.user_principal_name.clone(),
+                    other_dn,
+                })
+            };
+            let (Some(user), Some(user_plan)) = (
+                plan.on_prem.get(position),
+                slot_of.get(position).and_then(|slot| plan.users.get(*slot)),
+            ) else {
+                return Draft {
+                    remediation,
+                    cloud: None,
+                };
+            };
+            let cloud = match pairing {
+                Pairing::Unpaired => {
+                    let matched = user_plan
+                        .cloud_user
+                        .filter(|_| user_plan.outcome.is_match())
+                        .and_then(|cloud| plan.index.user(cloud));
+                    remediation.reason = Some(match matched {
+                        Some(cloud) => format!(
+                            "nothing to do: no pairing rule finds a cloud user, and the first sync already \
+                             gives `{}` with {} (name another pair in `--mapping` if that is wrong)",
+                            user_plan.outcome,
+                            cloud_name(cloud)
+                        ),
+                        None => format!(
+                            "no cloud user pairs with this user (no mapping, current anchor, primary SMTP \
+                             address, UPN or join attribute in common): nothing to fix; the first sync \
+                             gives {}",
+                            user_plan.outcome
+                        ),
+                    });
+                    None
+                }
+                Pairing::MappingMissing { line, key } => {
+                    remediation.reason = Some(format!(
+                        "the mapping file's line {line} names the cloud user `{key}`, which the tenant \
+                         does not hold"
+                    ));
+                    None
+                }
+                Pairing::Conflict {
+                    findings,
+                    shared_with,
+                } => {
+                    remediation.pairing_conflicts = findings
+                        .iter()
+                        .filter_map(|finding| conflict(finding.rule.as_str(), finding.cloud, None))
+                        .collect();
+                    let others: Vec<&str> = shared_with
+                        .iter()
+                        .filter_map(|other| plan.on_prem.get(*other))
+                        .map(|other| other.dn.as_str())
+                        .collect();
+                    if let (false, Some(first)) = (others.is_empty(), findings.first()) {
+                        remediation.pairing_conflicts.extend(others.iter().filter_map(|dn| {
+                            conflict("pairedTwice", first.cloud, Some((*dn).to_owned()))
+                        }));
+                        remediation.reason = Some(format!(
+                            "pairing conflict: the cloud user {} is paired with other on-premises users too \
+                             ({}); name the right pair in a mapping file (`--mapping`)",
+                            plan.index
+                                .user(first.cloud)
+                                .map(cloud_name)
+                                .unwrap_or_default(),
+                            others
+                                .iter()
+                                .map(|dn| format!("`{dn}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ));
+                    } else {
+                        let found: Vec<String> = findings
+                            .iter()
+                            .map(|finding| {
+                                format!(
+                                    "{} finds {}",
+                                    finding.rule.describe(),
+                                    plan.index
+                                        .user(finding.cloud)
+                                        .map(cloud_name)
+                                        .unwrap_or_default()
+                                )
+                            })
+                            .collect();
+                        remediation.reason = Some(format!(
+                            "pairing conflict: {}; name the right pair in a mapping file (`--mapping`)",
+                            found.join(", ")
+                        ));
+                    }
+                    None
+                }
+                Pairing::Paired {
+                    cloud,
+                    by,
+                    overridden,
+                } => {
+                    remediation.paired_by = by.iter().map(|rule| rule.as_str().to_owned()).collect();
+                    remediation.pairing_conflicts = overridden
+                        .iter()
+                        .filter_map(|finding| conflict(finding.rule.as_str(), finding.cloud, None))
+                        .collect();
+                    Some(*cloud)
+                }
+            };
+            if let Some(cloud) = cloud
+                && let Some(cloud_user) = plan.index.user(cloud)
+            {
+                let pair = Pair {
+                    user,
+                    user_plan,
+                    cloud,
+                    cloud_user,
+                };
+                match steps_for(strategy, &context, &pair) {
+                    Ok(steps) => {
+                        remediation.fixable = true;
+                        remediation.steps = steps;
+                    }
+                    Err(refusal) => {
+                        remediation.reason = Some(refusal.reason);
+                        remediation.alternative = refusal.alternative;
+                    }
+                }
+            }
+            Draft { remediation, cloud }
+        })
+        .collect();
+    simulate::predict_outcomes_after(plan, strategy, &mut drafts);
+    drafts.into_iter().map(|draft| draft.remediation).collect()
+}
+
+impl Plan<'_> {
+    /// Adds what a strategy does for every user (`plan --strategy`).
+    pub fn with_strategy(
+        mut self,
+        options: &StrategyOptions,
+        sources: Option<PlanSources>,
+    ) -> Self {
+        let users = remediate(&self, options);
+        self.remediation = Some(PlanRemediation {
+            strategy: options.strategy,
+            sources,
+            users,
+        });
+        self
+    }
+}

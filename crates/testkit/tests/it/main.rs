@@ -1,0 +1,12 @@
+//! Tests of the test environment itself (one test binary: CONTRIBUTING.md).
+
+// Tests fail by panicking: `clippy.toml` allows unwrap, expect, panic and indexing inside test
+// functions, and this allows them in the helpers the tests share too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod samba_dc_script;
