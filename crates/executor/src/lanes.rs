@@ -2,19 +2,54 @@
 //!
 //! A *lane* is the steps of one user (the steps sharing a `user_dn`; for steps of no user, such as
 //! tenant switches, the steps of one object), joined with the lane of every other user that
-//! touches one of the same objects, in journal order. Two lanes share no object, so they may run
-//! at once; within a lane a step starts only after the one before it ended, so a federated user's
+//! touches one of the same objects, or that moves the same value of an attribute the directory
+//! keeps unique ([`UNIQUE_ATTRIBUTES`]: two federated users `jo@a.example` and `jo@b.example` both
+//! pass through `jo@<initial domain>`; one user's ImmutableID cleared so that another may take it),
+//! in journal order. Two lanes share no object and no such value, so they may run at once, and
+//! a plan that works one step at a time works the same at any concurrency; within a lane a step starts only after the one before it ended, so a federated user's
 //! UPN never comes back before the ImmutableID change, and the per-user rules ([`skip_reason`])
 //! see every earlier result of the user.
 
 use std::collections::HashMap;
 
-use anchorsync_core::remediation::{StepPurpose, StepSystem};
+use anchorsync_core::remediation::{StepPurpose, StepSystem, StepValue};
 use anchorsync_store::{JournalStep, Step, StepState};
 
 /// The steps sharing this key run in order, and a failure skips the rest: an on-premises user's
 /// steps, or (for steps of no user, such as tenant switches) the steps of one object.
 pub(crate) type UserKey = (Option<String>, StepSystem, String);
+
+/// Attributes whose values the directory keeps unique across users (lower case): steps of
+/// different users that write or free the same value of one of them share a lane.
+const UNIQUE_ATTRIBUTES: [&str; 5] = [
+    "userprincipalname",
+    "onpremisesimmutableid",
+    "mail",
+    "ms-ds-consistencyguid",
+    "samaccountname",
+];
+
+/// A value of a unique attribute a step moves (its `before` and its `after`), as a key: text
+/// without regard to case (UPNs and mail compare so; a few ImmutableIDs joined too many is only
+/// a little less concurrency), bytes as they are.
+fn unique_values(step: &Step) -> Vec<(StepSystem, String, String)> {
+    let Some(change) = step.change() else {
+        return Vec::new();
+    };
+    let attribute = change.attribute.to_lowercase();
+    if !UNIQUE_ATTRIBUTES.contains(&attribute.as_str()) {
+        return Vec::new();
+    }
+    [&change.before, &change.after]
+        .into_iter()
+        .filter_map(|value| match value {
+            StepValue::Absent => None,
+            StepValue::Text(text) => Some(format!("t:{}", text.to_lowercase())),
+            StepValue::Bytes(bytes) => Some(format!("b:{bytes:02x?}")),
+        })
+        .map(|value| (step.system, attribute.clone(), value))
+        .collect()
+}
 
 /// The user a step belongs to, for the per-user rules.
 pub(crate) fn user_key(step: &Step) -> UserKey {
@@ -64,6 +99,7 @@ pub(crate) fn lanes(steps: &[JournalStep]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = Vec::new();
     let mut users: HashMap<UserKey, usize> = HashMap::new();
     let mut objects: HashMap<(StepSystem, String), usize> = HashMap::new();
+    let mut values: HashMap<(StepSystem, String, String), usize> = HashMap::new();
     let mut user_of_step = Vec::with_capacity(steps.len());
     for journal in steps {
         let step = &journal.step;
@@ -78,6 +114,14 @@ pub(crate) fn lanes(steps: &[JournalStep]) -> Vec<Vec<usize>> {
             Some(&other) => join(&mut parent, user, other),
             None => {
                 objects.insert(object, user);
+            }
+        }
+        for value in unique_values(step) {
+            match values.get(&value) {
+                Some(&other) => join(&mut parent, user, other),
+                None => {
+                    values.insert(value, user);
+                }
             }
         }
     }
@@ -136,7 +180,7 @@ mod tests {
                 Change {
                     attribute: "onPremisesImmutableId".to_owned(),
                     before: StepValue::Absent,
-                    after: StepValue::Text("x".to_owned()),
+                    after: StepValue::Text(format!("anchor-of-{target}")),
                 },
             ),
             state: StepState::Planned,
@@ -163,6 +207,38 @@ mod tests {
             lanes(&steps),
             vec![vec![0, 2], vec![1, 3], vec![4, 5], vec![6]]
         );
+    }
+
+    #[test]
+    fn users_moving_the_same_unique_value_share_a_lane() {
+        let set = |user: &str, id: &str, attribute: &str, before: &str, after: &str| {
+            let mut journal = step(Some(user), StepSystem::Cloud, id);
+            journal.step = Step::set(
+                Some(user.to_owned()),
+                StepSystem::Cloud,
+                id,
+                None,
+                StepPurpose::FederatedUpnAway,
+                Change {
+                    attribute: attribute.to_owned(),
+                    before: StepValue::Text(before.to_owned()),
+                    after: StepValue::Text(after.to_owned()),
+                },
+            );
+            journal
+        };
+        let upn = |user: &str, id: &str, before: &str, after: &str| {
+            set(user, id, "userPrincipalName", before, after)
+        };
+        let steps = [
+            upn("CN=A", "id-a", "jo@a.example", "jo@x.onmicrosoft.com"),
+            upn("CN=B", "id-b", "jo@b.example", "JO@x.onmicrosoft.com"),
+            upn("CN=C", "id-c", "al@a.example", "al@x.onmicrosoft.com"),
+            // The same value of an attribute that is not unique joins nothing.
+            set("CN=D", "id-d", "department", "Sales", "Support"),
+            set("CN=E", "id-e", "department", "Sales", "Support"),
+        ];
+        assert_eq!(lanes(&steps), vec![vec![0, 1], vec![2], vec![3], vec![4]]);
     }
 
     #[test]
