@@ -58,8 +58,10 @@ impl Settings {
         })
     }
 
-    /// How many users' steps a journaled run carries out at once (`[runs] concurrency`).
-    pub fn concurrency(&self) -> anyhow::Result<usize> {
-        Ok(self.config.runs()?.concurrency()?)
+    /// How many users' steps a journaled run carries out at once: `flag` (`--concurrency`, already
+    /// checked by clap) when given, else `[runs] concurrency`.
+    pub fn concurrency(&self, flag: Option<u16>) -> anyhow::Result<usize> {
+        let configured = self.config.runs()?.concurrency()?;
+        Ok(flag.map_or(configured, usize::from))
     }
 }

@@ -60,7 +60,7 @@ pub fn run(args: &ApplyArgs, settings: &Settings) -> anyhow::Result<ExitStatus> 
         );
         return Ok(ExitStatus::Success);
     }
-    let concurrency = settings.concurrency()?;
+    let concurrency = settings.concurrency(args.concurrency)?;
     let connections = settings.targets(Needs::of(&steps))?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;

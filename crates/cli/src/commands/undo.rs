@@ -43,7 +43,7 @@ pub fn run(args: &UndoArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     drop(store);
-    let concurrency = settings.concurrency()?;
+    let concurrency = settings.concurrency(args.concurrency)?;
     let connections = settings.targets(Needs::of(&plan.steps))?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
