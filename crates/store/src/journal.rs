@@ -1058,6 +1058,49 @@ mod tests {
     }
 
     #[test]
+    fn results_and_starts_commit_together_or_not_at_all_issue_15() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let mut store = Store::open(&path).unwrap();
+        let steps = [
+            step("CN=A", StepValue::Absent, StepValue::Text("a".into())),
+            step("CN=B", StepValue::Absent, StepValue::Text("b".into())),
+            step("CN=C", StepValue::Absent, StepValue::Text("c".into())),
+        ];
+        store
+            .create_run(&new_run("r1", RunKind::Apply, Some("abc")), &steps)
+            .unwrap();
+        store.record_steps("r1", &[], &[1, 2], at(1)).unwrap();
+        let done = StepOutcome {
+            state: StepState::Done,
+            replaced: Some(StepValue::Absent),
+            created: None,
+            message: None,
+        };
+        // A step that is not in the run: nothing of the group is written.
+        assert!(
+            store
+                .record_steps("r1", &[(1, done.clone())], &[3, 9], at(2))
+                .is_err()
+        );
+        let states: Vec<StepState> = store.steps("r1").unwrap().iter().map(|s| s.state).collect();
+        assert_eq!(
+            states,
+            [StepState::Started, StepState::Started, StepState::Planned]
+        );
+        // One result and the next start in one commit, both on disk after reopening.
+        store.record_steps("r1", &[(1, done)], &[3], at(3)).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let loaded = store.steps("r1").unwrap();
+        assert_eq!(loaded[0].state, StepState::Done);
+        assert_eq!(loaded[0].finished_at, Some(at(3)));
+        assert_eq!(loaded[1].state, StepState::Started);
+        assert_eq!(loaded[2].state, StepState::Started);
+        assert_eq!(loaded[2].started_at, Some(at(3)));
+    }
+
+    #[test]
     fn runs_are_found_by_prefix_and_undo_runs_by_the_run_they_reverse() {
         let folder = tempfile::tempdir().unwrap();
         let mut store = Store::open(&folder.path().join("state.db")).unwrap();
