@@ -5,10 +5,11 @@
 //! touches one of the same objects, or that moves the same value of an attribute the directory
 //! keeps unique ([`UNIQUE_ATTRIBUTES`]: two federated users `jo@a.example` and `jo@b.example` both
 //! pass through `jo@<initial domain>`; one user's ImmutableID cleared so that another may take it),
-//! in journal order. Two lanes share no object and no such value, so they may run at once, and
-//! a plan that works one step at a time works the same at any concurrency; within a lane a step starts only after the one before it ended, so a federated user's
-//! UPN never comes back before the ImmutableID change, and the per-user rules ([`skip_reason`])
-//! see every earlier result of the user.
+//! in journal order. Two lanes share no object and no such value, so they may run at once, and a
+//! plan that works one step at a time works the same at any concurrency. Within a lane a step
+//! starts only after the one before it ended, so a federated user's UPN never comes back before
+//! the ImmutableID change, and the per-user rules ([`UserProgress::skip_reason`]) see every
+//! earlier result of the user.
 
 use std::collections::HashMap;
 
