@@ -271,7 +271,7 @@ fn ad() {
     let count = setting("ANCHORSYNC_BENCH_AD_STEPS", 200);
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let mut run = |concurrency: Option<usize>, connections: Option<usize>| {
+    let run = |concurrency: Option<usize>, connections: Option<usize>| {
         let (ou, dns) = runtime.block_on(async {
             let mut admin = directory.admin().await;
             let ou = directory.unique_ou(&mut admin, "apply-bench").await;
