@@ -130,6 +130,7 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6_issue_1
     let mut completed = None;
     // The most steps a kill left `started`: several writes were in flight at once.
     let mut most_started = 0;
+    let mut finished_before_a_kill = false;
     while killed < KILLS {
         let mut child = attempt().spawn().unwrap();
         if killed % 4 == 0 {
@@ -157,17 +158,15 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6_issue_1
             mid_run += 1;
         }
         most_started = most_started.max(started_steps(&lab));
+        if run_completed(&lab) {
+            // Killed after the run was recorded complete (the report being written, the process
+            // about to exit): there is nothing left to resume, and the plan is rightly stale now.
+            finished_before_a_kill = true;
+            break;
+        }
     }
     // Run again until it completes: a resumed run finishes in one go.
-    // Unless the last kill landed after the run was recorded complete (the report being written, the
-    // process about to exit): then there is nothing to resume, and the plan is rightly stale.
-    let finished_before_the_kill = completed.is_none()
-        && lab.data.exists()
-        && lab
-            .runs()
-            .first()
-            .is_some_and(|run| run["status"] == "completed");
-    if !finished_before_the_kill {
+    if !finished_before_a_kill {
         let output = match completed {
             Some(output) => output,
             None => attempt().output().unwrap(),
@@ -238,6 +237,18 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6_issue_1
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(runs[0]["counts"]["done"], 5 + cloud_steps);
+}
+
+/// Whether the journal holds a run recorded `completed`.
+fn run_completed(lab: &Lab) -> bool {
+    let path = lab.data.join("anchorsync.db");
+    path.exists()
+        && anchorsync_store::Store::open(&path)
+            .unwrap()
+            .runs()
+            .unwrap()
+            .iter()
+            .any(|summary| summary.run.status == anchorsync_store::RunStatus::Completed)
 }
 
 /// How many steps of the journal's runs are `started` now.
