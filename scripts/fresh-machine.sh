@@ -21,6 +21,8 @@
 #     (~/.cargo/registry, ~/.cargo/git), bind-mounted: a toolchain cannot be downloaded on the machines
 #     this runs on. Everything else comes from the project's own install step (scripts/test.sh runs
 #     scripts/install-test-deps.sh).
+#   - the CAs the host added to its own trust store (/usr/local/share/ca-certificates), if any: a network
+#     that inspects TLS needs them, and the root uses the host's network;
 #   - /usr/sbin/policy-rc.d refusing to start services, as in Debian's container images: the root shares
 #     the host's network (and the Samba DC of scripts/test.sh adds its address to the host's `lo`), so the
 #     smbd and nmbd that installing samba would start must not bind the host's ports.
@@ -161,8 +163,9 @@ log "cloned $ref ($commit) into /root/anchorsync"
 
 # Runs a command in the root as a root login on a fresh machine would: HOME, a PATH with rustup's
 # ~/.cargo/bin, the C.UTF-8 locale of Debian's images; nothing inherited from this shell.
+network_env=()
 in_root() {
-    chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
+    chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 "${network_env[@]}" \
         PATH=/root/.cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         /bin/bash -c "cd /root/anchorsync && $1"
 }
@@ -175,6 +178,19 @@ mkdir -p "$logs"
 log "installing the README's prerequisites: ${readme_prerequisites[*]}"
 in_root "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ${readme_prerequisites[*]}" \
     >"$logs/prerequisites.log" 2>&1 || { tail -n 20 "$logs/prerequisites.log" >&2; die "installing the prerequisites failed"; }
+
+# Some machines reach the Internet only through a TLS-inspecting proxy whose CA the host added to its
+# trust store (/usr/local/share/ca-certificates). The root shares the host's network, so it trusts what
+# the host added there (the network's trust, not a package the project installs), and pip, which carries
+# its own CA bundle, is pointed at the system's store. On a machine without such CAs this does nothing.
+host_cas=(/usr/local/share/ca-certificates/*.crt)
+if [ -e "${host_cas[0]}" ]; then
+    log "trusting the host's locally added CAs (its network's): ${host_cas[*]##*/}"
+    mkdir -p "$root/usr/local/share/ca-certificates"
+    cp "${host_cas[@]}" "$root/usr/local/share/ca-certificates/"
+    in_root "update-ca-certificates" >>"$logs/prerequisites.log" 2>&1 || die "update-ca-certificates failed"
+    network_env=(PIP_CERT=/etc/ssl/certs/ca-certificates.crt)
+fi
 
 results=()
 failed=0
