@@ -1,17 +1,25 @@
-//! Benchmark (issue 6): `anchorsync apply PLAN --yes` throughput, through the binary, every step
-//! journaled (two durable commits per step) and written as a compare-and-set.
+//! Benchmark (issues 6 and 15): `anchorsync apply PLAN --yes` through the binary, every step
+//! journaled and written as a compare-and-set, each figure a ratio measured in the same run.
 //!
 //! ```text
-//! cargo bench -p anchorsync --bench apply                      # cloud only
+//! cargo bench -p anchorsync --bench apply                          # cloud only
 //! source <DC dir>/env && cargo bench -p anchorsync --bench apply   # cloud and AD
 //! ```
 //!
-//! Cloud: `ANCHORSYNC_BENCH_CLOUD_STEPS` (default 1,000) users of a Graph twin with its default
-//! throttling (3,000 writes per 150 s), one `set-immutable-id` step each: a GET and a PATCH per step.
-//! AD: when the test DC's variables are set, `ANCHORSYNC_BENCH_AD_STEPS` (default 200) users created
-//! in an OU of their own, one `set-anchor` step each: one LDAP modify per step. Each figure is the
-//! wall time of the whole command (start, connect, preflight, run, report) and of the run alone
-//! (the journal's step times).
+//! 1. **Throttled**: `ANCHORSYNC_BENCH_THROTTLED_STEPS` (default 10,000; 0 skips) users of a Graph twin
+//!    with its default throttling (3,000 writes per 150 s: a full bucket of 3,000, then 20 writes/s),
+//!    one `set-immutable-id` step each (a GET, a compare and a PATCH), at the default concurrency; the
+//!    run's time as a ratio to the budget-limited optimum, `(n - 3000) / 20` seconds.
+//! 2. **Latency**: `ANCHORSYNC_BENCH_LATENCY_STEPS` (default 400) such steps against a twin answering
+//!    every request `ANCHORSYNC_BENCH_LATENCY_MS` (default 100) ms late, without throttling, at the
+//!    default concurrency and at `--concurrency 1` (the sequential executor): steps/s and their ratio.
+//! 3. **AD**: when the test DC's variables are set, `ANCHORSYNC_BENCH_AD_STEPS` (default 200) users
+//!    created in an OU of their own, one `set-anchor` step each (one LDAP modify), concurrent (default
+//!    concurrency and LDAP connections) and sequential (one step at a time, one connection), each
+//!    run on users of its own.
+//!
+//! Each figure is the wall time of the whole command (start, connect, preflight, run, report) and
+//! of the run alone (the journal's first `started` to its last `finished`).
 
 // A benchmark stops at its first failure, with the panic's message: unwrap, expect, panic and
 // indexing are fine here.
@@ -23,11 +31,11 @@
 )]
 
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anchorsync_core::tenant::TenantSnapshot;
 use anchorsync_testkit::TestDirectory;
-use anchorsync_twin::{AppClient, TwinConfig, TwinServer};
+use anchorsync_twin::{AppClient, Latency, TwinConfig, TwinServer};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -92,8 +100,15 @@ fn apply(folder: &std::path::Path, config: &str, plan: &str) -> (f64, f64) {
         .collect();
     let report: Value = serde_json::from_slice(&std::fs::read(&reports[0]).unwrap()).unwrap();
     let steps = report["steps"].as_array().unwrap();
-    let first = seconds_of(steps[0]["startedAt"].as_str().unwrap());
-    let last = seconds_of(steps[steps.len() - 1]["finishedAt"].as_str().unwrap());
+    // Steps run at once: the first to start and the last to finish are anywhere in the list.
+    let first = steps
+        .iter()
+        .map(|step| seconds_of(step["startedAt"].as_str().unwrap()))
+        .fold(f64::INFINITY, f64::min);
+    let last = steps
+        .iter()
+        .map(|step| seconds_of(step["finishedAt"].as_str().unwrap()))
+        .fold(f64::NEG_INFINITY, f64::max);
     (whole, last - first)
 }
 
@@ -110,15 +125,32 @@ fn seconds_of(time: &str) -> f64 {
 
 fn report(what: &str, steps: usize, (whole, run): (f64, f64)) {
     println!(
-        "{what}: {steps} steps in {whole:.2} s for the whole command ({:.0} steps/s), {run:.2} s for the run \
-         ({:.0} steps/s)",
+        "{what}: {steps} steps in {whole:.2} s for the whole command ({:.1} steps/s), {run:.2} s for the run \
+         ({:.1} steps/s)",
         steps as f64 / whole,
         steps as f64 / run
     );
 }
 
-fn cloud() {
-    let count = setting("ANCHORSYNC_BENCH_CLOUD_STEPS", 1000);
+/// `[runs]` with `concurrency` when given (else the default).
+fn runs_section(concurrency: Option<usize>, ad_connections: Option<usize>) -> String {
+    let mut section = "[runs]\n".to_owned();
+    if let Some(concurrency) = concurrency {
+        section.push_str(&format!("concurrency = {concurrency}\n"));
+    }
+    if let Some(connections) = ad_connections {
+        section.push_str(&format!("ad_connections = {connections}\n"));
+    }
+    section
+}
+
+/// `count` cloud users on a fresh twin set up by `configure`, one `set-immutable-id` step each,
+/// applied at `concurrency`; every user's final value checked in the twin.
+fn cloud(
+    count: usize,
+    configure: impl FnOnce(TwinConfig) -> TwinConfig,
+    concurrency: Option<usize>,
+) -> (f64, f64) {
     let users: Vec<Value> = (0..count)
         .map(|n| {
             json!({"id": format!("50000000-0000-4000-8000-{n:012}"),
@@ -139,7 +171,7 @@ fn cloud() {
     .unwrap();
     let twin = TwinServer::start(
         snapshot,
-        TwinConfig::new(TENANT).with_client(AppClient::with_secret(APP, SECRET)),
+        configure(TwinConfig::new(TENANT).with_client(AppClient::with_secret(APP, SECRET))),
     )
     .unwrap();
     let plan_users: Vec<Value> = (0..count)
@@ -155,9 +187,10 @@ fn cloud() {
         .collect();
     let config = format!(
         "[graph]\ntenant_id = \"{TENANT}\"\nclient_id = \"{APP}\"\nauthority = \"{}\"\ngraph_url = \"{}\"\n\
-         client_secret_env = \"{SECRET_ENV}\"\n",
+         client_secret_env = \"{SECRET_ENV}\"\n{}",
         twin.root_url(),
-        twin.base_url()
+        twin.base_url(),
+        runs_section(concurrency, None)
     );
     let folder = tempfile::tempdir().unwrap();
     let timing = apply(folder.path(), &config, &plan(plan_users));
@@ -171,11 +204,63 @@ fn cloud() {
         })
         .count();
     assert_eq!(changed, count, "every user has its new value");
-    report("cloud (twin, default throttling)", count, timing);
+    let writes = twin.twin().writes().len();
+    assert_eq!(writes, count, "each write applied once");
+    timing
 }
 
 fn user_index(id: &str) -> usize {
     id.rsplit('-').next().unwrap().parse().unwrap()
+}
+
+/// Against the default write budget: the run's time as a ratio to the budget-limited optimum.
+fn throttled() {
+    let count = setting("ANCHORSYNC_BENCH_THROTTLED_STEPS", 10_000);
+    if count == 0 {
+        return;
+    }
+    let timing = cloud(count, |config| config, None);
+    report(
+        "cloud, twin with default throttling, default concurrency",
+        count,
+        timing,
+    );
+    // The bucket starts full (3,000) and refills at 3,000 / 150 s; a refused write costs nothing.
+    let optimum = count.saturating_sub(3000) as f64 / 20.0;
+    println!(
+        "  budget-limited optimum {optimum:.1} s: run / optimum = {:.3}, whole command / optimum = {:.3}",
+        timing.1 / optimum,
+        timing.0 / optimum
+    );
+}
+
+/// Against a remote-looking twin without throttling: concurrent vs sequential steps/s.
+fn latency() {
+    let count = setting("ANCHORSYNC_BENCH_LATENCY_STEPS", 400);
+    if count == 0 {
+        return;
+    }
+    let latency = Duration::from_millis(setting("ANCHORSYNC_BENCH_LATENCY_MS", 100) as u64);
+    let configure = |mut config: TwinConfig| {
+        config.throttling.enabled = false;
+        config.faults.response_latency = Latency::Fixed(latency);
+        config
+    };
+    let what = |how: &str| {
+        format!(
+            "cloud, twin with {} ms latency and no throttling, {how}",
+            latency.as_millis()
+        )
+    };
+    let concurrent = cloud(count, configure, None);
+    report(&what("default concurrency"), count, concurrent);
+    let sequential = cloud(count, configure, Some(1));
+    report(&what("--concurrency 1 (sequential)"), count, sequential);
+    println!(
+        "  concurrent / sequential steps/s: run {:.1}x, whole command {:.1}x",
+        sequential.1 / concurrent.1,
+        sequential.0 / concurrent.0
+    );
 }
 
 fn ad() {
@@ -186,47 +271,68 @@ fn ad() {
     let count = setting("ANCHORSYNC_BENCH_AD_STEPS", 200);
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (ou, dns) = runtime.block_on(async {
-        let mut admin = directory.admin().await;
-        let ou = directory.unique_ou(&mut admin, "apply-bench").await;
-        let mut dns = Vec::with_capacity(count);
-        for n in 0..count {
-            dns.push(
-                directory
-                    .add_user(&mut admin, &ou, &format!("Bench {n}"), &format!("bench{n}"))
-                    .await,
-            );
-        }
-        (ou, dns)
-    });
-    let plan_users: Vec<Value> = dns
-        .iter()
-        .enumerate()
-        .map(|(n, dn)| {
-            user(
-                dn,
-                json!({"system": "ad", "target": dn, "label": format!("bench{n}"),
-                       "attribute": "mS-DS-ConsistencyGuid", "before": null,
-                       "after": {"base64": STANDARD.encode(anchor(n, 3))}, "purpose": "set-anchor"}),
-            )
-        })
-        .collect();
-    let quote = |value: &str| format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
-    let config = format!(
-        "[ad]\nservers = [{}]\nbind = {}\npassword_file = {}\nca_file = {}\nbase_dns = [{}]\n",
-        quote(&directory.url),
-        quote(&directory.bind_dn),
-        quote(&directory.password_file.display().to_string()),
-        quote(&directory.ca_file.display().to_string()),
-        quote(&ou)
+    let run = |concurrency: Option<usize>, connections: Option<usize>| {
+        let (ou, dns) = runtime.block_on(async {
+            let mut admin = directory.admin().await;
+            let ou = directory.unique_ou(&mut admin, "apply-bench").await;
+            let mut dns = Vec::with_capacity(count);
+            for n in 0..count {
+                dns.push(
+                    directory
+                        .add_user(&mut admin, &ou, &format!("Bench {n}"), &format!("bench{n}"))
+                        .await,
+                );
+            }
+            (ou, dns)
+        });
+        let plan_users: Vec<Value> = dns
+            .iter()
+            .enumerate()
+            .map(|(n, dn)| {
+                user(
+                    dn,
+                    json!({"system": "ad", "target": dn, "label": format!("bench{n}"),
+                           "attribute": "mS-DS-ConsistencyGuid", "before": null,
+                           "after": {"base64": STANDARD.encode(anchor(n, 3))}, "purpose": "set-anchor"}),
+                )
+            })
+            .collect();
+        let quote =
+            |value: &str| format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""));
+        let config = format!(
+            "[ad]\nservers = [{}]\nbind = {}\npassword_file = {}\nca_file = {}\nbase_dns = [{}]\n{}",
+            quote(&directory.url),
+            quote(&directory.bind_dn),
+            quote(&directory.password_file.display().to_string()),
+            quote(&directory.ca_file.display().to_string()),
+            quote(&ou),
+            runs_section(concurrency, connections)
+        );
+        let folder = tempfile::tempdir().unwrap();
+        apply(folder.path(), &config, &plan(plan_users))
+    };
+    let concurrent = run(None, None);
+    report(
+        "AD (Samba DC over LDAPS), default concurrency and connections",
+        count,
+        concurrent,
     );
-    let folder = tempfile::tempdir().unwrap();
-    let timing = apply(folder.path(), &config, &plan(plan_users));
-    report("AD (Samba DC over LDAPS)", count, timing);
+    let sequential = run(Some(1), Some(1));
+    report(
+        "AD (Samba DC over LDAPS), concurrency 1, one connection (sequential)",
+        count,
+        sequential,
+    );
+    println!(
+        "  concurrent / sequential steps/s: run {:.2}x, whole command {:.2}x",
+        sequential.1 / concurrent.1,
+        sequential.0 / concurrent.0
+    );
 }
 
 fn main() {
     // `cargo bench` passes `--bench`; nothing to parse.
-    cloud();
+    throttled();
+    latency();
     ad();
 }

@@ -390,6 +390,10 @@ pub struct ApplyArgs {
     /// The file `--emit` writes the AD changes to.
     #[arg(short, long, value_name = "FILE", requires = "emit")]
     pub output: Option<PathBuf>,
+    /// Users whose steps run at once (1 to 256; 1 runs one step at a time). Overrides
+    /// `[runs] concurrency` in the configuration; default 32. One user's steps always run in order.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 }
 
 /// What `apply --emit` writes.
@@ -412,6 +416,10 @@ pub struct UndoArgs {
     /// Make the changes. Without it, only what would be done is shown.
     #[arg(long)]
     pub yes: bool,
+    /// Users whose steps run at once (1 to 256; 1 runs one step at a time). Overrides
+    /// `[runs] concurrency` in the configuration; default 32. One user's steps always run in order.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: Option<u16>,
 }
 
 /// `anchorsync runs`.

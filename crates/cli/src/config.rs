@@ -1,7 +1,7 @@
 //! `anchorsync.toml`: one optional section per connection, each section's type owned by the crate
 //! that uses it (`[ad]`: `anchorsync_ad::AdConfig`, `[graph]`: `anchorsync_graph::GraphConfig`,
-//! `[sync]`: `anchorsync_core::sync::SyncSettings`). Secrets are never in the file, only where to find
-//! them.
+//! `[sync]`: `anchorsync_core::sync::SyncSettings`, `[runs]`: `anchorsync_executor::RunsConfig`).
+//! Secrets are never in the file, only where to find them.
 //!
 //! The file is `--config FILE`, else `$ANCHORSYNC_CONFIG` (clap reads it into the same option), else
 //! `anchorsync.toml` in the current directory when there is one. Relative paths inside it are
@@ -31,6 +31,9 @@ pub struct Config {
     /// `[sync]`: what `anchorsync sync` does (leaving users, the deletion guard, the attribute flow).
     #[serde(default)]
     pub sync: Option<anchorsync_core::sync::SyncSettings>,
+    /// `[runs]`: how journaled runs write (users at once, LDAP connections).
+    #[serde(default)]
+    pub runs: Option<anchorsync_executor::RunsConfig>,
 }
 
 /// A configuration and where it came from.
@@ -99,6 +102,15 @@ impl Loaded {
             }
         }
         Ok(ad)
+    }
+
+    /// The `[runs]` section (every value at its default when there is none).
+    pub fn runs(&self) -> anyhow::Result<anchorsync_executor::RunsConfig> {
+        let runs = self.config.runs.clone().unwrap_or_default();
+        runs.concurrency()
+            .and(runs.ad_connections())
+            .with_context(|| format!("in the `[runs]` section of `{}`", self.name()))?;
+        Ok(runs)
     }
 
     /// The Graph client's settings, secrets loaded.

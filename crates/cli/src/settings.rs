@@ -59,6 +59,14 @@ impl Settings {
         Ok(TargetSettings {
             ad: needs.ad.then(|| self.ad()).transpose()?,
             graph: needs.graph.then(|| self.graph(None)).transpose()?,
+            ad_connections: Some(self.config.runs()?.ad_connections()?),
         })
+    }
+
+    /// How many users' steps a journaled run carries out at once: `flag` (`--concurrency`, already
+    /// checked by clap) when given, else `[runs] concurrency`.
+    pub fn concurrency(&self, flag: Option<u16>) -> anyhow::Result<usize> {
+        let configured = self.config.runs()?.concurrency()?;
+        Ok(flag.map_or(configured, usize::from))
     }
 }

@@ -43,10 +43,16 @@
 //!
 //! # Concurrency (issue 15)
 //!
-//! [`Target`] is `Send + Sync` and its futures are `Send`; the executor holds it in an `Arc`, so the
-//! loop can hand different users' steps to tokio tasks (one user's steps in order) without changing
-//! a target. [`anchorsync_store::Store::mark_started`] already takes many steps in one commit: the
-//! announce point groups them, and every write of the group is still sent after that commit.
+//! Different users' steps run at once, up to [`Executor::with_concurrency`] users
+//! ([`DEFAULT_CONCURRENCY`]; `[runs] concurrency` in the configuration): the run is cut into lanes
+//! (one user's steps in order, joined with any other user's that touch the same object), each lane a
+//! tokio task. [`Target`] is `Send + Sync` with `Send` futures and the executor holds it in an
+//! `Arc`, so the adapters serve every lane: the Graph adapter hands its requests to the client's
+//! [`anchorsync_graph::Batcher`], so steps running at once share `$batch` calls and one throttling
+//! gate; the directory adapter keeps a small pool of LDAP connections. The journal stays with the
+//! run loop, which commits what the lanes report in groups (one sync for many steps,
+//! [`anchorsync_store::Store::record_steps`]), still in one place (`Executor::announce`), and
+//! lets a write go only after the commit that holds its step's `started`.
 //!
 //! The executor knows no configuration file, exit code or terminal: the command line hands it the
 //! connections' settings ([`targets::TargetSettings`]), a [`Clock`], and a progress reporter.
@@ -59,11 +65,13 @@
 )]
 
 pub mod apply;
+mod lanes;
 pub mod matching;
 pub mod plan_file;
 pub mod report;
 pub mod reversal;
 pub mod run;
+pub mod settings;
 pub mod sync;
 pub mod target;
 pub mod targets;
@@ -73,7 +81,8 @@ pub use anchorsync_core::remediation::{Operation, StepPurpose, StepSystem};
 pub use apply::{ApplyError, ApplyStart};
 pub use plan_file::{PlanError, PlanFile};
 pub use report::{RunRecord, RunReport};
-pub use run::{Clock, Executor, Finished, RunError, RunSpec, StaleValue};
+pub use run::{Clock, DEFAULT_CONCURRENCY, Executor, Finished, RunError, RunSpec, StaleValue};
+pub use settings::{RunsConfig, RunsConfigError};
 pub use sync::{SyncStart, SyncSteps};
 pub use target::{Observed, Resolution, Target, TargetError, Written, object_name, value_shown};
 pub use targets::{ConnectError, Needs, TargetSettings, Targets};

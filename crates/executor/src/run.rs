@@ -1,20 +1,40 @@
 //! The run loop: every step of a run, in order per user, each journaled as `started` before its
 //! write is sent and recorded with its result after; a step left `started` by a crash resolved by
 //! observation; the per-user rules; the preflight read that refuses a stale plan before any write.
+//!
+//! Different users' steps run at once (issue 15). The run is cut into lanes ([`crate::lanes`]: one
+//! user's steps, in order, joined with any other user's that touch the same object); up to
+//! [`Executor::with_concurrency`] lanes run as tokio tasks, each carrying out its steps one after
+//! the other. The journal stays with the loop, which gathers what the lanes tell it and commits it
+//! in one transaction at a time (one sync for many steps, [`Executor::announce`]): the results of
+//! the steps that ended, then the `started` of the steps about to be written. A lane sends a write
+//! only after the commit that holds its step's `started` returned, and announces a user's next
+//! step only after it handed in the previous step's result, so the journal never shows a step
+//! `started` before the end of the user's previous one. After a crash, at most one step per lane is
+//! `started`, and each is resolved by reading it, as one would be.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anchorsync_core::progress::Reporter;
-use anchorsync_core::remediation::{StepPurpose, StepSystem, StepValue};
+use anchorsync_core::remediation::{StepSystem, StepValue};
 use anchorsync_store::{
     JournalStep, NewRun, Run, RunKind, RunStatus, RunTargets, Step, StepOutcome, StepState, Store,
     Timestamp,
 };
 use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinSet;
 
+use crate::lanes::{self, UserProgress, user_key};
 use crate::target::{Resolution, Target, TargetError};
+
+/// Users whose steps run at once unless told otherwise: enough to keep Graph's write budget (20
+/// writes per second once its burst of 3,000 is spent, one `Retry-After` second at a time) full
+/// while every step also reads first, and to hide a remote service's latency; few enough that a
+/// run's memory and the requests waiting stay small. docs/PERFORMANCE.md has the measurements.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Where the executor reads the time: the command line's system clock, a fixed one in tests.
 pub trait Clock: Send + Sync {
@@ -80,8 +100,8 @@ pub enum RunError {
     /// The preflight read got no answer: nothing was written.
     #[error("cannot read the current values, so nothing was changed")]
     Preflight(#[source] TargetError),
-    /// A preflight read task failed.
-    #[error("a read of a current value failed")]
+    /// A task of the run (a preflight read, or a user's steps) failed.
+    #[error("a task of the run failed; run the command again to resume")]
     Task(#[source] tokio::task::JoinError),
 }
 
@@ -138,46 +158,26 @@ pub struct Executor<'a, T> {
     target: Arc<T>,
     clock: &'a dyn Clock,
     reporter: &'a dyn Reporter,
+    concurrency: usize,
 }
 
-/// The steps of one user, for the per-user rules.
-#[derive(Debug, Default)]
-struct UserProgress {
-    failed: bool,
-    upn_away_done: bool,
-}
-
-/// The steps sharing this key run in order, and a failure skips the rest: an on-premises user's
-/// steps, or (for steps of no user, such as tenant switches) the steps of one object.
-fn user_key(step: &Step) -> (Option<&str>, StepSystem, &str) {
-    match &step.user_dn {
-        Some(dn) => (Some(dn.as_str()), StepSystem::Ad, ""),
-        None => (None, step.system, step.target.as_str()),
-    }
-}
-
-fn track(progress: &mut UserProgress, step: &Step, state: StepState) {
-    match state {
-        StepState::Done if step.purpose == StepPurpose::FederatedUpnAway => {
-            progress.upn_away_done = true;
-        }
-        StepState::Failed | StepState::Conflict | StepState::Skipped => progress.failed = true,
-        _ => {}
-    }
-}
-
-/// Why a step is not run, if it is not: the per-user rules. `federated-upn-back` runs whenever the
-/// user's `federated-upn-away` was done, so a federated user never stays on the temporary UPN;
-/// any other step is skipped once an earlier step of its user did not succeed.
-fn skip_reason(progress: &UserProgress, step: &Step) -> Option<&'static str> {
-    if step.purpose == StepPurpose::FederatedUpnBack {
-        (!progress.upn_away_done)
-            .then_some("the UPN was not moved away, so there is nothing to move back")
-    } else if progress.failed {
-        Some("an earlier step of this user did not succeed")
-    } else {
-        None
-    }
+/// What a lane tells the loop, which keeps the journal.
+enum Event {
+    /// A step ended (or was skipped): record its result.
+    Finished {
+        /// Its position in the run's steps.
+        position: usize,
+        /// How it ended.
+        outcome: StepOutcome,
+    },
+    /// A step is about to be written: journal it as `started`, then answer with the time of that
+    /// commit, or `None` when the run is stopping (the step is then not written).
+    Starting {
+        /// Its position in the run's steps.
+        position: usize,
+        /// Where the lane waits.
+        reply: oneshot::Sender<Option<Timestamp>>,
+    },
 }
 
 fn outcome(state: StepState, message: Option<String>) -> StepOutcome {
@@ -202,7 +202,16 @@ impl<'a, T: Target + 'static> Executor<'a, T> {
             target,
             clock,
             reporter,
+            concurrency: DEFAULT_CONCURRENCY,
         }
+    }
+
+    /// Runs the steps of up to `concurrency` users at once (at least 1; 1 runs one step at a
+    /// time, in journal order).
+    #[must_use]
+    pub fn with_concurrency(mut self, concurrency: usize) -> Self {
+        self.concurrency = concurrency.max(1);
+        self
     }
 
     /// The journal.
@@ -336,17 +345,24 @@ impl<'a, T: Target + 'static> Executor<'a, T> {
             .collect())
     }
 
-    /// Journals steps as `started`: committed when this returns. The one place a step becomes
-    /// `started`, and every write is sent after it (issue 15 groups many steps in one commit here).
-    fn announce(&mut self, run_id: &str, seqs: &[u32]) -> Result<Timestamp, RunError> {
+    /// Records the results of `finished` steps and journals the `started` ones, in one transaction:
+    /// committed (on disk, one sync for them all) when this returns. The one place a step becomes
+    /// `started`, and every write is sent after it.
+    fn announce(
+        &mut self,
+        run_id: &str,
+        finished: &[(u32, StepOutcome)],
+        started: &[u32],
+    ) -> Result<Timestamp, RunError> {
         let at = self.clock.now();
-        self.store.mark_started(run_id, seqs, at)?;
+        self.store.record_steps(run_id, finished, started, at)?;
         Ok(at)
     }
 
-    /// Runs (or resumes) the steps of `run` that are not finished, in order, and records the run's
-    /// status. A write that got no answer stops the run with its step `started` ([`RunError::NoAnswer`]),
-    /// the run left `running` for the next attempt.
+    /// Runs (or resumes) the steps of `run` that are not finished, in order per user, and records
+    /// the run's status. A write that got no answer stops the run with its step `started`
+    /// ([`RunError::NoAnswer`]): no step is started after that, the steps already being written
+    /// are recorded, and the run is left `running` for the next attempt.
     pub async fn run(&mut self, run: &Run) -> Result<Finished, RunError> {
         let result = self.run_steps(run).await;
         self.reporter.on_finish();
@@ -368,89 +384,215 @@ impl<'a, T: Target + 'static> Executor<'a, T> {
         let unfinished = steps.iter().filter(|step| !step.state.is_final()).count();
         self.reporter
             .on_start(&format!("{} {}", run.kind, run.id), Some(unfinished as u64));
-        let mut users: HashMap<(Option<String>, StepSystem, String), UserProgress> = HashMap::new();
-        for journal in &mut steps {
-            let (dn, system, object) = user_key(&journal.step);
-            let progress = users
-                .entry((dn.map(str::to_owned), system, object.to_owned()))
-                .or_default();
-            if journal.state.is_final() {
-                track(progress, &journal.step, journal.state);
-                continue;
+        let mut waiting: VecDeque<Vec<usize>> = lanes::lanes(&steps)
+            .into_iter()
+            .filter(|lane| {
+                lane.iter()
+                    .any(|position| steps.get(*position).is_some_and(|s| !s.state.is_final()))
+            })
+            .collect();
+        let (sender, mut events) = mpsc::unbounded_channel::<Event>();
+        let mut lanes: JoinSet<Result<(), RunError>> = JoinSet::new();
+        // The first reason the run stops; no step is started after it.
+        let mut stopped: Option<RunError> = None;
+        loop {
+            while stopped.is_none() && lanes.len() < self.concurrency {
+                let Some(lane) = waiting.pop_front() else {
+                    break;
+                };
+                let lane: Vec<(usize, JournalStep)> = lane
+                    .into_iter()
+                    .filter_map(|position| steps.get(position).map(|step| (position, step.clone())))
+                    .collect();
+                lanes.spawn(run_lane(
+                    Arc::clone(&self.target),
+                    run.id.clone(),
+                    lane,
+                    sender.clone(),
+                ));
             }
-            let result = match skip_reason(progress, &journal.step) {
-                Some(reason) => outcome(StepState::Skipped, Some(reason.to_owned())),
-                None => self.carry_out(run, journal).await?,
-            };
-            let now = self.clock.now();
-            self.store.finish_step(&run.id, journal.seq, &result, now)?;
-            journal.state = result.state;
-            journal.replaced = result.replaced;
-            journal.created = result.created;
-            journal.message = result.message;
-            journal.finished_at = Some(now);
-            track(progress, &journal.step, journal.state);
-            self.reporter.on_advance(1);
+            if lanes.is_empty() {
+                break;
+            }
+            let mut group = Vec::new();
+            tokio::select! {
+                // Never `None`: the loop holds a sender.
+                event = events.recv() => group.extend(event),
+                joined = lanes.join_next() => {
+                    let ended = match joined {
+                        Some(Ok(ended)) => ended,
+                        Some(Err(error)) => Err(RunError::Task(error)),
+                        None => Ok(()),
+                    };
+                    if let Err(error) = ended {
+                        stopped.get_or_insert(error);
+                    }
+                }
+            }
+            // Whatever else the lanes said meanwhile goes into the same commit.
+            while let Ok(event) = events.try_recv() {
+                group.push(event);
+            }
+            self.record(&run.id, &mut steps, group, stopped.is_some())?;
         }
-        Ok(steps)
+        match stopped {
+            Some(error) => Err(error),
+            None => Ok(steps),
+        }
     }
 
-    /// One step: resolved by observation when a crash left it `started`, else journaled as started
-    /// and written.
-    async fn carry_out(
+    /// Commits what the lanes said (results first, then `started`), then lets the started steps'
+    /// writes go; when the run is stopping, no step is started and its lane is told so.
+    fn record(
         &mut self,
-        run: &Run,
-        journal: &mut JournalStep,
-    ) -> Result<StepOutcome, RunError> {
-        let target = Arc::clone(&self.target);
-        if journal.state == StepState::Started {
-            // Perhaps written before the process died: look.
-            match target.resolve(&journal.step).await {
-                Ok(Resolution::Written(written)) => {
-                    return Ok(StepOutcome {
-                        state: StepState::Done,
-                        replaced: Some(written.replaced),
-                        created: written.created,
-                        message: Some(
-                            "found written when the interrupted run was resumed".to_owned(),
-                        ),
-                    });
-                }
-                Ok(Resolution::Moved(reason)) => {
-                    return Ok(outcome(StepState::Conflict, Some(reason)));
-                }
-                Ok(Resolution::NotWritten) => {}
-                Err(source) => {
-                    return Err(RunError::Unresolved {
-                        run_id: run.id.clone(),
-                        seq: journal.seq,
-                        source,
-                    });
-                }
-            }
-        } else {
-            journal.started_at = Some(self.announce(&run.id, &[journal.seq])?);
+        run_id: &str,
+        steps: &mut [JournalStep],
+        group: Vec<Event>,
+        stopping: bool,
+    ) -> Result<(), RunError> {
+        if group.is_empty() {
+            return Ok(());
         }
-        // The step is journaled as started: the write may be sent.
-        Ok(match target.write(&journal.step).await {
-            Ok(written) => StepOutcome {
-                state: StepState::Done,
-                replaced: Some(written.replaced),
-                created: written.created,
-                message: None,
+        let mut finished = Vec::new();
+        let mut starting = Vec::new();
+        for event in group {
+            match event {
+                Event::Finished { position, outcome } => finished.push((position, outcome)),
+                Event::Starting { reply, .. } if stopping => {
+                    // The lane ends without writing; the step stays as it was.
+                    let _ = reply.send(None);
+                }
+                Event::Starting { position, reply } => starting.push((position, reply)),
+            }
+        }
+        let results: Vec<(u32, StepOutcome)> = finished
+            .iter()
+            .filter_map(|(position, outcome)| {
+                steps
+                    .get(*position)
+                    .map(|journal| (journal.seq, outcome.clone()))
+            })
+            .collect();
+        let started: Vec<u32> = starting
+            .iter()
+            .filter_map(|(position, _)| steps.get(*position).map(|journal| journal.seq))
+            .collect();
+        let at = self.announce(run_id, &results, &started)?;
+        for (position, outcome) in finished {
+            if let Some(journal) = steps.get_mut(position) {
+                journal.state = outcome.state;
+                journal.replaced = outcome.replaced;
+                journal.created = outcome.created;
+                journal.message = outcome.message;
+                journal.finished_at = Some(at);
+            }
+            self.reporter.on_advance(1);
+        }
+        // Committed: the writes may be sent.
+        for (position, reply) in starting {
+            if let Some(journal) = steps.get_mut(position) {
+                journal.state = StepState::Started;
+                journal.started_at = Some(at);
+            }
+            let _ = reply.send(Some(at));
+        }
+        Ok(())
+    }
+}
+
+/// One lane: its steps one after the other, with the per-user rules; each result handed to the
+/// loop before the next step is announced.
+async fn run_lane<T: Target>(
+    target: Arc<T>,
+    run_id: String,
+    lane: Vec<(usize, JournalStep)>,
+    events: mpsc::UnboundedSender<Event>,
+) -> Result<(), RunError> {
+    let mut users: std::collections::HashMap<lanes::UserKey, UserProgress> =
+        std::collections::HashMap::new();
+    for (position, journal) in lane {
+        let progress = users.entry(user_key(&journal.step)).or_default();
+        if journal.state.is_final() {
+            progress.track(&journal.step, journal.state);
+            continue;
+        }
+        let outcome = match progress.skip_reason(&journal.step) {
+            Some(reason) => outcome(StepState::Skipped, Some(reason.to_owned())),
+            None => match carry_out(&*target, &run_id, position, &journal, &events).await? {
+                Some(outcome) => outcome,
+                // The run is stopping: this step was not started.
+                None => return Ok(()),
             },
-            Err(TargetError::Conflict { reason }) => outcome(StepState::Conflict, Some(reason)),
-            Err(TargetError::Refused { reason }) => outcome(StepState::Failed, Some(reason)),
-            Err(source @ (TargetError::NoAnswer { .. } | TargetError::NotConnected { .. })) => {
-                return Err(RunError::NoAnswer {
-                    run_id: run.id.clone(),
+        };
+        progress.track(&journal.step, outcome.state);
+        if events.send(Event::Finished { position, outcome }).is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// One step: resolved by observation when a crash left it `started`, else journaled as started
+/// (through the loop) and written. `None`: the run is stopping and the step was not started.
+async fn carry_out<T: Target>(
+    target: &T,
+    run_id: &str,
+    position: usize,
+    journal: &JournalStep,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Result<Option<StepOutcome>, RunError> {
+    if journal.state == StepState::Started {
+        // Perhaps written before the process died: look.
+        match target.resolve(&journal.step).await {
+            Ok(Resolution::Written(written)) => {
+                return Ok(Some(StepOutcome {
+                    state: StepState::Done,
+                    replaced: Some(written.replaced),
+                    created: written.created,
+                    message: Some("found written when the interrupted run was resumed".to_owned()),
+                }));
+            }
+            Ok(Resolution::Moved(reason)) => {
+                return Ok(Some(outcome(StepState::Conflict, Some(reason))));
+            }
+            Ok(Resolution::NotWritten) => {}
+            Err(source) => {
+                return Err(RunError::Unresolved {
+                    run_id: run_id.to_owned(),
                     seq: journal.seq,
-                    system: journal.step.system,
-                    attribute: journal.step.attribute().to_owned(),
-                    object: crate::target::object_name(&journal.step),
                     source,
                 });
             }
-        })
+        }
+    } else {
+        let (reply, answer) = oneshot::channel();
+        if events.send(Event::Starting { position, reply }).is_err() {
+            return Ok(None);
+        }
+        match answer.await {
+            Ok(Some(_committed_at)) => {}
+            _ => return Ok(None),
+        }
     }
+    // The step is journaled as started: the write may be sent.
+    Ok(Some(match target.write(&journal.step).await {
+        Ok(written) => StepOutcome {
+            state: StepState::Done,
+            replaced: Some(written.replaced),
+            created: written.created,
+            message: None,
+        },
+        Err(TargetError::Conflict { reason }) => outcome(StepState::Conflict, Some(reason)),
+        Err(TargetError::Refused { reason }) => outcome(StepState::Failed, Some(reason)),
+        Err(source @ (TargetError::NoAnswer { .. } | TargetError::NotConnected { .. })) => {
+            return Err(RunError::NoAnswer {
+                run_id: run_id.to_owned(),
+                seq: journal.seq,
+                system: journal.step.system,
+                attribute: journal.step.attribute().to_owned(),
+                object: crate::target::object_name(&journal.step),
+                source,
+            });
+        }
+    }))
 }

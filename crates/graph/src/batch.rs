@@ -9,13 +9,20 @@
 //! at a time, carrying as many requests as the previous `Retry-After` period admitted, followed by a
 //! small probe that finds out whether more would pass. Once a whole period passes without a 429, the
 //! configured concurrency comes back, one batch at a time. docs/PERFORMANCE.md has the numbers.
+//!
+//! The same loop serves two callers: [`GraphClient::batch`] hands it a list and waits for all the
+//! answers; a [`Batcher`] stays open while tasks hand it requests one at a time (the executor's
+//! steps of different users), so that requests made at about the same time share `$batch` calls
+//! and one throttling state, and each task gets its own answer as soon as it is final.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
 
-use anchorsync_core::progress::Reporter;
+use anchorsync_core::progress::{NoProgress, Reporter};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 use tokio::time::{Duration, Instant};
 
@@ -166,6 +173,8 @@ struct Slot {
     transient_attempts: u32,
     throttles: u32,
     result: Option<Result<BatchResponse, GraphError>>,
+    /// Where a [`Batcher`]'s caller waits for the result (the slot goes once it is sent).
+    reply: Option<oneshot::Sender<Result<BatchResponse, GraphError>>>,
 }
 
 impl Slot {
@@ -175,7 +184,120 @@ impl Slot {
             transient_attempts: 0,
             throttles: 0,
             result: None,
+            reply: None,
         }
+    }
+}
+
+/// The requests of one batch loop by index: indexes name them in the wire format and in
+/// dependencies. A request handed in through a [`Batcher`] leaves once it is answered, so a loop
+/// that runs for a whole sync holds only the requests not yet answered.
+type Slots = HashMap<usize, Slot>;
+
+/// A request handed to a [`Batcher`], and where its answer goes.
+struct Submission {
+    request: BatchRequest,
+    reply: oneshot::Sender<Result<BatchResponse, GraphError>>,
+}
+
+/// Hands requests from many tasks to one batch loop, so that requests made at about the same time
+/// by different tasks travel in the same `$batch` calls, under the same throttling as
+/// [`GraphClient::batch`]: the shared gate, one batch at a time after a 429, batches sized by what
+/// the last `Retry-After` period admitted. Reads and writes go through loops of their own (Graph
+/// budgets them apart). Cheap to clone; made by [`GraphClient::batcher`].
+///
+/// Each request is answered on its own, exactly as [`GraphClient::batch`] answers it: a `POST`
+/// whose outcome is unknown is never sent again; a request answered 429, 503 or 504 is.
+#[derive(Clone)]
+pub struct Batcher {
+    client: GraphClient,
+    loops: Arc<OnceLock<Loops>>,
+}
+
+/// Where a batcher's reads and writes go.
+struct Loops {
+    reads: mpsc::UnboundedSender<Submission>,
+    writes: mpsc::UnboundedSender<Submission>,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").finish_non_exhaustive()
+    }
+}
+
+impl Batcher {
+    /// Sends `request` in the next `$batch` call with room for it and returns its answer: a 2xx
+    /// answer as `Ok`, anything else as a [`GraphError`] naming the request.
+    pub async fn send(&self, request: BatchRequest) -> Result<BatchResponse, GraphError> {
+        let name = request.name();
+        let stopped = || GraphError::GaveUp {
+            request: name.clone(),
+            attempts: 0,
+            last: "the batch loop has stopped".to_owned(),
+            request_id: None,
+        };
+        let loops = self.loops.get_or_init(|| Loops {
+            reads: self.start_loop(false),
+            writes: self.start_loop(true),
+        });
+        let loop_for = if request.method == Method::GET {
+            &loops.reads
+        } else {
+            &loops.writes
+        };
+        let (reply, answer) = oneshot::channel();
+        loop_for
+            .send(Submission { request, reply })
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Starts the batch loop of reads or writes; it ends when its sender is dropped and every
+    /// request handed in was answered.
+    fn start_loop(&self, write: bool) -> mpsc::UnboundedSender<Submission> {
+        let (sender, mut receiver) = mpsc::unbounded_channel::<Submission>();
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            let mut slots = Slots::default();
+            client
+                .drive(
+                    write,
+                    &mut slots,
+                    VecDeque::new(),
+                    Some(&mut receiver),
+                    &NoProgress,
+                )
+                .await;
+        });
+        sender
+    }
+}
+
+/// A request handed in joins the loop's requests and its queue.
+fn admit(
+    submission: Submission,
+    next_index: &mut usize,
+    slots: &mut Slots,
+    queue: &mut VecDeque<Vec<usize>>,
+) {
+    let index = *next_index;
+    *next_index += 1;
+    let mut slot = Slot::new(submission.request);
+    // Requests handed in one by one depend on nothing in the loop.
+    slot.request.depends_on.clear();
+    slot.reply = Some(submission.reply);
+    slots.insert(index, slot);
+    queue.push_back(vec![index]);
+}
+
+/// The next request handed in; never, without a feed.
+async fn next_submission(
+    feed: &mut Option<&mut mpsc::UnboundedReceiver<Submission>>,
+) -> Option<Submission> {
+    match feed.as_deref_mut() {
+        Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -203,9 +325,66 @@ impl GraphClient {
         reporter: &dyn Reporter,
     ) -> Result<Vec<Result<BatchResponse, GraphError>>, GraphError> {
         let groups = dependency_groups(&requests)?;
+        let count = requests.len();
+        let write = requests.iter().any(|request| request.method != Method::GET);
+        let mut slots: Slots = requests.into_iter().map(Slot::new).enumerate().collect();
+        self.drive(
+            write,
+            &mut slots,
+            groups.into_iter().collect(),
+            None,
+            reporter,
+        )
+        .await;
+        Ok((0..count)
+            .map(|index| match slots.remove(&index) {
+                Some(slot) => {
+                    let name = slot.request.name();
+                    let attempts = slot.transient_attempts + slot.throttles;
+                    slot.result.unwrap_or_else(|| {
+                        Err(GraphError::GaveUp {
+                            request: name,
+                            attempts,
+                            last: "no answer".to_owned(),
+                            request_id: None,
+                        })
+                    })
+                }
+                None => Err(GraphError::GaveUp {
+                    request: RequestName::new(&Method::POST, "/$batch"),
+                    attempts: 0,
+                    last: "no answer".to_owned(),
+                    request_id: None,
+                }),
+            })
+            .collect())
+    }
+
+    /// A [`Batcher`] on this client: requests handed to it by any number of tasks travel together
+    /// in `$batch` calls, reads and writes each through a loop of their own, started on the first
+    /// request (in the runtime of the task that sends it). The loops end when the last clone of the
+    /// batcher is dropped.
+    pub fn batcher(&self) -> Batcher {
+        Batcher {
+            client: self.clone(),
+            loops: Arc::default(),
+        }
+    }
+
+    /// The batch loop: sends what is queued (and, with a `feed`, what other tasks hand in while it
+    /// runs) in `$batch` calls, as many in flight as the window allows, and answers each request
+    /// once it is final. Without a feed it ends when the queue is empty; with one, when the feed is
+    /// closed and everything handed in was answered.
+    async fn drive(
+        &self,
+        write: bool,
+        slots: &mut Slots,
+        mut queue: VecDeque<Vec<usize>>,
+        mut feed: Option<&mut mpsc::UnboundedReceiver<Submission>>,
+        reporter: &dyn Reporter,
+    ) {
         let concurrency = self.settings().concurrency.max(1);
-        let mut slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
-        let mut queue: VecDeque<Vec<usize>> = groups.into_iter().collect();
+        let mut next_index = slots.keys().max().map_or(0, |last| last + 1);
         let mut in_flight: JoinSet<(Vec<usize>, bool, CallOutcome)> = JoinSet::new();
         let mut window = concurrency;
         // When Graph last throttled this run, and for how long.
@@ -213,9 +392,14 @@ impl GraphClient {
         // Set while Graph throttles this run: how many requests the next batch may carry.
         let mut budget: Option<Probe> = None;
         let mut last_note: Option<Instant> = None;
-        let write = slots.iter().any(|slot| slot.request.method != Method::GET);
         let gate = self.gate(write);
         loop {
+            // What was handed in meanwhile joins the queue before the next batch is packed.
+            if let Some(receiver) = feed.as_deref_mut() {
+                while let Ok(submission) = receiver.try_recv() {
+                    admit(submission, &mut next_index, slots, &mut queue);
+                }
+            }
             // Nothing is sent into a closed gate: batches queued behind it would all leave at once
             // when it opens, and all but the first would meet the same empty budget.
             while in_flight.len() < window && !gate.is_closed() {
@@ -225,9 +409,9 @@ impl GraphClient {
                 let Some(chunk) = pack(&mut queue, limit) else {
                     break;
                 };
-                let payload = wire_payload(&chunk, &slots);
+                let payload = wire_payload(&chunk, slots);
                 for index in &chunk {
-                    if let Some(slot) = slots.get(*index)
+                    if let Some(slot) = slots.get(index)
                         && slot.transient_attempts + slot.throttles > 0
                     {
                         self.inner.counters.retries.increment();
@@ -242,15 +426,34 @@ impl GraphClient {
             }
             if in_flight.is_empty() {
                 if queue.is_empty() {
-                    break;
+                    // Nothing to send: wait for more, or end when no more can come.
+                    let Some(receiver) = feed.as_deref_mut() else {
+                        break;
+                    };
+                    match receiver.recv().await {
+                        Some(submission) => admit(submission, &mut next_index, slots, &mut queue),
+                        None => break,
+                    }
+                    continue;
                 }
                 gate.pass().await;
                 continue;
             }
             let waiting = !queue.is_empty() && in_flight.len() < window;
+            // Room for a batch now: a request handed in goes at once rather than after the
+            // batches in flight.
+            let room = queue.is_empty() && in_flight.len() < window && !gate.is_closed();
             let joined = tokio::select! {
                 joined = in_flight.join_next() => joined,
                 _ = gate.pass(), if waiting && gate.is_closed() => continue,
+                submission = next_submission(&mut feed), if room && feed.is_some() => {
+                    match submission {
+                        Some(submission) => admit(submission, &mut next_index, slots, &mut queue),
+                        // Closed: what is in flight still comes back and is answered.
+                        None => feed = None,
+                    }
+                    continue;
+                }
             };
             let Some(joined) = joined else {
                 break;
@@ -259,7 +462,7 @@ impl GraphClient {
                 // A task only ends this way if it panicked, which the crate's lints rule out.
                 continue;
             };
-            let again = self.settle(&chunk, outcome, &mut slots, reporter).await;
+            let again = self.settle(&chunk, outcome, slots, reporter).await;
             let throttled = again
                 .iter()
                 .any(|(_, why)| matches!(why, Again::Throttled(_)));
@@ -289,11 +492,11 @@ impl GraphClient {
                 .iter()
                 .filter_map(|(index, why)| match why {
                     Again::Throttled(after) => Some(after.unwrap_or_else(|| {
-                        let throttles = slots.get(*index).map_or(1, |slot| slot.throttles);
+                        let throttles = slots.get(index).map_or(1, |slot| slot.throttles);
                         self.backoff_delay(throttles)
                     })),
                     Again::Transient(after, _) => Some(after.unwrap_or_else(|| {
-                        let attempts = slots.get(*index).map_or(1, |slot| slot.transient_attempts);
+                        let attempts = slots.get(index).map_or(1, |slot| slot.transient_attempts);
                         self.backoff_delay(attempts)
                     })),
                     Again::Dependency => None,
@@ -309,30 +512,19 @@ impl GraphClient {
                 && last_note.is_none_or(|at| at.elapsed() >= NOTE_INTERVAL)
             {
                 last_note = Some(Instant::now());
-                reporter.on_note(&format!(
+                let note = format!(
                     "Microsoft Graph is throttling {}: waiting {} s as it asks (Retry-After)",
                     if write { "writes" } else { "reads" },
                     delay.as_secs()
-                ));
+                );
+                tracing::info!("{note}");
+                reporter.on_note(&note);
             }
             // Retries go first: nothing waits behind newer work for ever.
-            for group in regroup(&chunk, &again, &slots).into_iter().rev() {
+            for group in regroup(&chunk, &again, slots).into_iter().rev() {
                 queue.push_front(group);
             }
         }
-        Ok(slots
-            .into_iter()
-            .map(|slot| {
-                slot.result.unwrap_or_else(|| {
-                    Err(GraphError::GaveUp {
-                        request: slot.request.name(),
-                        attempts: slot.transient_attempts + slot.throttles,
-                        last: "no answer".to_owned(),
-                        request_id: None,
-                    })
-                })
-            })
-            .collect())
     }
 
     /// One `POST /$batch`, one attempt.
@@ -402,7 +594,7 @@ impl GraphClient {
         &self,
         chunk: &[usize],
         outcome: CallOutcome,
-        slots: &mut [Slot],
+        slots: &mut Slots,
         reporter: &dyn Reporter,
     ) -> Vec<(usize, Again)> {
         let counters = &self.inner.counters;
@@ -499,7 +691,7 @@ impl GraphClient {
                 for index in chunk {
                     let error = GraphError::GaveUp {
                         request: slots
-                            .get(*index)
+                            .get(index)
                             .map(|slot| slot.request.name())
                             .unwrap_or_else(|| RequestName::new(&Method::POST, "/$batch")),
                         attempts: 0,
@@ -605,14 +797,14 @@ impl GraphClient {
                 // A new object not replicated yet, through `for_new_objects` (not its last attempt).
                 404 if self.rides_replication_lag
                     && slots
-                        .get(*index)
+                        .get(index)
                         .is_some_and(|slot| slot.transient_attempts + 1 < policy.max_attempts) =>
                 {
                     counters.replication_waits.increment();
                     let why = Again::Transient(None, "HTTP 404 (not replicated yet)".to_owned());
                     self.retry_or_finish(*index, why, true, &policy, slots, &mut again, reporter);
                 }
-                424 if slots.get(*index).is_some_and(|slot| {
+                424 if slots.get(index).is_some_and(|slot| {
                     slot.request
                         .depends_on
                         .iter()
@@ -623,7 +815,7 @@ impl GraphClient {
                 }
                 status => {
                     let name = slots
-                        .get(*index)
+                        .get(index)
                         .map(|slot| slot.request.name())
                         .unwrap_or_else(|| RequestName::new(&Method::POST, "/$batch"));
                     let error = ServiceError::from_value(
@@ -654,11 +846,11 @@ impl GraphClient {
         why: Again,
         not_processed: bool,
         policy: &crate::config::RetryPolicy,
-        slots: &mut [Slot],
+        slots: &mut Slots,
         again: &mut Vec<(usize, Again)>,
         reporter: &dyn Reporter,
     ) {
-        let Some(slot) = slots.get_mut(index) else {
+        let Some(slot) = slots.get_mut(&index) else {
             return;
         };
         let name = slot.request.name();
@@ -701,14 +893,22 @@ impl GraphClient {
 }
 
 fn finish(
-    slots: &mut [Slot],
+    slots: &mut Slots,
     index: usize,
     result: Result<BatchResponse, GraphError>,
     reporter: &dyn Reporter,
 ) {
-    if let Some(slot) = slots.get_mut(index) {
-        slot.result = Some(result);
-        reporter.on_advance(1);
+    let Some(slot) = slots.get_mut(&index) else {
+        return;
+    };
+    reporter.on_advance(1);
+    match slot.reply.take() {
+        Some(reply) => {
+            slots.remove(&index);
+            // The caller may have stopped waiting (its task ended); the answer is then unused.
+            let _ = reply.send(result);
+        }
+        None => slot.result = Some(result),
     }
 }
 
@@ -826,14 +1026,14 @@ impl Probe {
 
 /// The items going again, in their dependency groups: an item travels with every queued item it
 /// depends on; dependencies already met are dropped when the batch is written.
-fn regroup(chunk: &[usize], again: &[(usize, Again)], slots: &[Slot]) -> Vec<Vec<usize>> {
+fn regroup(chunk: &[usize], again: &[(usize, Again)], slots: &Slots) -> Vec<Vec<usize>> {
     let mut groups: Vec<Vec<usize>> = Vec::new();
     for &index in chunk {
         if !again.iter().any(|(queued, _)| *queued == index) {
             continue;
         }
         let depends_on = slots
-            .get(index)
+            .get(&index)
             .map(|slot| slot.request.depends_on.as_slice())
             .unwrap_or_default();
         let mut merged = vec![index];
@@ -853,10 +1053,10 @@ fn regroup(chunk: &[usize], again: &[(usize, Again)], slots: &[Slot]) -> Vec<Vec
     groups
 }
 
-fn wire_payload(chunk: &[usize], slots: &[Slot]) -> Value {
+fn wire_payload(chunk: &[usize], slots: &Slots) -> Value {
     let requests: Vec<WireRequest<'_>> = chunk
         .iter()
-        .filter_map(|index| slots.get(*index).map(|slot| (*index, slot)))
+        .filter_map(|index| slots.get(index).map(|slot| (*index, slot)))
         .map(|(index, slot)| {
             let request = &slot.request;
             let mut headers = BTreeMap::new();
@@ -981,7 +1181,7 @@ mod tests {
     fn retried_items_travel_with_the_items_they_wait_for() {
         let mut requests = patch(4);
         requests[2] = requests[2].clone().depends_on(1);
-        let slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
+        let slots: Slots = requests.into_iter().map(Slot::new).enumerate().collect();
         let again = vec![
             (0, Again::Throttled(None)),
             (1, Again::Throttled(None)),
@@ -998,7 +1198,7 @@ mod tests {
     fn wire_format_has_headers_and_local_dependencies() {
         let mut requests = patch(2);
         requests[1] = requests[1].clone().depends_on(0);
-        let slots: Vec<Slot> = requests.into_iter().map(Slot::new).collect();
+        let slots: Slots = requests.into_iter().map(Slot::new).enumerate().collect();
         assert_eq!(
             wire_payload(&[0, 1], &slots),
             serde_json::json!({"requests":[

@@ -28,6 +28,11 @@
 //! status, `request-id`, `client-request-id`); secrets and tokens never reach logs, `Debug` output or
 //! errors.
 //!
+//! Many tasks writing at once (the executor's steps of different users) share `$batch` calls through
+//! a [`Batcher`] ([`GraphClient::batcher`]): [`Batcher::get_user`] and [`Batcher::update_user`] are
+//! [`GraphClient::get_user`] and [`GraphClient::update_user`] carried in batches, under the same
+//! throttling gate, with the same answers.
+//!
 //! The crate reads the wall clock once (client-assertion timestamps) and otherwise only measures
 //! elapsed time.
 
@@ -45,7 +50,7 @@ mod snapshot;
 mod token;
 mod users;
 
-pub use batch::{BatchRequest, BatchResponse, MAX_BATCH_SIZE};
+pub use batch::{BatchRequest, BatchResponse, Batcher, MAX_BATCH_SIZE};
 pub use client::GraphClient;
 pub use config::{
     ClientSettings, ConfigError, DEFAULT_AUTHORITY, DEFAULT_GRAPH_URL, DEFAULT_MAX_RESPONSE_BYTES,

@@ -10,7 +10,7 @@ use anchorsync_core::tenant::{CloudUser, USER_SELECT};
 use reqwest::Method;
 use serde_json::{Map, Value, json};
 
-use crate::batch::{BatchRequest, BatchResponse};
+use crate::batch::{BatchRequest, BatchResponse, Batcher};
 use crate::client::{Call, GraphClient};
 use crate::error::{GraphError, RequestName};
 use crate::odata::{self, Filter, Query};
@@ -624,6 +624,30 @@ impl GraphClient {
                 source,
             }),
         }
+    }
+}
+
+impl Batcher {
+    /// [`GraphClient::get_user`] carried in a `$batch` call: one user with the snapshot's
+    /// properties; 404 is an error.
+    pub async fn get_user(&self, key: &UserKey) -> Result<CloudUser, GraphError> {
+        let path = format!(
+            "{}{}",
+            key.path(),
+            Query::select(USER_SELECT).to_query_string()
+        );
+        let response = self.send(BatchRequest::get(path.clone())).await?;
+        decode_user(response, RequestName::new(&Method::GET, path))
+    }
+
+    /// [`GraphClient::update_user`] carried in a `$batch` call: `PATCH /users/{key}`.
+    pub async fn update_user(&self, key: &UserKey, patch: &UserPatch) -> Result<(), GraphError> {
+        self.send(BatchRequest::patch(
+            key.path(),
+            Value::Object(patch.as_json().clone()),
+        ))
+        .await
+        .map(|_| ())
     }
 }
 

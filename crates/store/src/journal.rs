@@ -465,6 +465,75 @@ impl Store {
         transaction.commit().map_err(sqlite)
     }
 
+    /// Records how steps ended and marks others `started`, all in one transaction: committed
+    /// (durable, one sync for them all) when this returns, before any write of a `started` step is
+    /// sent. The results go first, so a step of a user is never on disk as `started` while the
+    /// result of that user's previous step is not.
+    pub fn record_steps(
+        &mut self,
+        run_id: &str,
+        finished: &[(u32, StepOutcome)],
+        started: &[u32],
+        at: Timestamp,
+    ) -> Result<(), Error> {
+        let path = self.path.clone();
+        let sqlite = |action| {
+            let path = path.clone();
+            move |source| Error::Sqlite {
+                path,
+                action,
+                source,
+            }
+        };
+        let at = at.to_string();
+        let transaction = self
+            .connection
+            .transaction()
+            .map_err(sqlite("recording steps"))?;
+        {
+            let mut finish = transaction
+                .prepare(
+                    "UPDATE steps SET state = ?3, replaced = ?4, message = ?5, finished_at = ?6, \
+                     created = ?7 WHERE run_id = ?1 AND seq = ?2",
+                )
+                .map_err(sqlite("recording a step's result"))?;
+            for (seq, outcome) in finished {
+                let changed = finish
+                    .execute(params![
+                        run_id,
+                        seq,
+                        outcome.state.as_str(),
+                        outcome.replaced.as_ref().map(value_json),
+                        outcome.message,
+                        at,
+                        outcome.created
+                    ])
+                    .map_err(sqlite("recording a step's result"))?;
+                if changed != 1 {
+                    return Err(sqlite("recording a step's result")(
+                        rusqlite::Error::QueryReturnedNoRows,
+                    ));
+                }
+            }
+            let mut start = transaction
+                .prepare(
+                    "UPDATE steps SET state = ?3, started_at = ?4 WHERE run_id = ?1 AND seq = ?2",
+                )
+                .map_err(sqlite("marking steps started"))?;
+            for seq in started {
+                let changed = start
+                    .execute(params![run_id, seq, StepState::Started.as_str(), at])
+                    .map_err(sqlite("marking steps started"))?;
+                if changed != 1 {
+                    return Err(sqlite("marking steps started")(
+                        rusqlite::Error::QueryReturnedNoRows,
+                    ));
+                }
+            }
+        }
+        transaction.commit().map_err(sqlite("recording steps"))
+    }
+
     /// Records how a step ended.
     pub fn finish_step(
         &self,
@@ -1005,6 +1074,49 @@ mod tests {
             .unwrap();
         assert_eq!(store.unfinished_apply("abc").unwrap(), None);
         assert_eq!(store.find_run("r1").unwrap().finished_at, Some(at(9)));
+    }
+
+    #[test]
+    fn results_and_starts_commit_together_or_not_at_all_issue_15() {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("state.db");
+        let mut store = Store::open(&path).unwrap();
+        let steps = [
+            step("CN=A", StepValue::Absent, StepValue::Text("a".into())),
+            step("CN=B", StepValue::Absent, StepValue::Text("b".into())),
+            step("CN=C", StepValue::Absent, StepValue::Text("c".into())),
+        ];
+        store
+            .create_run(&new_run("r1", RunKind::Apply, Some("abc")), &steps)
+            .unwrap();
+        store.record_steps("r1", &[], &[1, 2], at(1)).unwrap();
+        let done = StepOutcome {
+            state: StepState::Done,
+            replaced: Some(StepValue::Absent),
+            created: None,
+            message: None,
+        };
+        // A step that is not in the run: nothing of the group is written.
+        assert!(
+            store
+                .record_steps("r1", &[(1, done.clone())], &[3, 9], at(2))
+                .is_err()
+        );
+        let states: Vec<StepState> = store.steps("r1").unwrap().iter().map(|s| s.state).collect();
+        assert_eq!(
+            states,
+            [StepState::Started, StepState::Started, StepState::Planned]
+        );
+        // One result and the next start in one commit, both on disk after reopening.
+        store.record_steps("r1", &[(1, done)], &[3], at(3)).unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        let loaded = store.steps("r1").unwrap();
+        assert_eq!(loaded[0].state, StepState::Done);
+        assert_eq!(loaded[0].finished_at, Some(at(3)));
+        assert_eq!(loaded[1].state, StepState::Started);
+        assert_eq!(loaded[2].state, StepState::Started);
+        assert_eq!(loaded[2].started_at, Some(at(3)));
     }
 
     #[test]

@@ -34,13 +34,27 @@
 //! throttle_rate = 0.0      # share of requests answered 429
 //! unavailable_rate = 0.0   # share of requests answered 503
 //! retry_after_seconds = 1
-//! latency_ms = 0
-//! response_latency_ms = 0  # after the request is handled (a write is applied), before the answer
+//! latency_ms = 0           # before each request is handled, the requests of a batch one by one
+//! response_latency_ms = 0  # after a request is handled (a write is applied), before its answer
 //! seed = 1
 //! fail_properties = []     # PATCH /users/{id} setting one of these is answered 500, changing nothing
 //! lose_answers = []        # "POST /users": such requests are carried out, then the connection is cut
 //! pad_answers = []         # "GET /users": such answers go on with `padding_bytes` blanks (no Content-Length)
 //! padding_bytes = 0
+//! ```
+//!
+//! **Response latency** is what a remote service's distance does to a client: every request below
+//! `/v1.0` is answered that much later (a `$batch` call counts once, as Graph runs a batch's requests
+//! side by side). `response_latency_ms` is a fixed delay; a table draws it from a distribution with
+//! the dice of `seed`, the same delays in every run:
+//!
+//! ```toml
+//! [faults.response_latency]
+//! distribution = "lognormal"   # median_ms, p99_ms: half the answers below the median, 99 % below p99
+//! median_ms = 100
+//! p99_ms = 400
+//! # distribution = "uniform", min_ms = 50, max_ms = 150
+//! # distribution = "fixed", ms = 100
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -48,6 +62,8 @@ use std::time::Duration;
 
 use anchorsync_core::secret::Secret;
 use serde::Deserialize;
+
+use crate::latency::Latency;
 
 /// The permissions an anchorsync app registration is granted in a rehearsal tenant.
 pub const STANDARD_PERMISSIONS: &[&str] = &[
@@ -150,6 +166,9 @@ impl TwinConfig {
         let file: ConfigFile = toml::from_str(text).map_err(|source| ConfigError::Toml {
             source: Box::new(source),
         })?;
+        if file.faults.response_latency.is_some() && file.faults.response_latency_ms.is_some() {
+            return Err(ConfigError::LatencyTwice);
+        }
         let mut clients = Vec::with_capacity(file.clients.len());
         for client in file.clients {
             clients.push(client.resolve(base_dir, env)?);
@@ -277,9 +296,11 @@ pub struct Faults {
     pub retry_after_seconds: u64,
     /// Delay added before every Graph request is handled.
     pub latency: Duration,
-    /// Delay added after a Graph request is handled, before its response leaves: a write is already
-    /// applied while the client still waits, the moment a crashing client knows least about.
-    pub response_latency: Duration,
+    /// Delay added after a Graph request is handled, before its response leaves, fixed or drawn
+    /// from a distribution (`latency.rs`): what a remote service's distance does to a client, and
+    /// the moment a crashing client knows least about (a write is already applied while it waits).
+    /// A `$batch` call is delayed once.
+    pub response_latency: Latency,
     /// Seed of the fault dice.
     pub seed: u64,
     /// User properties whose `PATCH /users/{id}` is answered `500 generalException` and changes
@@ -306,7 +327,7 @@ impl Default for Faults {
             unavailable_rate: 0.0,
             retry_after_seconds: 1,
             latency: Duration::ZERO,
-            response_latency: Duration::ZERO,
+            response_latency: Latency::None,
             seed: 1,
             fail_properties: Vec::new(),
             lose_answers: Vec::new(),
@@ -358,6 +379,9 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
+    /// A fixed and a drawn response latency.
+    #[error("give either `response_latency_ms` or `[faults.response_latency]`, not both")]
+    LatencyTwice,
     /// Both or neither of `secret_env` and `secret_file`.
     #[error("client `{client_id}`: give at most one of `secret_env` and `secret_file`")]
     SecretTwice {
@@ -527,6 +551,7 @@ struct FaultsFile {
     retry_after_seconds: Option<u64>,
     latency_ms: Option<u64>,
     response_latency_ms: Option<u64>,
+    response_latency: Option<LatencyFile>,
     seed: Option<u64>,
     #[serde(default)]
     fail_properties: Vec<String>,
@@ -535,6 +560,39 @@ struct FaultsFile {
     #[serde(default)]
     pad_answers: Vec<String>,
     padding_bytes: Option<u64>,
+}
+
+/// `[faults.response_latency]`.
+#[derive(Deserialize)]
+#[serde(tag = "distribution", rename_all = "lowercase", deny_unknown_fields)]
+enum LatencyFile {
+    Fixed { ms: f64 },
+    Uniform { min_ms: f64, max_ms: f64 },
+    Lognormal { median_ms: f64, p99_ms: f64 },
+}
+
+fn millis(value: f64) -> Duration {
+    if value.is_finite() && value > 0.0 {
+        Duration::from_secs_f64(value.min(86_400_000.0) / 1000.0)
+    } else {
+        Duration::ZERO
+    }
+}
+
+impl From<LatencyFile> for Latency {
+    fn from(file: LatencyFile) -> Self {
+        match file {
+            LatencyFile::Fixed { ms } => Latency::Fixed(millis(ms)),
+            LatencyFile::Uniform { min_ms, max_ms } => Latency::Uniform {
+                min: millis(min_ms),
+                max: millis(max_ms),
+            },
+            LatencyFile::Lognormal { median_ms, p99_ms } => Latency::LogNormal {
+                median: millis(median_ms),
+                p99: millis(p99_ms),
+            },
+        }
+    }
 }
 
 impl From<FaultsFile> for Faults {
@@ -548,7 +606,11 @@ impl From<FaultsFile> for Faults {
                 .retry_after_seconds
                 .unwrap_or(default.retry_after_seconds),
             latency: Duration::from_millis(file.latency_ms.unwrap_or(0)),
-            response_latency: Duration::from_millis(file.response_latency_ms.unwrap_or(0)),
+            response_latency: match (file.response_latency, file.response_latency_ms) {
+                (Some(latency), _) => latency.into(),
+                (None, Some(ms)) => Latency::Fixed(Duration::from_millis(ms)),
+                (None, None) => Latency::None,
+            },
             seed: file.seed.unwrap_or(default.seed),
             fail_properties: file.fail_properties,
             lose_answers: file.lose_answers,
@@ -651,6 +713,50 @@ mod tests {
         let defaults = TwinConfig::from_toml("", Path::new("."), &|_| None).unwrap();
         assert_eq!(defaults.connections, Connections::default());
         assert_eq!(defaults.public_url, None);
+    }
+
+    #[test]
+    fn response_latency_is_fixed_or_drawn() {
+        let read = |text: &str| TwinConfig::from_toml(text, Path::new("."), &|_| None);
+        let ms = Duration::from_millis;
+        assert_eq!(
+            read("[faults]\nresponse_latency_ms = 20\n")
+                .unwrap()
+                .faults
+                .response_latency,
+            Latency::Fixed(ms(20))
+        );
+        assert_eq!(
+            read("[faults.response_latency]\ndistribution = \"lognormal\"\nmedian_ms = 100\np99_ms = 400\n")
+                .unwrap()
+                .faults
+                .response_latency,
+            Latency::LogNormal {
+                median: ms(100),
+                p99: ms(400)
+            }
+        );
+        assert_eq!(
+            read("[faults]\nseed = 3\nresponse_latency = { distribution = \"uniform\", min_ms = 50, max_ms = 150 }\n")
+                .unwrap()
+                .faults
+                .response_latency,
+            Latency::Uniform {
+                min: ms(50),
+                max: ms(150)
+            }
+        );
+        assert_eq!(read("").unwrap().faults.response_latency, Latency::None);
+        assert!(matches!(
+            read("[faults.response_latency]\ndistribution = \"fixed\"\nmedian_ms = 100\n"),
+            Err(ConfigError::Toml { .. })
+        ));
+        assert!(matches!(
+            read(
+                "[faults]\nresponse_latency_ms = 5\n[faults.response_latency]\ndistribution = \"fixed\"\nms = 5\n"
+            ),
+            Err(ConfigError::LatencyTwice)
+        ));
     }
 
     #[test]

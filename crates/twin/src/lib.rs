@@ -65,7 +65,7 @@
 //! | A `mail` update makes it the primary `SMTP:` proxy address | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses") |
 //! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | [domain](https://learn.microsoft.com/graph/api/resources/domain), [memberOf](https://learn.microsoft.com/graph/api/user-list-memberof), [role assignments](https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments), [onPremisesDirectorySynchronization](https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization) |
 //! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | [JSON batching](https://learn.microsoft.com/graph/json-batching) |
-//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded; answers lost on purpose (`lose_answers`) | [throttling limits](https://learn.microsoft.com/graph/throttling-limits) |
+//! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded (a response latency per request, fixed or uniform or log-normal; a `$batch` call is one request); answers lost on purpose (`lose_answers`) | [throttling limits](https://learn.microsoft.com/graph/throttling-limits) |
 //! | State loads from and saves to the tenant snapshot format | [`TenantSnapshot`] (Graph's own JSON shapes) |
 //!
 //! Every error text lives in `messages.rs`, marked observed, OData, or **\[UNCONFIRMED\]** where no
@@ -140,6 +140,7 @@ mod directory;
 mod discovery;
 mod error;
 mod filter;
+mod latency;
 mod lost_answers;
 mod messages;
 mod organization;
@@ -179,6 +180,7 @@ pub use config::{
 };
 pub use error::{ErrorDetail, GraphError, TokenError};
 pub use filter::MAX_FILTER_DEPTH;
+pub use latency::Latency;
 pub use persist::save_after_writes;
 pub use server::{TwinServer, serve, serve_tls};
 pub use signing::SigningKeyError;
@@ -281,7 +283,8 @@ pub fn app(twin: Twin) -> Router {
                 .layer(from_fn_with_state(
                     twin.clone(),
                     persist::acknowledge_when_saved,
-                )),
+                ))
+                .layer(from_fn_with_state(twin.clone(), latency::respond_late)),
         );
     // Outermost, so it replaces the connection's own address before any handler reads it.
     match &twin.config().public_url {

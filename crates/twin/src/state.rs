@@ -93,6 +93,9 @@ struct Shared {
     directory: RwLock<Directory>,
     throttle: Mutex<Throttle>,
     dice: Mutex<Dice>,
+    /// The dice of the response latency, apart from the faults' so that adding latency leaves
+    /// which requests fail unchanged.
+    latency_dice: Mutex<Dice>,
     signing_key: Arc<SigningKey>,
     /// This twin's `rh` claim: tokens without it were issued by another twin.
     instance: String,
@@ -190,6 +193,7 @@ impl Twin {
         let directory = Directory::from_snapshot(snapshot, clock.now())?;
         let throttle = Throttle::new(&config.throttling);
         let dice = Dice::new(config.faults.seed);
+        let latency_dice = Dice::new(config.faults.seed ^ 0x6C61_7465_6E63_7900);
         let signing_key = signing::process_key().map_err(TwinError::SigningKey)?;
         let instance = format!("0.twin.{}.", uuid::Uuid::new_v4().simple());
         Ok(Self {
@@ -200,6 +204,7 @@ impl Twin {
                 directory: RwLock::new(directory),
                 throttle: Mutex::new(throttle),
                 dice: Mutex::new(dice),
+                latency_dice: Mutex::new(latency_dice),
                 signing_key,
                 instance,
                 clients,
@@ -286,6 +291,13 @@ impl Twin {
     pub(crate) fn dice(&self) -> MutexGuard<'_, Dice> {
         self.shared
             .dice
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn latency_dice(&self) -> MutexGuard<'_, Dice> {
+        self.shared
+            .latency_dice
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }

@@ -232,8 +232,8 @@ impl Dice {
     }
 }
 
-/// Middleware on every Graph resource request (and every inner request of a batch): added latency,
-/// injected faults, then the budgets.
+/// Middleware on every Graph resource request (and every inner request of a batch): added latency
+/// (before handling; the response latency is `latency.rs`), injected faults, then the budgets.
 pub(crate) async fn throttle(
     State(twin): State<Twin>,
     Extension(caller): Extension<Caller>,
@@ -280,9 +280,6 @@ pub(crate) async fn throttle(
         }
         Verdict::Allowed { usage } => {
             let mut response = next.run(request).await;
-            if !faults.response_latency.is_zero() {
-                tokio::time::sleep(faults.response_latency).await;
-            }
             let headers = response.headers_mut();
             headers.insert("x-ms-resource-unit", HeaderValue::from(cost.units));
             if usage > 0.8

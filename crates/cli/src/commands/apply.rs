@@ -60,13 +60,15 @@ pub fn run(args: &ApplyArgs, settings: &Settings) -> anyhow::Result<ExitStatus> 
         );
         return Ok(ExitStatus::Success);
     }
+    let concurrency = settings.concurrency(args.concurrency)?;
     let connections = settings.targets(Needs::of(&steps))?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
     let reporter = BarReporter::from_env();
     runtime.block_on(async {
         let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
-        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter)
+            .with_concurrency(concurrency);
         let started = executor.start_apply(&plan, targets.description()).await;
         let run = match started {
             Ok(ApplyStart::Run(Start::Resume(run))) => {

@@ -44,6 +44,7 @@ pub fn run(args: &UndoArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     drop(store);
+    let concurrency = settings.concurrency(args.concurrency)?;
     let connections = settings.targets(Needs::of(&plan.steps))?;
     let (mut store, _lock) = data.open_for_writing()?;
     let runtime = journal::runtime()?;
@@ -52,7 +53,8 @@ pub fn run(args: &UndoArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         .block_on(async {
             let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
             let mut executor =
-                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter)
+                    .with_concurrency(concurrency);
             let run = match executor.start_undo(&plan, targets.description()) {
                 Ok(Start::Resume(run)) => {
                     eprintln!("resuming the undo run `{}`", run.id);

@@ -559,6 +559,43 @@ fn a_bad_plan_is_an_error_naming_file_line_and_user_and_nothing_happens_issue_6(
 }
 
 #[test]
+fn concurrency_out_of_range_is_refused_before_anything_happens_issue_15() {
+    let lab = Lab::new(None, None);
+    let good = lab.write(
+        "plan.json",
+        &plan(
+            "hard-ad",
+            &[(
+                "CN=Hanako,DC=corp",
+                vec![set_anchor("CN=Hanako,DC=corp", "hanako", None, &[7; 16])],
+            )],
+        ),
+    );
+    let output = lab.apply(&good, &["--yes", "--concurrency", "0"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--concurrency"),
+        "{}",
+        text(&output)
+    );
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        format!("{config}\n[runs]\nconcurrency = 300\n"),
+    )
+    .unwrap();
+    let output = lab.apply(&good, &["--yes"]);
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`concurrency` in `[runs]` must be from 1 to 256, not 300"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("anchorsync.toml"), "{stderr}");
+    assert!(!lab.data.exists(), "nothing journaled");
+}
+
+#[test]
 fn errors_show_a_japanese_dn_as_it_reads_and_escape_control_characters_issue_10() {
     let lab = Lab::new(None, None);
     // A DN as an administrator might paste it, with a stray escape sequence and a line break.

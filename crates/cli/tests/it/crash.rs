@@ -4,14 +4,17 @@
 //!
 //! The moments are drawn from a seeded generator; the twin adds latency to every Graph request, before
 //! and after handling it, so that kills land before a write reaches the tenant, after it was applied
-//! but before the answer arrived, between requests, and between the journal's records.
+//! but before the answer arrived, between requests, and between the journal's records. The run
+//! carries out eight users' steps at once (issue 15), so a kill leaves several steps `started`,
+//! writes in flight in one `$batch` call, and AD writes on several connections.
 
 use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use anchorsync_testkit::TestDirectory;
-use serde_json::Value;
+use anchorsync_twin::Latency;
+use serde_json::{Value, json};
 
 use crate::lab::*;
 
@@ -22,6 +25,8 @@ const WINDOW_MS: u64 = 1000;
 /// Managed and federated cloud users.
 const MANAGED_USERS: u32 = 14;
 const FEDERATED_USERS: u32 = 4;
+/// Users whose steps run at once (`[runs] concurrency`).
+const CONCURRENCY: usize = 8;
 
 /// SplitMix64: a reproducible sequence of moments.
 pub struct Moments(pub u64);
@@ -37,7 +42,7 @@ impl Moments {
 }
 
 #[test]
-fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
+fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6_issue_15() {
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (ou, ad) = runtime.block_on(ad_users(&directory, "crash", 5));
@@ -76,9 +81,15 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     let twin = twin_with(tenant(cloud), |config| {
         // Half before the request is handled, half after (a write applied, its answer not yet sent).
         config.faults.latency = Duration::from_millis(20);
-        config.faults.response_latency = Duration::from_millis(20);
+        config.faults.response_latency = Latency::Fixed(Duration::from_millis(20));
     });
     let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
+    let config = std::fs::read_to_string(&lab.config).unwrap();
+    std::fs::write(
+        &lab.config,
+        format!("{config}\n[runs]\nconcurrency = {CONCURRENCY}\n"),
+    )
+    .unwrap();
     let borrowed: Vec<(&str, Vec<Value>)> = users
         .iter()
         .map(|(dn, steps)| (dn.as_str(), steps.clone()))
@@ -117,6 +128,9 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     // Kills that landed after the first write and before the last: inside the run proper.
     let mut mid_run = 0;
     let mut completed = None;
+    // The most steps a kill left `started`: several writes were in flight at once.
+    let mut most_started = 0;
+    let mut finished_before_a_kill = false;
     while killed < KILLS {
         let mut child = attempt().spawn().unwrap();
         if killed % 4 == 0 {
@@ -143,14 +157,30 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
         if written > 0 && written < cloud_steps {
             mid_run += 1;
         }
+        most_started = most_started.max(started_steps(&lab));
+        if run_completed(&lab) {
+            // Killed after the run was recorded complete (the report being written, the process
+            // about to exit): there is nothing left to resume, and the plan is rightly stale now.
+            finished_before_a_kill = true;
+            break;
+        }
     }
     // Run again until it completes: a resumed run finishes in one go.
-    let output = match completed {
-        Some(output) => output,
-        None => attempt().output().unwrap(),
-    };
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
-    eprintln!("killed {killed} times ({mid_run} in the middle of the run) before it completed");
+    if !finished_before_a_kill {
+        let output = match completed {
+            Some(output) => output,
+            None => attempt().output().unwrap(),
+        };
+        assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    }
+    eprintln!(
+        "killed {killed} times ({mid_run} in the middle of the run, at most {most_started} steps left \
+         `started`) before it completed"
+    );
+    assert!(
+        most_started >= 2,
+        "no kill left more than one step in flight"
+    );
     assert!(
         mid_run >= 5,
         "only {mid_run} of {killed} kills landed in the middle of the run"
@@ -181,12 +211,59 @@ fn apply_killed_at_random_moments_completes_with_each_write_once_issue_6() {
     let twice: Vec<_> = writes.iter().filter(|(_, count)| **count > 1).collect();
     assert!(twice.is_empty(), "written more than once: {twice:?}");
     assert_eq!(writes.len(), cloud_steps);
+    // And each federated user's three writes in their order: UPN away, ImmutableID, UPN back.
+    for (id, upn, new) in expected.iter().skip(MANAGED_USERS as usize) {
+        let alias = upn.split('@').next().unwrap();
+        let order: Vec<String> = twin
+            .twin()
+            .writes()
+            .iter()
+            .filter(|write| write.resource == format!("/users/{id}"))
+            .map(|write| Value::Object(write.body.clone()).to_string())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                json!({"userPrincipalName": format!("{alias}@{INITIAL}")}).to_string(),
+                json!({"onPremisesImmutableId": new}).to_string(),
+                json!({"userPrincipalName": upn}).to_string(),
+            ],
+            "{upn}"
+        );
+    }
 
     // One run in the journal, every step done.
     let runs = lab.runs();
     assert_eq!(runs.len(), 1, "{runs:?}");
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(runs[0]["counts"]["done"], 5 + cloud_steps);
+}
+
+/// Whether the journal holds a run recorded `completed`.
+fn run_completed(lab: &Lab) -> bool {
+    let path = lab.data.join("anchorsync.db");
+    path.exists()
+        && anchorsync_store::Store::open(&path)
+            .unwrap()
+            .runs()
+            .unwrap()
+            .iter()
+            .any(|summary| summary.run.status == anchorsync_store::RunStatus::Completed)
+}
+
+/// How many steps of the journal's runs are `started` now.
+fn started_steps(lab: &Lab) -> usize {
+    let path = lab.data.join("anchorsync.db");
+    if !path.exists() {
+        return 0;
+    }
+    let store = anchorsync_store::Store::open(&path).unwrap();
+    store
+        .runs()
+        .unwrap()
+        .iter()
+        .map(|summary| summary.counts.started as usize)
+        .sum()
 }
 
 #[test]

@@ -2,35 +2,104 @@
 //! written with the connector's one-modify compare-and-set ([`AdConnection::compare_and_set`]), so a
 //! value changed since it was read is refused by the domain controller itself.
 //!
-//! The LDAP connection serves one request at a time, so it sits behind an async lock: steps of
-//! different users may call in from several tasks (issue 15 swaps the lock for a small pool).
+//! An LDAP connection serves one request at a time, so the target keeps a small pool of bound
+//! connections: steps of different users, called in from several tasks, each borrow one for a read
+//! or a write and give it back; when all are busy, the next step waits for one.
+
+use std::sync::{Mutex, PoisonError};
 
 use anchorsync_ad::AdConnection;
 use anchorsync_core::directory::is_binary_attribute;
 use anchorsync_core::remediation::{StepPurpose, StepSystem, StepValue};
 use anchorsync_store::Step;
-use tokio::sync::Mutex;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::chain;
 use crate::target::{Observed, Target, TargetError, Written};
 
-/// A bound connection to a domain controller.
+/// LDAP connections a run opens to the domain controller unless told otherwise: enough for the
+/// round trips of several users' steps to overlap, few enough to be a small load on a DC.
+pub const DEFAULT_AD_CONNECTIONS: usize = 4;
+
+/// Bound connections to a domain controller.
 #[derive(Debug)]
 pub struct DirectoryTarget {
-    connection: Mutex<Option<AdConnection>>,
+    idle: Mutex<Vec<AdConnection>>,
+    /// One permit per connection: a step holding one finds an idle connection.
+    permits: Semaphore,
+    size: usize,
+}
+
+/// A connection borrowed from the pool, given back when dropped.
+struct Borrowed<'a> {
+    target: &'a DirectoryTarget,
+    connection: Option<AdConnection>,
+    _permit: SemaphorePermit<'a>,
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            self.target
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(connection);
+        }
+    }
 }
 
 impl DirectoryTarget {
     /// Writes through `connection`.
     pub fn new(connection: AdConnection) -> Self {
+        Self::pool(vec![connection])
+    }
+
+    /// Writes through `connections`, one request on each at a time.
+    pub fn pool(connections: Vec<AdConnection>) -> Self {
         Self {
-            connection: Mutex::new(Some(connection)),
+            permits: Semaphore::new(connections.len()),
+            size: connections.len(),
+            idle: Mutex::new(connections),
         }
     }
 
-    /// Unbinds (once; later calls do nothing).
+    /// How many connections the pool holds.
+    pub fn connections(&self) -> usize {
+        self.size
+    }
+
+    /// An idle connection, once one is free; none once the pool is closed.
+    async fn borrow(&self) -> Result<Borrowed<'_>, TargetError> {
+        let permit = self.permits.acquire().await.map_err(|_| not_connected())?;
+        let connection = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop()
+            .ok_or_else(not_connected)?;
+        Ok(Borrowed {
+            target: self,
+            connection: Some(connection),
+            _permit: permit,
+        })
+    }
+
+    /// Unbinds every connection once they are all back (later calls do nothing).
     pub async fn close(&self) {
-        if let Some(connection) = self.connection.lock().await.take() {
+        // Waits for every borrowed connection to come back.
+        let Ok(all) = self
+            .permits
+            .acquire_many(u32::try_from(self.size).unwrap_or(u32::MAX))
+            .await
+        else {
+            return;
+        };
+        self.permits.close();
+        let connections =
+            std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(all);
+        for connection in connections {
             connection.unbind().await;
         }
     }
@@ -70,8 +139,8 @@ fn not_connected() -> TargetError {
 impl Target for DirectoryTarget {
     async fn read(&self, step: &Step) -> Result<Observed, TargetError> {
         let change = step.change().ok_or_else(|| unsupported(step))?;
-        let mut guard = self.connection.lock().await;
-        let connection = guard.as_mut().ok_or_else(not_connected)?;
+        let mut borrowed = self.borrow().await?;
+        let connection = borrowed.connection.as_mut().ok_or_else(not_connected)?;
         let values = match connection
             .read_attribute(&step.target, &change.attribute)
             .await
@@ -107,8 +176,8 @@ impl Target for DirectoryTarget {
 
     async fn write(&self, step: &Step) -> Result<Written, TargetError> {
         let change = step.change().ok_or_else(|| unsupported(step))?;
-        let mut guard = self.connection.lock().await;
-        let connection = guard.as_mut().ok_or_else(not_connected)?;
+        let mut borrowed = self.borrow().await?;
+        let connection = borrowed.connection.as_mut().ok_or_else(not_connected)?;
         match connection
             .compare_and_set(
                 &step.target,

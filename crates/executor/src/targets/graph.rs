@@ -6,12 +6,18 @@
 //! The sync's operations (`create`, `update`, `delete`, `restore`) are in [`super::cloud_lifecycle`].
 //! A sync step (purpose `sync`) reaches its user through [`GraphClient::for_new_objects`]: the user
 //! may have been created moments ago, and Entra answers `404` until it has replicated.
+//!
+//! The other steps' reads and writes go through the client's [`Batcher`]: steps of different users
+//! running at once hand it their requests, which travel together in `$batch` calls under the client's
+//! one throttling gate (issue 15). Each request is still answered on its own, so a step's
+//! compare-and-set is what it is alone: its read is answered before its `PATCH` is made, and the run
+//! loop keeps one user's steps in order.
 
 use anchorsync_core::remediation::{Operation, StepPurpose, StepSystem, StepValue};
 use anchorsync_core::sync::Property;
 use anchorsync_core::sync::property::graph_body;
 use anchorsync_core::tenant::CloudUser;
-use anchorsync_graph::{GraphClient, GraphError, UserKey, UserPatch};
+use anchorsync_graph::{Batcher, GraphClient, GraphError, UserKey, UserPatch};
 use anchorsync_store::Step;
 use serde_json::Value;
 
@@ -23,12 +29,17 @@ use crate::target::{Observed, Resolution, Target, TargetError, Written, object_n
 #[derive(Clone)]
 pub struct CloudUsersTarget {
     pub(super) client: GraphClient,
+    /// The client's requests of every step, gathered into `$batch` calls.
+    batcher: Batcher,
 }
 
 impl CloudUsersTarget {
-    /// Writes through `client`.
+    /// Writes through `client`; the steps of apply and undo share `$batch` calls.
     pub fn new(client: GraphClient) -> Self {
-        Self { client }
+        Self {
+            batcher: client.batcher(),
+            client,
+        }
     }
 
     /// The client for `step`: a sync step rides Entra's replication lag (its user may be new).
@@ -38,6 +49,33 @@ impl CloudUsersTarget {
         } else {
             self.client.clone()
         }
+    }
+
+    /// What a `set` step of `apply` or `undo` reads (`onPremisesImmutableId`, `userPrincipalName`),
+    /// through the batcher.
+    async fn read_batched(&self, step: &Step, attribute: &str) -> Result<Observed, TargetError> {
+        let user = self
+            .batcher
+            .get_user(&UserKey::Id(step.target.clone()))
+            .await
+            .map_err(|error| {
+                graph_error(
+                    error,
+                    format!("cannot read the cloud user {}", object_name(step)),
+                )
+            })?;
+        let value = match attribute {
+            "onPremisesImmutableId" => user.on_premises_immutable_id,
+            "userPrincipalName" => user.user_principal_name,
+            other => {
+                return Err(TargetError::Refused {
+                    reason: format!("anchorsync does not change the cloud attribute `{other}`"),
+                });
+            }
+        };
+        Ok(Observed::One(
+            value.map_or(StepValue::Absent, StepValue::Text),
+        ))
     }
 
     /// The user a step is about, with every property a sync manages; `None` when it does not exist.
@@ -174,6 +212,9 @@ pub(super) fn patch_of<'a>(
 impl Target for CloudUsersTarget {
     async fn read(&self, step: &Step) -> Result<Observed, TargetError> {
         let change = step.change().ok_or_else(|| unsupported(step))?;
+        if step.purpose != StepPurpose::Sync {
+            return self.read_batched(step, &change.attribute).await;
+        }
         let property = writable(&change.attribute)?;
         let user = self.user(step).await?.ok_or_else(|| TargetError::Refused {
             reason: format!(
@@ -193,10 +234,13 @@ impl Target for CloudUsersTarget {
                 let property = writable(&change.attribute)?;
                 let replaced = compare(self, step).await?;
                 let patch = patch_of([(property, &change.after)]);
-                self.client_for(step)
-                    .update_user(&UserKey::Id(step.target.clone()), &patch)
-                    .await
-                    .map_err(|error| write_error(error, step, &change.attribute))?;
+                let key = UserKey::Id(step.target.clone());
+                let sent = if step.purpose == StepPurpose::Sync {
+                    self.client_for(step).update_user(&key, &patch).await
+                } else {
+                    self.batcher.update_user(&key, &patch).await
+                };
+                sent.map_err(|error| write_error(error, step, &change.attribute))?;
                 Ok(Written {
                     replaced,
                     created: None,

@@ -8,7 +8,7 @@ pub mod graph;
 pub mod tenant;
 
 use anchorsync_ad::{AdConfig, AdConnection};
-use anchorsync_core::progress::Reporter;
+use anchorsync_core::progress::{NoProgress, Reporter};
 use anchorsync_core::remediation::{StepSystem, StepValue};
 use anchorsync_graph::{ClientSettings, GraphClient};
 use anchorsync_store::{JournalStep, RunTargets, Step};
@@ -51,6 +51,9 @@ pub struct TargetSettings {
     pub ad: Option<AdConfig>,
     /// The Graph client's settings, when the run writes to the tenant.
     pub graph: Option<ClientSettings>,
+    /// LDAP connections opened to the directory for a run's reads and writes; `None`:
+    /// [`ad::DEFAULT_AD_CONNECTIONS`].
+    pub ad_connections: Option<usize>,
 }
 
 /// Why a connection could not be opened.
@@ -86,14 +89,41 @@ impl Targets {
         let mut targets = Self::default();
         if let Some(config) = &settings.ad {
             let password = config.password().map_err(ConnectError::AdPassword)?;
-            let connection = AdConnection::connect(config, &password, reporter)
+            let first = AdConnection::connect(config, &password, reporter)
                 .await
                 .map_err(ConnectError::Ad)?;
             targets.description.ad = Some(anchorsync_store::AdTarget {
-                server: connection.server().to_owned(),
+                server: first.server().to_owned(),
                 base_dns: config.base_dns.clone(),
             });
-            targets.ad = Some(DirectoryTarget::new(connection));
+            let count = settings
+                .ad_connections
+                .unwrap_or(ad::DEFAULT_AD_CONNECTIONS)
+                .max(1);
+            let mut connections = vec![first];
+            // The others to the same domain controller as the first, so that every step of the
+            // run reads what the others wrote.
+            let mut same_server = config.clone();
+            same_server.servers = vec![
+                targets
+                    .description
+                    .ad
+                    .as_ref()
+                    .map(|ad| ad.server.clone())
+                    .unwrap_or_default(),
+            ];
+            while connections.len() < count {
+                match AdConnection::connect(&same_server, &password, &NoProgress).await {
+                    Ok(connection) => connections.push(connection),
+                    Err(error) => {
+                        for connection in connections {
+                            connection.unbind().await;
+                        }
+                        return Err(ConnectError::Ad(error));
+                    }
+                }
+            }
+            targets.ad = Some(DirectoryTarget::pool(connections));
         }
         if let Some(graph) = &settings.graph {
             targets.description.cloud = Some(anchorsync_store::CloudTarget {

@@ -10,6 +10,7 @@
     clippy::indexing_slicing
 )]
 
+mod concurrent;
 mod fuzz;
 mod sync_ops;
 mod twin;

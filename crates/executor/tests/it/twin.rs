@@ -50,8 +50,8 @@ fn settings(twin: &TwinServer) -> TargetSettings {
         .endpoints(&twin.root_url(), &twin.base_url());
     graph.retry.max_attempts = 2;
     TargetSettings {
-        ad: None,
         graph: Some(graph),
+        ..TargetSettings::default()
     }
 }
 

@@ -1,5 +1,8 @@
 //! `$batch` through the client (issue 4): per-request results in order, per-item failures,
-//! `dependsOn` with 424, more than 20 requests, bulk updates verified in the twin.
+//! `dependsOn` with 424, more than 20 requests, bulk updates verified in the twin; a batcher shared
+//! by many tasks (issue 15).
+
+use std::time::Duration;
 
 use anchorsync_core::progress::NoProgress;
 use anchorsync_graph::{BatchRequest, GraphError, UserKey, UserPatch};
@@ -154,4 +157,110 @@ async fn batches_the_client_cannot_send_are_refused_before_sending_issue_4() {
         .unwrap_err();
     assert!(matches!(error, GraphError::InvalidBatch(_)), "{error:?}");
     assert_eq!(client.stats().requests, 0);
+}
+
+/// Tasks that each send one request through a [`anchorsync_graph::Batcher`] at about the same
+/// time (the executor's steps of different users) share `$batch` calls, and each gets its own
+/// answer: a conflict for the one that clashes, the user for a read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_of_many_tasks_share_batches_and_keep_their_own_answers_issue_15() {
+    let mut config = config();
+    // While the first calls are on their way, the other tasks' requests gather.
+    config.faults.response_latency = anchorsync_twin::Latency::Fixed(Duration::from_millis(50));
+    let server = start_with(config);
+    let client = client(&server, APP);
+    let batcher = client.batcher();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..100 {
+        let batcher = batcher.clone();
+        tasks.spawn(async move {
+            let key = UserKey::Id(filler_id(n));
+            let patch = if n == 7 {
+                // Alice's UPN: refused with ObjectConflict.
+                UserPatch::new().user_principal_name("alice@contoso.com")
+            } else {
+                UserPatch::new().set("employeeId", format!("E{n:05}"))
+            };
+            (n, batcher.update_user(&key, &patch).await)
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        let (n, result) = joined.unwrap();
+        if n == 7 {
+            assert_eq!(result.unwrap_err().conflicts(), ["userPrincipalName"]);
+        } else {
+            result.unwrap_or_else(|error| panic!("user {n}: {error}"));
+        }
+    }
+    let alice = batcher
+        .get_user(&UserKey::Id(ALICE.to_owned()))
+        .await
+        .unwrap();
+    assert_eq!(alice.mail.as_deref(), Some("alice@contoso.com"));
+    let missing = batcher
+        .get_user(&UserKey::Id(
+            "00000000-0000-4000-8000-000000000000".to_owned(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing}");
+    let stats = client.stats();
+    assert_eq!(stats.batch_items, 102);
+    // One call per request would be 102; the window of 4 calls fills with one request each at
+    // first, then the others travel twenty at a time.
+    assert!(stats.requests <= 20, "{stats:?}");
+    let updated = (0..100).filter(|n| *n != 7);
+    let snapshot = server.snapshot();
+    for n in updated {
+        let user = snapshot
+            .users
+            .iter()
+            .find(|user| user.id == filler_id(n))
+            .unwrap();
+        assert_eq!(
+            user.employee_id.as_deref(),
+            Some(format!("E{n:05}").as_str())
+        );
+    }
+}
+
+/// Under a write budget, a batcher's writes wait for the shared gate and are retried after
+/// `Retry-After` like [`anchorsync_graph::GraphClient::batch`]'s, and every one lands once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batchers_throttled_writes_wait_and_land_once_issue_15() {
+    let mut config = config();
+    config.throttling = anchorsync_twin::Throttling {
+        enabled: true,
+        write_budget: 20,
+        write_window: Duration::from_secs(1),
+        ..anchorsync_twin::Throttling::default()
+    };
+    let server = start_with(config);
+    let client = client(&server, APP);
+    let batcher = client.batcher();
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let batcher = batcher.clone();
+        tasks.spawn(async move {
+            batcher
+                .update_user(
+                    &UserKey::Id(filler_id(n)),
+                    &UserPatch::new().set("department", format!("B-{n}")),
+                )
+                .await
+        });
+    }
+    while let Some(joined) = tasks.join_next().await {
+        joined.unwrap().unwrap();
+    }
+    let stats = client.stats();
+    assert!(stats.throttled > 0, "the budget was exceeded: {stats:?}");
+    let writes = server.twin().writes();
+    assert_eq!(writes.len(), 50, "each write applied once");
+    assert_fillers(
+        &server,
+        50,
+        |user| user.department.as_deref(),
+        |n| format!("B-{n}"),
+    );
 }

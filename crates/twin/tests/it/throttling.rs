@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use anchorsync_twin::{Clock, Faults, Throttling};
+use anchorsync_twin::{Clock, Faults, Latency, Throttling};
 use serde_json::json;
 
 use crate::support::*;
@@ -155,4 +155,28 @@ async fn injected_faults_are_seeded_and_reproducible() {
         first.contains(&200) && first.contains(&429) && first.contains(&503),
         "{first:?}"
     );
+}
+
+#[tokio::test]
+async fn every_answer_is_held_back_by_the_response_latency_issue_15() {
+    let mut config = config();
+    config.faults.response_latency = Latency::Fixed(Duration::from_millis(200));
+    let harness = start_with(tenant(), config);
+    let token = harness.token(APP).await;
+    let started = std::time::Instant::now();
+    assert_eq!(harness.get("/domains", &token).await.status, 200);
+    let one = started.elapsed();
+    assert!(one >= Duration::from_millis(200), "{one:?}");
+    // A write is applied before its answer leaves: it is in the write log once answered.
+    let started = std::time::Instant::now();
+    let reply = harness
+        .patch(
+            &format!("/users/{}", anchorsync_twin::test_tenant::ALICE),
+            &token,
+            json!({"jobTitle": "Late"}),
+        )
+        .await;
+    assert_eq!(reply.status, 204, "{:?}", reply.json());
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert_eq!(harness.server.twin().writes().len(), 1);
 }
