@@ -59,8 +59,13 @@ impl Settings {
         Ok(TargetSettings {
             ad: needs.ad.then(|| self.ad()).transpose()?,
             graph: needs.graph.then(|| self.graph(None)).transpose()?,
-            ad_connections: Some(self.config.runs()?.ad_connections()?),
+            ad_connections: Some(self.ad_connections()?),
         })
+    }
+
+    /// `[runs] ad_connections`: the LDAP connections a run opens.
+    pub fn ad_connections(&self) -> anyhow::Result<usize> {
+        Ok(self.config.runs()?.ad_connections()?)
     }
 
     /// How many users' steps a journaled run carries out at once: `flag` (`--concurrency`, already

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 
-use anchorsync_core::remediation::{StepPurpose, StepSystem, StepValue};
+use anchorsync_core::remediation::{Operation, StepPurpose, StepSystem, StepValue};
 use anchorsync_store::{JournalStep, Step, StepState};
 
 /// The steps sharing this key run in order, and a failure skips the rest: an on-premises user's
@@ -30,25 +30,50 @@ const UNIQUE_ATTRIBUTES: [&str; 5] = [
     "samaccountname",
 ];
 
-/// A value of a unique attribute a step moves (its `before` and its `after`), as a key: text
-/// without regard to case (UPNs and mail compare so; a few ImmutableIDs joined too many is only
-/// a little less concurrency), bytes as they are.
+/// A value of a unique attribute a step moves (its `before` and its `after`; for a sync's `update`,
+/// each property's; for a `create` or a `delete`, the values the object takes or holds), as a key:
+/// text without regard to case (UPNs and mail compare so; a few ImmutableIDs joined too many is only
+/// a little less concurrency), bytes as they are. A `restore` names no value: the user it brings back
+/// shares its object's lane.
 fn unique_values(step: &Step) -> Vec<(StepSystem, String, String)> {
-    let Some(change) = step.change() else {
-        return Vec::new();
+    let moved: Vec<(&str, &StepValue)> = match &step.operation {
+        Operation::Set(change) => vec![
+            (change.attribute.as_str(), &change.before),
+            (change.attribute.as_str(), &change.after),
+        ],
+        Operation::Update { changes } => changes
+            .iter()
+            .flat_map(|change| {
+                [
+                    (change.attribute.as_str(), &change.before),
+                    (change.attribute.as_str(), &change.after),
+                ]
+            })
+            .collect(),
+        Operation::Create { anchor, properties } => std::iter::once(anchor)
+            .chain(properties)
+            .map(|property| (property.attribute.as_str(), &property.value))
+            .collect(),
+        Operation::Delete { expected } => expected
+            .iter()
+            .map(|property| (property.attribute.as_str(), &property.value))
+            .collect(),
+        Operation::Restore => Vec::new(),
     };
-    let attribute = change.attribute.to_lowercase();
-    if !UNIQUE_ATTRIBUTES.contains(&attribute.as_str()) {
-        return Vec::new();
-    }
-    [&change.before, &change.after]
+    moved
         .into_iter()
-        .filter_map(|value| match value {
-            StepValue::Absent => None,
-            StepValue::Text(text) => Some(format!("t:{}", text.to_lowercase())),
-            StepValue::Bytes(bytes) => Some(format!("b:{bytes:02x?}")),
+        .filter_map(|(attribute, value)| {
+            let attribute = attribute.to_lowercase();
+            if !UNIQUE_ATTRIBUTES.contains(&attribute.as_str()) {
+                return None;
+            }
+            let value = match value {
+                StepValue::Absent => return None,
+                StepValue::Text(text) => format!("t:{}", text.to_lowercase()),
+                StepValue::Bytes(bytes) => format!("b:{bytes:02x?}"),
+            };
+            Some((step.system, attribute, value))
         })
-        .map(|value| (step.system, attribute.clone(), value))
         .collect()
 }
 

@@ -153,10 +153,12 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
             "resuming the interrupted sync run `{}`, started {}",
             run.id, run.started_at
         );
+        let concurrency = settings.concurrency(None)?;
         let (finished, settled) = runtime.block_on(async {
             let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
             let mut executor =
-                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+                Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter)
+                    .with_concurrency(concurrency);
             let finished = executor.run(&run).await;
             targets.close().await;
             let finished = finished?;
@@ -228,9 +230,12 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         confirm(built.steps.len())?;
     }
     let connections = target_settings(settings, needs, &sides.ad, &cloud)?;
+    // `[runs] concurrency`: users whose writes run at once (one user's in order), as for `apply`.
+    let concurrency = settings.concurrency(None)?;
     let (finished, settled) = runtime.block_on(async {
         let targets = Arc::new(Targets::connect(&connections, &reporter).await?);
-        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter);
+        let mut executor = Executor::new(&mut store, Arc::clone(&targets), &SystemClock, &reporter)
+            .with_concurrency(concurrency);
         let run = executor.create_sync_run(spec(&plan), &description(settings, &cloud), &built)?;
         let finished = executor.run(&run).await;
         targets.close().await;
@@ -435,6 +440,7 @@ fn target_settings(
             })
             .transpose()?,
         graph: needs.graph.then(|| settings.graph(graph_url)).transpose()?,
+        ad_connections: Some(settings.ad_connections()?),
     })
 }
 

@@ -586,7 +586,7 @@ fn sync_apply_killed_at_20_moments_completes_with_each_write_once_and_no_duplica
         .collect();
     let twin = twin_with(tenant(cloud), |config| {
         config.faults.latency = Duration::from_millis(20);
-        config.faults.response_latency = Duration::from_millis(20);
+        config.faults.response_latency = anchorsync_twin::Latency::Fixed(Duration::from_millis(20));
     });
     let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
     let (code, prediction) = test_sync(&lab, &[]);

@@ -55,6 +55,7 @@ async fn targets(twin: &TwinServer) -> Targets {
         &TargetSettings {
             ad: None,
             graph: Some(graph),
+            ad_connections: None,
         },
         &NoProgress,
     )
