@@ -262,11 +262,11 @@ mod tests {
 
     #[test]
     fn a_malformed_sync_section_names_the_key_and_never_the_value_issue_14() {
-        let text = "[graph]\ntenant_id = \"t\"\n\n[sync]\nleaving = \"disable\"\nmax_deletions = \"s3cr3t-value\"\n";
+        let text = "[graph]\ntenant_id = \"t\"\nclient_id = \"c\"\n\n[sync]\nleaving = \"disable\"\nmax_deletions = \"s3cr3t-value\"\n";
         let message = error_of(text);
         assert!(
             message.starts_with(
-                "the configuration `anchorsync.toml` line 6 (key `[sync].max_deletions`) is not valid: "
+                "the configuration `anchorsync.toml` line 7 (key `[sync].max_deletions`) is not valid: "
             ),
             "{message}"
         );

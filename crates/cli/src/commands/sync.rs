@@ -181,10 +181,14 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
     // The run's summary goes with the plan when the plan is a table on stdout; otherwise to stderr,
     // so stdout stays the document asked for.
     let to_stdout = args.output.is_none() && args.format == SyncFormat::Table;
-    let mut out: Box<dyn std::io::Write> = if to_stdout {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::io::stderr().lock())
+    // Locked only where the summary is written: the run's writes log to stderr from the runtime's
+    // worker threads, and a lock held by this thread across the run would stop them.
+    let summary = || -> Box<dyn std::io::Write> {
+        if to_stdout {
+            Box::new(std::io::stdout().lock())
+        } else {
+            Box::new(std::io::stderr().lock())
+        }
     };
     let palette = if to_stdout {
         Palette::stdout()
@@ -201,6 +205,7 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         let run = executor.refuse(RunKind::Sync, spec(&plan), &description(settings, &cloud))?;
         let errors = export_errors(Some(&plan), &[]);
         let report = write_report(data, &run, &[], Some(&plan), Settled::default(), &errors)?;
+        let mut out = summary();
         writeln!(
             out,
             "\n{}: the deletion guard refuses this run, so nothing was written. {}",
@@ -243,6 +248,7 @@ fn sync(args: &SyncRunArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
         let settled = executor.settle_links(&finished.run)?;
         anyhow::Ok((finished, settled))
     })?;
+    let mut out = summary();
     let errors = export_errors(Some(&plan), &finished.steps);
     store.replace_export_errors(&finished.run.id, &errors)?;
     let report = write_report(
