@@ -296,6 +296,20 @@ pub fn read_cloud(source: &CloudSource, settings: &Settings) -> anyhow::Result<T
     }
 }
 
+/// Reads the tenant for `lint` and `snapshot cloud`: from the live tenant also the groups and
+/// organisational contacts that hold an address (a refused read is a warning); a snapshot file as it is.
+pub fn read_cloud_with_recipients(
+    source: &CloudSource,
+    settings: &Settings,
+) -> anyhow::Result<TenantSnapshot> {
+    match source {
+        CloudSource::File(path) => read_snapshot(path),
+        CloudSource::Live { graph_url } => {
+            read_cloud_live_as(graph_url.as_deref(), settings, LiveRead::WithRecipients)
+        }
+    }
+}
+
 /// Reads the tenant for a sync: from the live tenant, users and deleted users with every property the
 /// sync manages (so a property the read left out is never taken for empty); a snapshot file as it is.
 pub fn read_cloud_for_sync(
@@ -305,19 +319,30 @@ pub fn read_cloud_for_sync(
     match source {
         CloudSource::File(path) => read_snapshot(path),
         CloudSource::Live { graph_url } => {
-            read_cloud_live_with(graph_url.as_deref(), settings, true)
+            read_cloud_live_as(graph_url.as_deref(), settings, LiveRead::ForSync)
         }
     }
 }
 
 fn read_cloud_live(graph_url: Option<&str>, settings: &Settings) -> anyhow::Result<TenantSnapshot> {
-    read_cloud_live_with(graph_url, settings, false)
+    read_cloud_live_as(graph_url, settings, LiveRead::Plain)
 }
 
-fn read_cloud_live_with(
+/// Which read of a live tenant.
+#[derive(Clone, Copy)]
+enum LiveRead {
+    /// The snapshot's users, domains, roles, switches and deleted users.
+    Plain,
+    /// With every property a sync manages.
+    ForSync,
+    /// With the groups and contacts that hold an address.
+    WithRecipients,
+}
+
+fn read_cloud_live_as(
     graph_url: Option<&str>,
     settings: &Settings,
-    for_sync: bool,
+    read: LiveRead,
 ) -> anyhow::Result<TenantSnapshot> {
     let settings = settings.graph(graph_url)?;
     let graph_url = settings.graph_url.clone();
@@ -330,10 +355,10 @@ fn read_cloud_live_with(
     let reporter = crate::progress::StderrReporter::from_env();
     let read = runtime
         .block_on(async {
-            if for_sync {
-                client.read_snapshot_for_sync(&reporter).await
-            } else {
-                client.read_snapshot(&reporter).await
+            match read {
+                LiveRead::Plain => client.read_snapshot(&reporter).await,
+                LiveRead::ForSync => client.read_snapshot_for_sync(&reporter).await,
+                LiveRead::WithRecipients => client.read_snapshot_with_recipients(&reporter).await,
             }
         })
         .with_context(|| format!("cannot read the tenant from `{graph_url}`"))?;

@@ -7,7 +7,9 @@
 //!   "domains": [ /* GET /domains value[] */ ],
 //!   "roleAssignments": [ /* GET /roleManagement/directory/roleAssignments value[] */ ],
 //!   "onPremisesSynchronization": { /* GET /directory/onPremisesSynchronization value[0] */ },
-//!   "deletedUsers": [ /* GET /directory/deletedItems/microsoft.graph.user value[] (optional) */ ] }
+//!   "deletedUsers": [ /* GET /directory/deletedItems/microsoft.graph.user value[] (optional) */ ],
+//!   "groups": [ /* GET /groups?$select=id,displayName,mail,mailNickname,proxyAddresses value[] (optional) */ ],
+//!   "contacts": [ /* GET /contacts?$select=id,displayName,mail,mailNickname,proxyAddresses value[] (optional) */ ] }
 //! ```
 //!
 //! Every type keeps the properties it does not name in `other`, so a snapshot read and written again
@@ -20,7 +22,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-/// A tenant as a snapshot file holds it. Properties other than these five are ignored when read.
+/// A tenant as a snapshot file holds it. Properties other than these seven are ignored when read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantSnapshot {
@@ -41,6 +43,15 @@ pub struct TenantSnapshot {
     /// there are some, so snapshots of tenants without deleted users keep their bytes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deleted_users: Vec<CloudUser>,
+    /// `GET /groups?$select=...` values: the groups that hold an address (`mail` or a proxy address),
+    /// which share the address namespace with users. Optional: written only when there are some, so
+    /// older snapshots read as before and snapshots without groups keep their bytes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<CloudRecipient>,
+    /// `GET /contacts?$select=...` values: the organisational contacts that hold an address. Optional,
+    /// like `groups`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<CloudRecipient>,
 }
 
 impl TenantSnapshot {
@@ -111,12 +122,12 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
     type Value = TenantSnapshot;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments`, `onPremisesSynchronization` and `deletedUsers`")
+        f.write_str("a tenant snapshot: an object with `users`, `domains`, `roleAssignments`, `onPremisesSynchronization`, `deletedUsers`, `groups` and `contacts`")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TenantSnapshot, A::Error> {
         let mut snapshot = TenantSnapshot::default();
-        let mut seen = [false; 5];
+        let mut seen = [false; 7];
         let mut first = |slot: usize, name: &str| -> Result<(), A::Error> {
             match seen.get_mut(slot) {
                 Some(seen) if *seen => {
@@ -150,6 +161,14 @@ impl<'de> Visitor<'de> for SnapshotVisitor {
                 "deletedUsers" => {
                     first(4, "deletedUsers")?;
                     snapshot.deleted_users = map.next_value_seed(UsersSeed(0))?;
+                }
+                "groups" => {
+                    first(5, "groups")?;
+                    snapshot.groups = map.next_value()?;
+                }
+                "contacts" => {
+                    first(6, "contacts")?;
+                    snapshot.contacts = map.next_value()?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -530,6 +549,58 @@ impl<'de> Visitor<'de> for CloudUserVisitor {
     }
 }
 
+/// The properties `anchorsync` selects when it reads groups and organisational contacts, in Graph's
+/// spelling (<https://learn.microsoft.com/graph/api/group-list>,
+/// <https://learn.microsoft.com/graph/api/orgcontact-list>).
+pub const RECIPIENT_SELECT: &[&str] = &[
+    "id",
+    "displayName",
+    "mail",
+    "mailNickname",
+    "proxyAddresses",
+];
+
+/// A Graph `group` or `orgContact`, with the properties that put it in the address namespace users
+/// share: lint compares AD's addresses with them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudRecipient {
+    /// Object id.
+    pub id: String,
+    /// `displayName`.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// `mail`.
+    #[serde(default)]
+    pub mail: Option<String>,
+    /// `mailNickname`.
+    #[serde(default)]
+    pub mail_nickname: Option<String>,
+    /// `proxyAddresses` (`SMTP:` primary, `smtp:` secondary). Never null in Graph; null reads as empty.
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub proxy_addresses: Vec<String>,
+    /// Every other property, as Graph returned it.
+    #[serde(flatten)]
+    pub other: Map<String, Value>,
+}
+
+impl CloudRecipient {
+    /// Whether the object holds `mail` or any proxy address: only those collide with users.
+    pub fn holds_an_address(&self) -> bool {
+        self.mail
+            .as_deref()
+            .is_some_and(|mail| !mail.trim().is_empty())
+            || self
+                .proxy_addresses
+                .iter()
+                .any(|proxy| !proxy.trim().is_empty())
+    }
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// A Graph `domain`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -742,6 +813,29 @@ mod tests {
             serde_json::from_str::<TenantSnapshot>(r#"{"deletedUsers":[],"deletedUsers":[]}"#)
                 .unwrap_err();
         assert!(error.to_string().contains("duplicate field `deletedUsers`"));
+    }
+
+    #[test]
+    fn groups_and_contacts_are_optional_and_round_trip() {
+        // A snapshot written before groups and contacts existed reads as before, with none.
+        let old: TenantSnapshot = serde_json::from_str(r#"{"users":[{"id":"1"}]}"#).unwrap();
+        assert!(old.groups.is_empty() && old.contacts.is_empty());
+        let text = r#"{"users":[],"groups":[{"id":"g1","displayName":"Sales","mail":"sales@x.com","mailNickname":"sales","proxyAddresses":["SMTP:sales@x.com"],"mailEnabled":true}],"contacts":[{"id":"c1","displayName":"Ext","mail":null,"mailNickname":"ext","proxyAddresses":null}]}"#;
+        let snapshot: TenantSnapshot = serde_json::from_str(text).unwrap();
+        assert_eq!(snapshot.groups[0].proxy_addresses, vec!["SMTP:sales@x.com"]);
+        assert_eq!(
+            snapshot.groups[0].other.get("mailEnabled"),
+            Some(&Value::Bool(true))
+        );
+        assert!(snapshot.groups[0].holds_an_address());
+        assert!(!snapshot.contacts[0].holds_an_address());
+        let again = TenantSnapshot::from_json(&snapshot.to_json().unwrap()).unwrap();
+        assert_eq!(again, snapshot);
+        let empty = TenantSnapshot::default().to_json().unwrap();
+        assert!(!empty.contains("groups") && !empty.contains("contacts"));
+        let error =
+            serde_json::from_str::<TenantSnapshot>(r#"{"groups":[],"groups":[]}"#).unwrap_err();
+        assert!(error.to_string().contains("duplicate field `groups`"));
     }
 
     #[test]

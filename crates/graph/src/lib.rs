@@ -63,7 +63,7 @@ pub use deleted_items::RestoreOptions;
 pub use directory::DirectoryObject;
 pub use error::{ErrorDetail, GraphError, RequestName, ServiceError, TokenError};
 pub use retry::ClientStats;
-pub use snapshot::SnapshotRead;
+pub use snapshot::{RecipientKind, SnapshotRead};
 pub use users::{
     CreateOutcome, NewUser, SYNC_EXTRA_SELECT, UserKey, UserPatch, WorkaroundError,
     sync_user_select, temporary_upn,

@@ -1,17 +1,64 @@
 //! Reading a whole tenant into the snapshot format ([`TenantSnapshot`]): users with
 //! [`USER_SELECT`], domains, the directory-role assignments of those users, `onPremisesSynchronization`,
-//! and the deleted users (`deletedUsers`, with `deletedDateTime`).
+//! and the deleted users (`deletedUsers`, with `deletedDateTime`); with
+//! [`GraphClient::read_snapshot_with_recipients`] also the groups and organisational contacts that hold an
+//! address (`groups`, `contacts`, with [`RECIPIENT_SELECT`]).
 //!
 //! Everything is sorted (users and domains by id, role assignments by principal, role and id), so
 //! the same tenant always gives the same snapshot whatever order Graph pages in.
 //!
 //! [`USER_SELECT`]: anchorsync_core::tenant::USER_SELECT
+//! [`RECIPIENT_SELECT`]: anchorsync_core::tenant::RECIPIENT_SELECT
 
 use anchorsync_core::progress::{NoProgress, Reporter};
-use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::tenant::{CloudRecipient, RECIPIENT_SELECT, TenantSnapshot};
 
 use crate::client::GraphClient;
 use crate::error::GraphError;
+use crate::odata::Query;
+
+/// What a tenant read covers besides users, domains, roles, switches and deleted users.
+#[derive(Clone, Copy)]
+struct Coverage {
+    /// Users and deleted users with every property a sync manages.
+    for_sync: bool,
+    /// Groups and organisational contacts that hold an address.
+    recipients: bool,
+}
+
+/// The two kinds of mail recipient besides users that share their address namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecipientKind {
+    /// Groups (`/groups`, <https://learn.microsoft.com/graph/api/group-list>).
+    Groups,
+    /// Organisational contacts (`/contacts`, <https://learn.microsoft.com/graph/api/orgcontact-list>).
+    Contacts,
+}
+
+impl RecipientKind {
+    /// The Graph path segment, which is also the snapshot's key.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Self::Groups => "groups",
+            Self::Contacts => "contacts",
+        }
+    }
+
+    /// The application permission that reads them, as the README asks admins to grant it.
+    pub fn permission(self) -> &'static str {
+        match self {
+            Self::Groups => "Group.Read.All",
+            Self::Contacts => "OrgContact.Read.All",
+        }
+    }
+
+    fn progress(self) -> &'static str {
+        match self {
+            Self::Groups => "reading groups",
+            Self::Contacts => "reading contacts",
+        }
+    }
+}
 
 /// A snapshot and what could not be read without failing it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +75,78 @@ impl GraphClient {
     /// (<https://learn.microsoft.com/graph/api/onpremisesdirectorysynchronization-get>). So is a 403 on
     /// deleted items: they are optional in a snapshot.
     pub async fn read_snapshot(&self, reporter: &dyn Reporter) -> Result<SnapshotRead, GraphError> {
-        self.read_tenant(false, reporter).await
+        let coverage = Coverage {
+            for_sync: false,
+            recipients: false,
+        };
+        self.read_tenant(coverage, reporter).await
+    }
+
+    /// [`GraphClient::read_snapshot`] with the groups and organisational contacts that hold an address
+    /// (`mail` or a proxy address): what `lint` compares AD's addresses with. They need
+    /// `Group.Read.All` and `OrgContact.Read.All`; a 403 on either is a warning and leaves that list
+    /// empty, since the rest of the snapshot is still sound.
+    pub async fn read_snapshot_with_recipients(
+        &self,
+        reporter: &dyn Reporter,
+    ) -> Result<SnapshotRead, GraphError> {
+        let coverage = Coverage {
+            for_sync: false,
+            recipients: true,
+        };
+        self.read_tenant(coverage, reporter).await
+    }
+
+    /// Every group (`kind` `groups`) or organisational contact (`contacts`) holding an address, with
+    /// [`RECIPIENT_SELECT`], sorted by id.
+    pub async fn list_recipients(
+        &self,
+        kind: RecipientKind,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<CloudRecipient>, GraphError> {
+        let query = Query::select(RECIPIENT_SELECT).top(self.settings().page_size);
+        let listed: Vec<CloudRecipient> = self
+            .list(
+                format!("/{}{}", kind.segment(), query.to_query_string()),
+                false,
+                reporter,
+            )
+            .await?;
+        let mut held: Vec<CloudRecipient> = listed
+            .into_iter()
+            .filter(CloudRecipient::holds_an_address)
+            .collect();
+        held.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(held)
+    }
+
+    /// [`GraphClient::list_recipients`], a 403 turned into a warning (pushed on `warnings`) and an empty list.
+    async fn recipients_or_warning(
+        &self,
+        kind: RecipientKind,
+        reporter: &dyn Reporter,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<CloudRecipient>, GraphError> {
+        reporter.on_start(kind.progress(), None);
+        let listed = self.list_recipients(kind, reporter).await;
+        reporter.on_finish();
+        match listed {
+            Ok(listed) => Ok(listed),
+            Err(error) if error.status() == Some(403) => {
+                let warning = format!(
+                    "{} were not read ({error}); grant the app {} to compare AD's addresses with \
+                     them. The snapshot has no `{}`",
+                    kind.segment(),
+                    kind.permission(),
+                    kind.segment()
+                );
+                reporter.on_note(&warning);
+                tracing::warn!("{warning}");
+                warnings.push(warning);
+                Ok(Vec::new())
+            }
+            Err(error) => Err(error),
+        }
     }
 
     /// [`GraphClient::read_snapshot`] with every property a sync manages
@@ -38,14 +156,22 @@ impl GraphClient {
         &self,
         reporter: &dyn Reporter,
     ) -> Result<SnapshotRead, GraphError> {
-        self.read_tenant(true, reporter).await
+        let coverage = Coverage {
+            for_sync: true,
+            recipients: false,
+        };
+        self.read_tenant(coverage, reporter).await
     }
 
     async fn read_tenant(
         &self,
-        for_sync: bool,
+        coverage: Coverage,
         reporter: &dyn Reporter,
     ) -> Result<SnapshotRead, GraphError> {
+        let Coverage {
+            for_sync,
+            recipients,
+        } = coverage;
         let mut warnings = Vec::new();
         reporter.on_start("reading domains", None);
         let mut domains = self.list_domains().await?;
@@ -115,6 +241,16 @@ impl GraphClient {
             }
             Err(error) => return Err(error),
         };
+        let (groups, contacts) = if recipients {
+            (
+                self.recipients_or_warning(RecipientKind::Groups, reporter, &mut warnings)
+                    .await?,
+                self.recipients_or_warning(RecipientKind::Contacts, reporter, &mut warnings)
+                    .await?,
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         Ok(SnapshotRead {
             snapshot: TenantSnapshot {
                 users,
@@ -122,6 +258,8 @@ impl GraphClient {
                 role_assignments,
                 on_premises_synchronization,
                 deleted_users,
+                groups,
+                contacts,
             },
             warnings,
         })

@@ -83,6 +83,21 @@ pub(crate) const READ_MEMBERSHIPS: &[&str] = &[
     "RoleManagement.Read.Directory",
     "RoleManagement.Read.All",
 ];
+/// Permissions that allow listing groups (<https://learn.microsoft.com/graph/api/group-list>).
+pub(crate) const READ_GROUPS: &[&str] = &[
+    "GroupMember.Read.All",
+    "Group.Read.All",
+    "Group.ReadWrite.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
+/// Permissions that allow listing organisational contacts
+/// (<https://learn.microsoft.com/graph/api/orgcontact-list>).
+pub(crate) const READ_CONTACTS: &[&str] = &[
+    "OrgContact.Read.All",
+    "Directory.Read.All",
+    "Directory.ReadWrite.All",
+];
 /// Permissions that allow reading domains.
 pub(crate) const READ_DOMAINS: &[&str] = &[
     "Domain.Read.All",

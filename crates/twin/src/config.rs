@@ -71,6 +71,8 @@ pub const STANDARD_PERMISSIONS: &[&str] = &[
     "Domain.Read.All",
     "RoleManagement.Read.Directory",
     "OnPremDirectorySynchronization.ReadWrite.All",
+    "Group.Read.All",
+    "OrgContact.Read.All",
 ];
 
 /// Everything the twin needs besides the tenant's state.

@@ -63,6 +63,7 @@
 //! | Read-only properties refused on POST and PATCH (`proxyAddresses`, the `onPremises*` properties, `createdDateTime`, ...: `Property 'X' is read-only and cannot be set.`); on-premises-mastered properties of synced users refused | [user](https://learn.microsoft.com/graph/api/resources/user), [update](https://learn.microsoft.com/graph/api/user-update) |
 //! | Sensitive properties of a user holding a role (and deleting one) need an app whose service principal holds User Administrator (for the lesser roles) or Privileged Authentication / Global Administrator → else 403; setting `passwordProfile` app-only needs a password-resetting role (User, Helpdesk, Password, Authentication, Privileged Authentication or Global Administrator) | [who can perform sensitive actions](https://learn.microsoft.com/graph/api/resources/users), [update](https://learn.microsoft.com/graph/api/user-update) |
 //! | A `mail` update makes it the primary `SMTP:` proxy address | [user](https://learn.microsoft.com/graph/api/resources/user) ("mail and proxyAddresses") |
+//! | `GET /groups`, `GET /contacts`: read-only, `$select` (the type's properties; another is 400), `$top` (1-999, default 100), `@odata.nextLink` paging; seeded from and saved to the snapshot's `groups` and `contacts`; `Group.Read.All` / `OrgContact.Read.All` (or `Directory.Read.All`) | [list groups](https://learn.microsoft.com/graph/api/group-list), [list orgContacts](https://learn.microsoft.com/graph/api/orgcontact-list) |
 //! | `/domains`, `/users/{id}/memberOf` (directoryRole objects from role assignments), `/roleManagement/directory/roleAssignments` (`$filter` required), `/directory/onPremisesSynchronization` GET, `/{id}` GET and PATCH | [domain](https://learn.microsoft.com/graph/api/resources/domain), [memberOf](https://learn.microsoft.com/graph/api/user-list-memberof), [role assignments](https://learn.microsoft.com/graph/api/rbacapplication-list-roleassignments), [onPremisesDirectorySynchronization](https://learn.microsoft.com/graph/api/resources/onpremisesdirectorysynchronization) |
 //! | `$batch`: ≤ 20 requests, unique ids, `dependsOn` with 424, per-request status, each request authenticated and throttled on its own; creates, deletes, restores and purges work inside it | [JSON batching](https://learn.microsoft.com/graph/json-batching) |
 //! | Throttling: resource units per 10 s and writes per 150 s per app, costs from the table (every POST, PATCH and DELETE, restores and purges included, is a write), 429 + `Retry-After` + `x-ms-throttle-scope`/`-information`, `x-ms-resource-unit` on responses; injected 429/503 and latency, seeded (a response latency per request, fixed or uniform or log-normal; a `$batch` call is one request); answers lost on purpose (`lose_answers`) | [throttling limits](https://learn.microsoft.com/graph/throttling-limits) |
@@ -149,6 +150,7 @@ mod padded_answers;
 mod persist;
 mod properties;
 mod query;
+mod recipients;
 mod replication;
 mod response;
 mod roles;
@@ -209,6 +211,8 @@ pub fn app(twin: Twin) -> Router {
             "/users/{key}/memberOf/microsoft.graph.directoryRole",
             get(users::member_of_roles),
         )
+        .route("/groups", get(recipients::list_groups))
+        .route("/contacts", get(recipients::list_contacts))
         .route("/domains", get(directory::list_domains))
         .route("/domains/{id}", get(directory::get_domain))
         .route("/organization", get(organization::list))

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use std::time::SystemTime;
 
 use anchorsync_core::tenant::{
-    CloudUser, Domain, OnPremisesSynchronization, RoleAssignment, TenantSnapshot,
+    CloudRecipient, CloudUser, Domain, OnPremisesSynchronization, RoleAssignment, TenantSnapshot,
 };
 use indexmap::IndexMap;
 use jsonwebtoken::DecodingKey;
@@ -35,6 +35,14 @@ pub enum TwinError {
         first: String,
         /// The other user's id.
         second: String,
+    },
+    /// Two groups, or two contacts, of the snapshot share an `id`.
+    #[error("the snapshot has two {list} with the id `{id}`")]
+    DuplicateRecipient {
+        /// `groups` or `contacts`.
+        list: &'static str,
+        /// The shared id.
+        id: String,
     },
     /// A deleted user whose `deletedDateTime` is not a date and time.
     #[error(
@@ -350,6 +358,10 @@ pub(crate) struct Directory {
     pub domains: Vec<Domain>,
     pub role_assignments: Vec<RoleAssignment>,
     pub on_premises_synchronization: Option<OnPremisesSynchronization>,
+    /// Groups (`/groups`), read-only: seeded from the snapshot's `groups`.
+    pub groups: Vec<CloudRecipient>,
+    /// Organisational contacts (`/contacts`), read-only: seeded from the snapshot's `contacts`.
+    pub contacts: Vec<CloudRecipient>,
 }
 
 /// A uniqueness conflict: the property and the object that already holds the value.
@@ -378,6 +390,25 @@ fn keys_of(user: &CloudUser) -> Vec<(&'static str, String)> {
     keys
 }
 
+/// The groups or contacts (`list`) of a snapshot, refused when two share an `id` (ids compare
+/// case-insensitively, as Graph's GUIDs do).
+fn unique_ids(
+    list: &'static str,
+    objects: Vec<CloudRecipient>,
+) -> Result<Vec<CloudRecipient>, TwinError> {
+    let mut seen = std::collections::HashSet::with_capacity(objects.len());
+    if let Some(twice) = objects
+        .iter()
+        .find(|object| !seen.insert(object.id.to_lowercase()))
+    {
+        return Err(TwinError::DuplicateRecipient {
+            list,
+            id: twice.id.clone(),
+        });
+    }
+    Ok(objects)
+}
+
 impl Directory {
     fn from_snapshot(snapshot: TenantSnapshot, now: SystemTime) -> Result<Self, TwinError> {
         let mut directory = Self {
@@ -391,7 +422,11 @@ impl Directory {
             domains: Vec::new(),
             role_assignments: snapshot.role_assignments,
             on_premises_synchronization: snapshot.on_premises_synchronization,
+            groups: Vec::new(),
+            contacts: Vec::new(),
         };
+        directory.groups = unique_ids("groups", snapshot.groups)?;
+        directory.contacts = unique_ids("contacts", snapshot.contacts)?;
         for domain in snapshot.domains {
             if directory
                 .domains
@@ -437,6 +472,8 @@ impl Directory {
                 .values()
                 .map(|deleted| deleted.user.clone())
                 .collect(),
+            groups: self.groups.clone(),
+            contacts: self.contacts.clone(),
         }
     }
 

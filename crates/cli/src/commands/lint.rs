@@ -17,13 +17,13 @@ use anchorsync_core::engine::{EngineSettings, Outcome, plan_with};
 use anchorsync_core::lint::{
     CloudHolder, Finding, LintObject, LintReport, ObjectKind, RuleId, TenantFacts, TldList, lint,
 };
-use anchorsync_core::tenant::TenantSnapshot;
+use anchorsync_core::tenant::{CloudRecipient, TenantSnapshot};
 use anyhow::Context as _;
 
 use crate::args::{LintArgs, LintFormat};
 use crate::exit::ExitStatus;
 use crate::output::write_to;
-use crate::sources::{AdSource, CloudSource, read_ad_entries, read_cloud};
+use crate::sources::{AdSource, CloudSource, read_ad_entries, read_cloud_with_recipients};
 
 /// The version of the JSON this module writes (docs/lint-format.md).
 pub const FORMAT_VERSION: u32 = 1;
@@ -55,7 +55,7 @@ pub fn run(args: &LintArgs, config: &crate::settings::Settings) -> anyhow::Resul
     let entries = read_ad_entries(&ad, config)?;
     let tenant = match &args.cloud {
         Some(cloud) => {
-            let snapshot = read_cloud(&CloudSource::parse(cloud), config)?;
+            let snapshot = read_cloud_with_recipients(&CloudSource::parse(cloud), config)?;
             Some(tenant_facts(&entries, &snapshot, &args.anchor_attribute))
         }
         None => None,
@@ -199,9 +199,9 @@ pub fn read_exceptions(path: &Path) -> anyhow::Result<Vec<Exception>> {
     Ok(exceptions)
 }
 
-/// What lint needs from the tenant: its verified and initial domains, and the cloud users no AD user
-/// matches as the match engine predicts (`plan`'s decision, with the default settings but the anchor
-/// attribute). AD users that are not usable as users (a broken attribute) match nothing.
+/// What lint needs from the tenant: its verified and initial domains, the cloud groups and contacts
+/// holding an address, and the cloud users no AD user matches as the match engine predicts (`plan`'s
+/// decision, with the default settings but the anchor attribute). AD users that are not usable as users (a broken attribute) match nothing.
 fn tenant_facts(
     entries: &[DirectoryEntry],
     tenant: &TenantSnapshot,
@@ -231,17 +231,37 @@ fn tenant_facts(
             *slot = true;
         }
     }
-    let unmatched = tenant
+    let users = tenant
         .users
         .iter()
         .zip(&matched)
         .filter(|(_, matched)| !**matched)
         .map(|(user, _)| CloudHolder {
+            kind: ObjectKind::User,
             id: user.id.clone(),
+            display_name: user.display_name.clone(),
             user_principal_name: user.user_principal_name.clone(),
             mail: user.mail.clone(),
             proxy_addresses: user.proxy_addresses.clone(),
-        })
+        });
+    // Groups and contacts: the match engine pairs AD users with cloud users only, so every cloud group
+    // and contact that holds an address is one no AD object matches.
+    let recipients = |kind: ObjectKind, list: &[CloudRecipient]| {
+        list.iter()
+            .filter(|recipient| recipient.holds_an_address())
+            .map(|recipient| CloudHolder {
+                kind,
+                id: recipient.id.clone(),
+                display_name: recipient.display_name.clone(),
+                user_principal_name: None,
+                mail: recipient.mail.clone(),
+                proxy_addresses: recipient.proxy_addresses.clone(),
+            })
+            .collect::<Vec<_>>()
+    };
+    let unmatched = users
+        .chain(recipients(ObjectKind::Group, &tenant.groups))
+        .chain(recipients(ObjectKind::Contact, &tenant.contacts))
         .collect();
     TenantFacts {
         verified_domains: tenant

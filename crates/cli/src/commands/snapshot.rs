@@ -179,7 +179,7 @@ fn write_ldif(out: impl std::io::Write, comment: &str, records: &[Record]) -> st
 }
 
 fn snapshot_cloud(args: &SnapshotCloudArgs, settings: &Settings) -> anyhow::Result<ExitStatus> {
-    let snapshot = crate::sources::read_cloud(
+    let snapshot = crate::sources::read_cloud_with_recipients(
         &crate::sources::CloudSource::Live { graph_url: None },
         settings,
     )?;

@@ -548,3 +548,121 @@ fn with_the_tenant_unmatched_cloud_users_collide_and_unverified_suffixes_are_nam
         .unwrap();
     assert_eq!(output.status.code(), Some(0), "{}", text(&output));
 }
+
+/// A tenant with a mail-enabled group holding Taro's UPN as a secondary address and a contact whose
+/// primary address is Hanako's `mail`; no cloud user collides.
+fn tenant_with_recipients() -> anchorsync_core::tenant::TenantSnapshot {
+    let mut snapshot = tenant(Vec::new());
+    snapshot.groups = serde_json::from_value(serde_json::json!([
+        {"id": "20000000-0000-4000-8000-000000000001", "displayName": "All staff",
+         "mail": format!("staff@{MANAGED}"), "mailNickname": "staff",
+         "proxyAddresses": [format!("SMTP:staff@{MANAGED}"), format!("smtp:Taro@{MANAGED}")]},
+        // A security group without an address collides with nothing.
+        {"id": "20000000-0000-4000-8000-000000000002", "displayName": "Admins",
+         "mail": null, "mailNickname": "admins", "proxyAddresses": []}
+    ]))
+    .unwrap();
+    snapshot.contacts = serde_json::from_value(serde_json::json!([
+        {"id": "30000000-0000-4000-8000-000000000001", "displayName": "Sales desk",
+         "mail": "sales@partner.example.org", "mailNickname": "salesdesk",
+         "proxyAddresses": ["SMTP:Sales@Partner.example.org"]}
+    ]))
+    .unwrap();
+    snapshot
+}
+
+fn recipients_ldif(lab: &Lab) -> std::path::PathBuf {
+    lab.write(
+        "recipients.ldif",
+        &format!(
+            "dn: CN=Taro,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Taro\ndisplayName: Taro\n\
+             userPrincipalName: taro@{MANAGED}\nmailNickname: taro\n\n\
+             dn: CN=Hanako,OU=Tokyo,DC=corp\nobjectClass: user\ncn: Hanako\ndisplayName: Hanako\n\
+             userPrincipalName: hanako@{MANAGED}\nmail: sales@partner.example.org\nmailNickname: hanako\n"
+        ),
+    )
+}
+
+/// The `why` of the duplicate-address finding on `dn`.
+fn duplicate_why(report: &Value, dn: &str) -> String {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|finding| finding["dn"] == dn && finding["rule"] == "duplicate-address")
+        .unwrap_or_else(|| panic!("no duplicate-address on {dn}: {report}"))["why"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+fn assert_recipients_found(report: &Value) {
+    let taro = duplicate_why(report, "CN=Taro,OU=Tokyo,DC=corp");
+    assert!(
+        taro.contains("the cloud group `All staff` (id `20000000-0000-4000-8000-000000000001`"),
+        "{taro}"
+    );
+    let hanako = duplicate_why(report, "CN=Hanako,OU=Tokyo,DC=corp");
+    assert!(
+        hanako
+            .contains("the cloud contact `Sales desk` (id `30000000-0000-4000-8000-000000000001`"),
+        "{hanako}"
+    );
+}
+
+#[test]
+fn with_the_tenant_cloud_groups_and_contacts_holding_ad_addresses_are_named_issue_16() {
+    let lab = Lab::new(None, None);
+    let ldif = recipients_ldif(&lab);
+    let tenant_file = lab.write("tenant.json", &tenant_with_recipients().to_json().unwrap());
+    let lint = |cloud: &str| {
+        lab.anchorsync()
+            .args(["lint", "--ad", ldif.to_str().unwrap(), "--cloud", cloud])
+            .args(["--format", "json"])
+            .output()
+            .unwrap()
+    };
+    // From a snapshot file.
+    let output = lint(tenant_file.to_str().unwrap());
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_recipients_found(&serde_json::from_slice(&output.stdout).unwrap());
+    // From a running twin serving the same tenant, read over /groups and /contacts.
+    // The lab's app holds the twin's standard permissions, Group.Read.All and OrgContact.Read.All among them.
+    let twin = twin_with(tenant_with_recipients(), |_| {});
+    let live = Lab::new(None, Some(&twin));
+    let ldif = recipients_ldif(&live);
+    let output = live
+        .anchorsync()
+        .args(["lint", "--ad", ldif.to_str().unwrap(), "--cloud", "graph"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output));
+    assert_recipients_found(&serde_json::from_slice(&output.stdout).unwrap());
+    // An app without those permissions: a warning naming them, and the rest of the lint still runs.
+    let refused = twin_with(tenant_with_recipients(), |config| {
+        if let Some(client) = config.clients.first_mut() {
+            client.permissions.retain(|permission| {
+                !matches!(
+                    permission.as_str(),
+                    "Group.Read.All" | "OrgContact.Read.All"
+                )
+            });
+        }
+    });
+    let lab = Lab::new(None, Some(&refused));
+    let ldif = recipients_ldif(&lab);
+    let output = lab
+        .anchorsync()
+        .args(["lint", "--ad", ldif.to_str().unwrap(), "--cloud", "graph"])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output));
+    assert!(
+        stderr.contains("warning: groups were not read") && stderr.contains("Group.Read.All"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("OrgContact.Read.All"), "{stderr}");
+}

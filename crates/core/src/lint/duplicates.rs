@@ -16,7 +16,7 @@
 use crate::directory::smtp_address;
 use crate::engine::index::FoldedMap;
 
-use super::{Attribute, Finding, LintObject, RuleId, TenantFacts};
+use super::{Attribute, Finding, LintObject, ObjectKind, RuleId, TenantFacts};
 
 /// Who holds a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -170,11 +170,16 @@ impl<'t> AddressIndex<'t> {
                 let cloud = self
                     .tenant
                     .and_then(|tenant| tenant.unmatched.get(position as usize));
+                let kind = cloud.map_or("object", |cloud| cloud.kind.as_str());
+                // A user is named by its UPN; groups and contacts have none, so by their display name.
+                let name = cloud
+                    .and_then(|cloud| match cloud.kind {
+                        ObjectKind::User => cloud.user_principal_name.as_deref(),
+                        ObjectKind::Group | ObjectKind::Contact => cloud.display_name.as_deref(),
+                    })
+                    .unwrap_or("?");
                 format!(
-                    "the cloud object `{}` (id `{}`, its {}), which no AD object matches",
-                    cloud
-                        .and_then(|cloud| cloud.user_principal_name.as_deref())
-                        .unwrap_or("?"),
+                    "the cloud {kind} `{name}` (id `{}`, its {}), which no AD object matches",
                     cloud.map_or("?", |cloud| cloud.id.as_str()),
                     holder.attribute
                 )
@@ -254,7 +259,13 @@ impl<'t> AddressIndex<'t> {
             .other_than(owner)?;
         Some(match holder.owner {
             Owner::Ad(_) => "another AD object".to_owned(),
-            Owner::Cloud(_) => "a cloud object no AD object matches".to_owned(),
+            Owner::Cloud(position) => {
+                let kind = self
+                    .tenant
+                    .and_then(|tenant| tenant.unmatched.get(position as usize))
+                    .map_or("object", |cloud| cloud.kind.as_str());
+                format!("a cloud {kind} no AD object matches")
+            }
         })
     }
 }

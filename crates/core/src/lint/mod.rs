@@ -309,12 +309,17 @@ impl LintObject {
     }
 }
 
-/// A cloud object that lint compares AD's values with: one that no AD object matches, so any value it
-/// shares with an AD object is a conflict at the first export.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A cloud object that lint compares AD's values with: one that no AD object matches (a cloud user the
+/// match engine pairs with no AD user, or any mail-enabled group or organisational contact, which
+/// `plan` never matches), so any value it shares with an AD object is a conflict at the first export.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloudHolder {
+    /// What kind of cloud object: a user, a group or an organisational contact.
+    pub kind: ObjectKind,
     /// The Entra object id.
     pub id: String,
+    /// `displayName`: names groups and contacts in findings, which have no userPrincipalName.
+    pub display_name: Option<String>,
     /// `userPrincipalName`.
     pub user_principal_name: Option<String>,
     /// `mail`.

@@ -499,7 +499,9 @@ fn with_the_tenant_unmatched_cloud_objects_collide_and_unverified_suffixes_are_f
         verified_domains: vec!["example.com".into()],
         initial_domain: Some("contoso.onmicrosoft.com".into()),
         unmatched: vec![CloudHolder {
+            kind: ObjectKind::User,
             id: "c0ffee".into(),
+            display_name: None,
             user_principal_name: Some("someone@example.com".into()),
             mail: None,
             proxy_addresses: vec!["smtp:TARO@example.com".into()],
@@ -525,6 +527,70 @@ fn with_the_tenant_unmatched_cloud_objects_collide_and_unverified_suffixes_are_f
     // Without the tenant neither is known.
     let report = lint(&objects, &TldList::bundled(), None);
     assert!(report.findings.is_empty(), "{:?}", report.findings);
+}
+
+#[test]
+fn a_cloud_group_or_contact_holding_an_ad_address_is_a_finding_naming_it() {
+    let mut hanako = user("Hanako", "hanako@example.com");
+    hanako.mail = Some("Sales@Example.com".into());
+    let objects = vec![user("Taro", "taro@example.com"), hanako];
+    let cloud = |kind, id: &str, name: &str, proxy: &str| CloudHolder {
+        kind,
+        id: id.into(),
+        display_name: Some(name.into()),
+        user_principal_name: None,
+        mail: None,
+        proxy_addresses: vec![proxy.into()],
+    };
+    let tenant = TenantFacts {
+        verified_domains: vec!["example.com".into()],
+        initial_domain: None,
+        unmatched: vec![
+            // The group's secondary address is Taro's UPN; the contact's primary is Hanako's mail.
+            cloud(
+                ObjectKind::Group,
+                "g1",
+                "All staff",
+                "smtp:TARO@example.com",
+            ),
+            cloud(
+                ObjectKind::Contact,
+                "c1",
+                "Sales desk",
+                "SMTP:sales@example.com",
+            ),
+        ],
+    };
+    let report = lint(&objects, &TldList::bundled(), Some(&tenant));
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|finding| finding.rule == RuleId::DuplicateAddress)
+        .map(|finding| (finding.object, finding.attribute, finding.why()))
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!((found[0].0, found[0].1), (0, Attribute::UserPrincipalName));
+    assert!(
+        found[0]
+            .2
+            .contains("the cloud group `All staff` (id `g1`, its proxyAddresses)"),
+        "{}",
+        found[0].2
+    );
+    assert_eq!((found[1].0, found[1].1), (1, Attribute::Mail));
+    assert!(
+        found[1]
+            .2
+            .contains("the cloud contact `Sales desk` (id `c1`"),
+        "{}",
+        found[1].2
+    );
+    // Without them no AD object collides.
+    let alone = TenantFacts {
+        unmatched: Vec::new(),
+        ..tenant
+    };
+    assert!(duplicates_of(&lint(&objects, &TldList::bundled(), Some(&alone))).is_empty());
 }
 
 #[test]

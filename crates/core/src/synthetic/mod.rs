@@ -322,7 +322,7 @@ impl Generator {
             domains: self.domains(),
             role_assignments: Vec::new(),
             on_premises_synchronization: Some(self.synchronization()),
-            deleted_users: Vec::new(),
+            ..TenantSnapshot::default()
         };
         let mut expected = Vec::with_capacity(self.config.users);
         for case in self.cases() {

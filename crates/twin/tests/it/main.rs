@@ -19,6 +19,7 @@ mod filter_fuzz;
 mod hardening;
 mod microsoft_clients;
 mod organization;
+mod recipients;
 mod router;
 mod snapshot;
 mod support;

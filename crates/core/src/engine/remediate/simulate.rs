@@ -109,8 +109,8 @@ fn matching_copy(tenant: &TenantSnapshot) -> TenantSnapshot {
         domains: tenant.domains.clone(),
         role_assignments: tenant.role_assignments.clone(),
         on_premises_synchronization: tenant.on_premises_synchronization.clone(),
-        // The engine does not read deleted users.
-        deleted_users: Vec::new(),
+        // The engine does not read deleted users, groups or contacts.
+        ..TenantSnapshot::default()
     }
 }
 
