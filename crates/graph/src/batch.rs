@@ -801,6 +801,13 @@ impl GraphClient {
                         .is_some_and(|slot| slot.transient_attempts + 1 < policy.max_attempts) =>
                 {
                     counters.replication_waits.increment();
+                    tracing::info!(
+                        request = %slots
+                            .get(index)
+                            .map(|slot| slot.request.name().to_string())
+                            .unwrap_or_default(),
+                        "404 for a new object: waiting for Entra's replication"
+                    );
                     let why = Again::Transient(None, "HTTP 404 (not replicated yet)".to_owned());
                     self.retry_or_finish(*index, why, true, &policy, slots, &mut again, reporter);
                 }

@@ -649,6 +649,32 @@ impl Batcher {
         .await
         .map(|_| ())
     }
+
+    /// [`GraphClient::find_user_for_sync`] carried in a `$batch` call: one user with every
+    /// property a sync manages, or `None` when Graph says it does not exist.
+    pub async fn find_user_for_sync(&self, key: &UserKey) -> Result<Option<CloudUser>, GraphError> {
+        let path = format!(
+            "{}{}",
+            key.path(),
+            Query::select(&sync_user_select()).to_query_string()
+        );
+        match self.send(BatchRequest::get(path.clone())).await {
+            Ok(response) => decode_user(response, RequestName::new(&Method::GET, path))
+                .map(|user| Some(without_annotations(user))),
+            Err(error) if error.is_not_found() => Ok(None),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// [`GraphClient::create_user`] carried in a `$batch` call: `POST /users`, judged as
+    /// [`GraphClient::create_user`] judges it (a `POST` whose answer was lost is never sent again).
+    pub async fn create_user(&self, user: &NewUser) -> Result<CreateOutcome, GraphError> {
+        let created = self
+            .send(BatchRequest::post("/users", user.to_json()))
+            .await
+            .and_then(|response| decode_user(response, RequestName::new(&Method::POST, "/users")));
+        CreateOutcome::from_result(created)
+    }
 }
 
 /// A user from a `$batch` answer's body.

@@ -28,6 +28,7 @@ mod snapshot_ad;
 mod snapshot_cloud;
 mod strategy;
 mod sync;
+mod sync_flow;
 mod twin;
 mod verify;
 mod workspace;

@@ -64,7 +64,7 @@ pub fn by_guid(plan: &Value) -> HashMap<String, Value> {
 }
 
 /// The twin's users and deleted users, in Graph's JSON shape.
-fn cloud_state(twin: &anchorsync_twin::TwinServer) -> (Vec<Value>, Vec<Value>) {
+pub fn cloud_state(twin: &anchorsync_twin::TwinServer) -> (Vec<Value>, Vec<Value>) {
     let snapshot = serde_json::to_value(twin.snapshot()).unwrap();
     let list = |name: &str| snapshot[name].as_array().cloned().unwrap_or_default();
     (list("users"), list("deletedUsers"))
@@ -362,7 +362,7 @@ fn lifecycle_each_prediction_is_what_the_apply_did_issue_14() {
 }
 
 /// An OU of `count` AD users, a twin, a lab, and a first sync that created them all.
-fn synced_lab(
+pub fn synced_lab(
     directory: &TestDirectory,
     purpose: &str,
     count: usize,

@@ -113,7 +113,7 @@ impl CloudUsersTarget {
             .iter()
             .map(|change| change.attribute.as_str())
             .collect();
-        self.client_for(step)
+        self.batcher_for(step)
             .update_user(&UserKey::Id(step.target.clone()), &patch_of(values))
             .await
             .map_err(|error| write_error(error, step, &names.join("`, `")))?;
@@ -195,7 +195,7 @@ impl CloudUsersTarget {
                 .immutable_id(immutable_id),
             body,
         );
-        match self.client.create_user(&user).await {
+        match self.sync_batcher.create_user(&user).await {
             Ok(CreateOutcome::Created(created)) => Ok(written(Some(created.id))),
             Ok(CreateOutcome::NoAnswer {
                 request,
@@ -275,8 +275,10 @@ impl CloudUsersTarget {
                 ),
             });
         }
+        // A sync step's user may be new: a 404 is first taken for Entra's replication lag.
         match self
-            .client_for(step)
+            .client
+            .for_new_objects()
             .delete_user(&UserKey::Id(step.target.clone()))
             .await
         {

@@ -7,9 +7,9 @@
 //! A sync step (purpose `sync`) reaches its user through [`GraphClient::for_new_objects`]: the user
 //! may have been created moments ago, and Entra answers `404` until it has replicated.
 //!
-//! The other steps' reads and writes go through the client's [`Batcher`]: steps of different users
-//! running at once hand it their requests, which travel together in `$batch` calls under the client's
-//! one throttling gate (issue 15). Each request is still answered on its own, so a step's
+//! Reads and writes go through a [`Batcher`] (sync steps: one on the `for_new_objects` handle):
+//! steps of different users running at once hand it their requests, which travel together in
+//! `$batch` calls under the client's one throttling gate (issues 14 and 15). Each request is still answered on its own, so a step's
 //! compare-and-set is what it is alone: its read is answered before its `PATCH` is made, and the run
 //! loop keeps one user's steps in order.
 
@@ -31,6 +31,9 @@ pub struct CloudUsersTarget {
     pub(super) client: GraphClient,
     /// The client's requests of every step, gathered into `$batch` calls.
     batcher: Batcher,
+    /// The same for sync steps, on the `for_new_objects` handle: a 404 right after a create is
+    /// Entra's replication lag, retried.
+    pub(super) sync_batcher: Batcher,
 }
 
 impl CloudUsersTarget {
@@ -38,16 +41,17 @@ impl CloudUsersTarget {
     pub fn new(client: GraphClient) -> Self {
         Self {
             batcher: client.batcher(),
+            sync_batcher: client.for_new_objects().batcher(),
             client,
         }
     }
 
-    /// The client for `step`: a sync step rides Entra's replication lag (its user may be new).
-    pub(super) fn client_for(&self, step: &Step) -> GraphClient {
+    /// The batcher for `step`: a sync step rides Entra's replication lag (its user may be new).
+    pub(super) fn batcher_for(&self, step: &Step) -> &Batcher {
         if step.purpose == StepPurpose::Sync {
-            self.client.for_new_objects()
+            &self.sync_batcher
         } else {
-            self.client.clone()
+            &self.batcher
         }
     }
 
@@ -80,7 +84,7 @@ impl CloudUsersTarget {
 
     /// The user a step is about, with every property a sync manages; `None` when it does not exist.
     pub(super) async fn user(&self, step: &Step) -> Result<Option<CloudUser>, TargetError> {
-        self.client_for(step)
+        self.batcher_for(step)
             .find_user_for_sync(&UserKey::Id(step.target.clone()))
             .await
             .map_err(|error| {
@@ -235,12 +239,10 @@ impl Target for CloudUsersTarget {
                 let replaced = compare(self, step).await?;
                 let patch = patch_of([(property, &change.after)]);
                 let key = UserKey::Id(step.target.clone());
-                let sent = if step.purpose == StepPurpose::Sync {
-                    self.client_for(step).update_user(&key, &patch).await
-                } else {
-                    self.batcher.update_user(&key, &patch).await
-                };
-                sent.map_err(|error| write_error(error, step, &change.attribute))?;
+                self.batcher_for(step)
+                    .update_user(&key, &patch)
+                    .await
+                    .map_err(|error| write_error(error, step, &change.attribute))?;
                 Ok(Written {
                     replaced,
                     created: None,
