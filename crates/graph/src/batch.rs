@@ -861,6 +861,7 @@ impl GraphClient {
             return;
         };
         let name = slot.request.name();
+        let shown = name.to_string();
         let verdict = match &why {
             Again::Throttled(_) => {
                 slot.throttles += 1;
@@ -894,7 +895,18 @@ impl GraphClient {
         };
         match verdict {
             Some(error) => finish(slots, index, Err(error), reporter),
-            None => again.push((index, why)),
+            None => {
+                // As the client says of a request it sends alone, so a storm shows in the log.
+                let last = match &why {
+                    Again::Throttled(_) => Some("HTTP 429"),
+                    Again::Transient(_, text) => Some(text.as_str()),
+                    Again::Dependency => None,
+                };
+                if let Some(last) = last {
+                    tracing::warn!(request = %shown, %last, "graph request in a batch failed; retrying");
+                }
+                again.push((index, why));
+            }
         }
     }
 }
