@@ -289,7 +289,7 @@ mod tests {
         assert!(message.contains("not a percentage"), "{message}");
 
         let message = error_of("[sync.attributes]\nmail = \"{mail|lowr}\"\n");
-        assert!(message.contains("line 2"), "{message}");
+        assert!(message.contains("`[sync.attributes].mail`"), "{message}");
         assert!(message.contains("`lowr` is not a transform"), "{message}");
     }
 }

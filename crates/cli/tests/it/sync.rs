@@ -570,8 +570,8 @@ fn sync_apply_killed_at_20_moments_completes_with_each_write_once_and_no_duplica
     const KILLS: usize = 20;
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (ou, ad) = runtime.block_on(ad_users(&directory, "synccrash", 14));
-    // Four AD users have a cloud user with their UPN: joined by soft match (a PATCH), the other ten
+    let (ou, ad) = runtime.block_on(ad_users(&directory, "synccrash", 32));
+    // Four AD users have a cloud user with their UPN: joined by soft match (a PATCH), the other 28
     // are created (a POST each); every anchor is written back to AD.
     let cloud: Vec<Value> = ad[..4]
         .iter()
@@ -586,9 +586,14 @@ fn sync_apply_killed_at_20_moments_completes_with_each_write_once_and_no_duplica
         .collect();
     let twin = twin_with(tenant(cloud), |config| {
         config.faults.latency = Duration::from_millis(20);
-        config.faults.response_latency = anchorsync_twin::Latency::Fixed(Duration::from_millis(20));
+        config.faults.response_latency = anchorsync_twin::Latency::Fixed(Duration::from_millis(50));
     });
     let lab = Lab::new(Some((&directory, &ou)), Some(&twin));
+    // Eight users' writes at once (issue 15's crash tests run at concurrency 8 or more), so a run
+    // lasts several rounds of the twin's latency and the kills land inside it.
+    let mut config = std::fs::read_to_string(&lab.config).unwrap();
+    config.push_str("\n[runs]\nconcurrency = 8\n");
+    std::fs::write(&lab.config, config).unwrap();
     let (code, prediction) = test_sync(&lab, &[]);
     assert_eq!(code, 1);
     let creates = prediction["counts"]["create"].as_u64().unwrap() as usize;
