@@ -167,8 +167,6 @@ fn lagging_twin() -> TwinServer {
 }
 
 #[test]
-#[ignore = "hangs: the second sync waits without output under the twin's frozen clock (throttle refill \
-            is on that clock too?); not yet found"]
 fn sync_right_after_the_creates_rides_the_replication_lag_without_duplicates_issue_14() {
     let directory = TestDirectory::from_env();
     let runtime = tokio::runtime::Runtime::new().unwrap();
