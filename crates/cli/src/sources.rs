@@ -120,17 +120,50 @@ fn read_ad_live(
     options: &ReadOptions,
     settings: &Settings,
 ) -> anyhow::Result<Vec<OnPremUser>> {
+    let extra: Vec<&str> = options
+        .extra_attributes
+        .iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
+    read_live_entries(url, &extra, LiveObjects::Users, settings)?
+        .into_iter()
+        .map(|entry| {
+            let dn = entry.dn.clone();
+            OnPremUser::from_entry(entry)
+                .with_context(|| format!("the directory entry `{dn}` is not a usable user"))
+        })
+        .collect()
+}
+
+/// What a live read asks the directory for.
+#[derive(Clone, Copy)]
+enum LiveObjects {
+    /// The users in scope (`plan`, `verify`, `sync`).
+    Users,
+    /// The users, and the groups and contacts holding addresses (`lint`).
+    LintObjects,
+}
+
+/// Reads `objects` from the configured directory (or `url`), asking for `extra_attributes` besides
+/// the configured ones.
+fn read_live_entries(
+    url: Option<&str>,
+    extra_attributes: &[&str],
+    objects: LiveObjects,
+    settings: &Settings,
+) -> anyhow::Result<Vec<anchorsync_core::directory::DirectoryEntry>> {
     let mut ad = settings.ad()?;
     if let Some(url) = url {
         ad.servers = vec![url.to_owned()];
     }
-    for name in options.extra_attributes.iter().flatten() {
+    for name in extra_attributes {
         if !ad
             .attributes
             .iter()
             .any(|known| known.eq_ignore_ascii_case(name))
         {
-            ad.attributes.push(name.clone());
+            ad.attributes.push((*name).to_owned());
         }
     }
     let password = ad.password().context("cannot read the AD bind password")?;
@@ -142,18 +175,14 @@ fn read_ad_live(
     let entries = runtime.block_on(async {
         let mut connection =
             anchorsync_ad::AdConnection::connect(&ad, &password, &reporter).await?;
-        let entries = connection.read_users(&reporter).await;
+        let entries = match objects {
+            LiveObjects::Users => connection.read_users(&reporter).await,
+            LiveObjects::LintObjects => connection.read_lint_objects(&reporter).await,
+        };
         connection.unbind().await;
         entries
     })?;
-    entries
-        .into_iter()
-        .map(|entry| {
-            let dn = entry.dn.clone();
-            OnPremUser::from_entry(entry)
-                .with_context(|| format!("the directory entry `{dn}` is not a usable user"))
-        })
-        .collect()
+    Ok(entries)
 }
 
 /// Reads what `lint` checks from the same `--ad` source `plan` reads: the users, and the groups and
@@ -167,7 +196,14 @@ pub fn read_ad_entries(
     use anchorsync_core::lint::{LINT_ATTRIBUTES, ObjectKind};
     let path = match source {
         AdSource::File(path) => path,
-        AdSource::Live { url } => return read_ad_entries_live(url.as_deref(), settings),
+        AdSource::Live { url } => {
+            return read_live_entries(
+                url.as_deref(),
+                anchorsync_core::lint::LINT_ATTRIBUTES,
+                LiveObjects::LintObjects,
+                settings,
+            );
+        }
     };
     let context = || format!("reading the AD objects from `{}`", path.display());
     let bytes = read_text_bytes(path).with_context(context)?;
@@ -200,39 +236,6 @@ pub fn read_ad_entries(
         .into_iter()
         .filter(|entry| ObjectKind::of_entry(entry).is_some())
         .collect())
-}
-
-fn read_ad_entries_live(
-    url: Option<&str>,
-    settings: &Settings,
-) -> anyhow::Result<Vec<anchorsync_core::directory::DirectoryEntry>> {
-    let mut ad = settings.ad()?;
-    if let Some(url) = url {
-        ad.servers = vec![url.to_owned()];
-    }
-    for name in anchorsync_core::lint::LINT_ATTRIBUTES {
-        if !ad
-            .attributes
-            .iter()
-            .any(|known| known.eq_ignore_ascii_case(name))
-        {
-            ad.attributes.push((*name).to_owned());
-        }
-    }
-    let password = ad.password().context("cannot read the AD bind password")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let reporter = crate::progress::StderrReporter::from_env();
-    let entries = runtime.block_on(async {
-        let mut connection =
-            anchorsync_ad::AdConnection::connect(&ad, &password, &reporter).await?;
-        let entries = connection.read_lint_objects(&reporter).await;
-        connection.unbind().await;
-        entries
-    })?;
-    Ok(entries)
 }
 
 /// Where a plan's sides were read from, as the plan records them for `apply`: the file as given, or the
