@@ -781,6 +781,11 @@ pub struct PlanArgs {
     /// `extensionAttributeN` (= onPremisesExtensionAttributes), or `AD=CLOUD` for another pair.
     #[arg(long, value_name = "ATTRIBUTE", requires = "strategy")]
     pub join_attribute: Option<String>,
+    /// Only read and check both inputs, as `plan` reads them, and print how many users each holds; no
+    /// matching, no plan. A quick check of an export, and the floor the million-user benchmark compares
+    /// `plan` with (docs/PERFORMANCE.md).
+    #[arg(long, conflicts_with_all = ["strategy", "output"])]
+    pub parse_only: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
     pub format: PlanFormat,

@@ -46,6 +46,9 @@ pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Resul
     let options = ReadOptions {
         extra_attributes: Some(extra_attributes),
     };
+    if args.parse_only {
+        return parse_only(&ad, &cloud, &options, config, &timings);
+    }
     // The AD side is parsed in pieces on every core while this thread reads the snapshot and indexes
     // it; the plan starts as soon as both are there.
     std::thread::scope(|scope| {
@@ -127,6 +130,40 @@ pub fn run(args: &PlanArgs, config: &crate::settings::Settings) -> anyhow::Resul
         std::mem::forget(users);
         std::mem::forget(tenant);
         Ok(status)
+    })
+}
+
+/// `plan --parse-only`: both sides read exactly as `plan` reads them (the AD side in pieces on every
+/// core while this thread reads the snapshot), then counted. Nothing is indexed or matched: this is the
+/// floor a plan's time is measured against.
+fn parse_only(
+    ad: &AdSource,
+    cloud: &CloudSource,
+    options: &ReadOptions,
+    config: &crate::settings::Settings,
+    timings: &Timings,
+) -> anyhow::Result<ExitStatus> {
+    std::thread::scope(|scope| {
+        let ad_reader = scope.spawn(|| {
+            let users = read_ad(ad, options, config);
+            timings.mark("read AD");
+            users
+        });
+        let tenant = read_cloud(cloud, config);
+        timings.mark("read tenant");
+        let users = ad_reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("reading the AD users failed unexpectedly"))??;
+        let tenant = tenant?;
+        println!(
+            "read {} and {}; no plan was made (`--parse-only`)",
+            anchorsync_core::wording::count(users.len(), "on-premises user", "on-premises users"),
+            anchorsync_core::wording::count(tenant.users.len(), "cloud user", "cloud users"),
+        );
+        // As in `plan`: the process ends next, and the system takes the memory back at once.
+        std::mem::forget(users);
+        std::mem::forget(tenant);
+        Ok(ExitStatus::Success)
     })
 }
 

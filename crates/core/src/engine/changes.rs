@@ -40,6 +40,11 @@ pub const MAPPED_ATTRIBUTES: &[(&str, &str)] = &[
     ("officeLocation", "physicalDeliveryOfficeName"),
 ];
 
+/// A value as Graph holds it: an empty string is no value.
+fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|text| !text.is_empty())
+}
+
 fn text(value: Option<&str>) -> Value {
     value
         .filter(|text| !text.is_empty())
@@ -95,43 +100,43 @@ pub fn attribute_changes(
             cloud.office_location.as_deref(),
         ),
     ];
+    // Values are compared as text and turned into JSON values only when they differ: most pairs agree,
+    // and a million users would otherwise allocate twenty strings each to throw them away.
     let mut changes = Vec::new();
-    let mut push = |attribute: &str, on_prem_value: Value, cloud_value: Value| {
-        if on_prem_value != cloud_value {
+    let mut push_text = |attribute: &str, on_prem_value: Option<&str>, cloud_value: Option<&str>| {
+        if present(on_prem_value) != present(cloud_value) {
             changes.push(AttributeChange {
                 attribute: attribute.to_owned(),
-                cloud_value,
-                on_prem_value,
+                cloud_value: text(cloud_value),
+                on_prem_value: text(on_prem_value),
             });
         }
     };
     // The UPN only changes when one is known: a user without one is not exported at all.
     if let Some(upn) = upn {
-        push(
+        push_text(
             "userPrincipalName",
-            text(Some(upn)),
-            text(cloud.user_principal_name.as_deref()),
+            Some(upn),
+            cloud.user_principal_name.as_deref(),
         );
     }
     for (attribute, on_prem_value, cloud_value) in pairs {
-        push(attribute, text(on_prem_value), text(cloud_value));
+        push_text(attribute, on_prem_value, cloud_value);
     }
-    let on_prem_phones: Vec<Value> = on_prem
+    let on_prem_phones = on_prem
         .telephone_number
         .iter()
-        .filter(|phone| !phone.is_empty())
-        .map(|phone| Value::String(phone.clone()))
-        .collect();
-    let cloud_phones: Vec<Value> = cloud
-        .business_phones
-        .iter()
-        .map(|phone| Value::String(phone.clone()))
-        .collect();
-    push(
-        "businessPhones",
-        Value::Array(on_prem_phones),
-        Value::Array(cloud_phones),
-    );
+        .filter(|phone| !phone.is_empty());
+    if !on_prem_phones.clone().eq(cloud.business_phones.iter()) {
+        let values = |phones: &mut dyn Iterator<Item = &String>| -> Value {
+            Value::Array(phones.map(|phone| Value::String(phone.clone())).collect())
+        };
+        changes.push(AttributeChange {
+            attribute: "businessPhones".to_owned(),
+            cloud_value: values(&mut cloud.business_phones.iter()),
+            on_prem_value: values(&mut on_prem_phones.clone()),
+        });
+    }
     let order = |attribute: &str| {
         MAPPED_ATTRIBUTES
             .iter()

@@ -322,6 +322,9 @@ fn predicted(user: &OnPremUser, value: Option<&str>) -> PredictedUpn {
 struct AnchorIndex<'a> {
     anchors: &'a [Result<SourceAnchor, AnchorProblem>],
     by_hash: Vec<(u64, usize)>,
+    /// Per position, whether another user's anchor has the same hash: almost nobody's, so the duplicate
+    /// check of almost every user is one bit instead of a binary search over a million hashes.
+    shares_hash: Vec<bool>,
     folded: FoldedMap<'a, Option<usize>>,
     folded_repeated: FxHashMap<usize, Vec<usize>>,
 }
@@ -346,9 +349,21 @@ impl<'a> AnchorIndex<'a> {
             })
             .collect();
         by_hash.par_sort_unstable();
+        // Equal hashes are neighbours once sorted.
+        let mut shares_hash = vec![false; anchors.len()];
+        for run in by_hash.chunk_by(|(a, _), (b, _)| a == b) {
+            if run.len() > 1 {
+                for (_, position) in run {
+                    if let Some(flag) = shares_hash.get_mut(*position) {
+                        *flag = true;
+                    }
+                }
+            }
+        }
         let mut index = Self {
             anchors,
             by_hash,
+            shares_hash,
             folded: FoldedMap::default(),
             folded_repeated: FxHashMap::default(),
         };
@@ -391,6 +406,9 @@ impl<'a> AnchorIndex<'a> {
 
     /// The other users with exactly this value.
     fn duplicates(&self, position: usize, value: &str) -> Vec<usize> {
+        if !self.shares_hash.get(position).copied().unwrap_or(true) {
+            return Vec::new();
+        }
         self.with_value(value).filter(|p| *p != position).collect()
     }
 

@@ -71,6 +71,51 @@ pub struct UserRecord {
     pub remediation: Option<Remediation>,
 }
 
+/// [`UserRecord`] borrowing its text: the same fields, names and order, so it serialises to the same
+/// bytes (a test holds the two together).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserRecordView<'p> {
+    dn: &'p str,
+    source_anchor: Option<&'p str>,
+    outcome: Outcome,
+    cloud_user_id: Option<&'p str>,
+    predicted_user_principal_name: Option<&'p str>,
+    conflict_attribute: Option<ConflictAttribute>,
+    reasons: Vec<String>,
+    warnings: Vec<String>,
+    attribute_changes: Vec<AttributeChange>,
+    user_principal_name: Option<&'p str>,
+    anchor_attribute: Option<&'p str>,
+    conflicting_cloud_user_ids: Vec<&'p str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remediation: Option<&'p Remediation>,
+}
+
+impl UserRecordView<'_> {
+    fn into_owned(self) -> UserRecord {
+        UserRecord {
+            dn: self.dn.to_owned(),
+            source_anchor: self.source_anchor.map(str::to_owned),
+            outcome: self.outcome,
+            cloud_user_id: self.cloud_user_id.map(str::to_owned),
+            predicted_user_principal_name: self.predicted_user_principal_name.map(str::to_owned),
+            conflict_attribute: self.conflict_attribute,
+            reasons: self.reasons,
+            warnings: self.warnings,
+            attribute_changes: self.attribute_changes,
+            user_principal_name: self.user_principal_name.map(str::to_owned),
+            anchor_attribute: self.anchor_attribute.map(str::to_owned),
+            conflicting_cloud_user_ids: self
+                .conflicting_cloud_user_ids
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            remediation: self.remediation.cloned(),
+        }
+    }
+}
+
 /// A cloud user no on-premises user reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -261,8 +306,14 @@ pub struct PlanDocument {
 impl<'a> Plan<'a> {
     /// The JSON record of one user.
     pub fn user_record(&self, user_plan: &UserPlan) -> UserRecord {
+        self.user_record_view(user_plan).into_owned()
+    }
+
+    /// The JSON record of one user, borrowing what the inputs and the plan already hold: `write_json`
+    /// serialises a million of these without copying every DN, anchor and id first.
+    fn user_record_view<'p>(&'p self, user_plan: &'p UserPlan) -> UserRecordView<'p> {
         let user = self.on_prem.get(user_plan.user);
-        let cloud_id = |position: usize| self.index.user(position).map(|cloud| cloud.id.clone());
+        let cloud_id = |position: usize| self.index.user(position).map(|cloud| cloud.id.as_str());
         let changes = match (user, user_plan.cloud_user) {
             (Some(user), Some(cloud)) if user_plan.outcome.is_match() => self
                 .index
@@ -271,29 +322,27 @@ impl<'a> Plan<'a> {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        UserRecord {
-            dn: user.map(|user| user.dn.clone()).unwrap_or_default(),
-            source_anchor: user_plan.anchor.as_ref().map(|anchor| anchor.value.clone()),
+        UserRecordView {
+            dn: user.map(|user| user.dn.as_str()).unwrap_or_default(),
+            source_anchor: user_plan.anchor.as_ref().map(|anchor| anchor.value.as_str()),
             outcome: user_plan.outcome,
             cloud_user_id: user_plan.cloud_user.and_then(cloud_id),
-            predicted_user_principal_name: user
-                .and_then(|user| user_plan.predicted_upn(user))
-                .map(str::to_owned),
+            predicted_user_principal_name: user.and_then(|user| user_plan.predicted_upn(user)),
             conflict_attribute: user_plan.conflict_attribute,
             reasons: reasons(self, user_plan),
             warnings: warnings(self, user_plan),
             attribute_changes: changes,
-            user_principal_name: user.and_then(|user| user.user_principal_name.clone()),
+            user_principal_name: user.and_then(|user| user.user_principal_name.as_deref()),
             anchor_attribute: user_plan
                 .anchor
                 .as_ref()
-                .map(|anchor| anchor.attribute.to_string()),
+                .map(|anchor| anchor.attribute.as_ref()),
             conflicting_cloud_user_ids: user_plan
                 .conflicting_cloud_users()
                 .into_iter()
                 .filter_map(cloud_id)
                 .collect(),
-            remediation: self.remediation_of(user_plan).cloned(),
+            remediation: self.remediation_of(user_plan),
         }
     }
 
@@ -409,7 +458,7 @@ impl<'a> Plan<'a> {
         write_header(out, &header)?;
         let mut users = RecordArray::open(out, "users")?;
         pipelined(out, &mut users, &self.users, |lines, user| {
-            record_line(lines, &self.user_record(user));
+            record_line(lines, &self.user_record_view(user));
         })?;
         users.close(out)?;
         out.write_all(b",\n")?;
@@ -485,13 +534,16 @@ struct Header {
     summary: Summary,
 }
 
-/// One record as a line of compact JSON. Records hold only strings, numbers and booleans, so
-/// serialising them into memory cannot fail; if it ever did, the line is left out rather than broken.
+/// The separator every record line starts with; the array's first record drops its comma.
+const RECORD_SEPARATOR: &[u8] = b",\n    ";
+
+/// One record as a line of compact JSON, after its separator (so a batch of lines is written as it is,
+/// never split again). Records hold only strings, numbers and booleans, so serialising them into
+/// memory cannot fail; if it ever did, the line is left out rather than broken.
 pub(crate) fn record_line<T: Serialize>(lines: &mut Vec<u8>, record: &T) {
     let start = lines.len();
-    if serde_json::to_writer(&mut *lines, record).is_ok() {
-        lines.push(b'\n');
-    } else {
+    lines.extend_from_slice(RECORD_SEPARATOR);
+    if serde_json::to_writer(&mut *lines, record).is_err() {
         lines.truncate(start);
     }
 }
@@ -536,24 +588,22 @@ impl RecordArray {
         Ok(Self { empty: true })
     }
 
-    /// Writes newline-terminated record lines.
+    /// Writes record lines made by [`record_line`], in one write.
     pub(crate) fn write_lines<W: Write + ?Sized>(
         &mut self,
         out: &mut W,
         lines: &[u8],
     ) -> io::Result<()> {
-        for line in lines
-            .split(|byte| *byte == b'\n')
-            .filter(|line| !line.is_empty())
-        {
-            out.write_all(if std::mem::take(&mut self.empty) {
-                b"\n    "
-            } else {
-                b",\n    "
-            })?;
-            out.write_all(line)?;
+        if lines.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let lines = if std::mem::take(&mut self.empty) {
+            // The first record of the array: its line opens without a comma.
+            lines.get(1..).unwrap_or_default()
+        } else {
+            lines
+        };
+        out.write_all(lines)
     }
 
     pub(crate) fn close<W: Write + ?Sized>(self, out: &mut W) -> io::Result<()> {

@@ -71,6 +71,30 @@ fn streamed_json_is_the_document_and_reads_back_issue_5() {
     let synthetic = Generator::new(SyntheticConfig::new(3_000, 11)).build();
     let users = synthetic.users().unwrap();
     let plan = plan(&users, &synthetic.tenant, &EngineSettings::default());
+    assert_streamed_json_is_the_document(&plan);
+}
+
+/// The streamed JSON borrows its records (issue 15), the document owns them: with a strategy's
+/// remediation in every record too, the two write the same bytes.
+#[test]
+fn streamed_json_with_a_strategy_is_the_document_issue_15() {
+    use anchorsync_core::engine::remediate::StrategyOptions;
+    use anchorsync_core::remediation::Strategy;
+    let synthetic = Generator::new(SyntheticConfig::new(3_000, 12)).build();
+    let users = synthetic.users().unwrap();
+    for strategy in [Strategy::HardCloud, Strategy::HardAd, Strategy::Soft] {
+        let options = StrategyOptions {
+            strategy,
+            mapping: Vec::new(),
+            join: None,
+        };
+        let plan = plan(&users, &synthetic.tenant, &EngineSettings::default())
+            .with_strategy(&options, None);
+        assert_streamed_json_is_the_document(&plan);
+    }
+}
+
+fn assert_streamed_json_is_the_document(plan: &anchorsync_core::engine::Plan<'_>) {
     let mut streamed = Vec::new();
     plan.write_json(&mut streamed).unwrap();
     let document = plan.document();
@@ -87,7 +111,7 @@ fn streamed_json_is_the_document_and_reads_back_issue_5() {
         text.lines()
             .filter(|line| line.starts_with("    {\"dn\":"))
             .count(),
-        3_000,
+        plan.users.len(),
         "one line per user"
     );
 }
