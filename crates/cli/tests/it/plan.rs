@@ -1203,6 +1203,52 @@ fn malformed_ldif_names_file_and_line_issue_5() {
     assert!(run.stdout.is_empty());
 }
 
+/// `--parse-only` reads both files as `plan` does (the benchmark's floor, issue 15): it counts the users,
+/// refuses a broken file as `plan` does, and makes no plan.
+#[test]
+fn parse_only_counts_both_sides_and_refuses_what_plan_refuses_issue_15() {
+    let ldif = [
+        ad("Taro", &[&format!("objectGUID:: {A1}")]),
+        ad("Hanako", &[&format!("objectGUID:: {A2}")]),
+    ]
+    .join("\n");
+    let tenant = open_tenant(vec![cloud("1", "taro@contoso.com", json!({}))]);
+    let run = run_with(&ldif, &tenant, "table", &["--parse-only"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        stdout.contains("read 2 on-premises users and 1 cloud user; no plan was made"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("hard-match"), "no plan: {stdout}");
+
+    let broken = run_with(
+        "dn: CN=A,DC=x\nobjectGUID:: not*base64\n",
+        &tenant,
+        "table",
+        &["--parse-only"],
+    );
+    assert_eq!(broken.code, 2);
+    assert!(
+        broken.stderr.contains("users.ldif` line 2"),
+        "{}",
+        broken.stderr
+    );
+
+    let with_strategy = run_with(
+        &ldif,
+        &tenant,
+        "table",
+        &["--parse-only", "--strategy", "soft"],
+    );
+    assert_eq!(with_strategy.code, 2, "{}", with_strategy.stderr);
+    assert!(
+        with_strategy.stderr.contains("--strategy"),
+        "{}",
+        with_strategy.stderr
+    );
+}
+
 #[test]
 fn live_sources_without_a_configuration_say_which_section_is_missing_issue_5() {
     let dir = tempfile::tempdir().unwrap();

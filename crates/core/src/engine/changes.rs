@@ -103,15 +103,16 @@ pub fn attribute_changes(
     // Values are compared as text and turned into JSON values only when they differ: most pairs agree,
     // and a million users would otherwise allocate twenty strings each to throw them away.
     let mut changes = Vec::new();
-    let mut push_text = |attribute: &str, on_prem_value: Option<&str>, cloud_value: Option<&str>| {
-        if present(on_prem_value) != present(cloud_value) {
-            changes.push(AttributeChange {
-                attribute: attribute.to_owned(),
-                cloud_value: text(cloud_value),
-                on_prem_value: text(on_prem_value),
-            });
-        }
-    };
+    let mut push_text =
+        |attribute: &str, on_prem_value: Option<&str>, cloud_value: Option<&str>| {
+            if present(on_prem_value) != present(cloud_value) {
+                changes.push(AttributeChange {
+                    attribute: attribute.to_owned(),
+                    cloud_value: text(cloud_value),
+                    on_prem_value: text(on_prem_value),
+                });
+            }
+        };
     // The UPN only changes when one is known: a user without one is not exported at all.
     if let Some(upn) = upn {
         push_text(

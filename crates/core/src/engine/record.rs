@@ -324,7 +324,10 @@ impl<'a> Plan<'a> {
         };
         UserRecordView {
             dn: user.map(|user| user.dn.as_str()).unwrap_or_default(),
-            source_anchor: user_plan.anchor.as_ref().map(|anchor| anchor.value.as_str()),
+            source_anchor: user_plan
+                .anchor
+                .as_ref()
+                .map(|anchor| anchor.value.as_str()),
             outcome: user_plan.outcome,
             cloud_user_id: user_plan.cloud_user.and_then(cloud_id),
             predicted_user_principal_name: user.and_then(|user| user_plan.predicted_upn(user)),
