@@ -23,6 +23,7 @@
 pub mod context;
 pub mod hard_ad;
 pub mod hard_cloud;
+pub mod reach;
 pub mod simulate;
 pub mod soft;
 #[cfg(test)]
@@ -38,7 +39,10 @@ use super::plan::{Plan, PlanRemediation};
 pub use context::{Context, IMMUTABLE_ID, Pair, Refusal, USER_PRINCIPAL_NAME};
 pub use hard_ad::{ad_value, hard_ad_attribute, hard_ad_refusal, hard_ad_steps, hard_ad_value};
 pub use hard_cloud::{federated_away_upn, hard_cloud_refusal, hard_cloud_steps};
-pub use simulate::{apply_ad_steps, apply_cloud_steps, apply_steps, set_ad_attribute};
+pub use simulate::{
+    Replan, Replanned, apply_ad_steps, apply_cloud_step, apply_cloud_steps, apply_steps,
+    set_ad_attribute,
+};
 pub use soft::{soft_refusal, soft_steps};
 
 use context::cloud_name;
@@ -79,6 +83,16 @@ pub fn steps_for(
 
 /// Every on-premises user's remediation, by position in the inventory.
 pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation> {
+    remediate_with(plan, options, Replan::Reached).0
+}
+
+/// [`remediate`], predicting the outcome after the changes as `replan` says, with how much it planned
+/// again.
+pub fn remediate_with(
+    plan: &Plan<'_>,
+    options: &StrategyOptions,
+    replan: Replan,
+) -> (Vec<Remediation>, Replanned) {
     let strategy = options.strategy;
     let context = Context::new(plan);
     let pairing_index = PairingIndex::new(plan.tenant, &options.mapping, options.join.clone());
@@ -248,8 +262,11 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
             Draft { remediation, cloud }
         })
         .collect();
-    simulate::predict_outcomes_after(plan, strategy, &mut drafts);
-    drafts.into_iter().map(|draft| draft.remediation).collect()
+    let replanned = simulate::predict_outcomes_after(plan, strategy, &mut drafts, replan, &anchors);
+    (
+        drafts.into_iter().map(|draft| draft.remediation).collect(),
+        replanned,
+    )
 }
 
 impl Plan<'_> {
