@@ -318,7 +318,7 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
     let mut looked_up: FxHashSet<u64> = FxHashSet::default();
     let mut reached = Reach::default();
 
-    let visit_on_prem = |position: usize, seen: &mut [bool], queue: &mut Vec<usize>| {
+    let enqueue = |position: usize, seen: &mut [bool], queue: &mut Vec<usize>| {
         if let Some(slot) = seen.get_mut(position)
             && !*slot
         {
@@ -327,10 +327,10 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
         }
     };
     for position in seeds.iter().chain(changes.on_prem.keys()) {
-        visit_on_prem(*position, &mut on_prem_seen, &mut on_prem_queue);
+        enqueue(*position, &mut on_prem_seen, &mut on_prem_queue);
     }
     for position in changes.cloud.keys().chain(&changes.lost_holders) {
-        visit_on_prem(*position, &mut cloud_seen, &mut cloud_queue);
+        enqueue(*position, &mut cloud_seen, &mut cloud_queue);
     }
 
     while !on_prem_queue.is_empty() || !cloud_queue.is_empty() {
@@ -353,13 +353,13 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
             let mut follow = |kind: KeyKind, value: &str| match kind {
                 KeyKind::Anchor => {
                     if let Some(cloud) = inputs.index.by_immutable_id(value) {
-                        visit_on_prem(cloud, &mut cloud_seen, &mut cloud_queue);
+                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
                     }
                     // Other on-premises users with this sourceAnchor: `duplicate-anchor`.
                     let hash = kind.hash(value);
                     if looked_up.insert(hash) {
                         for other in inputs.keys.holders(hash) {
-                            visit_on_prem(other, &mut on_prem_seen, &mut on_prem_queue);
+                            enqueue(other, &mut on_prem_seen, &mut on_prem_queue);
                         }
                     }
                 }
@@ -373,12 +373,12 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
                     .into_iter()
                     .flatten()
                     {
-                        visit_on_prem(cloud, &mut cloud_seen, &mut cloud_queue);
+                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
                     }
                 }
                 KeyKind::SecurityIdentifier => {
                     if let Some(cloud) = inputs.index.by_security_identifier(value) {
-                        visit_on_prem(cloud, &mut cloud_seen, &mut cloud_queue);
+                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
                     }
                 }
             };
@@ -393,7 +393,7 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
                 let hash = kind.hash(value);
                 if looked_up.insert(hash) {
                     for other in inputs.keys.holders(hash) {
-                        visit_on_prem(other, &mut on_prem_seen, &mut on_prem_queue);
+                        enqueue(other, &mut on_prem_seen, &mut on_prem_queue);
                     }
                 }
             };
