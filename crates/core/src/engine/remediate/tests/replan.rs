@@ -182,16 +182,18 @@ fn a_hard_ad_change_that_ends_a_duplicate_anchor_changes_the_untouched_holder() 
 
 #[test]
 fn clearing_one_of_two_equal_immutable_ids_makes_an_untouched_user_hard_match_the_other() {
-    // c1 and c2 both carry Saburo's sourceAnchor as ImmutableID (a snapshot can; Entra cannot): Saburo
-    // hard-matches c1, the first. The mapping pairs Taro with c1, and soft clears c1's ImmutableID:
-    // Saburo then hard-matches c2, which shares no key with anything the change touches except the
-    // value c1 gives up.
+    // c1 and c2 both carry Saburo's sourceAnchor as ImmutableID (a snapshot can; Entra cannot). The
+    // tenant blocks takeovers, so Saburo's hard match with c1, the first and cloud-managed, is blocked.
+    // The mapping pairs Taro with c1, and soft clears c1's ImmutableID: Saburo, untouched, then joins
+    // c2, which is synchronised, and which nothing the change touches holds except the value c1 gives
+    // up.
     let taro = ad("Taro", "taro@example.com", GUID_A);
     let saburo = ad("Saburo", "saburo@example.com", GUID_C);
     let anchor = encode_base64(&GUID_C);
     let c1 = cloud("c1", "taro@example.com", Some(&anchor));
-    let c2 = cloud("c2", "s.2@example.com", Some(&anchor));
-    let tenant = tenant(vec![c1, c2]);
+    let mut c2 = cloud("c2", "s.2@example.com", Some(&anchor));
+    c2.on_premises_sync_enabled = Some(true);
+    let tenant = with_features(tenant(vec![c1, c2]), false, true);
     let options = mapped(Strategy::Soft, "CN=Taro,DC=corp", "c1");
     let (r, _) = both_ways(&[taro, saburo], &tenant, &options);
     assert!(r[0].fixable, "{:?}", r[0]);
