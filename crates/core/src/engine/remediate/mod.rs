@@ -11,11 +11,15 @@
 //! | `soft` ([`soft`]) | onPremisesImmutableId := null | [`soft_refusal`] |
 //!
 //! The outcome after is not reasoned about separately: [`remediate`] applies every fixable user's steps
-//! to copies of the inputs ([`simulate`], [`apply_steps`]) and runs the engine again, so the prediction
-//! is exactly what `plan` reports once the changes are made, including how the changes of different
-//! users meet (two users that would then soft-match one cloud user are `ambiguous`). A user whose change
-//! would not give the strategy's match is reported as not fixable, with the outcome the engine predicts
-//! instead, and the others are predicted again without its change.
+//! to copies of the users those changes can reach ([`simulate`], [`apply_steps`]) and runs the engine
+//! again on them, so the prediction is exactly what `plan` reports once the changes are made, including
+//! how the changes of different users meet (two users that would then soft-match one cloud user are
+//! `ambiguous`). What a change can reach is found by [`reach`]: every user that shares a matching key
+//! (sourceAnchor and ImmutableID, addresses and UPNs, SIDs) with a changed object, before or after the
+//! change, and transitively whatever decides those; every other user keeps the first plan's outcome. The
+//! re-plan of everyone ([`Replan::Everyone`]) stays as the reference the tests compare with. A user
+//! whose change would not give the strategy's match is reported as not fixable, with the outcome the
+//! engine predicts instead, and the others are predicted again without its change.
 //!
 //! This module holds what the strategies share (the pair, the context, the refusal) and the pairing of
 //! every user before a strategy runs.
@@ -262,6 +266,8 @@ pub fn remediate_with(
             Draft { remediation, cloud }
         })
         .collect();
+    // What only the drafts needed goes before the re-plan: at a million users, hundreds of megabytes.
+    drop((pairings, pairing_index, context, slot_of));
     let replanned = simulate::predict_outcomes_after(plan, strategy, &mut drafts, replan, &anchors);
     (
         drafts.into_iter().map(|draft| draft.remediation).collect(),

@@ -180,11 +180,15 @@ impl OnPremKeys {
 }
 
 /// The objects a set of steps changes, each as it is after them.
+///
+/// A step names its object as [`super::apply_ad_steps`] and [`super::apply_cloud_steps`] find it: an
+/// AD step the last user with its DN (ignoring case), a cloud step the last user with its id. So the
+/// changed users here are exactly those a copy of everyone with the steps applied would change.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// On-premises users an AD step names (by DN, ignoring case), with the steps applied.
+    /// Changed on-premises users, with the steps applied.
     pub on_prem: FxHashMap<usize, OnPremUser>,
-    /// Cloud users a cloud step names (by id), with the steps applied (the properties the engine reads).
+    /// Changed cloud users, with the steps applied (the properties the engine reads).
     pub cloud: FxHashMap<usize, CloudUser>,
     /// Cloud users holding a value that a changed cloud user gives up: they may become the holder the
     /// engine finds.
@@ -200,8 +204,8 @@ impl Changes {
             .copied()
             .partition(|step| step.system == StepSystem::Ad);
         if !ad.is_empty() {
-            // Steps name users by DN ignoring case; a folded hash finds every such user (and, on a
-            // collision, one more, which only reaches further).
+            // Candidates by a folded hash of the DN (no lowercase copy of a million DNs), then by the
+            // comparison `apply` makes; the last user with a DN is the one its steps change.
             let mut by_dn: FxHashMap<u64, Vec<&RemediationStep>> = FxHashMap::default();
             for step in &ad {
                 by_dn
@@ -209,12 +213,32 @@ impl Changes {
                     .or_default()
                     .push(step);
             }
-            changes.on_prem = on_prem
+            let named: Vec<(usize, Vec<&RemediationStep>)> = on_prem
                 .par_iter()
                 .enumerate()
                 .filter_map(|(position, user)| {
-                    let steps = by_dn.get(&folded_hash(&user.dn))?;
-                    let mut changed = user.clone();
+                    let steps: Vec<&RemediationStep> = by_dn
+                        .get(&folded_hash(&user.dn))?
+                        .iter()
+                        .copied()
+                        .filter(|step| step.target.eq_ignore_ascii_case(&user.dn))
+                        .collect();
+                    (!steps.is_empty()).then_some((position, steps))
+                })
+                .collect();
+            let mut last: FxHashMap<String, usize> = FxHashMap::default();
+            for (slot, (position, _)) in named.iter().enumerate() {
+                if let Some(user) = on_prem.get(*position) {
+                    last.insert(user.dn.to_ascii_lowercase(), slot);
+                }
+            }
+            let kept: FxHashSet<usize> = last.into_values().collect();
+            changes.on_prem = named
+                .into_par_iter()
+                .enumerate()
+                .filter(|(slot, _)| kept.contains(slot))
+                .filter_map(|(_, (position, steps))| {
+                    let mut changed = on_prem.get(position)?.clone();
                     for step in steps {
                         set_ad_attribute(&mut changed, &step.attribute, &step.after);
                     }
@@ -227,14 +251,24 @@ impl Changes {
             for step in &cloud {
                 by_id.entry(step.target.as_str()).or_default().push(step);
             }
-            changes.cloud = tenant
+            let named: Vec<usize> = tenant
                 .users
                 .par_iter()
                 .enumerate()
-                .filter_map(|(position, user)| {
-                    let steps = by_id.get(user.id.as_str())?;
-                    let mut changed = matching_user(user);
-                    for step in steps {
+                .filter(|(_, user)| by_id.contains_key(user.id.as_str()))
+                .map(|(position, _)| position)
+                .collect();
+            let mut last: FxHashMap<&str, usize> = FxHashMap::default();
+            for position in named {
+                if let Some(user) = tenant.users.get(position) {
+                    last.insert(user.id.as_str(), position);
+                }
+            }
+            changes.cloud = last
+                .into_par_iter()
+                .filter_map(|(id, position)| {
+                    let mut changed = matching_user(tenant.users.get(position)?);
+                    for step in by_id.get(id)? {
                         apply_cloud_step(&mut changed, step);
                     }
                     Some((position, changed))
@@ -307,105 +341,129 @@ pub struct ReachInputs<'r, 'a> {
     pub keys: &'r OnPremKeys,
 }
 
+/// What one reached user's keys lead to.
+enum Found {
+    /// A cloud user the tenant's index finds for a key.
+    Cloud(usize),
+    /// A key to look up among the on-premises users.
+    Key(u64),
+}
+
 /// Every user whose outcome can differ once `changes` are made, with everything that decides them.
 /// `seeds` are on-premises users to hold whatever reaches them (the users whose change is checked).
+///
+/// Breadth first, one level at a time: the users of a level are followed on every core, and what they
+/// find is marked (and becomes the next level) on one.
 pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -> Reach {
     let tenant = inputs.index.tenant();
     let mut on_prem_seen = vec![false; inputs.on_prem.len()];
     let mut cloud_seen = vec![false; tenant.users.len()];
-    let mut on_prem_queue: Vec<usize> = Vec::new();
-    let mut cloud_queue: Vec<usize> = Vec::new();
     let mut looked_up: FxHashSet<u64> = FxHashSet::default();
     let mut reached = Reach::default();
-
-    let enqueue = |position: usize, seen: &mut [bool], queue: &mut Vec<usize>| {
+    let mark = |position: usize, seen: &mut [bool], level: &mut Vec<usize>| {
         if let Some(slot) = seen.get_mut(position)
             && !*slot
         {
             *slot = true;
-            queue.push(position);
+            level.push(position);
         }
     };
+    let mut on_prem_level: Vec<usize> = Vec::new();
+    let mut cloud_level: Vec<usize> = Vec::new();
     for position in seeds.iter().chain(changes.on_prem.keys()) {
-        enqueue(*position, &mut on_prem_seen, &mut on_prem_queue);
+        mark(*position, &mut on_prem_seen, &mut on_prem_level);
     }
     for position in changes.cloud.keys().chain(&changes.lost_holders) {
-        enqueue(*position, &mut cloud_seen, &mut cloud_queue);
+        mark(*position, &mut cloud_seen, &mut cloud_level);
     }
-
-    while !on_prem_queue.is_empty() || !cloud_queue.is_empty() {
-        while let Some(position) = on_prem_queue.pop() {
-            reached.on_prem.push(position);
-            let Some(before) = inputs.on_prem.get(position) else {
-                continue;
-            };
-            let before_anchor = inputs.anchors.get(position).copied().flatten();
-            let after = changes.on_prem.get(&position);
-            let after_anchor = after.and_then(|user| {
-                source_anchor(
-                    user,
-                    &inputs.settings.anchor_attribute,
-                    inputs.settings.anchor_encoding,
-                )
-                .ok()
-                .map(|anchor| anchor.value)
-            });
-            let mut follow = |kind: KeyKind, value: &str| match kind {
-                KeyKind::Anchor => {
-                    if let Some(cloud) = inputs.index.by_immutable_id(value) {
-                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
-                    }
-                    // Other on-premises users with this sourceAnchor: `duplicate-anchor`.
-                    let hash = kind.hash(value);
+    while !on_prem_level.is_empty() || !cloud_level.is_empty() {
+        let found: Vec<Found> = on_prem_level
+            .par_iter()
+            .flat_map_iter(|position| on_prem_leads(inputs, changes, *position))
+            .chain(
+                cloud_level
+                    .par_iter()
+                    .flat_map_iter(|position| cloud_leads(tenant, changes, *position)),
+            )
+            .collect();
+        reached.on_prem.append(&mut on_prem_level);
+        reached.cloud.append(&mut cloud_level);
+        let mut keys: Vec<u64> = Vec::new();
+        for found in found {
+            match found {
+                Found::Cloud(cloud) => mark(cloud, &mut cloud_seen, &mut cloud_level),
+                Found::Key(hash) => {
                     if looked_up.insert(hash) {
-                        for other in inputs.keys.holders(hash) {
-                            enqueue(other, &mut on_prem_seen, &mut on_prem_queue);
-                        }
+                        keys.push(hash);
                     }
                 }
-                KeyKind::Address => {
-                    let holders = inputs.index.address(value);
-                    for cloud in [
-                        holders.user_principal_name,
-                        holders.primary_smtp,
-                        holders.proxy_address,
-                    ]
-                    .into_iter()
-                    .flatten()
-                    {
-                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
-                    }
-                }
-                KeyKind::SecurityIdentifier => {
-                    if let Some(cloud) = inputs.index.by_security_identifier(value) {
-                        enqueue(cloud, &mut cloud_seen, &mut cloud_queue);
-                    }
-                }
-            };
-            on_prem_keys(before, before_anchor, tenant, &mut follow);
-            if let Some(after) = after {
-                on_prem_keys(after, after_anchor.as_deref(), tenant, &mut follow);
             }
         }
-        while let Some(position) = cloud_queue.pop() {
-            reached.cloud.push(position);
-            let mut follow = |kind: KeyKind, value: &str| {
-                let hash = kind.hash(value);
-                if looked_up.insert(hash) {
-                    for other in inputs.keys.holders(hash) {
-                        enqueue(other, &mut on_prem_seen, &mut on_prem_queue);
-                    }
-                }
-            };
-            if let Some(before) = tenant.users.get(position) {
-                cloud_keys(before, &mut follow);
-            }
-            if let Some(after) = changes.cloud.get(&position) {
-                cloud_keys(after, &mut follow);
-            }
+        let holders: Vec<usize> = keys
+            .par_iter()
+            .flat_map_iter(|hash| inputs.keys.holders(*hash))
+            .collect();
+        for position in holders {
+            mark(position, &mut on_prem_seen, &mut on_prem_level);
         }
     }
     reached.on_prem.sort_unstable();
     reached.cloud.sort_unstable();
     reached
+}
+
+/// Where an on-premises user's keys, before and after its change, lead: the cloud users the engine
+/// would find for each, and its sourceAnchors (the other on-premises users with one are
+/// `duplicate-anchor` with it).
+fn on_prem_leads(inputs: &ReachInputs<'_, '_>, changes: &Changes, position: usize) -> Vec<Found> {
+    let mut found = Vec::new();
+    let Some(before) = inputs.on_prem.get(position) else {
+        return found;
+    };
+    let tenant = inputs.index.tenant();
+    let mut follow = |kind: KeyKind, value: &str| match kind {
+        KeyKind::Anchor => {
+            found.extend(inputs.index.by_immutable_id(value).map(Found::Cloud));
+            found.push(Found::Key(kind.hash(value)));
+        }
+        KeyKind::Address => {
+            let holders = inputs.index.address(value);
+            found.extend(
+                [
+                    holders.user_principal_name,
+                    holders.primary_smtp,
+                    holders.proxy_address,
+                ]
+                .into_iter()
+                .flatten()
+                .map(Found::Cloud),
+            );
+        }
+        KeyKind::SecurityIdentifier => {
+            found.extend(inputs.index.by_security_identifier(value).map(Found::Cloud));
+        }
+    };
+    let before_anchor = inputs.anchors.get(position).copied().flatten();
+    on_prem_keys(before, before_anchor, tenant, &mut follow);
+    if let Some(after) = changes.on_prem.get(&position) {
+        let settings = inputs.settings;
+        let anchor = source_anchor(after, &settings.anchor_attribute, settings.anchor_encoding)
+            .ok()
+            .map(|anchor| anchor.value);
+        on_prem_keys(after, anchor.as_deref(), tenant, &mut follow);
+    }
+    found
+}
+
+/// Where a cloud user's keys, before and after its change, lead: every on-premises user holding one.
+fn cloud_leads(tenant: &TenantSnapshot, changes: &Changes, position: usize) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut follow = |kind: KeyKind, value: &str| found.push(Found::Key(kind.hash(value)));
+    if let Some(before) = tenant.users.get(position) {
+        cloud_keys(before, &mut follow);
+    }
+    if let Some(after) = changes.cloud.get(&position) {
+        cloud_keys(after, &mut follow);
+    }
+    found
 }
