@@ -128,54 +128,63 @@ fn cloud_keys(user: &CloudUser, visit: &mut dyn FnMut(KeyKind, &str)) {
     }
 }
 
-/// The on-premises users by the hash of each of their keys, as they are before any change: a list of
-/// (hash, position) sorted on every core, so that building it costs a parallel sort and a lookup is a
-/// binary search.
+/// The on-premises users by the hash of each of their keys, as they are before any change: one sorted
+/// list of 64-bit entries, each a key's hash with its low bits replaced by the user's position, so that
+/// building it costs a parallel sort of 8 bytes per key and a lookup is a binary search. The hash bits
+/// left (44 at a million users) still tell keys apart; when two keys share them, a lookup only reaches
+/// more users than needed.
 #[derive(Debug)]
 pub struct OnPremKeys {
-    by_hash: Vec<(u64, usize)>,
+    entries: Vec<u64>,
+    /// The low bits that hold the position.
+    position_bits: u64,
 }
 
 impl OnPremKeys {
     /// Indexes the inventory; `anchors` holds each user's sourceAnchor by position.
     pub fn new(on_prem: &[OnPremUser], anchors: &[Option<&str>], tenant: &TenantSnapshot) -> Self {
-        let mut by_hash: Vec<(u64, usize)> = on_prem
+        let position_bits = (on_prem.len() as u64).next_power_of_two().max(2) - 1;
+        let mut entries: Vec<u64> = on_prem
             .par_iter()
             .enumerate()
             .flat_map_iter(|(position, user)| {
                 let mut hashes: Vec<u64> = Vec::with_capacity(8);
                 let anchor = anchors.get(position).copied().flatten();
                 on_prem_keys(user, anchor, tenant, &mut |kind, value| {
-                    hashes.push(kind.hash(value));
+                    hashes.push(kind.hash(value) & !position_bits);
                 });
                 hashes.sort_unstable();
                 hashes.dedup();
-                hashes.into_iter().map(move |hash| (hash, position))
+                hashes.into_iter().map(move |hash| hash | position as u64)
             })
             .collect();
-        by_hash.par_sort_unstable();
-        Self { by_hash }
+        entries.par_sort_unstable();
+        Self {
+            entries,
+            position_bits,
+        }
     }
 
     /// The users holding a key with this hash, in inventory order.
     fn holders(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
-        let start = self.by_hash.partition_point(|(h, _)| *h < hash);
-        self.by_hash
+        let key = hash & !self.position_bits;
+        let start = self.entries.partition_point(|entry| *entry < key);
+        self.entries
             .get(start..)
             .unwrap_or_default()
             .iter()
-            .take_while(move |(h, _)| *h == hash)
-            .map(|(_, position)| *position)
+            .take_while(move |entry| **entry & !self.position_bits == key)
+            .filter_map(|entry| usize::try_from(entry & self.position_bits).ok())
     }
 
     /// How many keys are indexed.
     pub fn len(&self) -> usize {
-        self.by_hash.len()
+        self.entries.len()
     }
 
     /// Whether no key is indexed.
     pub fn is_empty(&self) -> bool {
-        self.by_hash.is_empty()
+        self.entries.is_empty()
     }
 }
 
@@ -186,16 +195,36 @@ impl OnPremKeys {
 /// changed users here are exactly those a copy of everyone with the steps applied would change.
 #[derive(Debug, Default)]
 pub struct Changes {
-    /// Changed on-premises users, with the steps applied.
-    pub on_prem: FxHashMap<usize, OnPremUser>,
-    /// Changed cloud users, with the steps applied (the properties the engine reads).
-    pub cloud: FxHashMap<usize, CloudUser>,
+    /// Changed on-premises users by position, sorted, with the steps applied.
+    pub on_prem: Vec<(usize, OnPremUser)>,
+    /// Changed cloud users by position, sorted, with the steps applied (the properties the engine
+    /// reads).
+    pub cloud: Vec<(usize, CloudUser)>,
     /// Cloud users holding a value that a changed cloud user gives up: they may become the holder the
     /// engine finds.
     pub lost_holders: Vec<usize>,
 }
 
 impl Changes {
+    /// Finds what `steps` change: one pass over the side each kind of step names.
+    /// The changed on-premises user at this position, as it is after the steps.
+    pub fn on_prem_after(&self, position: usize) -> Option<&OnPremUser> {
+        self.on_prem
+            .binary_search_by_key(&position, |(changed, _)| *changed)
+            .ok()
+            .and_then(|slot| self.on_prem.get(slot))
+            .map(|(_, user)| user)
+    }
+
+    /// The changed cloud user at this position, as it is after the steps.
+    pub fn cloud_after(&self, position: usize) -> Option<&CloudUser> {
+        self.cloud
+            .binary_search_by_key(&position, |(changed, _)| *changed)
+            .ok()
+            .and_then(|slot| self.cloud.get(slot))
+            .map(|(_, user)| user)
+    }
+
     /// Finds what `steps` change: one pass over the side each kind of step names.
     pub fn of(on_prem: &[OnPremUser], tenant: &TenantSnapshot, steps: &[&RemediationStep]) -> Self {
         let mut changes = Self::default();
@@ -264,9 +293,14 @@ impl Changes {
                     last.insert(user.id.as_str(), position);
                 }
             }
-            changes.cloud = last
+            let mut kept: Vec<(usize, &str)> = last
+                .into_iter()
+                .map(|(id, position)| (position, id))
+                .collect();
+            kept.sort_unstable();
+            changes.cloud = kept
                 .into_par_iter()
-                .filter_map(|(id, position)| {
+                .filter_map(|(position, id)| {
                     let mut changed = matching_user(tenant.users.get(position)?);
                     for step in by_id.get(id)? {
                         apply_cloud_step(&mut changed, step);
@@ -282,7 +316,7 @@ impl Changes {
 
 /// The cloud users holding a value (an ImmutableID, a userPrincipalName) that a changed cloud user had
 /// and no longer has.
-fn lost_holders(tenant: &TenantSnapshot, changed: &FxHashMap<usize, CloudUser>) -> Vec<usize> {
+fn lost_holders(tenant: &TenantSnapshot, changed: &[(usize, CloudUser)]) -> Vec<usize> {
     let mut lost: FxHashSet<u64> = FxHashSet::default();
     for (position, after) in changed {
         let Some(before) = tenant.users.get(*position) else {
@@ -370,10 +404,18 @@ pub fn reach(inputs: &ReachInputs<'_, '_>, changes: &Changes, seeds: &[usize]) -
     };
     let mut on_prem_level: Vec<usize> = Vec::new();
     let mut cloud_level: Vec<usize> = Vec::new();
-    for position in seeds.iter().chain(changes.on_prem.keys()) {
+    for position in seeds
+        .iter()
+        .chain(changes.on_prem.iter().map(|(position, _)| position))
+    {
         mark(*position, &mut on_prem_seen, &mut on_prem_level);
     }
-    for position in changes.cloud.keys().chain(&changes.lost_holders) {
+    for position in changes
+        .cloud
+        .iter()
+        .map(|(position, _)| position)
+        .chain(&changes.lost_holders)
+    {
         mark(*position, &mut cloud_seen, &mut cloud_level);
     }
     while !on_prem_level.is_empty() || !cloud_level.is_empty() {
@@ -445,7 +487,7 @@ fn on_prem_leads(inputs: &ReachInputs<'_, '_>, changes: &Changes, position: usiz
     };
     let before_anchor = inputs.anchors.get(position).copied().flatten();
     on_prem_keys(before, before_anchor, tenant, &mut follow);
-    if let Some(after) = changes.on_prem.get(&position) {
+    if let Some(after) = changes.on_prem_after(position) {
         let settings = inputs.settings;
         let anchor = source_anchor(after, &settings.anchor_attribute, settings.anchor_encoding)
             .ok()
@@ -462,7 +504,7 @@ fn cloud_leads(tenant: &TenantSnapshot, changes: &Changes, position: usize) -> V
     if let Some(before) = tenant.users.get(position) {
         cloud_keys(before, &mut follow);
     }
-    if let Some(after) = changes.cloud.get(&position) {
+    if let Some(after) = changes.cloud_after(position) {
         cloud_keys(after, &mut follow);
     }
     found

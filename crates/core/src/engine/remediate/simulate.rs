@@ -18,7 +18,8 @@ use crate::remediation::{Remediation, RemediationStep, StepSystem, StepValue, St
 use crate::tenant::{CloudUser, TenantSnapshot};
 
 use super::super::explain::reasons;
-use super::super::plan::{self as engine, Outcome, Plan, UserPlan};
+use super::super::plan::{self as engine, EngineSettings, Outcome, Plan, UserPlan};
+use super::super::source_anchor::AnchorAttribute;
 use super::super::source_anchor::CONSISTENCY_GUID;
 use super::context::{IMMUTABLE_ID, USER_PRINCIPAL_NAME};
 use super::reach::{Changes, OnPremKeys, Reach, ReachInputs, reach};
@@ -119,6 +120,59 @@ pub(super) fn matching_user(user: &CloudUser) -> CloudUser {
         on_premises_security_identifier: user.on_premises_security_identifier.clone(),
         on_premises_distinguished_name: user.on_premises_distinguished_name.clone(),
         ..CloudUser::default()
+    }
+}
+
+/// The users at `positions` (sorted), each moved out of `changed` (sorted by position) when it is
+/// there and copied with `copy` otherwise, with the positions kept, in the same order.
+fn copies<T: Send + Sync>(
+    positions: &[usize],
+    changed: Vec<(usize, T)>,
+    copy: impl Fn(usize) -> Option<T> + Sync,
+) -> (Vec<usize>, Vec<T>) {
+    let mut slots: Vec<(usize, Option<T>)> = positions
+        .par_iter()
+        .map(|position| {
+            let is_changed = changed
+                .binary_search_by_key(position, |(changed, _)| *changed)
+                .is_ok();
+            (*position, if is_changed { None } else { copy(*position) })
+        })
+        .collect();
+    let mut changed = changed.into_iter().peekable();
+    for (position, slot) in &mut slots {
+        while changed.peek().is_some_and(|(next, _)| next < position) {
+            changed.next();
+        }
+        if slot.is_none() && changed.peek().is_some_and(|(next, _)| next == position) {
+            *slot = changed.next().map(|(_, user)| user);
+        }
+    }
+    slots
+        .into_iter()
+        .filter_map(|(position, user)| user.map(|user| (position, user)))
+        .unzip()
+}
+
+/// An on-premises user with only what the match engine reads. With the default anchor
+/// (mS-DS-ConsistencyGuid, else objectGUID) that is a few attributes; another anchor attribute may be
+/// any attribute, so then the whole user is copied.
+fn matching_on_prem(user: &OnPremUser, settings: &EngineSettings) -> OnPremUser {
+    match settings.anchor_attribute {
+        AnchorAttribute::ConsistencyGuid => OnPremUser {
+            dn: user.dn.clone(),
+            object_guid: user.object_guid,
+            consistency_guid: user.consistency_guid.clone(),
+            object_sid: user.object_sid.clone(),
+            user_principal_name: user.user_principal_name.clone(),
+            sam_account_name: user.sam_account_name.clone(),
+            mail: user.mail.clone(),
+            proxy_addresses: user.proxy_addresses.clone(),
+            mail_nickname: user.mail_nickname.clone(),
+            user_account_control: user.user_account_control,
+            ..OnPremUser::default()
+        },
+        AnchorAttribute::Named(_) => user.clone(),
     }
 }
 
@@ -231,38 +285,33 @@ impl AfterInputs<'_> {
         }
     }
 
-    /// The reached users only, copied in the plan's order: the changed ones as `changes` holds them
-    /// (with the steps applied), the others as they are.
+    /// The reached users only, in the plan's order: the changed ones moved out of `changes` (the steps
+    /// applied), the others copied with what the engine reads.
     fn reached<'p>(plan: &Plan<'p>, reached: Reach, changes: Changes) -> AfterInputs<'p> {
         let Changes {
             on_prem: changed_on_prem,
             cloud: changed_cloud,
             ..
         } = changes;
-        let users: Vec<OnPremUser> = reached
-            .on_prem
-            .par_iter()
-            .filter_map(|position| match changed_on_prem.get(position) {
-                Some(changed) => Some(changed.clone()),
-                None => plan.on_prem.get(*position).cloned(),
-            })
-            .collect();
-        drop(changed_on_prem);
-        let snapshot = TenantSnapshot {
-            users: reached
-                .cloud
-                .par_iter()
-                .filter_map(|position| match changed_cloud.get(position) {
-                    Some(changed) => Some(changed.clone()),
-                    None => plan.tenant.users.get(*position).map(matching_user),
-                })
-                .collect(),
-            ..global_copy(plan.tenant)
-        };
+        let settings = &plan.settings;
+        let (on_prem_positions, users) = copies(&reached.on_prem, changed_on_prem, |position| {
+            plan.on_prem
+                .get(position)
+                .map(|user| matching_on_prem(user, settings))
+        });
+        let (cloud_positions, cloud_users) = copies(&reached.cloud, changed_cloud, |position| {
+            plan.tenant.users.get(position).map(matching_user)
+        });
         AfterInputs {
             on_prem: Cow::Owned(users),
-            tenant: Cow::Owned(snapshot),
-            reached: Some(reached),
+            tenant: Cow::Owned(TenantSnapshot {
+                users: cloud_users,
+                ..global_copy(plan.tenant)
+            }),
+            reached: Some(Reach {
+                on_prem: on_prem_positions,
+                cloud: cloud_positions,
+            }),
         }
     }
 
