@@ -262,16 +262,21 @@ impl Changes {
                 }
             }
             let kept: FxHashSet<usize> = last.into_values().collect();
-            changes.on_prem = named
-                .into_par_iter()
+            let named: Vec<(usize, Vec<&RemediationStep>)> = named
+                .into_iter()
                 .enumerate()
                 .filter(|(slot, _)| kept.contains(slot))
-                .filter_map(|(_, (position, steps))| {
-                    let mut changed = on_prem.get(position)?.clone();
+                .map(|(_, named)| named)
+                .collect();
+            // Indexed, so the users are written straight into one list.
+            changes.on_prem = named
+                .into_par_iter()
+                .map(|(position, steps)| {
+                    let mut changed = on_prem.get(position).cloned().unwrap_or_default();
                     for step in steps {
                         set_ad_attribute(&mut changed, &step.attribute, &step.after);
                     }
-                    Some((position, changed))
+                    (position, changed)
                 })
                 .collect();
         }
@@ -300,12 +305,16 @@ impl Changes {
             kept.sort_unstable();
             changes.cloud = kept
                 .into_par_iter()
-                .filter_map(|(position, id)| {
-                    let mut changed = matching_user(tenant.users.get(position)?);
-                    for step in by_id.get(id)? {
+                .map(|(position, id)| {
+                    let mut changed = tenant
+                        .users
+                        .get(position)
+                        .map(matching_user)
+                        .unwrap_or_default();
+                    for step in by_id.get(id).into_iter().flatten() {
                         apply_cloud_step(&mut changed, step);
                     }
-                    Some((position, changed))
+                    (position, changed)
                 })
                 .collect();
             changes.lost_holders = lost_holders(tenant, &changes.cloud);
