@@ -130,14 +130,19 @@ fn cloud_keys(user: &CloudUser, visit: &mut dyn FnMut(KeyKind, &str)) {
 
 /// The on-premises users by the hash of each of their keys, as they are before any change: one sorted
 /// list of 64-bit entries, each a key's hash with its low bits replaced by the user's position, so that
-/// building it costs a parallel sort of 8 bytes per key and a lookup is a binary search. The hash bits
-/// left (44 at a million users) still tell keys apart; when two keys share them, a lookup only reaches
-/// more users than needed.
+/// building it costs a parallel sort of 8 bytes per key. The hash bits left (44 at a million users)
+/// still tell keys apart; when two keys share them, a lookup only reaches more users than needed. A
+/// table of where each run of top bits starts makes a lookup one jump and a short scan rather than a
+/// binary search through megabytes.
 #[derive(Debug)]
 pub struct OnPremKeys {
     entries: Vec<u64>,
     /// The low bits that hold the position.
     position_bits: u64,
+    /// For each value of an entry's top `64 - shift` bits, the first entry with it (and one more
+    /// element: the end).
+    starts: Vec<usize>,
+    shift: u32,
 }
 
 impl OnPremKeys {
@@ -159,18 +164,37 @@ impl OnPremKeys {
             })
             .collect();
         entries.par_sort_unstable();
+        // About four entries per run of top bits, at most 2^20 runs (8 MiB of starts).
+        let top_bits = entries.len().max(2).ilog2().saturating_sub(2).clamp(1, 20);
+        let shift = 64 - top_bits;
+        let mut starts = Vec::with_capacity((1usize << top_bits) + 1);
+        let mut entry = 0;
+        for top in 0..(1u64 << top_bits) {
+            while entries.get(entry).is_some_and(|value| value >> shift < top) {
+                entry += 1;
+            }
+            starts.push(entry);
+        }
+        starts.push(entries.len());
         Self {
             entries,
             position_bits,
+            starts,
+            shift,
         }
     }
 
     /// The users holding a key with this hash, in inventory order.
     fn holders(&self, hash: u64) -> impl Iterator<Item = usize> + '_ {
         let key = hash & !self.position_bits;
-        let start = self.entries.partition_point(|entry| *entry < key);
-        self.entries
-            .get(start..)
+        let top = usize::try_from(key >> self.shift).unwrap_or_default();
+        let (from, to) = (
+            self.starts.get(top).copied().unwrap_or_default(),
+            self.starts.get(top + 1).copied().unwrap_or_default(),
+        );
+        let run = self.entries.get(from..to).unwrap_or_default();
+        let start = run.partition_point(|entry| *entry < key);
+        run.get(start..)
             .unwrap_or_default()
             .iter()
             .take_while(move |entry| **entry & !self.position_bits == key)
@@ -326,7 +350,8 @@ impl Changes {
 /// The cloud users holding a value (an ImmutableID, a userPrincipalName) that a changed cloud user had
 /// and no longer has.
 fn lost_holders(tenant: &TenantSnapshot, changed: &[(usize, CloudUser)]) -> Vec<usize> {
-    let mut lost: FxHashSet<u64> = FxHashSet::default();
+    let mut lost_anchors: FxHashSet<u64> = FxHashSet::default();
+    let mut lost_addresses: FxHashSet<u64> = FxHashSet::default();
     for (position, after) in changed {
         let Some(before) = tenant.users.get(*position) else {
             continue;
@@ -334,26 +359,35 @@ fn lost_holders(tenant: &TenantSnapshot, changed: &[(usize, CloudUser)]) -> Vec<
         if before.on_premises_immutable_id != after.on_premises_immutable_id
             && let Some(immutable_id) = non_empty(&before.on_premises_immutable_id)
         {
-            lost.insert(KeyKind::Anchor.hash(immutable_id));
+            lost_anchors.insert(KeyKind::Anchor.hash(immutable_id));
         }
         if before.user_principal_name != after.user_principal_name
             && let Some(upn) = non_empty(&before.user_principal_name)
         {
-            lost.insert(KeyKind::Address.hash(upn));
+            lost_addresses.insert(KeyKind::Address.hash(upn));
         }
     }
-    if lost.is_empty() {
+    if lost_anchors.is_empty() && lost_addresses.is_empty() {
         return Vec::new();
     }
+    // Only the kinds of value given up are compared: an ImmutableID is one hash per user.
     tenant
         .users
         .par_iter()
         .enumerate()
         .filter(|(_, user)| {
             let mut holds = false;
-            cloud_keys(user, &mut |kind, value| {
-                holds = holds || lost.contains(&kind.hash(value));
-            });
+            if !lost_anchors.is_empty()
+                && let Some(immutable_id) = non_empty(&user.on_premises_immutable_id)
+            {
+                holds = lost_anchors.contains(&KeyKind::Anchor.hash(immutable_id));
+            }
+            if !holds && !lost_addresses.is_empty() {
+                cloud_keys(user, &mut |kind, value| {
+                    holds = holds
+                        || (kind == KeyKind::Address && lost_addresses.contains(&kind.hash(value)));
+                });
+            }
             holds
         })
         .map(|(position, _)| position)
@@ -517,4 +551,53 @@ fn cloud_leads(tenant: &TenantSnapshot, changes: &Changes, position: usize) -> V
         cloud_keys(after, &mut follow);
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::synthetic::{Generator, SyntheticConfig};
+
+    #[test]
+    fn every_key_finds_its_holders_and_only_them_in_inventory_order() {
+        let synthetic = Generator::new(SyntheticConfig::new(3_000, 5)).build();
+        let users = synthetic.users().unwrap();
+        let settings = EngineSettings::default();
+        let anchors: Vec<Option<String>> = users
+            .iter()
+            .map(|user| {
+                source_anchor(user, &settings.anchor_attribute, settings.anchor_encoding)
+                    .ok()
+                    .map(|anchor| anchor.value)
+            })
+            .collect();
+        let anchors: Vec<Option<&str>> = anchors.iter().map(Option::as_deref).collect();
+        let keys = OnPremKeys::new(&users, &anchors, &synthetic.tenant);
+        let mut expected: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+        for (position, user) in users.iter().enumerate() {
+            let mut hashes = Vec::new();
+            on_prem_keys(
+                user,
+                anchors[position],
+                &synthetic.tenant,
+                &mut |kind, value| {
+                    hashes.push(kind.hash(value));
+                },
+            );
+            hashes.sort_unstable();
+            hashes.dedup();
+            for hash in hashes {
+                expected.entry(hash).or_default().push(position);
+            }
+        }
+        assert!(keys.len() > users.len());
+        for (hash, holders) in &expected {
+            assert_eq!(&keys.holders(*hash).collect::<Vec<_>>(), holders);
+        }
+        assert_eq!(
+            keys.holders(KeyKind::Address.hash("nobody@nowhere.invalid"))
+                .count(),
+            0
+        );
+    }
 }
