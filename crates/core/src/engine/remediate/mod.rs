@@ -98,7 +98,7 @@ pub fn remediate_with(
     replan: Replan,
 ) -> (Vec<Remediation>, Replanned) {
     let strategy = options.strategy;
-    let context = Context::new(plan);
+    let context = Context::for_strategy(plan, strategy);
     let pairing_index = PairingIndex::new(plan.tenant, &options.mapping, options.join.clone());
     let mut slot_of = vec![usize::MAX; plan.on_prem.len()];
     for (slot, user) in plan.users.iter().enumerate() {

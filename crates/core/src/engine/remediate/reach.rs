@@ -106,7 +106,17 @@ fn on_prem_keys(
         address(value);
     }
     if let Some(sid) = &user.object_sid {
-        visit(KeyKind::SecurityIdentifier, &sid.to_string());
+        use std::fmt::Write as _;
+        // Formatted into a reused buffer: this runs for every user of the inventory.
+        thread_local! {
+            static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        TEXT.with_borrow_mut(|text| {
+            text.clear();
+            if write!(text, "{sid}").is_ok() {
+                visit(KeyKind::SecurityIdentifier, text);
+            }
+        });
     }
 }
 
