@@ -13,16 +13,18 @@
 //! - the objectSid with the onPremisesSecurityIdentifier (create conflicts, ignoring case);
 //! - and, through a cloud user, every on-premises user that soft-matches it (`ambiguous`).
 //!
-//! The reach is the connected part of that key-sharing graph around the changed objects, with each
-//! changed object's keys taken before and after its change. From an on-premises user it follows the
-//! cloud users the tenant's index finds for each key (the first holder, the one the engine would take)
-//! and the on-premises users with the same sourceAnchor; from a cloud user, every on-premises user
-//! holding one of its keys ([`OnPremKeys`], built once). A cloud user that loses a value (a cleared
-//! ImmutableID) hands it to the next cloud user holding it, so those are found with one pass over the
-//! tenant ([`Changes::lost_holders`]). Whatever is reached is then decided by the engine exactly as in
-//! a plan of everyone: each reached user's keys lead to every user that decides it, and each unreached
-//! user's keys lead to nothing that changed. Keys are compared by hash: two values with the same hash
-//! only reach more than needed, never less.
+//! The reach is the part of that key-sharing graph connected to the changed objects, with each changed
+//! object's keys taken before and after its change, and with the edges the engine reads: from an
+//! on-premises user, the cloud users the tenant's index finds for each key (the first holder, the one
+//! the engine takes) and the on-premises users with the same sourceAnchor; from a cloud user, every
+//! on-premises user holding one of its keys ([`OnPremKeys`], built once). Two cloud users sharing a
+//! value are not followed from one to the other, since the engine only ever reads the first, except
+//! where a change makes the next one first: a cloud user that gives up a value (a cleared ImmutableID)
+//! hands it on, so the other holders are found with one pass over the tenant
+//! ([`Changes::lost_holders`]). Whatever is reached is then decided by the engine exactly as in a plan
+//! of everyone: each reached user's keys lead to every user that decides it, and each unreached user's
+//! keys lead to nothing that changed. Keys are compared by hash: two values with the same hash only
+//! reach more than needed, never less.
 //!
 //! Global inputs (domains, role assignments, the tenant's matching switches, the engine settings) are
 //! carried whole by the caller.
