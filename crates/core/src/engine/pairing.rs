@@ -479,13 +479,21 @@ pub fn pair_all(
             )
         })
         .collect();
-    let mut claims: FxHashMap<usize, Vec<usize>> = FxHashMap::default();
-    for (position, pairing) in pairings.iter().enumerate() {
-        if let Some(cloud) = pairing.cloud() {
-            claims.entry(cloud).or_default().push(position);
-        }
-    }
-    for positions in claims.values().filter(|positions| positions.len() > 1) {
+    // The claims grouped by cloud user with a parallel sort: a million users would otherwise be a
+    // million small lists in one hash map, built on one core.
+    let mut claims: Vec<(usize, usize)> = pairings
+        .par_iter()
+        .enumerate()
+        .filter_map(|(position, pairing)| pairing.cloud().map(|cloud| (cloud, position)))
+        .collect();
+    claims.par_sort_unstable();
+    let shared: Vec<Vec<usize>> = claims
+        .chunk_by(|a, b| a.0 == b.0)
+        .filter(|claim| claim.len() > 1)
+        .map(|claim| claim.iter().map(|(_, position)| *position).collect())
+        .collect();
+    drop(claims);
+    for positions in &shared {
         // One explicit mapping among the claims wins: the administrator said so.
         let mapped: Vec<usize> = positions
             .iter()

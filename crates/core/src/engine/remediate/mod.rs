@@ -11,11 +11,15 @@
 //! | `soft` ([`soft`]) | onPremisesImmutableId := null | [`soft_refusal`] |
 //!
 //! The outcome after is not reasoned about separately: [`remediate`] applies every fixable user's steps
-//! to copies of the inputs ([`simulate`], [`apply_steps`]) and runs the engine again, so the prediction
-//! is exactly what `plan` reports once the changes are made, including how the changes of different
-//! users meet (two users that would then soft-match one cloud user are `ambiguous`). A user whose change
-//! would not give the strategy's match is reported as not fixable, with the outcome the engine predicts
-//! instead, and the others are predicted again without its change.
+//! to copies of the users those changes can reach ([`simulate`], [`apply_steps`]) and runs the engine
+//! again on them, so the prediction is exactly what `plan` reports once the changes are made, including
+//! how the changes of different users meet (two users that would then soft-match one cloud user are
+//! `ambiguous`). What a change can reach is found by [`reach`]: every user that shares a matching key
+//! (sourceAnchor and ImmutableID, addresses and UPNs, SIDs) with a changed object, before or after the
+//! change, and transitively whatever decides those; every other user keeps the first plan's outcome. The
+//! re-plan of everyone ([`Replan::Everyone`]) stays as the reference the tests compare with. A user
+//! whose change would not give the strategy's match is reported as not fixable, with the outcome the
+//! engine predicts instead, and the others are predicted again without its change.
 //!
 //! This module holds what the strategies share (the pair, the context, the refusal) and the pairing of
 //! every user before a strategy runs.
@@ -23,6 +27,7 @@
 pub mod context;
 pub mod hard_ad;
 pub mod hard_cloud;
+pub mod reach;
 pub mod simulate;
 pub mod soft;
 #[cfg(test)]
@@ -38,7 +43,10 @@ use super::plan::{Plan, PlanRemediation};
 pub use context::{Context, IMMUTABLE_ID, Pair, Refusal, USER_PRINCIPAL_NAME};
 pub use hard_ad::{ad_value, hard_ad_attribute, hard_ad_refusal, hard_ad_steps, hard_ad_value};
 pub use hard_cloud::{federated_away_upn, hard_cloud_refusal, hard_cloud_steps};
-pub use simulate::{apply_ad_steps, apply_cloud_steps, apply_steps, set_ad_attribute};
+pub use simulate::{
+    Replan, Replanned, apply_ad_steps, apply_cloud_step, apply_cloud_steps, apply_steps,
+    set_ad_attribute,
+};
 pub use soft::{soft_refusal, soft_steps};
 
 use context::cloud_name;
@@ -79,8 +87,18 @@ pub fn steps_for(
 
 /// Every on-premises user's remediation, by position in the inventory.
 pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation> {
+    remediate_with(plan, options, Replan::Reached).0
+}
+
+/// [`remediate`], predicting the outcome after the changes as `replan` says, with how much it planned
+/// again.
+pub fn remediate_with(
+    plan: &Plan<'_>,
+    options: &StrategyOptions,
+    replan: Replan,
+) -> (Vec<Remediation>, Replanned) {
     let strategy = options.strategy;
-    let context = Context::new(plan);
+    let context = Context::for_strategy(plan, strategy);
     let pairing_index = PairingIndex::new(plan.tenant, &options.mapping, options.join.clone());
     let mut slot_of = vec![usize::MAX; plan.on_prem.len()];
     for (slot, user) in plan.users.iter().enumerate() {
@@ -248,8 +266,13 @@ pub fn remediate(plan: &Plan<'_>, options: &StrategyOptions) -> Vec<Remediation>
             Draft { remediation, cloud }
         })
         .collect();
-    simulate::predict_outcomes_after(plan, strategy, &mut drafts);
-    drafts.into_iter().map(|draft| draft.remediation).collect()
+    // What only the drafts needed goes before the re-plan: at a million users, hundreds of megabytes.
+    drop((pairings, pairing_index, context, slot_of));
+    let replanned = simulate::predict_outcomes_after(plan, strategy, &mut drafts, replan, &anchors);
+    (
+        drafts.into_iter().map(|draft| draft.remediation).collect(),
+        replanned,
+    )
 }
 
 impl Plan<'_> {

@@ -1,3 +1,5 @@
+mod replan;
+
 use super::*;
 use crate::directory::OnPremUser;
 use crate::engine::source_anchor::{AnchorAttribute, AnchorEncoding};
