@@ -522,8 +522,9 @@ fn plan_o_interrupted_leaves_no_temporary_file_issue_12() {
             .unwrap();
         assert!(killed.success());
         let status = child.wait().unwrap();
-        if status.success() {
-            // The signal came after the file was renamed.
+        if matches!(status.code(), Some(0 | 1)) {
+            // The signal came after the plan was written and renamed: `plan` ended as it does
+            // uninterrupted (1: users need attention, as in this generated mix).
             continue;
         }
         interrupted.push(*signal);
