@@ -146,28 +146,15 @@ pub fn remediate_with(
                 return Draft {
                     remediation,
                     cloud: None,
+                    unpaired: false,
                 };
             };
+            let mut unpaired = false;
             let cloud = match pairing {
                 Pairing::Unpaired => {
-                    let matched = user_plan
-                        .cloud_user
-                        .filter(|_| user_plan.outcome.is_match())
-                        .and_then(|cloud| plan.index.user(cloud));
-                    remediation.reason = Some(match matched {
-                        Some(cloud) => format!(
-                            "nothing to do: no pairing rule finds a cloud user, and the first sync already \
-                             gives `{}` with {} (name another pair in `--mapping` if that is wrong)",
-                            user_plan.outcome,
-                            cloud_name(cloud)
-                        ),
-                        None => format!(
-                            "no cloud user pairs with this user (no mapping, current anchor, primary SMTP \
-                             address, UPN or join attribute in common): nothing to fix; the first sync \
-                             gives {}",
-                            user_plan.outcome
-                        ),
-                    });
+                    // The reason is written after the re-plan (`unpaired_reason`): it needs only the
+                    // first plan, and half a million sentences need not be alive during the re-plan.
+                    unpaired = true;
                     None
                 }
                 Pairing::MappingMissing { line, key } => {
@@ -263,16 +250,52 @@ pub fn remediate_with(
                     }
                 }
             }
-            Draft { remediation, cloud }
+            Draft {
+                remediation,
+                cloud,
+                unpaired,
+            }
         })
         .collect();
     // What only the drafts needed goes before the re-plan: at a million users, hundreds of megabytes.
-    drop((pairings, pairing_index, context, slot_of));
+    drop((pairings, pairing_index, context));
     let replanned = simulate::predict_outcomes_after(plan, strategy, &mut drafts, replan, &anchors);
-    (
-        drafts.into_iter().map(|draft| draft.remediation).collect(),
-        replanned,
-    )
+    let remediations = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(position, draft)| {
+            let mut remediation = draft.remediation;
+            if draft.unpaired
+                && let Some(user_plan) =
+                    slot_of.get(position).and_then(|slot| plan.users.get(*slot))
+            {
+                remediation.reason = Some(unpaired_reason(plan, user_plan));
+            }
+            remediation
+        })
+        .collect();
+    (remediations, replanned)
+}
+
+/// Why there is nothing to do for a user no pairing rule pairs with a cloud user.
+fn unpaired_reason(plan: &Plan<'_>, user_plan: &super::plan::UserPlan) -> String {
+    let matched = user_plan
+        .cloud_user
+        .filter(|_| user_plan.outcome.is_match())
+        .and_then(|cloud| plan.index.user(cloud));
+    match matched {
+        Some(cloud) => format!(
+            "nothing to do: no pairing rule finds a cloud user, and the first sync already gives `{}` \
+             with {} (name another pair in `--mapping` if that is wrong)",
+            user_plan.outcome,
+            cloud_name(cloud)
+        ),
+        None => format!(
+            "no cloud user pairs with this user (no mapping, current anchor, primary SMTP address, UPN \
+             or join attribute in common): nothing to fix; the first sync gives {}",
+            user_plan.outcome
+        ),
+    }
 }
 
 impl Plan<'_> {

@@ -28,6 +28,8 @@ use super::reach::{Changes, OnPremKeys, Reach, ReachInputs, reach};
 pub(super) struct Draft {
     pub(super) remediation: Remediation,
     pub(super) cloud: Option<usize>,
+    /// No pairing rule found a cloud user: the reason is written once the re-plan is done.
+    pub(super) unpaired: bool,
 }
 
 /// Applies steps to the inputs, as `apply` would to the directory and the tenant: what the outcome after
