@@ -242,7 +242,6 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Finds what `steps` change: one pass over the side each kind of step names.
     /// The changed on-premises user at this position, as it is after the steps.
     pub fn on_prem_after(&self, position: usize) -> Option<&OnPremUser> {
         self.on_prem

@@ -369,12 +369,15 @@ pub(super) fn predict_outcomes_after(
             .filter(|draft| draft.remediation.fixable)
             .flat_map(|draft| draft.remediation.steps.iter())
             .collect();
-        let (ad, cloud): (Vec<&RemediationStep>, Vec<&RemediationStep>) = steps
-            .iter()
-            .copied()
-            .partition(|step| step.system == StepSystem::Ad);
         let inputs = match replan {
-            Replan::Everyone => AfterInputs::everyone(plan, &ad, &cloud),
+            Replan::Everyone => {
+                // Only the reference re-plan needs the steps by side; `Changes::of` sorts them itself.
+                let (ad, cloud): (Vec<&RemediationStep>, Vec<&RemediationStep>) = steps
+                    .iter()
+                    .copied()
+                    .partition(|step| step.system == StepSystem::Ad);
+                AfterInputs::everyone(plan, &ad, &cloud)
+            }
             Replan::Reached => {
                 let seeds: Vec<usize> = drafts
                     .iter()
